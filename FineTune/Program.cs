@@ -1,0 +1,3 @@
+using TransferKit.FineTune.Cli;
+
+return await TransferKitCommand.RunAsync(args);
