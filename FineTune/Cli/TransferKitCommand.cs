@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TransferKit.Importers.Onnx;
 
 namespace TransferKit.FineTune.Cli;
 
@@ -8,12 +9,32 @@ public static class TransferKitCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("TransferKit: import a pretrained ONNX CNN, fine-tune it on your images, export it back to ONNX, verified against ONNX Runtime.");
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 
+    /// <summary>Runs the command line; exit code 2 on a usage error or on any error a verb reports.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = Build();
-        return await root.Parse(args).InvokeAsync();
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("Run with --help for usage.");
+            return 2;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException
+                                       or Toolkit.Tensors.ShapeException or ArgumentException or NotSupportedException
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 2;
+        }
     }
 }

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json;
+using TransferKit.Importers.Onnx;
+using TransferKit.Toolkit.Graph;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.FineTune.Cli;
+
+/// <summary><c>transferkit inspect</c>: what a model is made of and what TransferKit supports of it.</summary>
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "The .onnx file to describe." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var cmd = new Command("inspect", "Show a model's inputs, outputs, IR and opset, op histogram, parameters per layer and which ops TransferKit runs forward and backward.")
+        {
+            model, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            var m = OnnxImporter.Import(parse.GetValue(model)!);
+            var layers = m.Graph.Nodes
+                .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
+                .Where(l => l.parameters.Length > 0).ToArray();
+            var runtimeOps = m.Graph.Nodes.GroupBy(n => n.Op.Type).ToDictionary(g => g.Key, g => g.First().Op.HasBackward);
+            var support = m.OpHistogram.Keys.Select(op =>
+            {
+                var conv = OnnxOpRegistry.Find(op);
+                return new
+                {
+                    op,
+                    forward = conv != null,
+                    backward = conv != null && m.OnnxNodes.Where(n => n.OpType == op).All(n => m.Graph.Nodes.Where(g => g.Name == n.Name || g.Name.StartsWith(n.Name + "/")).All(g => g.Op.HasBackward)),
+                    folded_at_import = conv is { Runtime: false },
+                };
+            }).ToArray();
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    file = m.File,
+                    ir_version = m.IrVersion,
+                    opset = m.Opset,
+                    producer = m.Producer,
+                    inputs = m.Inputs.Select(i => new { name = i.Name, type = i.ElementType.ToString(), shape = i.Dims }),
+                    outputs = m.Outputs.Select(o => new { name = o.Name, type = o.ElementType.ToString(), shape = o.Dims }),
+                    op_histogram = m.OpHistogram,
+                    runtime_nodes = m.Graph.Nodes.Count,
+                    parameters_total = m.Graph.ParameterCount,
+                    parameter_tensors = m.Graph.Parameters.Count(),
+                    layers,
+                    op_support = support,
+                    metadata = m.Metadata,
+                }));
+                return 0;
+            }
+            Console.WriteLine($"{m.File}");
+            Console.WriteLine($"  IR {m.IrVersion}, opset {m.Opset}, producer '{m.Producer}'");
+            foreach (var i in m.Inputs) Console.WriteLine($"  input  {i.Name} {i.ElementType} {FormatDims(i.Dims)}");
+            foreach (var o in m.Outputs) Console.WriteLine($"  output {o.Name} {o.ElementType} {FormatDims(o.Dims)}");
+            Console.WriteLine("  ops (count, forward, backward):");
+            foreach (var s in support)
+                Console.WriteLine($"    {s.op,-22} {m.OpHistogram[s.op],4}  forward {(s.forward ? (s.folded_at_import ? "folded at import" : "yes") : "NO")}  backward {(s.backward ? "yes" : "no")}");
+            Console.WriteLine("  parameters per layer:");
+            foreach (var l in layers)
+                Console.WriteLine($"    {l.node,-32} {l.op,-20} {l.parameters.Sum(p => (long)p.count),10:N0}  {string.Join(" ", l.parameters.Select(p => p.name + Shapes.Format(p.shape)))}");
+            Console.WriteLine($"  total parameters: {m.Graph.ParameterCount:N0} in {m.Graph.Parameters.Count()} tensors; {m.Graph.Nodes.Count} runtime nodes");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static string FormatDims(int[] d) => "[" + string.Join(",", d.Select(x => x < 0 ? "?" : x.ToString())) + "]";
+}

@@ -1,0 +1,132 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Importers.Onnx;
+
+/// <summary>Import-time evaluation of shape arithmetic on constants of any numeric type (values held as double).</summary>
+public static class ConstEval
+{
+    /// <summary>Elementwise binary op with numpy broadcasting; integer division truncates toward zero.</summary>
+    public static ConstTensor Binary(string op, ConstTensor a, ConstTensor b)
+    {
+        var shape = Shapes.Broadcast(a.Dims, b.Dims);
+        int n = (int)Shapes.ElementCount(shape);
+        var r = new double[n];
+        var idx = new int[shape.Length];
+        bool integer = !a.IsFloat;
+        for (int flat = 0; flat < n; flat++)
+        {
+            int rem = flat;
+            for (int d = shape.Length - 1; d >= 0; d--) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+            double x = a.Data[Offset(idx, a.Dims)], y = b.Data[Offset(idx, b.Dims)];
+            double v = op switch
+            {
+                "Add" => x + y,
+                "Sub" => x - y,
+                "Mul" => x * y,
+                "Div" => integer ? (y == 0 ? 0 : Math.Truncate(x / y)) : x / y,
+                "Max" => Math.Max(x, y),
+                "Min" => Math.Min(x, y),
+                "Equal" => x == y ? 1 : 0,
+                _ => throw new ArgumentException($"No constant evaluation for {op}."),
+            };
+            r[flat] = ConstTensor.Round(op == "Equal" ? OnnxDataType.Bool : a.Type, v);
+        }
+        return new ConstTensor(op == "Equal" ? OnnxDataType.Bool : a.Type, shape, r);
+    }
+
+    static int Offset(int[] outIdx, int[] dims)
+    {
+        int off = 0, rank = outIdx.Length;
+        for (int i = 0; i < dims.Length; i++)
+            off = off * dims[i] + (dims[i] == 1 ? 0 : outIdx[rank - dims.Length + i]);
+        return off;
+    }
+
+    public static ConstTensor Reshape(ConstTensor a, int[] dims) =>
+        Shapes.ElementCount(dims) == a.Length ? new ConstTensor(a.Type, dims, a.Data)
+            : throw new ShapeException($"Cannot reshape constant {Shapes.Format(a.Dims)} to {Shapes.Format(dims)}.");
+
+    public static ConstTensor Concat(ConstTensor[] parts, int axis)
+    {
+        int rank = parts[0].Dims.Length;
+        int a = Shapes.NormalizeAxis(axis, rank);
+        var dims = (int[])parts[0].Dims.Clone();
+        dims[a] = parts.Sum(p => p.Dims[a]);
+        int outer = Shapes.Product(dims, 0, a);
+        var r = new List<double>((int)Shapes.ElementCount(dims));
+        for (int o = 0; o < outer; o++)
+            foreach (var p in parts)
+            {
+                int row = Shapes.Product(p.Dims, a, rank);
+                r.AddRange(p.Data.AsSpan(o * row, row).ToArray());
+            }
+        return new ConstTensor(parts[0].Type, dims, r.ToArray());
+    }
+
+    public static ConstTensor Gather(ConstTensor data, ConstTensor indices, int axis)
+    {
+        int rank = data.Dims.Length;
+        int a = Shapes.NormalizeAxis(axis, rank);
+        int outer = Shapes.Product(data.Dims, 0, a), len = data.Dims[a], inner = Shapes.Product(data.Dims, a + 1, rank);
+        var dims = data.Dims[..a].Concat(indices.Dims).Concat(data.Dims[(a + 1)..]).ToArray();
+        var r = new double[Shapes.ElementCount(dims)];
+        int k = 0;
+        for (int o = 0; o < outer; o++)
+            foreach (var raw in indices.Data)
+            {
+                long i = (long)raw;
+                if (i < 0) i += len;
+                if (i < 0 || i >= len) throw new ArgumentException($"Gather index {(long)raw} is out of range for axis of size {len}.");
+                Array.Copy(data.Data, (o * len + i) * inner, r, k, inner);
+                k += inner;
+            }
+        return new ConstTensor(data.Type, dims, r);
+    }
+
+    /// <summary>Numpy-style slice on a constant (starts/ends clamped as ONNX Slice specifies).</summary>
+    public static ConstTensor Slice(ConstTensor data, long[] starts, long[] ends, long[] axes, long[] steps)
+    {
+        int rank = data.Dims.Length;
+        var start = new int[rank]; var step = new int[rank]; var count = (int[])data.Dims.Clone();
+        for (int d = 0; d < rank; d++) step[d] = 1;
+        for (int i = 0; i < starts.Length; i++)
+        {
+            int d = Shapes.NormalizeAxis((int)axes[i], rank);
+            long dim = data.Dims[d], st = steps[i];
+            if (st == 0) throw new ArgumentException("Slice step 0.");
+            long s = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            if (st > 0) { s = Math.Clamp(s, 0, dim); e = Math.Clamp(e, 0, dim); }
+            else { s = Math.Clamp(s, 0, dim - 1); e = Math.Clamp(e, -1, dim - 1); }
+            long c = st > 0 ? Math.Max(0, (e - s + st - 1) / st) : Math.Max(0, (s - e + (-st) - 1) / (-st));
+            start[d] = (int)s; step[d] = (int)st; count[d] = (int)c;
+        }
+        var strides = Shapes.Strides(data.Dims);
+        var r = new double[Shapes.ElementCount(count)];
+        var idx = new int[rank];
+        for (int flat = 0; flat < r.Length; flat++)
+        {
+            int rem = flat, src = 0;
+            for (int d = rank - 1; d >= 0; d--) { idx[d] = rem % count[d]; rem /= count[d]; src += (start[d] + idx[d] * step[d]) * strides[d]; }
+            r[flat] = data.Data[src];
+        }
+        return new ConstTensor(data.Type, count, r);
+    }
+
+    public static ConstTensor Cast(ConstTensor a, OnnxDataType to) =>
+        new(to, a.Dims, Array.ConvertAll(a.Data, v => ConstTensor.Round(to, v)));
+
+    public static ConstTensor Transpose(ConstTensor a, int[] perm)
+    {
+        if (a.Length > 1 << 24) throw new ArgumentException("Constant too large to transpose at import.");
+        var y = new float[a.Length];
+        var r = new double[a.Length];
+        // Transpose doubles through an index permutation of the positions (exact for any type).
+        var positions = new float[a.Length];
+        for (int i = 0; i < positions.Length; i++) positions[i] = i;
+        Toolkit.Ops.TransposeOp.Permute(positions, a.Dims, perm, y);
+        for (int i = 0; i < r.Length; i++) r[i] = a.Data[(int)y[i]];
+        return new ConstTensor(a.Type, perm.Select(p => a.Dims[p]).ToArray(), r);
+    }
+}

@@ -1,0 +1,27 @@
+using TransferKit.Toolkit.Ops;
+
+namespace TransferKit.Importers.Onnx.Ops;
+
+/// <summary>
+/// ONNX Reshape (0 copies the input dimension unless allowzero, −1 infers). A leading dimension equal to the
+/// model's batch on a batch-carrying input is made to follow the batch, so [1,256] works at any batch N.
+/// </summary>
+public sealed class Reshape : IOnnxOp
+{
+    public string OpType => "Reshape";
+    public int MinOpset => 5;
+
+    public void Import(OnnxNodeContext ctx)
+    {
+        var target = ctx.Const(1).ToLongs();
+        bool allowZero = ctx.Int("allowzero", 0) != 0;
+        var rules = new DimRule[target.Length];
+        for (int i = 0; i < target.Length; i++)
+        {
+            long v = target[i];
+            rules[i] = v == 0 && !allowZero ? DimRule.Copy(i) : v == -1 ? DimRule.Infer
+                : v >= 0 && v <= int.MaxValue ? DimRule.Of((int)v) : throw ctx.Error($"shape value {v} is invalid.");
+        }
+        Shaping.Emit(ctx, rules, "Reshape");
+    }
+}

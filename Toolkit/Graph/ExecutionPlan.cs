@@ -1,0 +1,163 @@
+using TransferKit.Toolkit.Ops;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Toolkit.Graph;
+
+/// <summary>
+/// Runs a <see cref="ComputeGraph"/> for one set of input shapes. Shapes are inferred once, buffers are
+/// assigned once (an activation's buffer is handed to a later value after its last reader) and reused by
+/// every run; view ops (reshapes) share their input's buffer.
+/// </summary>
+public sealed class ExecutionPlan
+{
+    readonly ComputeGraph _graph;
+    readonly int[][] _shapes;
+    readonly Tensor?[] _tensors;
+    readonly OpContext[] _contexts;
+    readonly float[] _workspace;
+
+    /// <summary>Shape of every value, indexed by <see cref="Value.Id"/>.</summary>
+    public IReadOnlyList<int[]> Shapes => _shapes;
+
+    /// <summary>Floats held by activation buffers and the shared workspace.</summary>
+    public long BufferFloats { get; }
+
+    /// <param name="keepAll">Give every activation its own buffer (values stay readable after the run).</param>
+    public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false)
+    {
+        _graph = graph;
+        if (inputShapes.Length != graph.Inputs.Count)
+            throw new ArgumentException($"The graph has {graph.Inputs.Count} inputs; {inputShapes.Length} shapes were given.");
+        _shapes = new int[graph.Values.Count][];
+        for (int i = 0; i < inputShapes.Length; i++)
+        {
+            var input = graph.Inputs[i];
+            CheckInputShape(input, inputShapes[i]);
+            _shapes[input.Id] = (int[])inputShapes[i].Clone();
+        }
+        foreach (var v in graph.Values)
+            if (v.Kind == ValueKind.Parameter) _shapes[v.Id] = v.Parameter!.Value.ShapeArray;
+
+        long workspace = 0;
+        foreach (var node in graph.Nodes)
+        {
+            var ins = node.Inputs.Select(v => _shapes[v.Id]).ToArray();
+            int[][] outs;
+            try
+            {
+                outs = node.Op.InferShapes(ins);
+                foreach (var o in outs) Tensors.Shapes.ElementCount(o);
+            }
+            catch (ShapeException e)
+            {
+                throw new ShapeException($"Node '{node.Name}' ({node.Op.Type}) with input shapes " +
+                    $"{string.Join(" ", ins.Select(s => Tensors.Shapes.Format(s)))}: {e.Message}");
+            }
+            for (int o = 0; o < node.Outputs.Length; o++) _shapes[node.Outputs[o].Id] = outs[o];
+            workspace = Math.Max(workspace, node.Op.WorkspaceLength(ins));
+        }
+        _workspace = new float[workspace];
+
+        // Buffer assignment by liveness. A view output shares its input's storage ("root"), so the root stays
+        // alive until the last reader of any of its views.
+        int n = graph.Values.Count;
+        var root = new int[n];
+        for (int i = 0; i < n; i++) root[i] = i;
+        foreach (var node in graph.Nodes)
+            if (node.Op.IsView) root[node.Outputs[0].Id] = root[node.Inputs[0].Id];
+        var lastUse = new int[n];
+        Array.Fill(lastUse, -1);
+        foreach (var node in graph.Nodes)
+            foreach (var v in node.Inputs) lastUse[root[v.Id]] = Math.Max(lastUse[root[v.Id]], node.Index);
+        foreach (var v in graph.Outputs) lastUse[root[v.Id]] = int.MaxValue;
+
+        _tensors = new Tensor?[n];
+        var free = new List<float[]>();
+        long total = workspace;
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var o in node.Outputs)
+            {
+                if (root[o.Id] != o.Id) continue; // a view: bound at run time
+                long need = Tensors.Shapes.ElementCount(_shapes[o.Id]);
+                float[]? buf = null;
+                if (!keepAll)
+                {
+                    int best = -1;
+                    for (int f = 0; f < free.Count; f++)
+                        if (free[f].Length >= need && (best < 0 || free[f].Length < free[best].Length)) best = f;
+                    if (best >= 0) { buf = free[best]; free.RemoveAt(best); }
+                }
+                if (buf == null) { buf = new float[Math.Max(need, 1)]; total += buf.Length; }
+                _tensors[o.Id] = new Tensor(_shapes[o.Id], buf);
+            }
+            if (keepAll) continue;
+            // Release buffers whose last reader is this node (not before its outputs were assigned,
+            // so an op never writes into a buffer it reads).
+            foreach (var v in node.Inputs.Select(v => root[v.Id]).Distinct())
+                if (lastUse[v] == node.Index && graph.Values[v].Kind == ValueKind.Activation)
+                    free.Add(_tensors[v]!.Data);
+            foreach (var o in node.Outputs)
+                if (root[o.Id] == o.Id && lastUse[o.Id] < 0) free.Add(_tensors[o.Id]!.Data);
+        }
+        BufferFloats = total;
+        _viewRoot = root;
+
+        _contexts = graph.Nodes.Select(_ => new OpContext()).ToArray();
+    }
+
+    readonly int[] _viewRoot;
+
+    void CheckInputShape(Value input, int[] shape)
+    {
+        var declared = input.DeclaredShape;
+        if (declared == null) return;
+        if (declared.Length != shape.Length)
+            throw new ShapeException($"Input '{input.Name}' expects rank {declared.Length} {Tensors.Shapes.Format(declared)}; got {Tensors.Shapes.Format(shape)}.");
+        // The leading (batch) dimension may always differ; other fixed dimensions must match.
+        for (int d = 1; d < shape.Length; d++)
+            if (declared[d] > 0 && declared[d] != shape[d])
+                throw new ShapeException($"Input '{input.Name}' expects {Tensors.Shapes.Format(declared)}; got {Tensors.Shapes.Format(shape)}.");
+    }
+
+    /// <summary>
+    /// Runs the graph. Returns the output tensors, which stay valid until the next run of this plan.
+    /// </summary>
+    public Tensor[] Run(IReadOnlyList<Tensor> inputs, Action<Node, Tensor[]>? afterNode = null)
+    {
+        if (inputs.Count != _graph.Inputs.Count)
+            throw new ArgumentException($"Expected {_graph.Inputs.Count} inputs, got {inputs.Count}.");
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var v = _graph.Inputs[i];
+            if (!inputs[i].Shape.SequenceEqual(_shapes[v.Id]))
+                throw new ShapeException($"Input '{v.Name}' has shape {Tensors.Shapes.Format(inputs[i].Shape)}; this plan was made for {Tensors.Shapes.Format(_shapes[v.Id])}.");
+            _tensors[v.Id] = inputs[i];
+        }
+        foreach (var v in _graph.Values)
+            if (v.Kind == ValueKind.Parameter) _tensors[v.Id] = v.Parameter!.Value;
+
+        foreach (var node in _graph.Nodes)
+        {
+            var ctx = _contexts[node.Index];
+            if (ctx.Inputs.Length != node.Inputs.Length) ctx.Inputs = new Tensor[node.Inputs.Length];
+            for (int i = 0; i < node.Inputs.Length; i++) ctx.Inputs[i] = _tensors[node.Inputs[i].Id]!;
+            if (node.Op.IsView)
+            {
+                var o = node.Outputs[0];
+                var src = ctx.Inputs[0];
+                _tensors[o.Id] ??= new Tensor(_shapes[o.Id], src.Data);
+                _tensors[o.Id]!.Rebind(_shapes[o.Id], src.Data);
+            }
+            if (ctx.Outputs.Length != node.Outputs.Length) ctx.Outputs = new Tensor[node.Outputs.Length];
+            for (int i = 0; i < node.Outputs.Length; i++) ctx.Outputs[i] = _tensors[node.Outputs[i].Id]!;
+            ctx.Workspace = _workspace;
+            node.Op.Forward(ctx);
+            afterNode?.Invoke(node, ctx.Outputs);
+        }
+        return _graph.Outputs.Select(v => _tensors[v.Id]!).ToArray();
+    }
+
+    /// <summary>The current tensor of a value (valid for kept values, or inside an afterNode callback).</summary>
+    public Tensor? TensorOf(Value v) => _tensors[v.Id];
+}

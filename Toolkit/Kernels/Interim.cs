@@ -1,0 +1,133 @@
+namespace TransferKit.Toolkit.Kernels;
+
+// Plain loop versions of the GEMM, convolution and pooling kernels with the engine's kernel signatures.
+
+public static class Gemm
+{
+    public static int MaxThreads { get; set; } = Environment.ProcessorCount;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float acc = 0;
+                for (int p = 0; p < k; p++)
+                    acc += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j]);
+            }
+    }
+}
+
+public readonly record struct Conv2DGeometry(int Batch, int InChannels, int InHeight, int InWidth, int OutChannels, int KernelH, int KernelW,
+    int StrideH, int StrideW, int DilationH, int DilationW, int PadTop, int PadLeft, int PadBottom, int PadRight, int Groups)
+{
+    public int OutHeight => (InHeight + PadTop + PadBottom - DilationH * (KernelH - 1) - 1) / StrideH + 1;
+    public int OutWidth => (InWidth + PadLeft + PadRight - DilationW * (KernelW - 1) - 1) / StrideW + 1;
+}
+
+public static class Conv2D
+{
+    public static long WorkspaceLength(in Conv2DGeometry g) => 0;
+
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    {
+        int cg = g.InChannels / g.Groups, mg = g.OutChannels / g.Groups, oh = g.OutHeight, ow = g.OutWidth;
+        for (int n = 0; n < g.Batch; n++)
+            for (int m = 0; m < g.OutChannels; m++)
+            {
+                int grp = m / mg;
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        float acc = bias.IsEmpty ? 0 : bias[m];
+                        for (int c = 0; c < cg; c++)
+                            for (int u = 0; u < g.KernelH; u++)
+                            {
+                                int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                                if (yy < 0 || yy >= g.InHeight) continue;
+                                for (int v = 0; v < g.KernelW; v++)
+                                {
+                                    int xx = j * g.StrideW - g.PadLeft + v * g.DilationW;
+                                    if (xx < 0 || xx >= g.InWidth) continue;
+                                    acc += x[((n * g.InChannels + grp * cg + c) * g.InHeight + yy) * g.InWidth + xx] * w[((m * cg + c) * g.KernelH + u) * g.KernelW + v];
+                                }
+                            }
+                        y[((n * g.OutChannels + m) * oh + i) * ow + j] = acc;
+                    }
+            }
+    }
+}
+
+public readonly record struct Pool2DGeometry(int Batch, int Channels, int InHeight, int InWidth, int KernelH, int KernelW, int StrideH, int StrideW,
+    int DilationH, int DilationW, int PadTop, int PadLeft, int PadBottom, int PadRight, bool CeilMode, bool CountIncludePad)
+{
+    public int OutHeight => Out(InHeight, PadTop, PadBottom, KernelH, StrideH, DilationH);
+    public int OutWidth => Out(InWidth, PadLeft, PadRight, KernelW, StrideW, DilationW);
+
+    int Out(int size, int p0, int p1, int k, int s, int d)
+    {
+        int span = size + p0 + p1 - d * (k - 1) - 1;
+        int o = CeilMode ? (span + s - 1) / s + 1 : span / s + 1;
+        if (CeilMode && (o - 1) * s >= size + p0) o--;
+        return o;
+    }
+}
+
+public static class Pool2D
+{
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
+        for (int p = 0; p < g.Batch * g.Channels; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    float best = float.NegativeInfinity; int at = -1;
+                    for (int u = 0; u < g.KernelH; u++)
+                    {
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        if (yy < 0 || yy >= g.InHeight) continue;
+                        for (int v = 0; v < g.KernelW; v++)
+                        {
+                            int xx = j * g.StrideW - g.PadLeft + v * g.DilationW;
+                            if (xx < 0 || xx >= g.InWidth) continue;
+                            float val = x[p * plane + yy * g.InWidth + xx];
+                            if (val > best || at < 0) { best = val; at = yy * g.InWidth + xx; }
+                        }
+                    }
+                    y[(p * oh + i) * ow + j] = best;
+                    if (!argmax.IsEmpty) argmax[(p * oh + i) * ow + j] = at;
+                }
+    }
+
+    public static void AverageForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
+        for (int p = 0; p < g.Batch * g.Channels; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
+                    int h1 = Math.Min(h0 + g.KernelH, g.InHeight + g.PadBottom), w1 = Math.Min(w0 + g.KernelW, g.InWidth + g.PadRight);
+                    int padded = (h1 - h0) * (w1 - w0);
+                    h0 = Math.Max(h0, 0); w0 = Math.Max(w0, 0); h1 = Math.Min(h1, g.InHeight); w1 = Math.Min(w1, g.InWidth);
+                    float acc = 0;
+                    for (int yy = h0; yy < h1; yy++)
+                        for (int xx = w0; xx < w1; xx++) acc += x[p * plane + yy * g.InWidth + xx];
+                    int count = g.CountIncludePad ? padded : (h1 - h0) * (w1 - w0);
+                    y[(p * oh + i) * ow + j] = count > 0 ? acc / count : 0;
+                }
+    }
+
+    public static void GlobalAverage(int planes, int planeSize, ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int p = 0; p < planes; p++) y[p] = System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(p * planeSize, planeSize)) / planeSize;
+    }
+
+    public static void GlobalMax(int planes, int planeSize, ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int p = 0; p < planes; p++) y[p] = System.Numerics.Tensors.TensorPrimitives.Max(x.Slice(p * planeSize, planeSize));
+    }
+}

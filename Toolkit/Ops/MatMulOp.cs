@@ -1,0 +1,55 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Toolkit.Ops;
+
+/// <summary>
+/// MatMul with numpy semantics: 1-D operands are promoted (and the added axis removed), leading axes broadcast.
+/// Gradient: dA = g·Bᵀ, dB = Aᵀ·g, each summed over broadcast batch axes.
+/// </summary>
+public sealed class MatMulOp : Op
+{
+    public override string Type => "MatMul";
+
+    static (int[] A, int[] B) Promote(int[] a, int[] b) =>
+        (a.Length == 1 ? [1, a[0]] : a, b.Length == 1 ? [b[0], 1] : b);
+
+    public override int[][] InferShapes(IReadOnlyList<int[]> inputs)
+    {
+        var (a, b) = Promote(inputs[0], inputs[1]);
+        if (a.Length < 1 || b.Length < 1) throw new ShapeException("MatMul of a scalar.");
+        int m = a[^2], k = a[^1], kb = b[^2], n = b[^1];
+        if (k != kb) throw new ShapeException($"MatMul inner dimensions differ: {k} and {kb}.");
+        var batch = Shapes.Broadcast(a[..^2], b[..^2]);
+        var r = new List<int>(batch);
+        if (inputs[0].Length > 1) r.Add(m);
+        if (inputs[1].Length > 1) r.Add(n);
+        return [r.ToArray()];
+    }
+
+    public override void Forward(OpContext ctx)
+    {
+        var ta = ctx.Inputs[0]; var tb = ctx.Inputs[1]; var y = ctx.Outputs[0];
+        var (a, b) = Promote(ta.ShapeArray, tb.ShapeArray);
+        int m = a[^2], k = a[^1], n = b[^1];
+        if (b.Length == 2)
+        {
+            // All of A's leading axes fold into M: one GEMM.
+            int rows = ta.Length / Math.Max(k, 1);
+            Gemm.Sgemm(false, false, rows, n, k, 1, ta.Span, k, tb.Span, n, 0, y.Span, n);
+            return;
+        }
+        var batch = Shapes.Broadcast(a[..^2], b[..^2]);
+        int count = (int)Shapes.ElementCount(batch);
+        var bc = new Broadcast(a[..^2].Length == 0 ? [1] : a[..^2], b[..^2].Length == 0 ? [1] : b[..^2]);
+        var offA = new int[count]; var offB = new int[count];
+        int idx = 0;
+        bc.ForEachRun((o, ia, ib, len, sa, sb) =>
+        {
+            for (int i = 0; i < len; i++) { offA[idx] = ia + i * sa; offB[idx] = ib + i * sb; idx++; }
+        });
+        for (int i = 0; i < count; i++)
+            Gemm.Sgemm(false, false, m, n, k, 1, ta.Data.AsSpan(offA[i] * m * k, m * k), k, tb.Data.AsSpan(offB[i] * k * n, k * n), n, 0,
+                y.Data.AsSpan(i * m * n, m * n), n);
+    }
+}

@@ -1,0 +1,52 @@
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Toolkit.Ops;
+
+/// <summary>
+/// A differentiable operation of the engine: shape inference, forward and (where supported) backward,
+/// side by side in one file per op. Ops hold their attributes; tensors arrive through <see cref="OpContext"/>.
+/// </summary>
+public abstract class Op
+{
+    /// <summary>The op's type name, as shown by inspect and used in error messages.</summary>
+    public abstract string Type { get; }
+
+    /// <summary>Output shapes for the given input shapes; throws <see cref="ShapeException"/> when they do not fit.</summary>
+    public abstract int[][] InferShapes(IReadOnlyList<int[]> inputs);
+
+    /// <summary>Scratch floats the forward pass needs for these input shapes.</summary>
+    public virtual long WorkspaceLength(IReadOnlyList<int[]> inputs) => 0;
+
+    /// <summary>True when output 0 is the same elements as input 0 with another shape (no copy is made).</summary>
+    public virtual bool IsView => false;
+
+    /// <summary>Computes the outputs from the inputs.</summary>
+    public abstract void Forward(OpContext ctx);
+
+    /// <summary>Whether <see cref="Backward"/> is implemented.</summary>
+    public virtual bool HasBackward => false;
+
+    /// <summary>
+    /// Adds the gradients of the inputs (ctx.InputGrads, null where not needed) given the output gradients
+    /// (ctx.OutputGrads). Inputs and outputs of the forward pass are available in ctx.
+    /// </summary>
+    public virtual void Backward(OpContext ctx) =>
+        throw new NotSupportedException($"{Type} has no backward pass.");
+
+    /// <summary>A short human-readable attribute summary for inspect.</summary>
+    public virtual string Describe() => Type;
+
+    public override string ToString() => Describe();
+}
+
+/// <summary>The tensors one op invocation works on.</summary>
+public sealed class OpContext
+{
+    public Tensor[] Inputs = [];
+    public Tensor[] Outputs = [];
+    public float[] Workspace = [];
+    /// <summary>Training mode (batch statistics in BatchNormalization, masks in Dropout).</summary>
+    public bool Training;
+    public Tensor?[] InputGrads = [];
+    public Tensor[] OutputGrads = [];
+}

@@ -1,0 +1,40 @@
+using TransferKit.Toolkit.Threading;
+
+namespace TransferKit.Toolkit.Ops;
+
+/// <summary>
+/// Base of the elementwise activations. <see cref="Scalar"/> is the reference semantics; <see cref="Apply"/> the
+/// vectorized kernel over a chunk (large tensors are split across threads).
+/// </summary>
+public abstract class UnaryOp : Op
+{
+    public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => [(int[])inputs[0].Clone()];
+
+    /// <summary>The scalar definition y = f(x).</summary>
+    public abstract float Scalar(float x);
+
+    /// <summary>dy/dx at x (and y = f(x)), the scalar gradient formula.</summary>
+    public abstract float Derivative(float x, float y);
+
+    /// <summary>Vectorized y = f(x) over a chunk; defaults to the scalar definition.</summary>
+    public virtual void Apply(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = Scalar(x[i]);
+    }
+
+    public override void Forward(OpContext ctx)
+    {
+        var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
+        Workers.For(ctx.Inputs[0].Length, 4, (s, e) => Apply(x.AsSpan(s, e - s), y.AsSpan(s, e - s)));
+    }
+
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var x = ctx.Inputs[0].Span; var y = ctx.Outputs[0].Span; var g = ctx.OutputGrads[0].Span; var d = gx.Span;
+        for (int i = 0; i < d.Length; i++) d[i] += g[i] * Derivative(x[i], y[i]);
+    }
+}

@@ -1,0 +1,38 @@
+namespace TransferKit.Toolkit.Threading;
+
+/// <summary>
+/// The engine's degree of parallelism and a range-splitting loop used by kernels.
+/// Work below <see cref="MinWorkPerThread"/> runs on the calling thread: on a 2-core machine a
+/// thread hand-off costs more than a few thousand flops.
+/// </summary>
+public static class Workers
+{
+    static int _maxThreads = Environment.ProcessorCount;
+
+    /// <summary>Threads a kernel may use (the CLI's <c>--threads</c>).</summary>
+    public static int MaxThreads
+    {
+        get => _maxThreads;
+        set => _maxThreads = value < 1 ? Environment.ProcessorCount : value;
+    }
+
+    /// <summary>Rough element-operations below which a loop is not split.</summary>
+    public const long MinWorkPerThread = 32 * 1024;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, count) in at most <see cref="MaxThreads"/> contiguous chunks.
+    /// <paramref name="workPerItem"/> estimates the cost of one item to decide whether splitting pays.
+    /// </summary>
+    public static void For(int count, long workPerItem, Action<int, int> body)
+    {
+        if (count <= 0) return;
+        int threads = (int)Math.Min(Math.Min(MaxThreads, count), Math.Max(1, count * Math.Max(1, workPerItem) / MinWorkPerThread));
+        if (threads <= 1) { body(0, count); return; }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int start = (int)((long)count * t / threads);
+            int end = (int)((long)count * (t + 1) / threads);
+            if (end > start) body(start, end);
+        });
+    }
+}
