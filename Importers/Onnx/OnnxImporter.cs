@@ -170,11 +170,13 @@ public static class OnnxImporter
             foreach (var vi in g.Input)
             {
                 if (_entries.ContainsKey(vi.Name)) continue;
+                if (vi.Type?.TensorType == null)
+                    throw new OnnxImportException(File, null, $"graph input '{vi.Name}' is not a tensor (sequence, map and optional inputs are not supported).");
                 var info = Describe(vi);
                 if (info.ElementType is not (OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double))
                     throw new OnnxImportException(File, null, $"graph input '{vi.Name}' has element type {info.ElementType}; only float inputs are supported.");
                 if (inputs.Count == 0 && info.Dims.Length > 0 && info.Dims[0] > 0) ImportBatch = info.Dims[0];
-                var staticShape = info.Dims.Select((d, i) => d > 0 ? d : i == 0 ? ImportBatch : 1).ToArray();
+                var staticShape = info.Dims.Select((d, i) => d >= 0 ? d : i == 0 ? ImportBatch : 1).ToArray();
                 var v = _graph.AddInput(vi.Name, info.Dims.Select((d, i) => i == 0 ? -1 : d).ToArray());
                 _entries[vi.Name] = new Entry { Value = v, Shape = staticShape, BatchLeading = staticShape.Length > 0 };
                 _byOnnxName[vi.Name] = v;
@@ -225,7 +227,7 @@ public static class OnnxImporter
         {
             var tt = vi.Type?.TensorType;
             if (tt == null) return new ModelTensorInfo(vi.Name, OnnxDataType.Undefined, []);
-            var dims = tt.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 && d.DimValue <= int.MaxValue ? (int)d.DimValue : -1).ToArray() ?? [];
+            var dims = tt.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue >= 0 && d.DimValue <= int.MaxValue ? (int)d.DimValue : -1).ToArray() ?? [];
             return new ModelTensorInfo(vi.Name, (OnnxDataType)tt.ElemType, dims);
         }
 
