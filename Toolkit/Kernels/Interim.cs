@@ -6,17 +6,38 @@ public static class Gemm
 {
     public static int MaxThreads { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>C = alpha·op(A)·op(B) + beta·C, row-major. Rows of C are split across threads; each row is an axpy over op(B)'s rows.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
+        if (m == 0 || n == 0) return;
+        // op(B) as a contiguous k×n matrix.
+        float[] bm = new float[(long)k * n];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++) bm[(long)p * n + j] = transB ? b[j * ldb + p] : b[p * ldb + j];
+        float[] am = new float[(long)m * k];
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++) am[(long)i * k + p] = transA ? a[p * lda + i] : a[i * lda + p];
+        var cArr = new float[(long)m * n];
+        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).CopyTo(cArr.AsSpan(i * n, n));
+        Threading.Workers.For(m, (long)n * k, (s, e) =>
+        {
+            var row = new float[n];
+            for (int i = s; i < e; i++)
             {
-                float acc = 0;
+                Array.Clear(row);
                 for (int p = 0; p < k; p++)
-                    acc += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j]);
+                {
+                    float av = am[(long)i * k + p];
+                    if (av == 0) continue;
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(bm.AsSpan((int)((long)p * n), n), av, row, row);
+                }
+                var dst = cArr.AsSpan(i * n, n);
+                if (beta == 0) System.Numerics.Tensors.TensorPrimitives.Multiply(row, alpha, dst);
+                else for (int j = 0; j < n; j++) dst[j] = alpha * row[j] + beta * dst[j];
             }
+        });
+        for (int i = 0; i < m; i++) cArr.AsSpan(i * n, n).CopyTo(c.Slice(i * ldc, n));
     }
 }
 
@@ -29,33 +50,41 @@ public readonly record struct Conv2DGeometry(int Batch, int InChannels, int InHe
 
 public static class Conv2D
 {
-    public static long WorkspaceLength(in Conv2DGeometry g) => 0;
+    static int Rows(in Conv2DGeometry g) => g.InChannels / g.Groups * g.KernelH * g.KernelW;
 
+    public static long WorkspaceLength(in Conv2DGeometry g) => (long)Rows(g) * g.OutHeight * g.OutWidth;
+
+    /// <summary>im2col per image and group, then one GEMM: y[m, p] = Σ_r w[m, r]·col[r, p] + bias[m].</summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
     {
-        int cg = g.InChannels / g.Groups, mg = g.OutChannels / g.Groups, oh = g.OutHeight, ow = g.OutWidth;
+        int cg = g.InChannels / g.Groups, mg = g.OutChannels / g.Groups, oh = g.OutHeight, ow = g.OutWidth, rows = Rows(g), cols = oh * ow;
+        var col = workspace.Slice(0, rows * cols);
         for (int n = 0; n < g.Batch; n++)
-            for (int m = 0; m < g.OutChannels; m++)
+            for (int grp = 0; grp < g.Groups; grp++)
             {
-                int grp = m / mg;
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
-                    {
-                        float acc = bias.IsEmpty ? 0 : bias[m];
-                        for (int c = 0; c < cg; c++)
-                            for (int u = 0; u < g.KernelH; u++)
+                for (int c = 0; c < cg; c++)
+                {
+                    var plane = x.Slice(((n * g.InChannels) + grp * cg + c) * g.InHeight * g.InWidth, g.InHeight * g.InWidth);
+                    for (int u = 0; u < g.KernelH; u++)
+                        for (int v = 0; v < g.KernelW; v++)
+                        {
+                            var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                            for (int i = 0; i < oh; i++)
                             {
                                 int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
-                                if (yy < 0 || yy >= g.InHeight) continue;
-                                for (int v = 0; v < g.KernelW; v++)
+                                for (int j = 0; j < ow; j++)
                                 {
                                     int xx = j * g.StrideW - g.PadLeft + v * g.DilationW;
-                                    if (xx < 0 || xx >= g.InWidth) continue;
-                                    acc += x[((n * g.InChannels + grp * cg + c) * g.InHeight + yy) * g.InWidth + xx] * w[((m * cg + c) * g.KernelH + u) * g.KernelW + v];
+                                    dst[i * ow + j] = yy >= 0 && yy < g.InHeight && xx >= 0 && xx < g.InWidth ? plane[yy * g.InWidth + xx] : 0;
                                 }
                             }
-                        y[((n * g.OutChannels + m) * oh + i) * ow + j] = acc;
-                    }
+                        }
+                }
+                var outSlice = y.Slice((n * g.OutChannels + grp * mg) * cols, mg * cols);
+                Gemm.Sgemm(false, false, mg, cols, rows, 1, w.Slice(grp * mg * rows, mg * rows), rows, col, cols, 0, outSlice, cols);
+                if (!bias.IsEmpty)
+                    for (int m = 0; m < mg; m++)
+                        System.Numerics.Tensors.TensorPrimitives.Add(outSlice.Slice(m * cols, cols), bias[grp * mg + m], outSlice.Slice(m * cols, cols));
             }
     }
 }
