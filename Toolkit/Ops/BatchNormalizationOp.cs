@@ -4,7 +4,11 @@ namespace TransferKit.Toolkit.Ops;
 
 /// <summary>
 /// BatchNormalization over axis 1 of an N×C×… tensor. Inputs: x, scale, bias, running mean, running var.
-/// Inference: y = (x − mean)/√(var + ε)·scale + bias, done as y = x·s + t per channel.
+/// Inference (and frozen statistics): y = (x − mean)/√(var + ε)·scale + bias, computed as y = x·s + t per channel.
+/// Training: batch mean and (biased) variance over N and space; running statistics move by the ONNX convention
+/// running = running·momentum + batch·(1 − momentum).
+/// Gradient (training): x̂ = (x − μ)·σ⁻¹, dscale = Σ g·x̂, dbias = Σ g, dx = scale·σ⁻¹/M·(M·g − Σg − x̂·Σ g·x̂).
+/// Gradient (fixed statistics): dx = g·scale·σ⁻¹, dscale = Σ g·x̂, dbias = Σ g.
 /// </summary>
 public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
 {
@@ -23,23 +27,107 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         return [(int[])x.Clone()];
     }
 
+    /// <summary>Per-channel mean and 1/σ used by the last forward (batch statistics in training, running ones otherwise).</summary>
+    sealed class Saved(int c)
+    {
+        public readonly float[] Mean = new float[c];
+        public readonly float[] InvStd = new float[c];
+    }
+
     public override void Forward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var y = ctx.Outputs[0];
-        var scale = ctx.Inputs[1].Data; var bias = ctx.Inputs[2].Data; var mean = ctx.Inputs[3].Data; var variance = ctx.Inputs[4].Data;
+        var scale = ctx.Inputs[1].Data; var bias = ctx.Inputs[2].Data; var runMean = ctx.Inputs[3].Data; var runVar = ctx.Inputs[4].Data;
         int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
         var xd = x.Data; var yd = y.Data;
+        var saved = ctx.State as Saved;
+        if (saved == null || saved.Mean.Length != c) ctx.State = saved = new Saved(c);
+        if (ctx.Training)
+        {
+            Threading.Workers.For(c, (long)n * plane * 2, (s, e) =>
+            {
+                for (int ch = s; ch < e; ch++)
+                {
+                    // Two passes in double: mean, then variance about it (no cancellation).
+                    double sum = 0;
+                    for (int b = 0; b < n; b++) sum += System.Numerics.Tensors.TensorPrimitives.Sum(xd.AsSpan((b * c + ch) * plane, plane));
+                    int m = n * plane;
+                    double mean = sum / m, sq = 0;
+                    for (int b = 0; b < n; b++)
+                    {
+                        var row = xd.AsSpan((b * c + ch) * plane, plane);
+                        for (int i = 0; i < row.Length; i++) { double dv = row[i] - mean; sq += dv * dv; }
+                    }
+                    double variance = sq / m;
+                    saved.Mean[ch] = (float)mean;
+                    saved.InvStd[ch] = (float)(1 / Math.Sqrt(variance + Epsilon));
+                    runMean[ch] = (float)(runMean[ch] * Momentum + mean * (1 - Momentum));
+                    runVar[ch] = (float)(runVar[ch] * Momentum + variance * (1 - Momentum));
+                }
+            });
+        }
+        else
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                saved.Mean[ch] = runMean[ch];
+                saved.InvStd[ch] = 1f / MathF.Sqrt(runVar[ch] + Epsilon);
+            }
+        }
         Threading.Workers.For(n * c, plane, (s, e) =>
         {
             for (int nc = s; nc < e; nc++)
             {
                 int ch = nc % c;
-                float sc = scale[ch] / MathF.Sqrt(variance[ch] + Epsilon);
-                float sh = bias[ch] - mean[ch] * sc;
-                var src = xd.AsSpan(nc * plane, plane); var dst = yd.AsSpan(nc * plane, plane);
-                // y = x·sc + sh, fused multiply-add per vector.
-                System.Numerics.Tensors.TensorPrimitives.Multiply(src, sc, dst);
+                float sc = scale[ch] * saved.InvStd[ch];
+                float sh = bias[ch] - saved.Mean[ch] * sc;
+                var dst = yd.AsSpan(nc * plane, plane);
+                // y = x·sc + sh over the plane.
+                System.Numerics.Tensors.TensorPrimitives.Multiply(xd.AsSpan(nc * plane, plane), sc, dst);
                 System.Numerics.Tensors.TensorPrimitives.Add(dst, sh, dst);
+            }
+        });
+    }
+
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var x = ctx.Inputs[0]; var g = ctx.OutputGrads[0];
+        var saved = (Saved)ctx.State!;
+        var scale = ctx.Inputs[1].Data;
+        int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
+        int m = n * plane;
+        var xd = x.Data; var gd = g.Data;
+        var gx = ctx.InputGrads[0]?.Data; var gScale = ctx.InputGrads[1]?.Data; var gBias = ctx.InputGrads[2]?.Data;
+        bool training = ctx.Training;
+        Threading.Workers.For(c, (long)m * 3, (s, e) =>
+        {
+            for (int ch = s; ch < e; ch++)
+            {
+                float mean = saved.Mean[ch], inv = saved.InvStd[ch];
+                double sumG = 0, sumGx = 0;
+                for (int b = 0; b < n; b++)
+                {
+                    int o = (b * c + ch) * plane;
+                    for (int i = 0; i < plane; i++) { double gv = gd[o + i]; sumG += gv; sumGx += gv * (xd[o + i] - mean) * inv; }
+                }
+                if (gScale != null) gScale[ch] += (float)sumGx;
+                if (gBias != null) gBias[ch] += (float)sumG;
+                if (gx == null) continue;
+                float k = scale[ch] * inv;
+                for (int b = 0; b < n; b++)
+                {
+                    int o = (b * c + ch) * plane;
+                    if (!training)
+                        for (int i = 0; i < plane; i++) gx[o + i] += gd[o + i] * k;
+                    else
+                        for (int i = 0; i < plane; i++)
+                        {
+                            double xhat = (xd[o + i] - mean) * inv;
+                            gx[o + i] += (float)(k / m * (m * gd[o + i] - sumG - xhat * sumGx));
+                        }
+                }
             }
         });
     }

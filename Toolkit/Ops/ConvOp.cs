@@ -51,5 +51,23 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
         Conv2D.Forward(g, x.Span, w.Span, bias, ctx.Outputs[0].Span, ctx.Workspace);
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var x = ctx.Inputs[0]; var w = ctx.Inputs[1]; var dy = ctx.OutputGrads[0];
+        var g = Geometry(x.ShapeArray, w.ShapeArray);
+        var ws = ctx.Workspace.Length >= Conv2D.BackwardWorkspaceLength(g) ? ctx.Workspace : new float[Conv2D.BackwardWorkspaceLength(g)];
+        if (ctx.InputGrads[0] is { } gx)
+        {
+            // BackwardData overwrites; gradients accumulate, so go through a scratch tensor.
+            var tmp = new float[gx.Length];
+            Conv2D.BackwardData(g, dy.Span, w.Span, tmp, ws);
+            System.Numerics.Tensors.TensorPrimitives.Add(gx.Span, tmp, gx.Span);
+        }
+        if (ctx.InputGrads[1] is { } gw) Conv2D.BackwardWeight(g, x.Span, dy.Span, gw.Span, ws);
+        if (ctx.InputGrads.Length > 2 && ctx.InputGrads[2] is { } gb) Conv2D.BackwardBias(g, dy.Span, gb.Span);
+    }
+
     public override string Describe() => $"Conv({Window.Format()}, group={Group})";
 }

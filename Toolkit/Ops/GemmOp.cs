@@ -48,5 +48,32 @@ public sealed class GemmOp(bool transA, bool transB, float alpha, float beta) : 
         Gemm.Sgemm(TransA, TransB, m, n, k, Alpha, a.Span, a.Dim(1), b.Span, b.Dim(1), beta, y.Span, n);
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var a = ctx.Inputs[0]; var b = ctx.Inputs[1]; var g = ctx.OutputGrads[0];
+        int m = g.Dim(0), n = g.Dim(1), k = TransA ? a.Dim(0) : a.Dim(1);
+        int lda = a.Dim(1), ldb = b.Dim(1);
+        if (ctx.InputGrads[0] is { } ga)
+        {
+            if (!TransA) Gemm.Sgemm(false, !TransB, m, k, n, Alpha, g.Span, n, b.Span, ldb, 1, ga.Span, k);      // dA = α·G·op(B)ᵀ
+            else Gemm.Sgemm(TransB, true, k, m, n, Alpha, b.Span, ldb, g.Span, n, 1, ga.Span, m);                // dA = α·op(B)·Gᵀ
+        }
+        if (ctx.InputGrads[1] is { } gb)
+        {
+            if (!TransB) Gemm.Sgemm(!TransA, false, k, n, m, Alpha, a.Span, lda, g.Span, n, 1, gb.Span, n);      // dB = α·op(A)ᵀ·G
+            else Gemm.Sgemm(true, TransA, n, k, m, Alpha, g.Span, n, a.Span, lda, 1, gb.Span, k);                // dB = α·Gᵀ·op(A)
+        }
+        if (ctx.InputGrads.Length > 2 && ctx.InputGrads[2] is { } gc)
+        {
+            var gd = g.Data; var cd = gc.Data; float beta = Beta;
+            new Broadcast(ctx.Inputs[2].Shape, [m, n]).ForEachRun((o, ic, _, len, sc, _) =>
+            {
+                for (int i = 0; i < len; i++) cd[ic + i * sc] += beta * gd[o + i];                         // dC = β·G summed over broadcast
+            });
+        }
+    }
+
     public override string Describe() => $"Gemm(transA={TransA}, transB={TransB}, alpha={Alpha}, beta={Beta})";
 }

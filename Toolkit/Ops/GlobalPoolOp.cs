@@ -30,4 +30,25 @@ public sealed class GlobalPoolOp(bool max) : Op
         if (IsMax) Pool2D.GlobalMax(planes, size, x.Span, ctx.Outputs[0].Span);
         else Pool2D.GlobalAverage(planes, size, x.Span, ctx.Outputs[0].Span);
     }
+
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var x = ctx.Inputs[0].Data; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        int planes = gx.Dim(0) * gx.Dim(1), size = gx.Length / Math.Max(planes, 1);
+        for (int p = 0; p < planes; p++)
+        {
+            if (IsMax)
+            {
+                // Route to the first maximum, as forward's reduction order picks it.
+                int at = 0;
+                for (int i = 1; i < size; i++) if (x[p * size + i] > x[p * size + at]) at = i;
+                d[p * size + at] += g[p];
+            }
+            else System.Numerics.Tensors.TensorPrimitives.Add(d.AsSpan(p * size, size), g[p] / size, d.AsSpan(p * size, size));
+        }
+    }
 }

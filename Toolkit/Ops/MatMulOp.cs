@@ -52,4 +52,32 @@ public sealed class MatMulOp : Op
             Gemm.Sgemm(false, false, m, n, k, 1, ta.Data.AsSpan(offA[i] * m * k, m * k), k, tb.Data.AsSpan(offB[i] * k * n, k * n), n, 0,
                 y.Data.AsSpan(i * m * n, m * n), n);
     }
+
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var ta = ctx.Inputs[0]; var tb = ctx.Inputs[1]; var g = ctx.OutputGrads[0];
+        var ga = ctx.InputGrads[0]; var gb = ctx.InputGrads[1];
+        var (a, b) = Promote(ta.ShapeArray, tb.ShapeArray);
+        int m = a[^2], k = a[^1], n = b[^1];
+        if (b.Length == 2)
+        {
+            int rows = ta.Length / Math.Max(k, 1);
+            if (ga != null) Gemm.Sgemm(false, true, rows, k, n, 1, g.Span, n, tb.Span, n, 1, ga.Span, k);   // dA = G·Bᵀ
+            if (gb != null) Gemm.Sgemm(true, false, k, n, rows, 1, ta.Span, k, g.Span, n, 1, gb.Span, n);   // dB = Aᵀ·G
+            return;
+        }
+        var bc = new Broadcast(a[..^2].Length == 0 ? [1] : a[..^2], b[..^2].Length == 0 ? [1] : b[..^2]);
+        var pairs = new List<(int A, int B)>();
+        bc.ForEachRun((o, ia, ib, len, sa, sb) => { for (int i = 0; i < len; i++) pairs.Add((ia + i * sa, ib + i * sb)); });
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var (oa, ob) = pairs[i];
+            var gi = g.Data.AsSpan(i * m * n, m * n);
+            // Batch items that share an operand (broadcast) accumulate into the same gradient slice.
+            if (ga != null) Gemm.Sgemm(false, true, m, k, n, 1, gi, n, tb.Data.AsSpan(ob * k * n, k * n), n, 1, ga.Data.AsSpan(oa * m * k, m * k), k);
+            if (gb != null) Gemm.Sgemm(true, false, k, n, m, 1, ta.Data.AsSpan(oa * m * k, m * k), k, gi, n, 1, gb.Data.AsSpan(ob * k * n, k * n), n);
+        }
+    }
 }

@@ -49,4 +49,8 @@ public sealed class OpContext
     public bool Training;
     public Tensor?[] InputGrads = [];
     public Tensor[] OutputGrads = [];
+    /// <summary>Per-invocation data an op keeps from forward for backward (batch statistics, masks).</summary>
+    public object? State;
+    /// <summary>A counter that changes every training step (keys seeded randomness such as dropout masks).</summary>
+    public long Step;
 }

@@ -73,5 +73,30 @@ public sealed class PadOp(int[] pads, PadMode mode, float value) : Op
         }
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var g = ctx.OutputGrads[0];
+        int rank = gx.Rank;
+        var xs = Shapes.Strides(gx.Shape);
+        var ys = g.ShapeArray;
+        for (int flat = 0; flat < g.Length; flat++)
+        {
+            int rem = flat, src = 0;
+            bool constant = false;
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                int o = rem % ys[d]; rem /= ys[d];
+                int s = Source(o, Pads[d], gx.Dim(d));
+                if (s < 0) { constant = true; break; }
+                src += s * xs[d];
+            }
+            if (!constant) gx.Data[src] += g.Data[flat];
+        }
+    }
+
     public override string Describe() => $"Pad({Mode}, [{string.Join(",", Pads)}])";
 }

@@ -43,6 +43,18 @@ public sealed class PoolOp(bool max, WindowSpec window, bool ceilMode, bool coun
         else Pool2D.AverageForward(g, x.Span, ctx.Outputs[0].Span);
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var x = ctx.Inputs[0];
+        var g = Geometry(x.ShapeArray);
+        if (IsMax) Pool2D.MaxBackward(g, x.Span, ctx.OutputGrads[0].Span, gx.Span);
+        else Pool2D.AverageBackward(g, ctx.OutputGrads[0].Span, gx.Span);
+    }
+
     public override string Describe() =>
         $"{Type}({Window.Format()}, ceil_mode={CeilMode}{(IsMax ? "" : $", count_include_pad={CountIncludePad}")})";
 }

@@ -55,5 +55,27 @@ public sealed class ReduceMeanOp(int[]? axes, bool keepDims) : Op
         for (int i = 0; i < y.Length; i++) y.Data[i] = (float)(acc[i] / count);
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var g = ctx.OutputGrads[0];
+        var red = Reduced(gx.Rank);
+        var keepShape = gx.ShapeArray.Select((d, i) => red[i] ? 1 : d).ToArray();
+        var ks = Shapes.Strides(keepShape);
+        var shape = gx.ShapeArray;
+        float inv = (float)g.Length / Math.Max(gx.Length, 1);
+        var idx = new int[shape.Length];
+        // dx[i] = g[out(i)] / count, with out(i) the output element x[i] was averaged into.
+        for (int flat = 0; flat < gx.Length; flat++)
+        {
+            int rem = flat, dst = 0;
+            for (int d = shape.Length - 1; d >= 0; d--) { int v = rem % shape[d]; rem /= shape[d]; if (!red[d]) dst += v * ks[d]; }
+            gx.Data[flat] += g.Data[dst] * inv;
+        }
+    }
+
     public override string Describe() => $"ReduceMean(axes=[{string.Join(",", Axes ?? [])}], keepdims={KeepDims})";
 }

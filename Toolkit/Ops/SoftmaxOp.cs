@@ -69,5 +69,28 @@ public sealed class SoftmaxOp(int axis, bool coerce2D, bool log) : Op
         }
     }
 
+    public override bool HasBackward => true;
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        var y = ctx.Outputs[0].Data; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        var (outer, len, inner) = Layout(gx.Shape);
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int b = o * len * inner + i;
+                double s = 0;
+                // softmax: dx = y·(g − Σ g·y); log-softmax: dx = g − e^y·Σ g.
+                for (int k = 0; k < len; k++) s += Log ? g[b + k * inner] : g[b + k * inner] * y[b + k * inner];
+                for (int k = 0; k < len; k++)
+                {
+                    int at = b + k * inner;
+                    d[at] += Log ? (float)(g[at] - Math.Exp(y[at]) * s) : (float)(y[at] * (g[at] - s));
+                }
+            }
+    }
+
     public override string Describe() => $"{Type}(axis={Axis}{(Coerce2D ? ", 2-D" : "")})";
 }

@@ -4,7 +4,7 @@ namespace TransferKit.Toolkit.Ops;
 
 /// <summary>
 /// Base of the elementwise activations. <see cref="Scalar"/> is the reference semantics; <see cref="Apply"/> the
-/// vectorized kernel over a chunk (large tensors are split across threads).
+/// vectorized kernel over a chunk (large tensors are split across threads). Gradient: dx = g·f′(x).
 /// </summary>
 public abstract class UnaryOp : Op
 {
@@ -34,7 +34,10 @@ public abstract class UnaryOp : Op
     {
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
-        var x = ctx.Inputs[0].Span; var y = ctx.Outputs[0].Span; var g = ctx.OutputGrads[0].Span; var d = gx.Span;
-        for (int i = 0; i < d.Length; i++) d[i] += g[i] * Derivative(x[i], y[i]);
+        var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        Workers.For(gx.Length, 4, (s, e) =>
+        {
+            for (int i = s; i < e; i++) d[i] += g[i] * Derivative(x[i], y[i]);
+        });
     }
 }

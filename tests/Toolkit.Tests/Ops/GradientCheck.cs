@@ -1,0 +1,92 @@
+using TransferKit.Toolkit.Ops;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Toolkit.Tests.Ops;
+
+/// <summary>
+/// Central-difference check of an op's backward: L = Σ r·y for a random r; the analytic dL/dx from Backward must
+/// match (L(x + h) − L(x − h)) / 2h at sampled elements of every checked input.
+/// </summary>
+public static class GradientCheck
+{
+    /// <summary>
+    /// Step of the central difference. The kernels are float32, so the step is large enough that round-off
+    /// (≈ 1e-7·|affected y|/h) stays near 1e-5 while truncation (h²·f‴/6) stays below 1e-4 for smooth ops.
+    /// </summary>
+    public const float Step = 1e-2f;
+
+    /// <summary>Allowed |analytic − numeric| ≤ Absolute + Relative·|numeric| (float32 forward passes, see <see cref="Step"/>).</summary>
+    public const double Absolute = 2e-3, Relative = 1e-2;
+
+    /// <summary>How many elements of each input are perturbed (all of them when fewer).</summary>
+    public const int SamplesPerInput = 48;
+
+    public static void Check(Op op, Tensor[] inputs, bool[]? check = null, bool training = false, int seed = 0)
+    {
+        check ??= inputs.Select(_ => true).ToArray();
+        var shapes = op.InferShapes(inputs.Select(t => t.ShapeArray).ToArray());
+        var rng = new Random(seed);
+        var r = shapes.Select(s => { var t = new Tensor(s); for (int i = 0; i < t.Length; i++) t.Span[i] = (float)(rng.NextDouble() * 2 - 1); return t; }).ToArray();
+        var ws = new float[Math.Max(op.WorkspaceLength(inputs.Select(t => t.ShapeArray).ToArray()), 1)];
+
+        (double Loss, OpContext Ctx) Run(Tensor[] xs)
+        {
+            var outs = shapes.Select(s => new Tensor(s)).ToArray();
+            var ctx = new OpContext { Inputs = xs, Outputs = outs, Workspace = ws, Training = training };
+            op.Forward(ctx);
+            if (op.IsView) ctx.Outputs[0] = xs[0].Reshaped(shapes[0]);
+            double l = 0;
+            for (int o = 0; o < outs.Length; o++)
+                for (int i = 0; i < r[o].Length; i++) l += (double)r[o].Span[i] * ctx.Outputs[o].Span[i];
+            return (l, ctx);
+        }
+
+        // Inputs that are state (BatchNormalization's running statistics) must not drift between evaluations.
+        Tensor[] Fresh() => inputs.Select(t => t.Clone()).ToArray();
+
+        var (_, ctx) = Run(Fresh());
+        ctx.OutputGrads = r;
+        ctx.InputGrads = inputs.Select((t, i) => check[i] ? new Tensor(t.ShapeArray) : null).ToArray();
+        op.Backward(ctx);
+
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            if (!check[k]) continue;
+            int n = inputs[k].Length;
+            var picks = n <= SamplesPerInput ? Enumerable.Range(0, n) : Enumerable.Range(0, SamplesPerInput).Select(_ => rng.Next(n)).Distinct();
+            foreach (var i in picks)
+            {
+                var plus = Fresh(); plus[k].Span[i] += Step;
+                var minus = Fresh(); minus[k].Span[i] -= Step;
+                double numeric = (Run(plus).Loss - Run(minus).Loss) / (2 * Step);
+                double analytic = ctx.InputGrads[k]!.Span[i];
+                Assert.True(Math.Abs(analytic - numeric) <= Absolute + Relative * Math.Abs(numeric),
+                    $"{op.Describe()}: input {k} element {i}: analytic {analytic:G6}, numeric {numeric:G6}");
+            }
+        }
+    }
+
+    /// <summary>Uniform values in ±scale, kept at least <paramref name="margin"/> away from zero (the kink of Relu-like ops).</summary>
+    public static Tensor Random(int[] shape, int seed, float scale = 1f, float margin = 0f)
+    {
+        var rng = new Random(seed);
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Length; i++)
+        {
+            float v = (float)(rng.NextDouble() * 2 - 1) * scale;
+            if (Math.Abs(v) < margin) v = v < 0 ? -margin : margin;
+            t.Span[i] = v;
+        }
+        return t;
+    }
+
+    /// <summary>Distinct values (a shuffled ramp) so max-style ops have no ties within a step.</summary>
+    public static Tensor Distinct(int[] shape, int seed)
+    {
+        var t = new Tensor(shape);
+        var rng = new Random(seed);
+        var order = Enumerable.Range(0, t.Length).OrderBy(_ => rng.Next()).ToArray();
+        for (int i = 0; i < t.Length; i++) t.Span[i] = (order[i] - t.Length / 2f) * 0.05f;
+        return t;
+    }
+}

@@ -1,0 +1,149 @@
+using TransferKit.Toolkit.Ops;
+using TransferKit.Toolkit.Tensors;
+using static TransferKit.Toolkit.Tests.Ops.GradientCheck;
+
+namespace TransferKit.Toolkit.Tests.Ops;
+
+/// <summary>Every differentiable op's backward against central differences, on small odd shapes.</summary>
+public class GradientCheckTests
+{
+    static WindowSpec Win(int kh, int kw, int sh = 1, int sw = 1, int dh = 1, int dw = 1, int[]? pads = null) =>
+        new([kh, kw], [sh, sw], [dh, dw], pads ?? [0, 0, 0, 0], AutoPad.NotSet);
+
+    public static IEnumerable<object[]> Activations() => new Op[]
+    {
+        new ReluOp(), new LeakyReluOp(0.1f), new SigmoidOp(), new TanhOp(), new HardSigmoidOp(0.2f, 0.5f), new HardSwishOp(),
+        new ClipOp(-0.5f, 0.6f), new ScaleOp(0.25f),
+    }.Select(o => new object[] { o });
+
+    [Theory]
+    [MemberData(nameof(Activations))]
+    public void Activation(Op op) =>
+        // Values kept a step away from the kinks at 0, ±0.5/0.6 (Clip), ±2.5 (HardSigmoid) and ±3 (HardSwish).
+        Check(op, [Random([2, 3, 5], 1, scale: 4f, margin: 0.05f)]);
+
+    public static IEnumerable<object[]> BinaryCases() =>
+        new (Op Op, int[] A, int[] B)[]
+        {
+            (new AddOp(), [2, 3, 4], [3, 1]), (new SubOp(), [2, 1, 5], [1, 4, 1]), (new MulOp(), [3, 4, 5], [4, 1]),
+            (new DivOp(), [2, 3, 3], [3]), (new MaxOp(), [3, 5], [3, 5]), (new PReluOp(), [2, 3, 2, 2], [3, 1, 1]),
+            (new MulOp(), [1], [2, 3]),
+        }.Select(c => new object[] { c.Op, c.A, c.B });
+
+    [Theory]
+    [MemberData(nameof(BinaryCases))]
+    public void Binary(Op op, int[] a, int[] b)
+    {
+        var x = op is MaxOp ? Distinct(a, 1) : Random(a, 1, margin: 0.05f);
+        var y = op is DivOp ? Random(b, 2, scale: 1f, margin: 0.5f) : op is MaxOp ? Distinct(b, 7) : Random(b, 2);
+        if (op is MaxOp)
+            for (int i = 0; i < y.Length; i++) y.Span[i] += 0.025f; // both ramps step by 0.05: keep a and b half a step apart
+        Check(op, [x, y]);
+    }
+
+    public static IEnumerable<object[]> ConvCases() =>
+        new (int[] X, int[] W, WindowSpec Win, int Group)[]
+        {
+            ([2, 3, 7, 6], [4, 3, 3, 3], Win(3, 3), 1),
+            ([1, 4, 8, 7], [6, 2, 3, 2], Win(3, 2, 2, 1, 1, 2, [1, 0, 2, 1]), 2),
+            ([2, 3, 6, 6], [3, 1, 3, 3], Win(3, 3, 2, 2, 1, 1, [1, 1, 1, 1]), 3),   // depthwise
+            ([1, 5, 5, 5], [3, 5, 1, 1], Win(1, 1), 1),                           // 1×1
+            ([1, 2, 9, 9], [2, 2, 3, 3], Win(3, 3, 1, 1, 2, 2, [2, 2, 2, 2]), 1), // dilated
+        }.Select(c => new object[] { c.X, c.W, c.Win, c.Group });
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv(int[] x, int[] w, WindowSpec win, int group) =>
+        Check(new ConvOp(win, group), [Random(x, 1), Random(w, 2), Random([w[0]], 3)]);
+
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(false, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, true, true)]
+    public void Pool(bool max, bool ceil, bool includePad)
+    {
+        var op = new PoolOp(max, Win(3, 2, 2, 2, 1, 1, [1, 0, 1, 1]), ceil, includePad);
+        Check(op, [Distinct([2, 3, 7, 6], 4)]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GlobalPool(bool max) => Check(new GlobalPoolOp(max), [Distinct([2, 3, 4, 5], 5)]);
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Gemm(bool ta, bool tb)
+    {
+        int m = 3, n = 5, k = 4;
+        Check(new GemmOp(ta, tb, 0.7f, 1.3f), [Random(ta ? [k, m] : [m, k], 1), Random(tb ? [n, k] : [k, n], 2), Random([n], 3)]);
+    }
+
+    [Theory]
+    [InlineData(new[] { 3, 4 }, new[] { 4, 5 })]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 4, 2 })]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 2, 4, 2 })]
+    [InlineData(new[] { 2, 1, 3, 4 }, new[] { 3, 4, 2 })]
+    [InlineData(new[] { 4 }, new[] { 4, 3 })]
+    public void MatMul(int[] a, int[] b) => Check(new MatMulOp(), [Random(a, 1), Random(b, 2)]);
+
+    [Theory]
+    [InlineData(1, false, false)]
+    [InlineData(-1, false, true)]
+    [InlineData(1, true, false)]
+    [InlineData(2, false, true)]
+    public void Softmax(int axis, bool coerce, bool log) => Check(new SoftmaxOp(axis, coerce, log), [Random([2, 3, 4], 1, scale: 2f)]);
+
+    [Fact]
+    public void Lrn() => Check(new LrnOp(3, 0.2f, 0.75f, 1f), [Random([2, 5, 3, 2], 1)]);
+
+    [Theory]
+    [InlineData(PadMode.Constant)]
+    [InlineData(PadMode.Reflect)]
+    [InlineData(PadMode.Edge)]
+    public void Pad(PadMode mode) => Check(new PadOp([0, 1, 2, 0, 2, 1], mode, 0.3f), [Random([2, 3, 4], 1)]);
+
+    [Theory]
+    [InlineData(new[] { 2, 3 }, true)]
+    [InlineData(new[] { 1 }, false)]
+    [InlineData(null, false)]
+    public void ReduceMean(int[]? axes, bool keep) => Check(new ReduceMeanOp(axes, keep), [Random([2, 3, 4, 2], 1)]);
+
+    [Fact]
+    public void ShapeOps()
+    {
+        Check(new TransposeOp([0, 2, 3, 1]), [Random([2, 3, 4, 5], 1)]);
+        Check(new ConcatOp(1), [Random([2, 3, 2], 1), Random([2, 1, 2], 2), Random([2, 4, 2], 3)]);
+        Check(new SplitOp(2, [1, 3, 2]), [Random([2, 3, 6], 1)]);
+        Check(new ReshapeOp([DimRule.Copy(0), DimRule.Infer]), [Random([2, 3, 4], 1)]);
+        Check(new IdentityOp(), [Random([5], 1)]);
+    }
+
+    [Fact]
+    public void BatchNormalizationTraining()
+    {
+        var x = Random([3, 4, 3, 2], 1, scale: 2f);
+        var stats = new[] { Random([4], 4), Random([4], 5, margin: 0.5f) };
+        for (int i = 0; i < 4; i++) stats[1].Span[i] = Math.Abs(stats[1].Span[i]) + 0.5f;
+        Check(new BatchNormalizationOp(1e-5f, 0.9f), [x, Random([4], 2), Random([4], 3), stats[0], stats[1]],
+            [true, true, true, false, false], training: true);
+    }
+
+    [Fact]
+    public void BatchNormalizationFixedStatistics()
+    {
+        var variance = Random([4], 5);
+        for (int i = 0; i < 4; i++) variance.Span[i] = Math.Abs(variance.Span[i]) + 0.5f;
+        Check(new BatchNormalizationOp(1e-5f, 0.9f), [Random([3, 4, 3, 2], 1), Random([4], 2), Random([4], 3), Random([4], 4), variance],
+            [true, true, true, false, false], training: false);
+    }
+
+    [Fact]
+    public void DropoutTrainingUsesTheSameMaskForwardAndBackward() =>
+        Check(new DropoutOp(0.3f) { Seed = 11 }, [Random([4, 7], 1)], training: true);
+}
