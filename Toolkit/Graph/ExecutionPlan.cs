@@ -23,7 +23,8 @@ public sealed class ExecutionPlan
     public long BufferFloats { get; }
 
     /// <param name="keepAll">Give every activation its own buffer (values stay readable after the run).</param>
-    public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false)
+    /// <param name="keep">Values (by id) whose buffers must survive the run, e.g. activations backward reads.</param>
+    public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false, ISet<int>? keep = null)
     {
         _graph = graph;
         if (inputShapes.Length != graph.Inputs.Count)
@@ -70,6 +71,7 @@ public sealed class ExecutionPlan
         foreach (var node in graph.Nodes)
             foreach (var v in node.Inputs) lastUse[root[v.Id]] = Math.Max(lastUse[root[v.Id]], node.Index);
         foreach (var v in graph.Outputs) lastUse[root[v.Id]] = int.MaxValue;
+        if (keep != null) foreach (var id in keep) lastUse[root[id]] = int.MaxValue;
 
         _tensors = new Tensor?[n];
         var free = new List<float[]>();
@@ -123,7 +125,10 @@ public sealed class ExecutionPlan
     /// <summary>
     /// Runs the graph. Returns the output tensors, which stay valid until the next run of this plan.
     /// </summary>
-    public Tensor[] Run(IReadOnlyList<Tensor> inputs, Action<Node, Tensor[]>? afterNode = null)
+    public Tensor[] Run(IReadOnlyList<Tensor> inputs, Action<Node, Tensor[]>? afterNode = null) => Run(inputs, null, 0, afterNode);
+
+    /// <summary>Runs the graph with a per-node training flag (batch statistics, dropout masks) at a given step.</summary>
+    public Tensor[] Run(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training, long step, Action<Node, Tensor[]>? afterNode = null)
     {
         if (inputs.Count != _graph.Inputs.Count)
             throw new ArgumentException($"Expected {_graph.Inputs.Count} inputs, got {inputs.Count}.");
@@ -152,11 +157,19 @@ public sealed class ExecutionPlan
             if (ctx.Outputs.Length != node.Outputs.Length) ctx.Outputs = new Tensor[node.Outputs.Length];
             for (int i = 0; i < node.Outputs.Length; i++) ctx.Outputs[i] = _tensors[node.Outputs[i].Id]!;
             ctx.Workspace = _workspace;
+            ctx.Training = training?.Invoke(node) ?? false;
+            ctx.Step = step;
             node.Op.Forward(ctx);
             afterNode?.Invoke(node, ctx.Outputs);
         }
         return _graph.Outputs.Select(v => _tensors[v.Id]!).ToArray();
     }
+
+    /// <summary>The context a node ran with in the last run (its inputs, outputs and saved state).</summary>
+    internal OpContext ContextOf(Node node) => _contexts[node.Index];
+
+    /// <summary>Floats of the shared workspace.</summary>
+    internal float[] Workspace => _workspace;
 
     /// <summary>The current tensor of a value (valid for kept values, or inside an afterNode callback).</summary>
     public Tensor? TensorOf(Value v) => _tensors[v.Id];
