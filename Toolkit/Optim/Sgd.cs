@@ -3,45 +3,34 @@ using TransferKit.Toolkit.Graph;
 namespace TransferKit.Toolkit.Optim;
 
 /// <summary>
-/// Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay (PyTorch's update rule):
-/// g ← ∇ + λ·θ;  b ← μ·b + (1 − dampening)·g (b = g at the first step);  g ← g + μ·b (Nesterov) or b;  θ ← θ − lr·g.
+/// SGD with momentum, dampening, Nesterov and coupled weight decay (PyTorch's rule):
+/// g ← ∇ + λ·θ;  b ← g at the first step, then μ·b + (1 − dampening)·g;  g ← g + μ·b (Nesterov) or b;  θ ← θ − lr·g.
 /// </summary>
-public sealed class Sgd(IEnumerable<Parameter> parameters, float lr, float momentum = 0, float dampening = 0, bool nesterov = false, float weightDecay = 0)
+public sealed class Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0, float dampening = 0, bool nesterov = false) : Optimizer(groups)
 {
-    readonly Parameter[] _parameters = parameters.ToArray();
-    readonly Dictionary<Parameter, float[]> _buffers = new();
+    public Sgd(IEnumerable<Parameter> parameters, float lr, float momentum = 0, float dampening = 0, bool nesterov = false, float weightDecay = 0)
+        : this([new ParameterGroup(parameters, lr, weightDecay)], momentum, dampening, nesterov) { }
 
-    public float LearningRate { get; set; } = lr;
     public float Momentum { get; } = momentum;
     public float Dampening { get; } = dampening;
     public bool Nesterov { get; } = nesterov;
-    public float WeightDecay { get; } = weightDecay;
 
-    /// <summary>Updates every trainable parameter that has a gradient.</summary>
-    public void Step()
+    readonly HashSet<Parameter> _started = [];
+
+    protected override void Update(ParameterGroup group, Parameter p, Span<float> theta, Span<float> grad)
     {
-        foreach (var p in _parameters)
+        float lr = group.LearningRate, wd = group.WeightDecay;
+        float[]? buf = Momentum != 0 ? State(p, "momentum_buffer") : null;
+        bool first = _started.Add(p);
+        for (int i = 0; i < theta.Length; i++)
         {
-            if (!p.Trainable || p.Grad == null) continue;
-            var theta = p.Value.Span; var grad = p.Grad.Span;
-            float[]? buf = null;
-            bool first = false;
-            if (Momentum != 0 && !_buffers.TryGetValue(p, out buf)) { _buffers[p] = buf = new float[theta.Length]; first = true; }
-            for (int i = 0; i < theta.Length; i++)
+            float g = grad[i] + wd * theta[i];
+            if (buf != null)
             {
-                float g = grad[i] + WeightDecay * theta[i];
-                if (buf != null)
-                {
-                    buf[i] = first ? g : Momentum * buf[i] + (1 - Dampening) * g;
-                    g = Nesterov ? g + Momentum * buf[i] : buf[i];
-                }
-                theta[i] -= LearningRate * g;
+                buf[i] = first ? g : Momentum * buf[i] + (1 - Dampening) * g;
+                g = Nesterov ? g + Momentum * buf[i] : buf[i];
             }
+            theta[i] -= lr * g;
         }
-    }
-
-    public void ZeroGrad()
-    {
-        foreach (var p in _parameters) p.Grad?.Span.Clear();
     }
 }

@@ -1,0 +1,91 @@
+using TransferKit.Toolkit.Graph;
+
+namespace TransferKit.Toolkit.Optim;
+
+/// <summary>A set of parameters with its own learning rate and weight decay (discriminative learning rates).</summary>
+public sealed class ParameterGroup(IEnumerable<Parameter> parameters, float lr, float weightDecay = 0)
+{
+    public Parameter[] Parameters { get; } = parameters.ToArray();
+    public float LearningRate { get; set; } = lr;
+    /// <summary>The group's learning rate before any schedule (schedules scale from it).</summary>
+    public float BaseLearningRate { get; set; } = lr;
+    public float WeightDecay { get; set; } = weightDecay;
+}
+
+/// <summary>
+/// Base of the optimizers: parameter groups, optional L1 penalty and gradient clipping applied before the update.
+/// Each optimizer implements its published update rule in <see cref="Update"/>; state is kept per parameter.
+/// </summary>
+public abstract class Optimizer
+{
+    protected Optimizer(IEnumerable<ParameterGroup> groups) => Groups = groups.ToArray();
+
+    public ParameterGroup[] Groups { get; }
+
+    /// <summary>L1 penalty: adds l1·sign(θ) to the gradient.</summary>
+    public float L1 { get; set; }
+
+    /// <summary>Clip the global gradient norm to this value before the update (0 = off).</summary>
+    public float ClipNorm { get; set; }
+
+    /// <summary>Clip each gradient element to ±this value before the update (0 = off).</summary>
+    public float ClipValue { get; set; }
+
+    /// <summary>Steps taken.</summary>
+    public long StepCount { get; protected set; }
+
+    public IEnumerable<Parameter> Trainable => Groups.SelectMany(g => g.Parameters).Where(p => p.Trainable && p.Grad != null);
+
+    public void ZeroGrad()
+    {
+        foreach (var g in Groups) foreach (var p in g.Parameters) p.Grad?.Span.Clear();
+    }
+
+    /// <summary>Global L2 norm of the trainable gradients.</summary>
+    public double GradientNorm()
+    {
+        double s = 0;
+        foreach (var p in Trainable) foreach (var v in p.Grad!.Span) s += (double)v * v;
+        return Math.Sqrt(s);
+    }
+
+    public void Step()
+    {
+        StepCount++;
+        if (ClipNorm > 0)
+        {
+            double norm = GradientNorm();
+            if (norm > ClipNorm)
+            {
+                float scale = (float)(ClipNorm / (norm + 1e-6));
+                foreach (var p in Trainable) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad!.Span, scale, p.Grad.Span);
+            }
+        }
+        foreach (var group in Groups)
+            foreach (var p in group.Parameters)
+            {
+                if (!p.Trainable || p.Grad == null) continue;
+                var g = p.Grad.Span; var theta = p.Value.Span;
+                if (ClipValue > 0) System.Numerics.Tensors.TensorPrimitives.Clamp(g, -ClipValue, ClipValue, g);
+                if (L1 != 0) for (int i = 0; i < g.Length; i++) g[i] += L1 * MathF.Sign(theta[i]);
+                Update(group, p, theta, g);
+            }
+    }
+
+    /// <summary>Applies the update rule to one parameter (the gradient already clipped and penalized).</summary>
+    protected abstract void Update(ParameterGroup group, Parameter p, Span<float> theta, Span<float> grad);
+
+    /// <summary>Per-parameter state buffers, created zeroed on first use.</summary>
+    protected float[] State(Parameter p, string name)
+    {
+        var key = (p, name);
+        if (!_state.TryGetValue(key, out var buf)) _state[key] = buf = new float[p.Value.Length];
+        return buf;
+    }
+
+    readonly Dictionary<(Parameter, string), float[]> _state = new();
+
+    /// <summary>Every state buffer by parameter name and slot (for checkpoints).</summary>
+    public IEnumerable<(string Parameter, string Slot, float[] Values)> StateBuffers =>
+        _state.Select(kv => (kv.Key.Item1.Name, kv.Key.Item2, kv.Value));
+}
