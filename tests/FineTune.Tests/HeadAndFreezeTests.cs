@@ -1,0 +1,85 @@
+using TransferKit.FineTune.Freezing;
+using TransferKit.FineTune.Heads;
+using TransferKit.Importers.Onnx;
+using TransferKit.Importers.Verification;
+using TransferKit.Tests.Common;
+using TransferKit.Toolkit.Graph;
+using TransferKit.Toolkit.Ops;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.FineTune.Tests;
+
+public class HeadAndFreezeTests
+{
+    [Theory]
+    [InlineData("squeezenet1.1_imagenet_fp32.onnx", "Conv", 1000)]
+    [InlineData("mnist-8.onnx", "MatMul", 10)]
+    [InlineData("cifar10_tutorial_ImageClassifier.onnx", "Gemm", 10)]
+    [InlineData("bench/resnet18.onnx", "Gemm", 1000)]
+    [InlineData("bench/squeezenet1_1.onnx", "Conv", 1000)]
+    public void HeadIsFoundAutomatically(string model, string op, int classes)
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model(model));
+        var head = Head.Find(m.Graph);
+        Assert.Equal(op, head.Node.Op.Type);
+        Assert.Equal(classes, head.Classes);
+    }
+
+    [Fact]
+    public void SqueezeNetHeadIsConv10AndSoftmaxIsSetAside()
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
+        var head = Head.Find(m.Graph);
+        Assert.Equal("conv10_w_0", head.Weight.Name);
+        Assert.NotNull(head.Softmax);
+        head.Replace(2, HeadInitializer.Kaiming, seed: 1);
+        Head.SetAsideSoftmax(m.Graph, head);
+        var y = new GraphRunner(m.Graph).Run(Verifier.RandomInputs(m, 2, 1))[0];
+        Assert.Equal(new[] { 2, 2, 1, 1 }, y.ShapeArray);
+        Head.RestoreSoftmax(m.Graph, head);
+        var p = new GraphRunner(m.Graph).Run(Verifier.RandomInputs(m, 2, 1))[0];
+        Assert.Equal(1.0, p.Span[0] + p.Span[1], 5);
+    }
+
+    [Fact]
+    public void ModelWithoutAHeadIsAClearError()
+    {
+        var g = new ComputeGraph();
+        var x = g.AddInput("x", [-1, 4]);
+        g.MarkOutput(g.AddNode("relu", new ReluOp(), [x], ["y"]).Outputs[0]);
+        var e = Assert.Throws<ArgumentException>(() => Head.Find(g));
+        Assert.Contains("--head", e.Message);
+    }
+
+    [Fact]
+    public void FreezeRulesApplyInOrderAndTheDryRunTableSaysSo()
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
+        var plan = new FreezePlan(m.Graph).FreezeAll().Unfreeze("conv10*");
+        Assert.Equal(new[] { "conv10_b_0", "conv10_w_0" }, m.Graph.Parameters.Where(p => p.Trainable).Select(p => p.Name).Order());
+        plan.UnfreezeAll().FreezeTo(m.Graph.Nodes.First(n => n.Op is ConcatOp).Name);
+        var firstConcat = m.Graph.Nodes.First(n => n.Op is ConcatOp);
+        Assert.All(m.Graph.Nodes.Where(n => n.Index < firstConcat.Index).SelectMany(n => n.Inputs).Where(v => v.Parameter != null), v => Assert.False(v.Parameter!.Trainable));
+        Assert.Contains(m.Graph.Parameters, p => p.Trainable);
+        var table = plan.Describe();
+        Assert.Contains("frozen", table);
+        Assert.Contains("trainable", table);
+        Assert.Throws<ArgumentException>(() => plan.Freeze("no_such_layer*"));
+    }
+
+    [Fact]
+    public void BatchNormPolicies()
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model("bench/mobilenet_v2.onnx"));
+        var bn = m.Graph.Nodes.First(n => n.Op is BatchNormalizationOp);
+        foreach (var policy in Enum.GetValues<BatchNormPolicy>())
+        {
+            var plan = new FreezePlan(m.Graph) { BatchNorm = policy };
+            plan.FreezeAllButHead(Head.Find(m.Graph).Nodes);
+            plan.ApplyBatchNormPolicy();
+            Assert.False(bn.Inputs[3].Parameter!.Trainable); // running statistics never take gradients
+            Assert.Equal(policy != BatchNormPolicy.Eval, bn.Inputs[1].Parameter!.Trainable);
+            Assert.Equal(policy == BatchNormPolicy.Train, plan.TrainingMode(bn));
+        }
+    }
+}
