@@ -2,45 +2,6 @@ namespace TransferKit.Toolkit.Kernels;
 
 // Plain loop versions of the GEMM, convolution and pooling kernels with the engine's kernel signatures.
 
-public static class Gemm
-{
-    public static int MaxThreads { get; set; } = Environment.ProcessorCount;
-
-    /// <summary>C = alpha·op(A)·op(B) + beta·C, row-major. Rows of C are split across threads; each row is an axpy over op(B)'s rows.</summary>
-    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-    {
-        if (m == 0 || n == 0) return;
-        // op(B) as a contiguous k×n matrix.
-        float[] bm = new float[(long)k * n];
-        for (int p = 0; p < k; p++)
-            for (int j = 0; j < n; j++) bm[(long)p * n + j] = transB ? b[j * ldb + p] : b[p * ldb + j];
-        float[] am = new float[(long)m * k];
-        for (int i = 0; i < m; i++)
-            for (int p = 0; p < k; p++) am[(long)i * k + p] = transA ? a[p * lda + i] : a[i * lda + p];
-        var cArr = new float[(long)m * n];
-        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).CopyTo(cArr.AsSpan(i * n, n));
-        Threading.Workers.For(m, (long)n * k, (s, e) =>
-        {
-            var row = new float[n];
-            for (int i = s; i < e; i++)
-            {
-                Array.Clear(row);
-                for (int p = 0; p < k; p++)
-                {
-                    float av = am[(long)i * k + p];
-                    if (av == 0) continue;
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(bm.AsSpan((int)((long)p * n), n), av, row, row);
-                }
-                var dst = cArr.AsSpan(i * n, n);
-                if (beta == 0) System.Numerics.Tensors.TensorPrimitives.Multiply(row, alpha, dst);
-                else for (int j = 0; j < n; j++) dst[j] = alpha * row[j] + beta * dst[j];
-            }
-        });
-        for (int i = 0; i < m; i++) cArr.AsSpan(i * n, n).CopyTo(c.Slice(i * ldc, n));
-    }
-}
-
 public readonly record struct Conv2DGeometry(int Batch, int InChannels, int InHeight, int InWidth, int OutChannels, int KernelH, int KernelW,
     int StrideH, int StrideW, int DilationH, int DilationW, int PadTop, int PadLeft, int PadBottom, int PadRight, int Groups)
 {

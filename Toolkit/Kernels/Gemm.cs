@@ -1,0 +1,268 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using TransferKit.Toolkit.Threading;
+
+namespace TransferKit.Toolkit.Kernels;
+
+/// <summary>
+/// Single-precision GEMM, C = alpha·op(A)·op(B) + beta·C (row-major), cache-blocked and packed in the BLIS manner:
+/// B is packed in KC×NR strips, A in MR×KC strips, and a register-blocked micro-kernel computes each MR×NR tile:
+/// 8×32 with AVX-512 (16 zmm accumulators), 6×16 with AVX2 (12 ymm accumulators), or a scalar 4×4 tile.
+/// Columns of C are split across threads; each thread packs its own panels (no shared writes).
+/// <see cref="Reference.ReferenceGemm"/> is the plain triple loop it must equal up to summation order.
+/// </summary>
+public static unsafe class Gemm
+{
+    const int KC = 256;   // depth of a packed panel: a KC×NR strip of B (32 KB) stays in L1
+    const int MC = 128;   // rows of A per packed block (128 KB, L2)
+    const int NC = 1024;  // columns of B per packed panel (1 MB, L2/L3)
+
+    /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
+    const long ParallelThreshold = 1 << 18;
+
+    /// <summary>Threads used; follows <see cref="Workers.MaxThreads"/>.</summary>
+    public static int MaxThreads { get => Workers.MaxThreads; set => Workers.MaxThreads = value; }
+
+    /// <summary>Which micro-kernel runs on this machine.</summary>
+    public static string Path => Vector512.IsHardwareAccelerated ? "avx512 8x32" : Vector256.IsHardwareAccelerated ? "avx2 6x16" : "scalar 4x4";
+
+    static (int MR, int NR) Tile => Vector512.IsHardwareAccelerated ? (8, 32) : Vector256.IsHardwareAccelerated ? (6, 16) : (4, 4);
+
+    [ThreadStatic] static float[]? _packA;
+    [ThreadStatic] static float[]? _packB;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0 || alpha == 0)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                var row = c.Slice(i * ldc, n);
+                if (beta == 0) row.Clear(); else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
+            return;
+        }
+        // Element (i, p) of op(A) is a[i·rsA + p·csA]; (p, j) of op(B) is b[p·rsB + j·csB].
+        int rsA = transA ? 1 : lda, csA = transA ? lda : 1;
+        int rsB = transB ? 1 : ldb, csB = transB ? ldb : 1;
+        var (mr, nr) = Tile;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            float* A = pa, B = pb, C = pc;
+            long work = (long)m * n * k;
+            int threads = work < ParallelThreshold ? 1 : Math.Min(MaxThreads, (n + nr - 1) / nr);
+            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr); return; }
+            // Split columns into NR-aligned ranges, one per thread.
+            int strips = (n + nr - 1) / nr;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int j0 = (int)((long)strips * t / threads) * nr, j1 = Math.Min(n, (int)((long)strips * (t + 1) / threads) * nr);
+                if (j1 > j0) Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr);
+            });
+        }
+    }
+
+    /// <summary>The five-loop blocked GEMM over columns [j0, j1) of C.</summary>
+    static void Blocked(float* A, int rsA, int csA, float* B, int rsB, int csB, float* C, int ldc, int m, int j0, int j1, int k,
+        float alpha, float beta, int mr, int nr)
+    {
+        var packA = _packA ??= new float[MC * KC + 64];
+        var packB = _packB ??= new float[KC * (NC + 32) + 64];
+        fixed (float* pA = packA, pB = packB)
+        {
+            for (int jc = j0; jc < j1; jc += NC)
+            {
+                int nc = Math.Min(NC, j1 - jc);
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    // The first depth block applies beta; later ones accumulate.
+                    float betaHere = pc == 0 ? beta : 1f;
+                    PackB(B + (long)pc * rsB + (long)jc * csB, rsB, csB, kc, nc, nr, pB);
+                    for (int ic = 0; ic < m; ic += MC)
+                    {
+                        int mc = Math.Min(MC, m - ic);
+                        PackA(A + (long)ic * rsA + (long)pc * csA, rsA, csA, mc, kc, mr, pA);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int nrEff = Math.Min(nr, nc - jr);
+                            for (int ir = 0; ir < mc; ir += mr)
+                            {
+                                int mrEff = Math.Min(mr, mc - ir);
+                                float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
+                                float* aStrip = pA + (long)ir * kc;
+                                float* bStrip = pB + (long)jr * kc;
+                                if (mr == 8) Kernel8x32(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                else if (mr == 6) Kernel6x16(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                else KernelScalar(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere, mr, nr);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs a kc×nc block of op(B) into NR-wide strips: strip s holds, for each p, NR consecutive columns (zero-padded).</summary>
+    static void PackB(float* b, int rs, int cs, int kc, int nc, int nr, float* dst)
+    {
+        for (int j = 0; j < nc; j += nr)
+        {
+            int w = Math.Min(nr, nc - j);
+            float* d = dst + (long)j * kc;
+            if (cs == 1 && w == nr)
+            {
+                for (int p = 0; p < kc; p++, d += nr) Unsafe.CopyBlockUnaligned(d, b + (long)p * rs + j, (uint)(nr * sizeof(float)));
+                continue;
+            }
+            for (int p = 0; p < kc; p++, d += nr)
+            {
+                float* src = b + (long)p * rs + (long)j * cs;
+                int q = 0;
+                for (; q < w; q++) d[q] = src[(long)q * cs];
+                for (; q < nr; q++) d[q] = 0;
+            }
+        }
+    }
+
+    /// <summary>Packs an mc×kc block of op(A) into MR-tall strips: strip s holds, for each p, MR consecutive rows (zero-padded).</summary>
+    static void PackA(float* a, int rs, int cs, int mc, int kc, int mr, float* dst)
+    {
+        for (int i = 0; i < mc; i += mr)
+        {
+            int h = Math.Min(mr, mc - i);
+            float* d = dst + (long)i * kc;
+            if (rs == 1 && h == mr)
+            {
+                // Transposed A: the MR rows of a column are contiguous.
+                for (int p = 0; p < kc; p++, d += mr) Unsafe.CopyBlockUnaligned(d, a + (long)p * cs + i, (uint)(mr * sizeof(float)));
+                continue;
+            }
+            for (int p = 0; p < kc; p++, d += mr)
+            {
+                float* src = a + (long)i * rs + (long)p * cs;
+                int r = 0;
+                for (; r < h; r++) d[r] = src[(long)r * rs];
+                for (; r < mr; r++) d[r] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// AVX-512 8×32 tile: 16 zmm accumulators c[r][0..1] (row r, columns 0–15 and 16–31).
+    /// Per depth step p: two loads of B (32 columns), eight broadcasts of A (one per row), sixteen FMAs.
+    /// Equals c[r][j] = alpha·Σ_p a[p·8 + r]·b[p·32 + j] + beta·C[r][j]; partial tiles go through a scratch tile.
+    /// </summary>
+    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        float* tile = stackalloc float[8 * 32];
+        bool full = mrEff == 8 && nrEff == 32;
+        float* dst = full ? c : tile;
+        int ld = full ? ldc : 32;
+        var va = Vector512.Create(alpha);
+        Store512(dst, c00, c01, va, beta, full); Store512(dst + ld, c10, c11, va, beta, full);
+        Store512(dst + 2 * ld, c20, c21, va, beta, full); Store512(dst + 3 * ld, c30, c31, va, beta, full);
+        Store512(dst + 4 * ld, c40, c41, va, beta, full); Store512(dst + 5 * ld, c50, c51, va, beta, full);
+        Store512(dst + 6 * ld, c60, c61, va, beta, full); Store512(dst + 7 * ld, c70, c71, va, beta, full);
+        if (!full) MergeTile(tile, 32, c, ldc, mrEff, nrEff, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512(float* row, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, float beta, bool full)
+    {
+        lo *= alpha; hi *= alpha;
+        if (full && beta != 0)
+        {
+            var vb = Vector512.Create(beta);
+            lo = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo);
+            hi = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi);
+        }
+        lo.Store(row); hi.Store(row + 16);
+    }
+
+    /// <summary>
+    /// AVX2 6×16 tile: 12 ymm accumulators (row r, columns 0–7 and 8–15); per depth step two B loads, six broadcasts,
+    /// twelve FMAs. Same expression as the 8×32 kernel.
+    /// </summary>
+    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        float* tile = stackalloc float[6 * 16];
+        bool full = mrEff == 6 && nrEff == 16;
+        float* dst = full ? c : tile;
+        int ld = full ? ldc : 16;
+        var va = Vector256.Create(alpha);
+        Store256(dst, c00, c01, va, beta, full); Store256(dst + ld, c10, c11, va, beta, full);
+        Store256(dst + 2 * ld, c20, c21, va, beta, full); Store256(dst + 3 * ld, c30, c31, va, beta, full);
+        Store256(dst + 4 * ld, c40, c41, va, beta, full); Store256(dst + 5 * ld, c50, c51, va, beta, full);
+        if (!full) MergeTile(tile, 16, c, ldc, mrEff, nrEff, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store256(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, float beta, bool full)
+    {
+        lo *= alpha; hi *= alpha;
+        if (full && beta != 0)
+        {
+            var vb = Vector256.Create(beta);
+            lo = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo);
+            hi = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi);
+        }
+        lo.Store(row); hi.Store(row + 8);
+    }
+
+    /// <summary>Scalar MR×NR tile: the reference expression c = alpha·Σ a·b + beta·c, one element at a time.</summary>
+    static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta, int mr, int nr)
+    {
+        float* acc = stackalloc float[mr * nr];
+        for (int i = 0; i < mr * nr; i++) acc[i] = 0;
+        for (int p = 0; p < kc; p++, a += mr, b += nr)
+            for (int r = 0; r < mr; r++)
+            {
+                float x = a[r];
+                for (int j = 0; j < nr; j++) acc[r * nr + j] = MathF.FusedMultiplyAdd(x, b[j], acc[r * nr + j]);
+            }
+        for (int r = 0; r < mr * nr; r++) acc[r] *= alpha;
+        MergeTile(acc, nr, c, ldc, mrEff, nrEff, beta);
+    }
+
+    /// <summary>Writes the valid mrEff×nrEff corner of an alpha-scaled tile into C: C = tile + beta·C (beta 0 ignores C, even NaN).</summary>
+    static void MergeTile(float* tile, int ldt, float* c, int ldc, int mrEff, int nrEff, float beta)
+    {
+        for (int r = 0; r < mrEff; r++)
+        {
+            float* row = c + (long)r * ldc; float* t = tile + r * ldt;
+            if (beta == 0) for (int j = 0; j < nrEff; j++) row[j] = t[j];
+            else for (int j = 0; j < nrEff; j++) row[j] = t[j] + beta * row[j];
+        }
+    }
+}

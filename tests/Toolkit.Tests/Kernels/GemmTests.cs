@@ -1,0 +1,100 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Kernels.Reference;
+
+namespace TransferKit.Toolkit.Tests.Kernels;
+
+/// <summary>The packed GEMM (whichever micro-kernel this process runs) against the double-accumulating reference.</summary>
+[Trait("Category", "Kernels")]
+public class GemmTests
+{
+    /// <summary>
+    /// Allowed error relative to Σ|a·b| of the element: float32 summation of k products in any order stays within
+    /// k·ε·Σ|a·b|; with k ≤ 600 that is below 1e-4 (ε = 6e-8), and 1e-5 covers the sizes tested at random order.
+    /// </summary>
+    const double RelativeToMagnitude = 2e-5;
+
+    static float[] Random(int n, Random r) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+
+    static void Check(bool ta, bool tb, int m, int n, int k, float alpha, float beta, int seed, int extraLd = 0)
+    {
+        var r = new Random(seed);
+        int lda = (ta ? m : k) + extraLd, ldb = (tb ? k : n) + extraLd, ldc = n + extraLd;
+        var a = Random((ta ? k : m) * lda, r); var b = Random((tb ? n : k) * ldb, r);
+        var c0 = Random(m * ldc, r);
+        if (beta == 0) Array.Fill(c0, float.NaN); // beta 0 must ignore C entirely
+        var expected = (float[])c0.Clone(); var actual = (float[])c0.Clone();
+        ReferenceGemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+        Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double mag = 0;
+                for (int p = 0; p < k; p++) mag += Math.Abs((ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]));
+                mag = Math.Abs(alpha) * mag + (beta == 0 ? 0 : Math.Abs(beta * c0[i * ldc + j]));
+                float e = expected[i * ldc + j], x = actual[i * ldc + j];
+                Assert.True(Math.Abs(e - x) <= RelativeToMagnitude * (mag + 1e-30),
+                    $"{Gemm.Path} ta={ta} tb={tb} m={m} n={n} k={k} at ({i},{j}): expected {e}, got {x}");
+            }
+        // Padding columns of C beyond n are untouched.
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++) Assert.Equal(c0[i * ldc + j], actual[i * ldc + j]);
+    }
+
+    [Fact]
+    public void EveryRemainderOfTheTile()
+    {
+        // m covers every remainder of MR (8, 6, 4), n every remainder of NR (32, 16, 4).
+        for (int m = 1; m <= 17; m++)
+            for (int n = 1; n <= 70; n += m % 3 == 0 ? 1 : 3)
+                Check(false, false, m, n, 1 + (m * n) % 13, 1f, 0f, m * 100 + n);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void TransposesAlphaBetaAndStrides(bool ta, bool tb)
+    {
+        Check(ta, tb, 13, 37, 29, 0.7f, 0f, 1);
+        Check(ta, tb, 9, 33, 300, -1.5f, 0.5f, 2);          // k spans two depth blocks
+        Check(ta, tb, 7, 19, 5, 1f, 1f, 3, extraLd: 5);      // leading dimensions wider than the matrix
+        Check(ta, tb, 1, 1, 1, 2f, -1f, 4);
+    }
+
+    [Fact]
+    public void LargeShapesSplitAcrossThreadsAndBlocks() =>
+        // m > MC, n > NC and k > KC: every blocking loop runs more than once, and both threads share the columns.
+        Check(false, false, 150, 1100, 520, 1f, 0f, 5);
+
+    [Fact]
+    public void ConvolutionLikeShapes()
+    {
+        Check(false, false, 64, 3136 / 7, 27, 1f, 0f, 6);
+        Check(true, false, 24, 200, 144, 1f, 1f, 7);
+        Check(false, true, 32, 50, 576, 1f, 0f, 8);
+    }
+
+    [Fact]
+    public void ZeroDepthScalesC()
+    {
+        var c = new float[] { 1, 2, 3, 4 };
+        Gemm.Sgemm(false, false, 2, 2, 0, 1, [], 1, [], 2, 0.5f, c, 2);
+        Assert.Equal([0.5f, 1f, 1.5f, 2f], c);
+        Gemm.Sgemm(false, false, 2, 2, 0, 1, [], 1, [], 2, 0f, c, 2);
+        Assert.Equal([0f, 0f, 0f, 0f], c);
+    }
+}
+
+/// <summary>The CI runs the kernel tests with AVX-512 and then AVX2 switched off: the path must really change.</summary>
+[Trait("Category", "Kernels")]
+public class KernelPathTests
+{
+    [Fact]
+    public void MicroKernelFollowsTheInstructionSetSwitches()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0") Assert.Equal("scalar 4x4", Gemm.Path);
+        else if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F") == "0") Assert.NotEqual("avx512 8x32", Gemm.Path);
+        else Assert.False(string.IsNullOrEmpty(Gemm.Path));
+    }
+}
