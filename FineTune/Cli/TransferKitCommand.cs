@@ -11,6 +11,7 @@ public static class TransferKitCommand
         var root = new RootCommand("TransferKit: import a pretrained ONNX CNN, fine-tune it on your images, export it back to ONNX, verified against ONNX Runtime.");
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

@@ -14,7 +14,7 @@ namespace TransferKit.Toolkit.Kernels;
 public static unsafe class Gemm
 {
     const int KC = 256;   // depth of a packed panel: a KC×NR strip of B (32 KB) stays in L1
-    const int MC = 128;   // rows of A per packed block (128 KB, L2)
+    const int MC = 120;   // rows of A per packed block (120 KB, L2); a multiple of every MR (8, 6, 4)
     const int NC = 1024;  // columns of B per packed panel (1 MB, L2/L3)
 
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
@@ -30,9 +30,15 @@ public static unsafe class Gemm
 
     [ThreadStatic] static float[]? _packA;
     [ThreadStatic] static float[]? _packB;
+    [ThreadStatic] static float[]? _tile;
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, MaxThreads);
+
+    /// <summary>As above with an explicit thread limit (1 when the caller already runs one GEMM per thread).</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads)
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0)
@@ -52,7 +58,7 @@ public static unsafe class Gemm
         {
             float* A = pa, B = pb, C = pc;
             long work = (long)m * n * k;
-            int threads = work < ParallelThreshold ? 1 : Math.Min(MaxThreads, (n + nr - 1) / nr);
+            int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
             if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
@@ -65,12 +71,14 @@ public static unsafe class Gemm
     }
 
     /// <summary>The five-loop blocked GEMM over columns [j0, j1) of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Blocked(float* A, int rsA, int csA, float* B, int rsB, int csB, float* C, int ldc, int m, int j0, int j1, int k,
         float alpha, float beta, int mr, int nr)
     {
-        var packA = _packA ??= new float[MC * KC + 64];
+        var packA = _packA ??= new float[MC * KC + 64]; // MC is a multiple of MR, so padded strips never overrun
         var packB = _packB ??= new float[KC * (NC + 32) + 64];
-        fixed (float* pA = packA, pB = packB)
+        var tile = _tile ??= new float[8 * 32];
+        fixed (float* pA = packA, pB = packB, acc = tile)
         {
             for (int jc = j0; jc < j1; jc += NC)
             {
@@ -94,9 +102,10 @@ public static unsafe class Gemm
                                 float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
                                 float* aStrip = pA + (long)ir * kc;
                                 float* bStrip = pB + (long)jr * kc;
-                                if (mr == 8) Kernel8x32(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere);
-                                else if (mr == 6) Kernel6x16(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere);
-                                else KernelScalar(kc, aStrip, bStrip, cTile, ldc, mrEff, nrEff, alpha, betaHere, mr, nr);
+                                if (mr == 8) Kernel8x32(kc, aStrip, bStrip, acc);
+                                else if (mr == 6) Kernel6x16(kc, aStrip, bStrip, acc);
+                                else KernelScalar(kc, aStrip, bStrip, acc, mr, nr);
+                                Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
                             }
                         }
                     }
@@ -106,6 +115,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Packs a kc×nc block of op(B) into NR-wide strips: strip s holds, for each p, NR consecutive columns (zero-padded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackB(float* b, int rs, int cs, int kc, int nc, int nr, float* dst)
     {
         for (int j = 0; j < nc; j += nr)
@@ -128,6 +138,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Packs an mc×kc block of op(A) into MR-tall strips: strip s holds, for each p, MR consecutive rows (zero-padded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackA(float* a, int rs, int cs, int mc, int kc, int mr, float* dst)
     {
         for (int i = 0; i < mc; i += mr)
@@ -151,15 +162,16 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// AVX-512 8×32 tile: 16 zmm accumulators c[r][0..1] (row r, columns 0–15 and 16–31).
-    /// Per depth step p: two loads of B (32 columns), eight broadcasts of A (one per row), sixteen FMAs.
-    /// Equals c[r][j] = alpha·Σ_p a[p·8 + r]·b[p·32 + j] + beta·C[r][j]; partial tiles go through a scratch tile.
+    /// AVX-512 8×32 tile: 16 zmm accumulators (row r, columns 0–15 and 16–31). Per depth step p: two loads of B
+    /// (32 columns), eight broadcasts of A (one per row), sixteen FMAs. Writes acc[r·32 + j] = Σ_p a[p·8 + r]·b[p·32 + j].
+    /// The loop body touches no memory but the packed panels, so the JIT keeps all accumulators in registers.
     /// </summary>
-    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel8x32(int kc, float* a, float* b, float* acc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += 8, b += 32)
+        for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -171,41 +183,24 @@ public static unsafe class Gemm
             x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            a += 8; b += 32;
         }
-        float* tile = stackalloc float[8 * 32];
-        bool full = mrEff == 8 && nrEff == 32;
-        float* dst = full ? c : tile;
-        int ld = full ? ldc : 32;
-        var va = Vector512.Create(alpha);
-        Store512(dst, c00, c01, va, beta, full); Store512(dst + ld, c10, c11, va, beta, full);
-        Store512(dst + 2 * ld, c20, c21, va, beta, full); Store512(dst + 3 * ld, c30, c31, va, beta, full);
-        Store512(dst + 4 * ld, c40, c41, va, beta, full); Store512(dst + 5 * ld, c50, c51, va, beta, full);
-        Store512(dst + 6 * ld, c60, c61, va, beta, full); Store512(dst + 7 * ld, c70, c71, va, beta, full);
-        if (!full) MergeTile(tile, 32, c, ldc, mrEff, nrEff, beta);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* row, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, float beta, bool full)
-    {
-        lo *= alpha; hi *= alpha;
-        if (full && beta != 0)
-        {
-            var vb = Vector512.Create(beta);
-            lo = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo);
-            hi = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi);
-        }
-        lo.Store(row); hi.Store(row + 16);
+        c00.Store(acc); c01.Store(acc + 16); c10.Store(acc + 32); c11.Store(acc + 48);
+        c20.Store(acc + 64); c21.Store(acc + 80); c30.Store(acc + 96); c31.Store(acc + 112);
+        c40.Store(acc + 128); c41.Store(acc + 144); c50.Store(acc + 160); c51.Store(acc + 176);
+        c60.Store(acc + 192); c61.Store(acc + 208); c70.Store(acc + 224); c71.Store(acc + 240);
     }
 
     /// <summary>
     /// AVX2 6×16 tile: 12 ymm accumulators (row r, columns 0–7 and 8–15); per depth step two B loads, six broadcasts,
-    /// twelve FMAs. Same expression as the 8×32 kernel.
+    /// twelve FMAs. Writes acc[r·16 + j] = Σ_p a[p·6 + r]·b[p·16 + j].
     /// </summary>
-    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel6x16(int kc, float* a, float* b, float* acc)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, a += 6, b += 16)
+        for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
@@ -215,35 +210,17 @@ public static unsafe class Gemm
             x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
             x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a += 6; b += 16;
         }
-        float* tile = stackalloc float[6 * 16];
-        bool full = mrEff == 6 && nrEff == 16;
-        float* dst = full ? c : tile;
-        int ld = full ? ldc : 16;
-        var va = Vector256.Create(alpha);
-        Store256(dst, c00, c01, va, beta, full); Store256(dst + ld, c10, c11, va, beta, full);
-        Store256(dst + 2 * ld, c20, c21, va, beta, full); Store256(dst + 3 * ld, c30, c31, va, beta, full);
-        Store256(dst + 4 * ld, c40, c41, va, beta, full); Store256(dst + 5 * ld, c50, c51, va, beta, full);
-        if (!full) MergeTile(tile, 16, c, ldc, mrEff, nrEff, beta);
+        c00.Store(acc); c01.Store(acc + 8); c10.Store(acc + 16); c11.Store(acc + 24);
+        c20.Store(acc + 32); c21.Store(acc + 40); c30.Store(acc + 48); c31.Store(acc + 56);
+        c40.Store(acc + 64); c41.Store(acc + 72); c50.Store(acc + 80); c51.Store(acc + 88);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store256(float* row, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, float beta, bool full)
+    /// <summary>Scalar MR×NR tile: acc[r·NR + j] = Σ_p a[p·MR + r]·b[p·NR + j], one element at a time (the reference expression).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void KernelScalar(int kc, float* a, float* b, float* acc, int mr, int nr)
     {
-        lo *= alpha; hi *= alpha;
-        if (full && beta != 0)
-        {
-            var vb = Vector256.Create(beta);
-            lo = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo);
-            hi = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi);
-        }
-        lo.Store(row); hi.Store(row + 8);
-    }
-
-    /// <summary>Scalar MR×NR tile: the reference expression c = alpha·Σ a·b + beta·c, one element at a time.</summary>
-    static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta, int mr, int nr)
-    {
-        float* acc = stackalloc float[mr * nr];
         for (int i = 0; i < mr * nr; i++) acc[i] = 0;
         for (int p = 0; p < kc; p++, a += mr, b += nr)
             for (int r = 0; r < mr; r++)
@@ -251,18 +228,22 @@ public static unsafe class Gemm
                 float x = a[r];
                 for (int j = 0; j < nr; j++) acc[r * nr + j] = MathF.FusedMultiplyAdd(x, b[j], acc[r * nr + j]);
             }
-        for (int r = 0; r < mr * nr; r++) acc[r] *= alpha;
-        MergeTile(acc, nr, c, ldc, mrEff, nrEff, beta);
     }
 
-    /// <summary>Writes the valid mrEff×nrEff corner of an alpha-scaled tile into C: C = tile + beta·C (beta 0 ignores C, even NaN).</summary>
-    static void MergeTile(float* tile, int ldt, float* c, int ldc, int mrEff, int nrEff, float beta)
+    /// <summary>
+    /// C[r][j] = alpha·acc[r][j] + beta·C[r][j] over the valid mrEff×nrEff corner (beta 0 ignores C, even NaN).
+    /// Full rows go through TensorPrimitives (vectorized); the scalar loop is the same expression.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Merge(float* acc, int ldt, float* c, int ldc, int mrEff, int nrEff, float alpha, float beta)
     {
         for (int r = 0; r < mrEff; r++)
         {
-            float* row = c + (long)r * ldc; float* t = tile + r * ldt;
-            if (beta == 0) for (int j = 0; j < nrEff; j++) row[j] = t[j];
-            else for (int j = 0; j < nrEff; j++) row[j] = t[j] + beta * row[j];
+            var row = new Span<float>(c + (long)r * ldc, nrEff);
+            var t = new ReadOnlySpan<float>(acc + r * ldt, nrEff);
+            if (beta == 0) System.Numerics.Tensors.TensorPrimitives.Multiply(t, alpha, row);
+            else if (beta == 1) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(t, alpha, row, row);
+            else for (int j = 0; j < nrEff; j++) row[j] = alpha * t[j] + beta * row[j];
         }
     }
 }

@@ -94,7 +94,8 @@ public class KernelPathTests
     public void MicroKernelFollowsTheInstructionSetSwitches()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0") Assert.Equal("scalar 4x4", Gemm.Path);
-        else if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F") == "0") Assert.NotEqual("avx512 8x32", Gemm.Path);
+        // .NET 10 reads DOTNET_EnableAVX512 (DOTNET_EnableAVX512F was the .NET 8 name and is ignored); CI sets both.
+        else if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0") Assert.Equal("avx2 6x16", Gemm.Path);
         else Assert.False(string.IsNullOrEmpty(Gemm.Path));
     }
 }

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using TransferKit.FineTune.Freezing;
+using TransferKit.FineTune.Heads;
+using TransferKit.Importers.Onnx;
+using TransferKit.Importers.Verification;
+using TransferKit.Toolkit.Graph;
+using TransferKit.Toolkit.Losses;
+using TransferKit.Toolkit.Optim;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.FineTune.Benchmarks;
+
+/// <summary>One measured configuration: median images per second over timed iterations after warm-up.</summary>
+public sealed record BenchResult(string Mode, int Batch, int Threads, double MedianImagesPerSecond, double MedianMilliseconds, int Iterations);
+
+/// <summary>Throughput of inference and of training steps on TransferKit's kernels.</summary>
+public static class ModelBenchmark
+{
+    /// <summary>Peak resident set size of this process in MB (Linux VmHWM).</summary>
+    public static double PeakRssMb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException) { }
+        return Environment.WorkingSet / 1048576.0;
+    }
+
+    static BenchResult Measure(string mode, int batch, int warmup, int iterations, Action step)
+    {
+        for (int i = 0; i < warmup; i++) step();
+        var times = new List<double>();
+        for (int i = 0; i < iterations; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            step();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        return new BenchResult(mode, batch, Toolkit.Threading.Workers.MaxThreads, batch * 1000.0 / median, median, iterations);
+    }
+
+    public static BenchResult Inference(ImportedModel model, int batch, int warmup, int iterations)
+    {
+        var inputs = Verifier.RandomInputs(model, batch, 1);
+        var plan = new ExecutionPlan(model.Graph, inputs.Select(t => t.ShapeArray).ToArray());
+        return Measure("inference", batch, warmup, iterations, () => plan.Run(inputs));
+    }
+
+    /// <summary>
+    /// One training step: forward (batch norm in train mode where the plan says), cross-entropy, backward, SGD with
+    /// momentum 0.9. <paramref name="headOnly"/> freezes everything but the classifier head.
+    /// </summary>
+    public static BenchResult Training(ImportedModel model, int batch, int warmup, int iterations, bool headOnly, BatchNormPolicy bn = BatchNormPolicy.Train)
+    {
+        var graph = model.Graph;
+        var head = Head.Find(graph);
+        Head.SetAsideSoftmax(graph, head);
+        var plan = new FreezePlan(graph) { BatchNorm = headOnly ? BatchNormPolicy.Eval : bn };
+        if (headOnly) plan.FreezeAllButHead(head.Nodes); else plan.UnfreezeAll();
+        plan.ApplyBatchNormPolicy();
+        var inputs = Verifier.RandomInputs(model, batch, 1);
+        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
+        var sgd = new Sgd(graph.Parameters.Where(p => p.Trainable), lr: 1e-4f, momentum: 0.9f);
+        var labels = Enumerable.Range(0, batch).Select(i => i % head.Classes).ToArray();
+        var loss = new CrossEntropyLoss();
+        var outShape = training.Shapes[graph.Outputs[0].Id];
+        var grad = new Tensor(outShape);
+        long step = 0;
+        var result = Measure(headOnly ? "train-head" : "train-full", batch, warmup, iterations, () =>
+        {
+            var y = training.Forward(inputs, plan.TrainingMode, step++)[0];
+            loss.Compute(y.Reshaped(batch, y.Length / batch), labels, grad.Reshaped(batch, grad.Length / batch));
+            sgd.ZeroGrad();
+            training.Backward([grad]);
+            sgd.Step();
+        });
+        Head.RestoreSoftmax(graph, head);
+        return result;
+    }
+}

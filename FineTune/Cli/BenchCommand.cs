@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using TransferKit.FineTune.Benchmarks;
+using TransferKit.Importers.Onnx;
+
+namespace TransferKit.FineTune.Cli;
+
+/// <summary><c>transferkit bench</c>: images per second of inference and training steps on TransferKit's kernels.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "The .onnx file to measure." };
+        var train = new Option<bool>("--train") { Description = "Measure the full training step (forward, backward, SGD momentum, batch norm in train mode) and the head-only step." };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
+        model.Arity = ArgumentArity.ZeroOrOne;
+        var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
+        {
+            model, train, batch, threads, iterations, warmup, json, gemm,
+        };
+        cmd.SetAction(parse =>
+        {
+            if (parse.GetValue(threads) > 0) Toolkit.Threading.Workers.MaxThreads = parse.GetValue(threads);
+            if (parse.GetValue(gemm) is { Length: 3 } mnk)
+            {
+                var (m, n, k) = (mnk[0], mnk[1], mnk[2]);
+                var a = new float[(long)m * k]; var b2 = new float[(long)k * n]; var c = new float[(long)m * n];
+                new Random(1).NextBytes(new byte[1]);
+                for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+                for (int i = 0; i < b2.Length; i++) b2[i] = (i % 5) * 0.1f;
+                for (int i = 0; i < 2; i++) Toolkit.Kernels.Gemm.Sgemm(false, false, m, n, k, 1, a, k, b2, n, 0, c, n);
+                var times = new List<double>();
+                for (int i = 0; i < Math.Max(3, parse.GetValue(iterations)); i++)
+                {
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    Toolkit.Kernels.Gemm.Sgemm(false, false, m, n, k, 1, a, k, b2, n, 0, c, n);
+                    times.Add(sw.Elapsed.TotalSeconds);
+                }
+                times.Sort();
+                double gflops = 2.0 * m * n * k / times[times.Count / 2] / 1e9;
+                Console.WriteLine(parse.GetValue(json)
+                    ? JsonSerializer.Serialize(new { gemm = new[] { m, n, k }, path = Toolkit.Kernels.Gemm.Path, threads = Toolkit.Threading.Workers.MaxThreads, gflop_s = gflops })
+                    : $"gemm {m}x{n}x{k}  {Toolkit.Kernels.Gemm.Path}  threads {Toolkit.Threading.Workers.MaxThreads}  {gflops:F1} GFLOP/s");
+                return 0;
+            }
+            var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");
+            int b = parse.GetValue(batch), it = parse.GetValue(iterations), wu = parse.GetValue(warmup);
+            if (b < 1 || it < 1 || wu < 0) throw new CliException("--batch and --iterations must be at least 1, --warmup at least 0.");
+            var results = new List<BenchResult>();
+            if (parse.GetValue(train))
+            {
+                results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false));
+                results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: true));
+            }
+            else results.Add(ModelBenchmark.Inference(OnnxImporter.Import(path), b, wu, it));
+            double rss = ModelBenchmark.PeakRssMb();
+            if (parse.GetValue(json))
+            {
+                var first = results[0];
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = path,
+                    batch = b,
+                    threads = first.Threads,
+                    native_img_s = first.MedianImagesPerSecond,
+                    head_only_img_s = results.Count > 1 ? results[1].MedianImagesPerSecond : (double?)null,
+                    peak_rss_mb = rss,
+                    results = results.Select(r => new { mode = r.Mode, img_s = r.MedianImagesPerSecond, median_ms = r.MedianMilliseconds, iterations = r.Iterations }),
+                }));
+            }
+            else
+            {
+                foreach (var r in results)
+                    Console.WriteLine($"{r.Mode,-12} batch {r.Batch,3}  threads {r.Threads}  {r.MedianImagesPerSecond,8:F1} img/s  ({r.MedianMilliseconds:F1} ms/step, median of {r.Iterations})");
+                Console.WriteLine($"peak RSS {rss:F0} MB");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using TransferKit.Toolkit.Threading;
+
+namespace TransferKit.Toolkit.Kernels;
+
+/// <summary>
+/// 2-D convolution kernels. Forward: pointwise (1×1) convolutions are one GEMM per image and group on the input as it
+/// is; depthwise convolutions run a direct kernel; the rest unfold each image (im2col) into a per-thread workspace and
+/// call the packed GEMM. Images are spread across threads; with a single image the GEMM itself is parallel.
+/// <see cref="Reference.ReferenceConv2D"/> is the plain loop they must equal.
+/// </summary>
+public static class Conv2D
+{
+    static int Threads(in Conv2DGeometry g) => Math.Max(1, Math.Min(Workers.MaxThreads, g.Batch));
+
+    /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded image per thread (none for pointwise and depthwise).</summary>
+    public static long WorkspaceLength(in Conv2DGeometry g) =>
+        g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * g.Positions * Threads(g);
+
+    /// <summary>Scratch floats the backward kernels need.</summary>
+    public static long BackwardWorkspaceLength(in Conv2DGeometry g) => (long)g.Rows * g.Positions * Threads(g);
+
+    /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    {
+        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
+        unsafe
+        {
+            fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
+            {
+                var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
+                var geo = g;
+                int threads = Threads(g);
+                bool hasBias = !bias.IsEmpty;
+                if (threads <= 1)
+                {
+                    for (int n = 0; n < g.Batch; n++) Image(geo, n, xp, wp, hasBias ? bp : 0, yp, wsp, Workers.MaxThreads);
+                    return;
+                }
+                long colSize = (long)g.Rows * g.Positions;
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
+                    for (int n = n0; n < n1; n++)
+                        Image(geo, n, xp, wp, hasBias ? bp : 0, yp, geo.IsPointwise ? 0 : wsp + (nint)(colSize * t * sizeof(float)), 1);
+                });
+            }
+        }
+    }
+
+    /// <summary>One image: per group, y[m, p] = Σ_r w[m, r]·col[r, p] + bias[m].</summary>
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions;
+        float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
+        int plane = g.InHeight * g.InWidth;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
+            ReadOnlySpan<float> unfolded;
+            if (g.IsPointwise) unfolded = new ReadOnlySpan<float>(xImage, cg * plane);
+            else
+            {
+                Im2Col(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * cols));
+                unfolded = new ReadOnlySpan<float>(col, rows * cols);
+            }
+            var outSlice = new Span<float>(y + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols);
+            Gemm.Sgemm(false, false, mg, cols, rows, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
+                unfolded, cols, 0, outSlice, cols, gemmThreads);
+            if (b != null)
+                for (int m = 0; m < mg; m++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(outSlice.Slice(m * cols, cols), b[grp * mg + m], outSlice.Slice(m * cols, cols));
+        }
+    }
+
+    /// <summary>
+    /// Unfolds one image's group of channels: col[(c·KH + u)·KW + v, i·OW + j] = x[c, i·sh − pt + u·dh, j·sw − pl + v·dw] (0 outside).
+    /// The valid column range of each (u, v, i) row is computed once, so the inner copy has no bounds test.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            var plane = image.Slice(c * h * wd, h * wd);
+            for (int u = 0; u < g.KernelH; u++)
+                for (int v = 0; v < g.KernelW; v++)
+                {
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    int dx = v * g.DilationW - g.PadLeft;
+                    // Output columns j with 0 ≤ j·sw + dx < W.
+                    int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                    int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
+                    if (j1 < j0) j1 = j0;
+                    for (int i = 0; i < oh; i++)
+                    {
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        var row = dst.Slice(i * ow, ow);
+                        if (yy < 0 || yy >= h) { row.Clear(); continue; }
+                        row[..j0].Clear();
+                        row[j1..].Clear();
+                        var src = plane.Slice(yy * wd);
+                        if (g.StrideW == 1) src.Slice(j0 + dx, j1 - j0).CopyTo(row[j0..j1]);
+                        else for (int j = j0; j < j1; j++) row[j] = src[j * g.StrideW + dx];
+                    }
+                }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds col back into the image positions it was read from.</summary>
+    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            var plane = image.Slice(c * h * wd, h * wd);
+            for (int u = 0; u < g.KernelH; u++)
+                for (int v = 0; v < g.KernelW; v++)
+                {
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    int dx = v * g.DilationW - g.PadLeft;
+                    int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                    int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
+                    for (int i = 0; i < oh; i++)
+                    {
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        if (yy < 0 || yy >= h) continue;
+                        var dst = plane.Slice(yy * wd);
+                        var row = src.Slice(i * ow, ow);
+                        if (g.StrideW == 1 && j1 > j0)
+                            System.Numerics.Tensors.TensorPrimitives.Add(dst.Slice(j0 + dx, j1 - j0), row[j0..j1], dst.Slice(j0 + dx, j1 - j0));
+                        else for (int j = j0; j < j1; j++) dst[j * g.StrideW + dx] += row[j];
+                    }
+                }
+        }
+    }
+
+    /// <summary>dx = col2im(Wᵀ·dy); overwrites dx.</summary>
+    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        var col = workspace.Slice(0, rows * cols);
+        dx.Clear();
+        for (int n = 0; n < g.Batch; n++)
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                var dImage = dx.Slice((n * g.InChannels + grp * cg) * plane, cg * plane);
+                var dyG = dy.Slice((n * g.OutChannels + grp * mg) * cols, mg * cols);
+                var wG = w.Slice(grp * mg * rows, mg * rows);
+                if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 1, dImage, cols); continue; }
+                Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 0, col, cols);
+                Col2ImAdd(g, col, dImage);
+            }
+    }
+
+    /// <summary>dW += dy·colᵀ (adds).</summary>
+    public static void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> workspace)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        var col = workspace.Slice(0, rows * cols);
+        for (int n = 0; n < g.Batch; n++)
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                var image = x.Slice((n * g.InChannels + grp * cg) * plane, cg * plane);
+                ReadOnlySpan<float> unfolded = image;
+                if (!g.IsPointwise) { Im2Col(g, image, col); unfolded = col; }
+                Gemm.Sgemm(false, true, mg, rows, cols, 1, dy.Slice((n * g.OutChannels + grp * mg) * cols, mg * cols), cols, unfolded, cols,
+                    1, dw.Slice(grp * mg * rows, mg * rows), rows);
+            }
+    }
+
+    /// <summary>dB += Σ dy over batch and space (adds).</summary>
+    public static void BackwardBias(in Conv2DGeometry g, ReadOnlySpan<float> dy, Span<float> db)
+    {
+        int cols = g.Positions;
+        for (int n = 0; n < g.Batch; n++)
+            for (int m = 0; m < g.OutChannels; m++) db[m] += System.Numerics.Tensors.TensorPrimitives.Sum(dy.Slice((n * g.OutChannels + m) * cols, cols));
+    }
+}

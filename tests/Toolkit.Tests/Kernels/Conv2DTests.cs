@@ -1,0 +1,76 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Kernels.Reference;
+
+namespace TransferKit.Toolkit.Tests.Kernels;
+
+/// <summary>Convolution kernels (im2col + GEMM, pointwise, depthwise) against the plain loop on many geometries.</summary>
+[Trait("Category", "Kernels")]
+public class Conv2DTests
+{
+    /// <summary>Error relative to Σ|x·w| of the output element (float32 summation in another order, see GemmTests).</summary>
+    const double RelativeToMagnitude = 2e-5;
+
+    public static IEnumerable<object[]> Geometries()
+    {
+        var r = new Random(11);
+        var list = new List<Conv2DGeometry>
+        {
+            new(1, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+            new(3, 8, 6, 5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // pointwise
+            new(2, 6, 9, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6),      // depthwise
+            new(2, 6, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6),      // depthwise, strided
+            new(1, 4, 11, 10, 6, 3, 2, 2, 3, 2, 1, 2, 0, 1, 3, 2),    // grouped, asymmetric
+            new(2, 3, 5, 5, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // kernel = image
+            new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
+        };
+        for (int i = 0; i < 25; i++)
+        {
+            int groups = r.Next(1, 4), cg = r.Next(1, 4), mg = r.Next(1, 4);
+            int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 4), sw = r.Next(1, 4), dh = r.Next(1, 3), dw = r.Next(1, 3);
+            int h = r.Next(kh * dh, 14), w = r.Next(kw * dw, 14);
+            list.Add(new(r.Next(1, 4), groups * cg, h, w, groups * mg, kh, kw, sh, sw, dh, dw, r.Next(0, 3), r.Next(0, 3), r.Next(0, 3), r.Next(0, 3), groups));
+        }
+        return list.Select(g => new object[] { g });
+    }
+
+    static float[] Random(long n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardMatchesReference(Conv2DGeometry g)
+    {
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
+        var bias = Random(g.OutChannels, 3);
+        long outLen = (long)g.Batch * g.OutChannels * g.Positions;
+        var expected = new float[outLen]; var actual = new float[outLen];
+        ReferenceConv2D.Forward(g, x, w, bias, expected);
+        Conv2D.Forward(g, x, w, bias, actual, new float[Conv2D.WorkspaceLength(g)]);
+        // Magnitude bound: |bias| + Σ|x||w| ≤ 1 + rows (all values in ±1).
+        double bound = RelativeToMagnitude * (1 + g.Rows);
+        for (int i = 0; i < outLen; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Col2ImIsTheAdjointOfIm2Col(Conv2DGeometry g)
+    {
+        // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for any x and c.
+        int plane = g.InHeight * g.InWidth;
+        var x = Random((long)g.GroupChannels * plane, 4);
+        var c = Random((long)g.Rows * g.Positions, 5);
+        var col = new float[c.Length];
+        Conv2D.Im2Col(g, x, col);
+        var back = new float[x.Length];
+        Conv2D.Col2ImAdd(g, c, back);
+        double left = 0, right = 0;
+        for (int i = 0; i < c.Length; i++) left += (double)col[i] * c[i];
+        for (int i = 0; i < x.Length; i++) right += (double)x[i] * back[i];
+        Assert.True(Math.Abs(left - right) <= 1e-4 * (1 + Math.Abs(left)), $"{left} vs {right}");
+    }
+}
