@@ -22,6 +22,9 @@ public sealed class ExecutionPlan
     /// <summary>Floats held by activation buffers and the shared workspace.</summary>
     public long BufferFloats { get; }
 
+    /// <summary>Floats held by activation buffers alone.</summary>
+    public long ActivationFloats => BufferFloats - _workspace.Length;
+
     /// <param name="keepAll">Give every activation its own buffer (values stay readable after the run).</param>
     /// <param name="keep">Values (by id) whose buffers must survive the run, e.g. activations backward reads.</param>
     public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false, ISet<int>? keep = null)

@@ -24,6 +24,9 @@ public sealed class TrainingPlan
     /// <summary>Floats held by forward buffers (kept activations included).</summary>
     public long ForwardFloats => _forward.BufferFloats;
 
+    /// <summary>Floats held by forward activation buffers (kept ones included), without the shared workspace.</summary>
+    public long ActivationFloats => _forward.ActivationFloats;
+
     /// <summary>Floats held by activation-gradient buffers.</summary>
     public long GradientFloats { get; }
 
