@@ -83,3 +83,24 @@ public class HeadAndFreezeTests
         }
     }
 }
+
+public class CatalogTests
+{
+    [Fact]
+    public void EveryCatalogueEntryMatchesItsSharedFile()
+    {
+        var catalog = TransferKit.FineTune.Catalog.ModelCatalog.Default;
+        Assert.True(catalog.Entries.Count >= 9);
+        foreach (var e in catalog.Entries)
+        {
+            var path = SharedAssets.Model(e.File);
+            Assert.Equal(e.Sha256, TransferKit.FineTune.Catalog.ModelCatalog.Sha256Of(path));
+            Assert.Same(e, catalog.Identify(path));
+            if (e.Head != null)
+            {
+                var m = OnnxImporter.Import(path);
+                Assert.Equal(Head.Find(m.Graph).Node.Name, e.Head);
+            }
+        }
+    }
+}
