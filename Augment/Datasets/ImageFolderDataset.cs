@@ -1,0 +1,122 @@
+using TransferKit.Augment.Random;
+
+namespace TransferKit.Augment.Datasets;
+
+/// <summary>
+/// Images in one subfolder per class (torchvision's <c>ImageFolder</c>). Class indices follow the ordinal order of
+/// the folder names; files are listed in ordinal order of their relative paths, searched recursively, and kept when
+/// their extension is .jpg, .jpeg, .png, .gif, .bmp or .webp (case-insensitive). Whether a file really is an image
+/// is found out when it is decoded.
+/// </summary>
+public sealed class ImageFolderDataset : ImageDataset
+{
+    /// <summary>Extensions taken to be images.</summary>
+    public static readonly IReadOnlySet<string> ImageExtensions =
+        new HashSet<string>([".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"], StringComparer.OrdinalIgnoreCase);
+
+    readonly string[] _paths;
+    readonly int[] _labels;
+
+    ImageFolderDataset(string root, ClassMap classes, string[] paths, int[] labels)
+    {
+        Root = root;
+        Classes = classes;
+        _paths = paths;
+        _labels = labels;
+    }
+
+    /// <summary>The folder the samples were found in.</summary>
+    public string Root { get; }
+
+    public override ClassMap Classes { get; }
+
+    public override int Count => _paths.Length;
+
+    public override int GetLabel(int index) => _labels[index];
+
+    public override SampleSource GetSource(int index) => SampleSource.File(_paths[index]);
+
+    /// <summary>The file of sample <paramref name="index"/>.</summary>
+    public string PathOf(int index) => _paths[index];
+
+    /// <summary>
+    /// Reads one folder of class subfolders. With <paramref name="classes"/> given (e.g. the training split's map),
+    /// folder names must be among its classes; otherwise the map is built from the subfolders.
+    /// </summary>
+    public static ImageFolderDataset FromFolder(string root, ClassMap? classes = null)
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
+        var classDirs = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!)
+            .Where(n => !n.StartsWith('.')).OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        if (classDirs.Length == 0) throw new InvalidDataException($"Image folder '{root}' has no class subfolders.");
+        classes ??= new ClassMap(classDirs);
+        var paths = new List<string>();
+        var labels = new List<int>();
+        foreach (var name in classDirs)
+        {
+            if (!classes.Contains(name))
+                throw new InvalidDataException($"Folder '{Path.Combine(root, name)}' is not one of the classes {string.Join(", ", classes.Names)}.");
+            int label = classes.IndexOf(name);
+            var dir = Path.Combine(root, name);
+            var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                .Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
+                .OrderBy(f => Path.GetRelativePath(dir, f), StringComparer.Ordinal);
+            foreach (var f in files) { paths.Add(f); labels.Add(label); }
+        }
+        if (paths.Count == 0) throw new InvalidDataException($"Image folder '{root}' has no image files (.jpg, .jpeg, .png, .gif, .bmp, .webp).");
+        return new ImageFolderDataset(root, classes, paths.ToArray(), labels.ToArray());
+    }
+
+    /// <summary>
+    /// Opens a dataset root: when it holds <c>train/</c> and <c>val/</c> (or <c>validation/</c>) they are the two
+    /// splits, sharing the training classes; otherwise the root itself is one folder of classes split by a seeded
+    /// stratified <paramref name="validationFraction"/>.
+    /// </summary>
+    public static DatasetSplit Open(string root, double validationFraction = 0.2, ulong seed = 0)
+    {
+        var train = Path.Combine(root, "train");
+        var val = Path.Combine(root, "val");
+        if (!Directory.Exists(val)) val = Path.Combine(root, "validation");
+        if (Directory.Exists(train) && Directory.Exists(val))
+        {
+            var t = FromFolder(train);
+            return new DatasetSplit(t, FromFolder(val, t.Classes));
+        }
+        if (Directory.Exists(train))
+            return FromFolder(train).Split(validationFraction, seed);
+        return FromFolder(root).Split(validationFraction, seed);
+    }
+
+    /// <summary>
+    /// Splits by class: in each class, a seeded shuffle puts round(n·fraction) files in validation (at least one
+    /// when the class has two or more files and the fraction is positive). Each side keeps the ordinal file order.
+    /// </summary>
+    public DatasetSplit Split(double validationFraction, ulong seed)
+    {
+        if (validationFraction is < 0 or >= 1 || double.IsNaN(validationFraction))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be in [0, 1).");
+        var isVal = new bool[Count];
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            var members = Enumerable.Range(0, Count).Where(i => _labels[i] == c).ToArray();
+            int take = (int)Math.Round(members.Length * validationFraction, MidpointRounding.AwayFromZero);
+            if (validationFraction > 0 && members.Length >= 2) take = Math.Clamp(take, 1, members.Length - 1);
+            var order = new int[members.Length];
+            var rng = new CounterRng(seed, -1, c, -1);
+            rng.Permutation(order);
+            for (int k = 0; k < take; k++) isVal[members[order[k]]] = true;
+        }
+        ImageFolderDataset Pick(bool v)
+        {
+            var idx = Enumerable.Range(0, Count).Where(i => isVal[i] == v).ToArray();
+            return new ImageFolderDataset(Root, Classes, idx.Select(i => _paths[i]).ToArray(), idx.Select(i => _labels[i]).ToArray());
+        }
+        return new DatasetSplit(Pick(false), Pick(true));
+    }
+}
+
+/// <summary>A training and a validation set sharing one class map.</summary>
+public sealed record DatasetSplit(ImageDataset Train, ImageDataset Validation)
+{
+    public ClassMap Classes => Train.Classes;
+}

@@ -1,0 +1,158 @@
+using SkiaSharp;
+
+namespace TransferKit.Augment.Imaging;
+
+/// <summary>
+/// An image file whose header has been read and checked but whose pixels are not decoded yet, so the
+/// caller can plan its transforms and then decode at the smallest scale that keeps the needed detail.
+/// JPEG, PNG, GIF (first frame), BMP and WebP are supported; grayscale, palette, alpha and CMYK
+/// all come out as RGB. Dispose it.
+/// </summary>
+public sealed class EncodedImage : IDisposable
+{
+    readonly SKData _data;
+    readonly SKCodec _codec;
+    readonly int _rawWidth, _rawHeight;
+
+    EncodedImage(string path, SKData data, SKCodec codec, ImageHeader header)
+    {
+        Path = path;
+        _data = data;
+        _codec = codec;
+        Header = header;
+        _rawWidth = codec.Info.Width;
+        _rawHeight = codec.Info.Height;
+    }
+
+    /// <summary>The file this came from.</summary>
+    public string Path { get; }
+
+    /// <summary>Displayed size, format and orientation.</summary>
+    public ImageHeader Header { get; }
+
+    /// <summary>
+    /// Opens a file and reads only its header. Throws <see cref="ImageDecodeException"/> naming the file
+    /// for an empty, unrecognised or implausibly large image; no pixel memory is allocated here.
+    /// </summary>
+    public static EncodedImage Open(string path, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        FileInfo info;
+        try { info = new FileInfo(path); }
+        catch (Exception e) { throw new ImageDecodeException(path, e.Message); }
+        if (!info.Exists) throw new ImageDecodeException(path, "the file does not exist");
+        if (info.Length == 0) throw new ImageDecodeException(path, "the file is empty (0 bytes)");
+        var data = SKData.Create(path);
+        if (data is null) throw new ImageDecodeException(path, "the file could not be opened for reading");
+        return FromData(path, data, limits);
+    }
+
+    /// <summary>Like <see cref="Open"/> for bytes already in memory; <paramref name="name"/> labels errors.</summary>
+    public static EncodedImage FromBytes(ReadOnlySpan<byte> bytes, string name, ImageLimits? limits = null)
+    {
+        if (bytes.Length == 0) throw new ImageDecodeException(name, "the data is empty (0 bytes)");
+        return FromData(name, SKData.CreateCopy(bytes), limits ?? ImageLimits.Default);
+    }
+
+    static EncodedImage FromData(string path, SKData data, ImageLimits limits)
+    {
+        // The codec takes ownership of the stream; the stream only borrows the data.
+        var codec = SKCodec.Create(new SKMemoryStream(data), out var result);
+        if (codec is null)
+        {
+            data.Dispose();
+            throw new ImageDecodeException(path, result switch
+            {
+                SKCodecResult.Unimplemented => "not a recognised image format (JPEG, PNG, GIF, BMP or WebP expected)",
+                SKCodecResult.IncompleteInput => "the header is truncated",
+                SKCodecResult.InvalidInput or SKCodecResult.ErrorInInput => "the header is corrupt",
+                _ => $"not a readable image ({result})",
+            });
+        }
+        var raw = codec.Info;
+        if (limits.Check(raw.Width, raw.Height) is { } reason)
+        {
+            codec.Dispose();
+            data.Dispose();
+            throw new ImageDecodeException(path, reason + "; refused before decoding");
+        }
+        int orientation = (int)codec.EncodedOrigin;
+        if (orientation < 1 || orientation > 8) orientation = 1;
+        bool swap = orientation >= 5;
+        var header = new ImageHeader(swap ? raw.Height : raw.Width, swap ? raw.Width : raw.Height,
+            codec.EncodedFormat.ToString(), orientation);
+        return new EncodedImage(path, data, codec, header);
+    }
+
+    /// <summary>
+    /// Maps displayed (oriented) coordinates to stored coordinates for an EXIF orientation,
+    /// where the stored image is <paramref name="w"/>×<paramref name="h"/>.
+    /// </summary>
+    public static Affine2D OrientationMap(int orientation, int w, int h) => orientation switch
+    {
+        2 => new Affine2D(-1, 0, 0, 1, w, 0),   // mirrored horizontally
+        3 => new Affine2D(-1, 0, 0, -1, w, h),  // rotated 180°
+        4 => new Affine2D(1, 0, 0, -1, 0, h),   // mirrored vertically
+        5 => new Affine2D(0, 1, 1, 0, 0, 0),    // transposed
+        6 => new Affine2D(0, 1, -1, 0, 0, h),   // shown after a 90° clockwise turn
+        7 => new Affine2D(0, -1, -1, 0, w, h),  // transverse
+        8 => new Affine2D(0, -1, 1, 0, w, 0),   // shown after a 90° counter-clockwise turn
+        _ => Affine2D.Identity,
+    };
+
+    /// <summary>
+    /// Decodes the pixels. When <paramref name="sourcePixelsPerOutputPixel"/> is above 1 (the output is a
+    /// downscale of the source), decoders that support it (JPEG, WebP) decode at the smallest reduced scale that
+    /// still has at least one decoded pixel per output pixel. The choice depends only on the argument, so
+    /// results stay deterministic. Throws <see cref="ImageDecodeException"/> for corrupt or truncated data.
+    /// </summary>
+    public SourceImage Decode(double sourcePixelsPerOutputPixel = 1)
+    {
+        int dw = _rawWidth, dh = _rawHeight;
+        if (sourcePixelsPerOutputPixel > 1 && Header.Format is "Jpeg" or "Webp")
+        {
+            for (int k = 1; k < 8; k++)
+            {
+                var size = _codec.GetScaledDimensions(k / 8f);
+                if (size.Width <= 0 || size.Height <= 0) continue;
+                double sx = (double)size.Width / _rawWidth, sy = (double)size.Height / _rawHeight;
+                if (Math.Min(sx, sy) * sourcePixelsPerOutputPixel >= 1.0)
+                {
+                    dw = size.Width; dh = size.Height;
+                    break;
+                }
+            }
+        }
+        var info = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap();
+        if (!bitmap.TryAllocPixels(info))
+        {
+            bitmap.Dispose();
+            throw new ImageDecodeException(Path, $"could not allocate {dw}×{dh} pixels");
+        }
+        var result = _codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new ImageDecodeException(Path, result switch
+            {
+                SKCodecResult.IncompleteInput => "the image data is truncated",
+                SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput => "the image data is corrupt",
+                SKCodecResult.InvalidScale => $"cannot decode at {dw}×{dh}",
+                _ => $"decoding failed ({result})",
+            });
+        }
+        // Alpha is dropped (as Pillow's convert("RGB") does): view the unpremultiplied pixels as opaque.
+        var opaque = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var image = SKImage.FromPixels(opaque, bitmap.GetPixels(), bitmap.RowBytes);
+        var orientedToRaw = OrientationMap(Header.Orientation, _rawWidth, _rawHeight);
+        var rawToDecoded = Affine2D.Scale((double)dw / _rawWidth, (double)dh / _rawHeight);
+        return new SourceImage(image, bitmap, Header.Width, Header.Height, rawToDecoded * orientedToRaw);
+    }
+
+    public void Dispose()
+    {
+        _codec.Dispose();
+        _data.Dispose();
+    }
+}
