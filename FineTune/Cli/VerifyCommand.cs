@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using TransferKit.FineTune.Catalog;
 using TransferKit.Importers.Onnx;
 using TransferKit.Importers.Verification;
 using TransferKit.Toolkit.Tensors;
@@ -18,19 +19,21 @@ public static class VerifyCommand
         var perNode = new Option<bool>("--per-node") { Description = "Compare every intermediate value and name the first node that leaves tolerance." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
+        var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
         var cmd = new Command("verify", "Run a model on TransferKit's kernels and in ONNX Runtime with the same inputs and compare the outputs: |native − ort| ≤ 1e-4 + 1e-3·|ort|. Exit 0 within tolerance, 1 outside, 2 on error.")
         {
-            model, random, inputs, batch, perNode, json, seed,
+            model, random, inputs, batch, perNode, json, seed, preprocess,
         };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
-            int n = parse.GetValue(batch);
-            if (n < 1) throw new CliException("--batch must be at least 1.");
             var images = parse.GetValue(inputs) ?? [];
+            int n = parse.Tokens.Any(t => t.Value == "--batch") || images.Length == 0 ? parse.GetValue(batch) : images.Length;
+            if (n < 1) throw new CliException("--batch must be at least 1.");
+            if (images.Length > 0 && parse.GetValue(random)) throw new CliException("--random and --input exclude each other.");
             var imported = OnnxImporter.Import(path);
             Tensor[] feed = images.Length > 0
-                ? throw new CliException("--input needs the image pipeline, which this build does not have yet; use --random.")
+                ? [InputConvention.For(imported, parse.GetValue(preprocess)).Load(images, n)]
                 : Verifier.RandomInputs(imported, n, parse.GetValue(seed));
             var report = Verifier.Verify(imported, feed, parse.GetValue(perNode));
             if (parse.GetValue(json)) Console.WriteLine(ToJson(report));

@@ -104,3 +104,57 @@ public class CatalogTests
         }
     }
 }
+
+public class RealImageParityTests
+{
+    public static IEnumerable<object[]> ModelsAndBatches() =>
+        TransferKit.FineTune.Catalog.ModelCatalog.Default.Entries.Select(e => e.File)
+            .Concat(["light/light_bvlc_alexnet.onnx", "light/light_resnet50.onnx", "light/light_shufflenet.onnx", "light/light_squeezenet.onnx", "light/light_vgg19.onnx"])
+            .SelectMany(f => new[] { 1, 8 }.Select(b => new object[] { f, b }));
+
+    /// <summary>MNIST test digits as the model card says (pixels scaled to 0..1), straight from the IDX file.</summary>
+    static Tensor MnistDigits(int count)
+    {
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(SharedAssets.Dataset("mnist/t10k-images-idx3-ubyte.gz")), System.IO.Compression.CompressionMode.Decompress);
+        var bytes = new byte[16 + count * 784];
+        gz.ReadExactly(bytes);
+        var t = new Tensor(count, 1, 28, 28);
+        for (int i = 0; i < t.Length; i++) t.Span[i] = bytes[16 + i] / 255f;
+        return t;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelsAndBatches))]
+    public void RealImagesMatchOnnxRuntime(string file, int batch)
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model(file));
+        Tensor input;
+        if (m.Inputs[0].Dims is [_, 1, 28, 28]) input = MnistDigits(batch);
+        else
+        {
+            var images = Directory.GetFiles(SharedAssets.Dataset("hymenoptera_data/val/bees"), "*.jpg").Order(StringComparer.Ordinal).Take(batch).ToArray();
+            input = TransferKit.FineTune.Catalog.InputConvention.For(m, null).Load(images, batch);
+        }
+        var report = Verifier.Verify(m, [input]);
+        Assert.True(report.WithinTolerance, $"{file} batch {batch}: max_abs {report.MaxAbs:E3} max_rel {report.MaxRel:E3}");
+    }
+
+    [Fact]
+    public void SqueezeNetSeesAntsAndBeesWithCaffePreprocessing()
+    {
+        // The model card: with BGR 0..255 mean-subtracted input, ImageNet "bee" (309) is the top-1 for most val bees.
+        var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
+        var images = Directory.GetFiles(SharedAssets.Dataset("hymenoptera_data/val/bees"), "*.jpg").Order(StringComparer.Ordinal).Take(16).ToArray();
+        var input = TransferKit.FineTune.Catalog.InputConvention.For(m, null).Load(images, images.Length);
+        var probs = new GraphRunner(m.Graph).Run(input)[0];
+        int bees = 0;
+        for (int i = 0; i < images.Length; i++)
+        {
+            var row = probs.Span.Slice(i * 1000, 1000);
+            int top = 0;
+            for (int k = 1; k < 1000; k++) if (row[k] > row[top]) top = k;
+            if (top == 309) bees++;
+        }
+        Assert.True(bees >= 8, $"{bees}/16 bees recognised");
+    }
+}
