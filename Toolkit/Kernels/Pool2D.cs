@@ -1,22 +1,10 @@
 namespace TransferKit.Toolkit.Kernels;
 
-// Plain loop versions of the GEMM, convolution and pooling kernels with the engine's kernel signatures.
-
-public readonly record struct Pool2DGeometry(int Batch, int Channels, int InHeight, int InWidth, int KernelH, int KernelW, int StrideH, int StrideW,
-    int DilationH, int DilationW, int PadTop, int PadLeft, int PadBottom, int PadRight, bool CeilMode, bool CountIncludePad)
-{
-    public int OutHeight => Out(InHeight, PadTop, PadBottom, KernelH, StrideH, DilationH);
-    public int OutWidth => Out(InWidth, PadLeft, PadRight, KernelW, StrideW, DilationW);
-
-    int Out(int size, int p0, int p1, int k, int s, int d)
-    {
-        int span = size + p0 + p1 - d * (k - 1) - 1;
-        int o = CeilMode ? (span + s - 1) / s + 1 : span / s + 1;
-        if (CeilMode && (o - 1) * s >= size + p0) o--;
-        return o;
-    }
-}
-
+/// <summary>
+/// Max and average pooling over 2-D windows (1-D pooling runs as height 1) and global pooling. Padding never wins a
+/// max; the average divides by the window clipped to the padded input (count_include_pad) or to the real input.
+/// Global pooling reduces each plane with TensorPrimitives (vectorized).
+/// </summary>
 public static class Pool2D
 {
     public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax)
