@@ -1,0 +1,159 @@
+using Google.Protobuf;
+using Onnx;
+using TransferKit.Toolkit.Graph;
+using TransferKit.Toolkit.Ops;
+
+namespace TransferKit.Importers.Onnx;
+
+/// <summary>What to write besides the weights.</summary>
+public sealed record ExportOptions
+{
+    /// <summary>Entries for the model's metadata_props (class labels, preprocessing, …).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Writes an imported (and possibly fine-tuned) model back to ONNX. The original file's graph is kept — same ops,
+/// opset and node names — with every parameter written as a float32 initializer holding its current value (a new
+/// head's new shape included), weights that lived in Constant nodes or folded subgraphs turned into initializers,
+/// a dynamic batch axis on inputs and outputs, and reshapes whose batch was fixed at 1 made to copy the batch.
+/// The file is written atomically (temporary file, then rename).
+/// </summary>
+public static class OnnxExporter
+{
+    public const string BatchDimension = "N";
+
+    public static ModelProto ToProto(ImportedModel model, ExportOptions? options = null)
+    {
+        options ??= new ExportOptions();
+        var proto = model.Proto.Clone();
+        var g = proto.Graph;
+        var parameters = model.Graph.Parameters.ToDictionary(p => p.Name);
+
+        // Weights: replace or add initializers, drop what produced them before (Constant nodes, folded subgraphs).
+        var initializers = g.Initializer.ToDictionary(t => t.Name);
+        foreach (var p in parameters.Values)
+        {
+            var t = ToTensorProto(p.Name, p.Value.ShapeArray, p.Value.Span);
+            if (initializers.TryGetValue(p.Name, out var old)) g.Initializer[g.Initializer.IndexOf(old)] = t;
+            else g.Initializer.Add(t);
+        }
+        // Remaining float16 weights (unused by the runtime graph) and inputs/outputs become float32, like the graph.
+        for (int i = 0; i < g.Initializer.Count; i++)
+            if (g.Initializer[i].DataType == (int)TensorProto.Types.DataType.Float16)
+            {
+                var c = TensorProtoReader.Read(g.Initializer[i], model.File, null);
+                g.Initializer[i] = ToTensorProto(g.Initializer[i].Name, c.Dims, c.ToFloats());
+            }
+        var initNames = g.Initializer.Select(t => t.Name).ToHashSet();
+        RemoveProducersOf(g, initNames);
+
+        // Reshapes that follow the batch at run time: their fixed leading 1 becomes 0 (copy the input's batch).
+        foreach (var node in model.Graph.Nodes.Where(n => n.Op is ReshapeOp { SourceType: "Reshape" } r && r.Target.Length > 0 && r.Target[0].CopyFrom == 0))
+        {
+            var onnx = g.Node.FirstOrDefault(n => n.OpType == "Reshape" && n.Output.Contains(node.Outputs[0].Name));
+            if (onnx == null || onnx.Input.Count < 2) continue;
+            var shapeName = onnx.Input[1];
+            var init = g.Initializer.FirstOrDefault(t => t.Name == shapeName);
+            if (init == null) continue;
+            var values = TensorProtoReader.Read(init, model.File, null).ToLongs();
+            if (values.Length == 0 || values[0] <= 0) continue;
+            values[0] = 0;
+            var replacement = new TensorProto { Name = shapeName, DataType = (int)TensorProto.Types.DataType.Int64 };
+            replacement.Dims.Add(values.Length);
+            replacement.Int64Data.AddRange(values);
+            // A shape tensor shared with another node keeps its value there: give this node its own copy.
+            bool shared = g.Node.Count(n => n.Input.Contains(shapeName)) > 1;
+            if (shared)
+            {
+                replacement.Name = shapeName + "_batch";
+                onnx.Input[1] = replacement.Name;
+                g.Initializer.Add(replacement);
+            }
+            else g.Initializer[g.Initializer.IndexOf(init)] = replacement;
+        }
+
+        // Old-IR graphs list weights among the inputs; list only the real inputs, each with a dynamic batch.
+        var realInputs = model.Inputs.Select(i => i.Name).ToHashSet();
+        var keepInputs = g.Input.Where(i => realInputs.Contains(i.Name)).ToList();
+        g.Input.Clear();
+        g.Input.AddRange(keepInputs);
+        foreach (var vi in g.Input) SetDynamicBatch(vi, float32: true);
+        var plan = new ExecutionPlan(model.Graph, model.Graph.Inputs.Select(v => Probe(v)).ToArray());
+        for (int o = 0; o < g.Output.Count; o++)
+        {
+            var vo = g.Output[o];
+            var value = model.Graph.Outputs.Count > o ? model.Graph.Outputs[o] : null;
+            vo.Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } };
+            if (value != null)
+            {
+                var shape = new TensorShapeProto();
+                var dims = plan.Shapes[value.Id];
+                for (int d = 0; d < dims.Length; d++)
+                    shape.Dim.Add(d == 0 ? new TensorShapeProto.Types.Dimension { DimParam = BatchDimension } : new TensorShapeProto.Types.Dimension { DimValue = dims[d] });
+                vo.Type.TensorType.Shape = shape;
+            }
+        }
+        // Intermediate shape annotations may be stale (a new head changes them); ONNX Runtime infers them again.
+        g.ValueInfo.Clear();
+
+        foreach (var (key, value) in options.Metadata)
+        {
+            var existing = proto.MetadataProps.FirstOrDefault(p => p.Key == key);
+            if (existing != null) existing.Value = value;
+            else proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+        proto.ProducerName = "TransferKit";
+        proto.ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0";
+        return proto;
+    }
+
+    static int[] Probe(Value input) => input.DeclaredShape!.Select((d, i) => i == 0 ? 1 : d > 0 ? d : 1).ToArray();
+
+    /// <summary>Writes the model to <paramref name="path"/> atomically.</summary>
+    public static void Save(ImportedModel model, string path, ExportOptions? options = null)
+    {
+        var bytes = ToProto(model, options).ToByteArray();
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    static void SetDynamicBatch(ValueInfoProto vi, bool float32)
+    {
+        var tt = vi.Type?.TensorType;
+        if (tt == null) return;
+        if (float32) tt.ElemType = (int)TensorProto.Types.DataType.Float;
+        if (tt.Shape == null || tt.Shape.Dim.Count == 0) return;
+        tt.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = BatchDimension };
+    }
+
+    static TensorProto ToTensorProto(string name, int[] dims, ReadOnlySpan<float> values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims.Select(d => (long)d));
+        var bytes = new byte[values.Length * 4];
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).CopyTo(bytes);
+        t.RawData = ByteString.CopyFrom(bytes);
+        return t;
+    }
+
+    /// <summary>Removes nodes that produce an initializer's name, then nodes whose outputs nothing reads.</summary>
+    static void RemoveProducersOf(GraphProto g, HashSet<string> names)
+    {
+        foreach (var n in g.Node.Where(n => n.Output.Any(names.Contains)).ToList()) g.Node.Remove(n);
+        var outputs = g.Output.Select(o => o.Name).ToHashSet();
+        bool removed;
+        do
+        {
+            var used = g.Node.SelectMany(n => n.Input).Concat(outputs).ToHashSet();
+            var dead = g.Node.Where(n => n.Output.All(o => o.Length == 0 || !used.Contains(o))).ToList();
+            foreach (var n in dead) g.Node.Remove(n);
+            removed = dead.Count > 0;
+        } while (removed);
+        var stillUsed = g.Node.SelectMany(n => n.Input).Concat(outputs).ToHashSet();
+        foreach (var t in g.Initializer.Where(t => !stillUsed.Contains(t.Name)).ToList()) g.Initializer.Remove(t);
+    }
+}
