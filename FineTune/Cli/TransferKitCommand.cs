@@ -12,6 +12,7 @@ public static class TransferKitCommand
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(FineTuneCommand.Create());
         return root;
     }
 
@@ -31,7 +32,7 @@ public static class TransferKitCommand
         }
         catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException
                                        or Toolkit.Tensors.ShapeException or ArgumentException or NotSupportedException
-                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException)
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);

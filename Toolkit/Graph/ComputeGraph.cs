@@ -42,6 +42,41 @@ public sealed class ComputeGraph
         return v;
     }
 
+    /// <summary>Adds an existing parameter (shared with another graph, e.g. a subgraph of this one).</summary>
+    public Value AddParameter(Parameter parameter)
+    {
+        var v = new Value(_values.Count, parameter.Name, ValueKind.Parameter) { Parameter = parameter };
+        Register(v);
+        return v;
+    }
+
+    /// <summary>
+    /// A graph of the nodes with index in [<paramref name="from"/>, <paramref name="to"/>) sharing this graph's ops and
+    /// parameters. Values read from outside the range become its inputs (in first-use order); its outputs are
+    /// <paramref name="outputs"/> (values of this graph produced inside the range or entering it).
+    /// </summary>
+    public ComputeGraph Subgraph(int from, int to, IEnumerable<Value> outputs)
+    {
+        var sub = new ComputeGraph { Name = $"{Name}[{from}..{to})" };
+        var map = new Dictionary<Value, Value>();
+        Value Map(Value v)
+        {
+            if (map.TryGetValue(v, out var m)) return m;
+            m = v.Kind == ValueKind.Parameter ? sub.AddParameter(v.Parameter!) : sub.AddInput(v.Name, v.Kind == ValueKind.Input ? v.DeclaredShape! : []);
+            if (v.Kind != ValueKind.Input && m.Kind == ValueKind.Input) m.DeclaredShape = null;
+            map[v] = m;
+            return m;
+        }
+        foreach (var n in _nodes.Where(n => n.Index >= from && n.Index < to))
+        {
+            var ins = n.Inputs.Select(Map).ToArray();
+            var node = sub.AddNode(n.Name, n.Op, ins, n.Outputs.Select(o => o.Name).ToArray());
+            for (int i = 0; i < n.Outputs.Length; i++) map[n.Outputs[i]] = node.Outputs[i];
+        }
+        foreach (var o in outputs) sub.MarkOutput(Map(o));
+        return sub;
+    }
+
     /// <summary>Appends a node; its inputs must already exist (so nodes stay in topological order).</summary>
     public Node AddNode(string name, Op op, Value[] inputs, string[] outputNames)
     {

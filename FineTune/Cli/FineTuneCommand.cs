@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json;
+using TransferKit.FineTune.Freezing;
+using TransferKit.FineTune.Training;
+
+namespace TransferKit.FineTune.Cli;
+
+/// <summary><c>transferkit finetune</c>: fine-tune a pretrained ONNX CNN on an image folder and export tuned.onnx.</summary>
+public static class FineTuneCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "The pretrained .onnx file." };
+        var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders." };
+        var val = new Option<string?>("--val") { Description = "A separate validation folder." };
+        var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
+        var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "adamw" };
+        var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
+        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-4f };
+        var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var unfreeze = new Option<string[]>("--unfreeze") { Description = "Unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var bn = new Option<BatchNormPolicy>("--bn") { Description = "Batch norm in frozen layers: eval, affine, train.", DefaultValueFactory = _ => BatchNormPolicy.Eval };
+        var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };
+        var classes = new Option<string>("--classes") { Description = "auto (the dataset's classes) or a number.", DefaultValueFactory = _ => "auto" };
+        var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset (default: from the model catalogue)." };
+        var augment = new Option<string>("--augment") { Description = "none, light, default, strong, or a transform spec.", DefaultValueFactory = _ => "default" };
+        var recipe = new Option<string>("--recipe") { Description = "head (body frozen), full, or two-phase (head, then everything at lower, discriminative rates).", DefaultValueFactory = _ => "head" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
+        var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
+        var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
+        var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
+        {
+            model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, config,
+        };
+        cmd.SetAction(parse =>
+        {
+            FineTuneOptions? fromFile = null;
+            if (parse.GetValue(config) is { } cfg)
+                fromFile = JsonSerializer.Deserialize<FineTuneOptions>(File.ReadAllText(cfg), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower })
+                    ?? throw new CliException($"{cfg}: empty config.");
+            bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
+            T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
+            var options = new FineTuneOptions
+            {
+                Model = Pick(model, f => f.Model) ?? throw new CliException("--model is required."),
+                Data = Pick(data, f => f.Data) ?? throw new CliException("--data is required."),
+                Out = Pick(output, f => f.Out) ?? throw new CliException("--out is required."),
+                Val = Pick(val, f => f.Val), ValSplit = Pick(valSplit, f => f.ValSplit), Epochs = Pick(epochs, f => f.Epochs), Batch = Pick(batch, f => f.Batch),
+                Lr = Pick(lr, f => f.Lr), Optimizer = Pick(optimizer, f => f.Optimizer), Schedule = Pick(schedule, f => f.Schedule),
+                WeightDecay = Pick(weightDecay, f => f.WeightDecay), Freeze = Pick(freeze, f => f.Freeze) ?? [], Unfreeze = Pick(unfreeze, f => f.Unfreeze) ?? [],
+                Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
+                Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
+                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews),
+            };
+            if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
+            var summary = new FineTuneJob(options, Console.Out).Run();
+            Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,38 @@
+using TransferKit.FineTune.Freezing;
+
+namespace TransferKit.FineTune.Training;
+
+/// <summary>Everything a fine-tune run is asked to do (the CLI flags and the JSON config file map onto this).</summary>
+public sealed record FineTuneOptions
+{
+    public required string Model { get; init; }
+    public required string Data { get; init; }
+    public string? Val { get; init; }
+    public double ValSplit { get; init; } = 0.2;
+    public required string Out { get; init; }
+    public int Epochs { get; init; } = 10;
+    public int Batch { get; init; } = 32;
+    /// <summary>Learning rate of the head (the body's groups scale from it in two-phase).</summary>
+    public float Lr { get; init; } = 1e-3f;
+    public string Optimizer { get; init; } = "adamw";
+    public string Schedule { get; init; } = "cosine";
+    public float WeightDecay { get; init; } = 1e-4f;
+    public string[] Freeze { get; init; } = [];
+    public string[] Unfreeze { get; init; } = [];
+    public BatchNormPolicy Bn { get; init; } = BatchNormPolicy.Eval;
+    public string? Head { get; init; }
+    /// <summary>"auto" (the dataset's classes) or a number.</summary>
+    public string Classes { get; init; } = "auto";
+    public string? Preprocess { get; init; }
+    public string Augment { get; init; } = "default";
+    /// <summary>head, full or two-phase.</summary>
+    public string Recipe { get; init; } = "head";
+    public int Seed { get; init; } = 0;
+    public int Threads { get; init; } = 0;
+    public int EarlyStop { get; init; } = 0;
+    /// <summary>Augmented views per training image kept by the frozen-prefix feature cache (0 turns the cache off).</summary>
+    public int CacheViews { get; init; } = 8;
+    /// <summary>Memory the feature cache may hold, in MB.</summary>
+    public int CacheBudgetMb { get; init; } = 4096;
+    public float LabelSmoothing { get; init; } = 0;
+}
