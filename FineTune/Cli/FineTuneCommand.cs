@@ -16,8 +16,8 @@ public static class FineTuneCommand
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
         var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 };
+        var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-2f };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "adamw" };
         var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
         var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-4f };
@@ -32,7 +32,7 @@ public static class FineTuneCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
-        var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
+        var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 4 };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {

@@ -35,9 +35,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     {
         var wall = Stopwatch.StartNew();
         if (_o.Threads > 0) Toolkit.Threading.Workers.MaxThreads = _o.Threads;
-        Directory.CreateDirectory(_o.Out);
-
-        // Data.
+        // Data (read before the run folder exists, which may sit inside the data folder).
         var (train, val) = OpenData();
         var classes = train.Classes;
         if (classes.Count < 2) throw new ArgumentException($"{_o.Data}: the dataset has {classes.Count} class; fine-tuning a classifier needs at least two.");
@@ -45,6 +43,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (empty.Count > 0) throw new ArgumentException($"{_o.Data}: class folder(s) {string.Join(", ", empty)} hold no training images.");
         int classCount = _o.Classes == "auto" ? classes.Count : int.Parse(_o.Classes, System.Globalization.CultureInfo.InvariantCulture);
         if (classCount < classes.Count) throw new ArgumentException($"--classes {classCount} is fewer than the {classes.Count} classes in {_o.Data}.");
+        Directory.CreateDirectory(_o.Out);
         classes.Save(Path.Combine(_o.Out, "classes.json"));
 
         // Model, head and preprocessing.

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using TransferKit.FineTune.Training;
+using TransferKit.Importers.Onnx;
+using TransferKit.Tests.Common;
+
+namespace TransferKit.FineTune.Tests;
+
+/// <summary>Short versions of the fine-tune job (a couple of epochs) that must beat chance clearly.</summary>
+public class FineTuneJobTests
+{
+    [Fact]
+    public void SqueezeNetHeadOnHymenopteraWithTheFeatureCache()
+    {
+        var output = Directory.CreateTempSubdirectory("transferkit-run-").FullName;
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"),
+            Data = SharedAssets.Dataset("hymenoptera_data"),
+            Out = output, Epochs = 3, CacheViews = 1, Augment = "light",
+        }, log).Run();
+        // Chance is 54 % (83 bees of 153).
+        Assert.True(summary.ValAccuracy > 0.75, $"validation accuracy {summary.ValAccuracy}\n{log}");
+        Assert.True(summary.FeatureCache);
+        Assert.Equal(245, summary.TrainImages);
+        Assert.Equal(153, summary.ValImages);
+        Assert.Equal(["ants", "bees"], summary.Classes);
+        Assert.True(summary.ExportParityMaxAbs < 1e-4);
+        foreach (var f in new[] { "tuned.onnx", "metrics.csv", "summary.json", "classes.json" })
+            Assert.True(File.Exists(Path.Combine(output, f)), f);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(output, "metrics.csv")).Length);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        foreach (var key in new[] { "val_accuracy", "best_epoch", "epochs_run", "wall_seconds", "train_images", "val_images", "classes", "skipped_files", "export_parity_max_abs" })
+            Assert.True(json.RootElement.TryGetProperty(key, out _), key);
+        var tuned = OnnxImporter.Import(Path.Combine(output, "tuned.onnx"));
+        Assert.Equal(2, tuned.Outputs[0].Dims[1]);
+        Assert.Contains("ants", tuned.Metadata["labels"]);
+    }
+
+    [Fact]
+    public void OneClassIsRefusedBeforeTraining()
+    {
+        var data = Directory.CreateTempSubdirectory("transferkit-oneclass-").FullName;
+        var ants = Path.Combine(data, "ants");
+        Directory.CreateDirectory(ants);
+        foreach (var f in Directory.GetFiles(SharedAssets.Dataset("hymenoptera_data/train/ants"), "*.jpg").Take(5)) File.Copy(f, Path.Combine(ants, Path.GetFileName(f)));
+        var e = Assert.Throws<ArgumentException>(() => new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), Data = data, Out = Path.Combine(data, "run"),
+        }, TextWriter.Null).Run());
+        Assert.Contains("at least two", e.Message);
+    }
+}
