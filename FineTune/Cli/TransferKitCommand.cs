@@ -8,6 +8,8 @@ public static class TransferKitCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("TransferKit: import a pretrained ONNX CNN, fine-tune it on your images, export it back to ONNX, verified against ONNX Runtime.");
+        root.Subcommands.Add(AugmentPreviewCommand.Create());
+        root.Subcommands.Add(BenchDataCommand.Create());
         return root;
     }
 
