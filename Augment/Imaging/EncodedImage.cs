@@ -56,6 +56,12 @@ public sealed class EncodedImage : IDisposable
 
     static EncodedImage FromData(string path, SKData data, ImageLimits limits)
     {
+        if (HeaderSniffer.TryReadSize(data.AsSpan()) is var (sw, sh)
+            && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
+        {
+            data.Dispose();
+            throw new ImageDecodeException(path, sniffed + "; refused before decoding");
+        }
         // The codec takes ownership of the stream; the stream only borrows the data.
         var codec = SKCodec.Create(new SKMemoryStream(data), out var result);
         if (codec is null)

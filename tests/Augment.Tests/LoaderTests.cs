@@ -6,6 +6,10 @@ using TransferKit.Tests.Common;
 
 namespace TransferKit.Augment.Tests;
 
+/// <summary>Tests that measure process-wide allocation run alone.</summary>
+[CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
+public sealed class SerialCollection;
+
 public class LoaderTests
 {
     static TransformPipeline Training(int size) => AugmentLevels.Get("strong", size, Preprocessing.TorchvisionImageNet);
@@ -79,8 +83,15 @@ public class LoaderTests
         Assert.Equal(0, loader.Summary.SkippedCount);
     }
 
+}
+
+[Collection(nameof(SerialCollection))]
+public class RingTests
+{
     [Fact]
-    public void BatchBuffersAreRecycledThroughARing()
+    public void SteadyStateReusesTheRing() => Run();
+
+    public static void Run()
     {
         var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(400);
         const int prefetch = 2;
