@@ -83,6 +83,34 @@ public class LoaderTests
         Assert.Equal(0, loader.Summary.SkippedCount);
     }
 
+    [Fact]
+    public void StoppingEarlyThenRunningAnotherEpochWorks()
+    {
+        var data = Hymenoptera(40);
+        using var loader = new DataLoader(data, Training(32), new DataLoaderOptions { BatchSize = 4, Threads = 2, Prefetch = 3, Seed = 1 });
+        var first = loader.Epoch(0).Take(2).Select(b => b.Images.Span.ToArray()).ToList();
+        Assert.Equal(2, first.Count);
+        var full = loader.Epoch(0).Select(b => b.Images.Span.ToArray()).ToList();
+        Assert.Equal(10, full.Count);
+        Assert.True(first[1].AsSpan().SequenceEqual(full[1]));
+    }
+
+    [Fact]
+    public void AWorkerFailureSurfacesToTheConsumer()
+    {
+        var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(20);
+        var broken = new TransformPipeline(new Resize(8, 8), new Grayscale(1), new ColorJitter(0.5));
+        using var loader = new DataLoader(csv, broken, new DataLoaderOptions { BatchSize = 4, Threads = 2 });
+        var e = Assert.Throws<InvalidOperationException>(() => loader.Epoch(0).ToList());
+        Assert.Contains("ColorJitter needs 3 channels", e.Message);
+    }
+
+    [Fact]
+    public void APipelineWithoutAFixedSizeIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DataLoader(Hymenoptera(4), TransformPipeline.Parse("Resize(64)")));
+        Assert.Contains("does not fix the output size", e.Message);
+    }
 }
 
 [Collection(nameof(SerialCollection))]
