@@ -23,15 +23,23 @@ public static class AugmentPreviewCommand
         };
         command.SetAction(parse =>
         {
-            var spec = parse.GetValue(transforms)!;
-            var pipeline = AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, parse.GetValue(size), Preprocessing.TorchvisionImageNet)
-                : TransformPipeline.Parse(spec);
-            var root = parse.GetValue(data)!;
-            var dataset = Directory.Exists(Path.Combine(root, "train")) ? ImageFolderDataset.Open(root).Train : ImageFolderDataset.FromFolder(root);
-            var skipped = PreviewGrid.Render(dataset, pipeline, parse.GetValue(seed), parse.GetValue(count), parse.GetValue(output)!);
-            foreach (var s in skipped) Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
-            Console.WriteLine($"wrote {parse.GetValue(output)} ({pipeline})");
-            return 0;
+            try
+            {
+                var spec = parse.GetValue(transforms)!;
+                var pipeline = AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, parse.GetValue(size), Preprocessing.TorchvisionImageNet)
+                    : TransformPipeline.Parse(spec);
+                var root = parse.GetValue(data)!;
+                var dataset = Directory.Exists(Path.Combine(root, "train")) ? ImageFolderDataset.Open(root).Train : ImageFolderDataset.FromFolder(root);
+                var skipped = PreviewGrid.Render(dataset, pipeline, parse.GetValue(seed), parse.GetValue(count), parse.GetValue(output)!);
+                foreach (var s in skipped) Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
+                Console.WriteLine($"wrote {parse.GetValue(output)} ({pipeline})");
+                return 0;
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"augment-preview: {e.Message}");
+                return 2;
+            }
         });
         return command;
     }

@@ -25,33 +25,41 @@ public static class BenchDataCommand
         };
         command.SetAction(parse =>
         {
-            int s = parse.GetValue(size);
-            var spec = parse.GetValue(transforms);
-            var pipeline = string.IsNullOrWhiteSpace(spec) ? AugmentLevels.Get("default", s, Preprocessing.TorchvisionImageNet)
-                : AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, s, Preprocessing.TorchvisionImageNet)
-                : TransformPipeline.Parse(spec);
-            var dataset = ImageFolderDataset.FromFolder(parse.GetValue(data)!);
-            var r = LoaderBenchmark.Run(dataset, pipeline, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(epochs));
-            if (parse.GetValue(json))
+            try
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                int s = parse.GetValue(size);
+                var spec = parse.GetValue(transforms);
+                var pipeline = string.IsNullOrWhiteSpace(spec) ? AugmentLevels.Get("default", s, Preprocessing.TorchvisionImageNet)
+                    : AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, s, Preprocessing.TorchvisionImageNet)
+                    : TransformPipeline.Parse(spec);
+                var dataset = ImageFolderDataset.FromFolder(parse.GetValue(data)!);
+                var r = LoaderBenchmark.Run(dataset, pipeline, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(epochs));
+                if (parse.GetValue(json))
                 {
-                    ["img_s"] = Math.Round(r.ImagesPerSecond, 1),
-                    ["images"] = r.Images,
-                    ["seconds"] = Math.Round(r.Seconds, 3),
-                    ["threads"] = r.Threads,
-                    ["batch"] = r.BatchSize,
-                    ["size"] = s,
-                    ["skipped"] = r.Skipped,
-                    ["transforms"] = r.Transforms,
-                }));
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["img_s"] = Math.Round(r.ImagesPerSecond, 1),
+                        ["images"] = r.Images,
+                        ["seconds"] = Math.Round(r.Seconds, 3),
+                        ["threads"] = r.Threads,
+                        ["batch"] = r.BatchSize,
+                        ["size"] = s,
+                        ["skipped"] = r.Skipped,
+                        ["transforms"] = r.Transforms,
+                    }));
+                }
+                else
+                {
+                    Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped)");
+                    Console.WriteLine($"transforms: {r.Transforms}");
+                }
+                return 0;
             }
-            else
+            catch (Exception e) when (e is FormatException or ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
             {
-                Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped)");
-                Console.WriteLine($"transforms: {r.Transforms}");
+                Console.Error.WriteLine($"bench-data: {e.Message}");
+                return 2;
             }
-            return 0;
         });
         return command;
     }
