@@ -41,6 +41,7 @@ public static class BenchDataCommand
                         ["img_s"] = Math.Round(r.ImagesPerSecond, 1),
                         ["images"] = r.Images,
                         ["seconds"] = Math.Round(r.Seconds, 3),
+                        ["cpu_ms_per_img"] = Math.Round(r.CpuMillisecondsPerImage, 3),
                         ["threads"] = r.Threads,
                         ["batch"] = r.BatchSize,
                         ["size"] = s,
@@ -50,7 +51,7 @@ public static class BenchDataCommand
                 }
                 else
                 {
-                    Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped)");
+                    Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped, {r.CpuMillisecondsPerImage:F2} CPU ms per image)");
                     Console.WriteLine($"transforms: {r.Transforms}");
                 }
                 return 0;

@@ -142,3 +142,16 @@ public class RingTests
         Assert.True(perBatch < 16 * 28 * 28 * 4 / 4, $"{perBatch} bytes allocated per batch");
     }
 }
+
+public class LoaderBenchmarkTests
+{
+    [Fact]
+    public void BenchmarkCountsEveryImageOfTheTimedEpochs()
+    {
+        var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(100);
+        var r = LoaderBenchmark.Run(csv, Preprocessing.Mnist.EvaluationPipeline(), threads: 2, batchSize: 16, epochs: 2);
+        Assert.Equal(200, r.Images);
+        Assert.True(r.Seconds > 0 && r.ImagesPerSecond > 0 && r.CpuSeconds > 0);
+        Assert.Equal(0, r.Skipped);
+    }
+}
