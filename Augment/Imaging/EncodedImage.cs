@@ -56,6 +56,12 @@ public sealed class EncodedImage : IDisposable
 
     static EncodedImage FromData(string path, SKData data, ImageLimits limits)
     {
+        if (HeaderSniffer.TryReadSize(data.AsSpan()) is var (sw, sh)
+            && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
+        {
+            data.Dispose();
+            throw new ImageDecodeException(path, sniffed + "; refused before decoding");
+        }
         // The codec takes ownership of the stream; the stream only borrows the data.
         var codec = SKCodec.Create(new SKMemoryStream(data), out var result);
         if (codec is null)
@@ -100,13 +106,37 @@ public sealed class EncodedImage : IDisposable
         _ => Affine2D.Identity,
     };
 
+    /// <summary>Margin in decoded pixels kept around a decoded region, covering the bilinear footprint.</summary>
+    public const int RegionMargin = 3;
+
     /// <summary>
     /// Decodes the pixels. When <paramref name="sourcePixelsPerOutputPixel"/> is above 1 (the output is a
     /// downscale of the source), decoders that support it (JPEG, WebP) decode at the smallest reduced scale that
     /// still has at least one decoded pixel per output pixel. The choice depends only on the argument, so
     /// results stay deterministic. Throws <see cref="ImageDecodeException"/> for corrupt or truncated data.
     /// </summary>
-    public SourceImage Decode(double sourcePixelsPerOutputPixel = 1)
+    public SourceImage Decode(double sourcePixelsPerOutputPixel = 1) => DecodeRegion(sourcePixelsPerOutputPixel, null);
+
+    /// <summary>
+    /// Decodes what a planned <paramref name="geometry"/> needs: at a reduced scale when it downsamples, and for
+    /// JPEG only the rows and columns its output maps into (plus <see cref="RegionMargin"/>), which skips most of the
+    /// work for small random crops. Pixels outside the region are never sampled, so the rendered result matches a
+    /// full decode up to JPEG's block-edge rounding.
+    /// </summary>
+    public SourceImage Decode(in Geometry geometry)
+    {
+        // Bounding box of the output rectangle in stored (raw) full-resolution coordinates.
+        var toRaw = OrientationMap(Header.Orientation, _rawWidth, _rawHeight) * geometry.OutputToSource;
+        double x0 = double.MaxValue, y0 = double.MaxValue, x1 = double.MinValue, y1 = double.MinValue;
+        foreach (var (cx, cy) in new[] { (0.0, 0.0), (geometry.Width, 0.0), (0.0, geometry.Height), (geometry.Width, geometry.Height) })
+        {
+            var (x, y) = toRaw.Apply(cx, cy);
+            x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+        }
+        return DecodeRegion(geometry.OutputToSource.MinStretch(), (x0, y0, x1, y1));
+    }
+
+    SourceImage DecodeRegion(double sourcePixelsPerOutputPixel, (double X0, double Y0, double X1, double Y1)? rawRegion)
     {
         int dw = _rawWidth, dh = _rawHeight;
         if (sourcePixelsPerOutputPixel > 1 && Header.Format is "Jpeg" or "Webp")
@@ -123,14 +153,40 @@ public sealed class EncodedImage : IDisposable
                 }
             }
         }
-        var info = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        double scaleX = (double)dw / _rawWidth, scaleY = (double)dh / _rawHeight;
+        // The region in decoded pixels; only JPEG decodes top-down with column cropping.
+        int left = 0, top = 0, right = dw, bottom = dh;
+        if (rawRegion is var (rx0, ry0, rx1, ry1) && Header.Format == "Jpeg" && _codec.ScanlineOrder == SKCodecScanlineOrder.TopDown)
+        {
+            // Mipmapped sampling reads a footprint as wide as the remaining downscale; widen the margin to match.
+            int margin = RegionMargin + (int)Math.Ceiling(sourcePixelsPerOutputPixel * Math.Max(scaleX, scaleY));
+            left = Math.Clamp((int)Math.Floor(rx0 * scaleX) - margin, 0, dw);
+            right = Math.Clamp((int)Math.Ceiling(rx1 * scaleX) + margin, 0, dw);
+            top = Math.Clamp((int)Math.Floor(ry0 * scaleY) - margin, 0, dh);
+            bottom = Math.Clamp((int)Math.Ceiling(ry1 * scaleY) + margin, 0, dh);
+            if (right <= left || bottom <= top) { left = 0; top = 0; right = Math.Min(dw, 1); bottom = Math.Min(dh, 1); }
+        }
+        int w = right - left, h = bottom - top;
+        var full = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap();
         if (!bitmap.TryAllocPixels(info))
         {
             bitmap.Dispose();
-            throw new ImageDecodeException(Path, $"could not allocate {dw}×{dh} pixels");
+            throw new ImageDecodeException(Path, $"could not allocate {w}×{h} pixels");
         }
-        var result = _codec.GetPixels(info, bitmap.GetPixels());
+        SKCodecResult result;
+        if (w == dw && h == dh)
+            result = _codec.GetPixels(info, bitmap.GetPixels());
+        else
+        {
+            result = _codec.StartScanlineDecode(full, new SKCodecOptions(new SKRectI(left, 0, right, dh)));
+            if (result == SKCodecResult.Success)
+            {
+                if (top > 0 && !_codec.SkipScanlines(top)) result = SKCodecResult.IncompleteInput;
+                else if (_codec.GetScanlines(bitmap.GetPixels(), h, bitmap.RowBytes) != h) result = SKCodecResult.IncompleteInput;
+            }
+        }
         if (result != SKCodecResult.Success)
         {
             bitmap.Dispose();
@@ -143,10 +199,10 @@ public sealed class EncodedImage : IDisposable
             });
         }
         // Alpha is dropped (as Pillow's convert("RGB") does): view the unpremultiplied pixels as opaque.
-        var opaque = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var opaque = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var image = SKImage.FromPixels(opaque, bitmap.GetPixels(), bitmap.RowBytes);
         var orientedToRaw = OrientationMap(Header.Orientation, _rawWidth, _rawHeight);
-        var rawToDecoded = Affine2D.Scale((double)dw / _rawWidth, (double)dh / _rawHeight);
+        var rawToDecoded = Affine2D.Translation(-left, -top) * Affine2D.Scale(scaleX, scaleY);
         return new SourceImage(image, bitmap, Header.Width, Header.Height, rawToDecoded * orientedToRaw);
     }
 

@@ -33,6 +33,10 @@ public static class ImageIO
     public static byte[] EncodeJpeg(ReadOnlySpan<float> chw, int channels, int height, int width, int quality = 90) =>
         Encode(chw, channels, height, width, SKEncodedImageFormat.Jpeg, quality);
 
+    /// <summary>Encodes planar floats in [0, 1] as lossless or lossy WebP bytes.</summary>
+    public static byte[] EncodeWebp(ReadOnlySpan<float> chw, int channels, int height, int width, int quality = 100) =>
+        Encode(chw, channels, height, width, SKEncodedImageFormat.Webp, quality);
+
     /// <summary>Writes a PNG atomically (temporary file, then rename over the target).</summary>
     public static void SavePng(ReadOnlySpan<float> chw, int channels, int height, int width, string path) =>
         WriteAtomically(path, EncodePng(chw, channels, height, width));

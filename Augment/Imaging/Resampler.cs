@@ -1,3 +1,4 @@
+using System.Numerics;
 using SkiaSharp;
 
 namespace TransferKit.Augment.Imaging;
@@ -44,24 +45,41 @@ public sealed class Resampler : IDisposable
         ToPlanar((byte*)_target!.GetPixels(), _target.RowBytes, width, height, chw);
     }
 
-    /// <summary>Interleaved RGBA8 → planar RGB floats in [0, 1].</summary>
+    /// <summary>
+    /// Interleaved RGBA8 → planar RGB floats in [0, 1]. Vector path: each int lane holds one pixel
+    /// (little-endian R | G≪8 | B≪16 | A≪24); mask and shift out a channel, convert to float, scale by 1/255.
+    /// The scalar loop handles the row tail and is the reference.
+    /// </summary>
     static unsafe void ToPlanar(byte* pixels, int rowBytes, int width, int height, Span<float> chw)
     {
         int plane = width * height;
         const float inv = 1f / 255f;
-        fixed (float* dst = chw)
+        int lanes = Vector<int>.Count;
+        var mask = new Vector<int>(0xFF);
+        var scale = new Vector<float>(inv);
+        for (int y = 0; y < height; y++)
         {
-            float* r = dst, g = dst + plane, b = dst + 2 * plane;
-            for (int y = 0; y < height; y++)
+            byte* row = pixels + (long)y * rowBytes;
+            var rowPixels = new ReadOnlySpan<int>(row, width);
+            var r = chw.Slice(y * width, width);
+            var g = chw.Slice(plane + y * width, width);
+            var b = chw.Slice(2 * plane + y * width, width);
+            int x = 0;
+            if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
             {
-                byte* row = pixels + (long)y * rowBytes;
-                int o = y * width;
-                for (int x = 0; x < width; x++)
+                for (; x <= width - lanes; x += lanes)
                 {
-                    r[o + x] = row[4 * x] * inv;
-                    g[o + x] = row[4 * x + 1] * inv;
-                    b[o + x] = row[4 * x + 2] * inv;
+                    var p = new Vector<int>(rowPixels[x..]);
+                    (Vector.ConvertToSingle(p & mask) * scale).CopyTo(r[x..]);
+                    (Vector.ConvertToSingle(Vector.ShiftRightLogical(p, 8) & mask) * scale).CopyTo(g[x..]);
+                    (Vector.ConvertToSingle(Vector.ShiftRightLogical(p, 16) & mask) * scale).CopyTo(b[x..]);
                 }
+            }
+            for (; x < width; x++)
+            {
+                r[x] = row[4 * x] * inv;
+                g[x] = row[4 * x + 1] * inv;
+                b[x] = row[4 * x + 2] * inv;
             }
         }
     }

@@ -28,7 +28,7 @@ public sealed class SourceImage : IDisposable
     /// <summary>Height as displayed, at full resolution.</summary>
     public int Height { get; }
 
-    /// <summary>Width of the pixels actually decoded (smaller when a reduced decode scale was used).</summary>
+    /// <summary>Width of the pixels actually decoded (smaller for a reduced decode scale or a decoded region).</summary>
     public int DecodedWidth => Image.Width;
 
     /// <summary>Height of the pixels actually decoded.</summary>

@@ -29,6 +29,7 @@ public sealed class DataLoader : IDisposable
         if (Options.Prefetch <= 0) throw new ArgumentOutOfRangeException(nameof(options), Options.Prefetch, "Prefetch must be at least 1.");
         if (pipeline.OutputSize is not var (width, height))
             throw new ArgumentException($"The pipeline '{pipeline}' does not fix the output size; end it with a crop or an exact Resize so samples can be batched.");
+        ImagingBackend.EnsureLoaded();
         _dataset = dataset;
         _pipeline = pipeline;
         Channels = pipeline.OutputChannels;

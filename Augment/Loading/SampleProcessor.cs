@@ -49,7 +49,7 @@ public sealed class SampleProcessor : IDisposable
             }
 
             image = encoded is not null
-                ? encoded.Decode(geometry.OutputToSource.MinStretch())
+                ? encoded.Decode(geometry)
                 : SourceImage.FromPixels(source.Pixels.Span, source.Width, source.Height, source.Channels);
             Output.Reset(3, geometry.Height, geometry.Width);
             _resampler.Render(image, geometry.OutputToSource, geometry.Width, geometry.Height, Output.Pixels);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using TransferKit.Augment.Random;
 
@@ -77,41 +78,74 @@ public sealed class ColorJitter : TensorTransform
         for (int ch = 0; ch < 3; ch++) ColorMath.Blend(img.Plane(ch), gray, factor, tmp);
     }
 
-    /// <summary>Shifts the HSV hue by <paramref name="shift"/> turns (torchvision's <c>adjust_hue</c>).</summary>
+    /// <summary>
+    /// Shifts the HSV hue by <paramref name="shift"/> turns (torchvision's <c>adjust_hue</c>); value and saturation
+    /// are kept. Vectorized over <see cref="Vector{T}"/> lanes of one plane position at a time; the scalar tail
+    /// (<see cref="HueScalar"/>) is the reference.
+    /// </summary>
     public static void AdjustHue(SampleBuffer img, float shift)
     {
         var r = img.Plane(0);
         var g = img.Plane(1);
         var b = img.Plane(2);
-        for (int i = 0; i < r.Length; i++)
+        int n = r.Length, i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            float rv = r[i], gv = g[i], bv = b[i];
-            float max = MathF.Max(rv, MathF.Max(gv, bv));
-            float min = MathF.Min(rv, MathF.Min(gv, bv));
-            float chroma = max - min;
-            if (chroma <= 0) continue; // gray pixels have no hue to turn
-            float hue;
-            if (max == rv) hue = (gv - bv) / chroma;
-            else if (max == gv) hue = 2f + (bv - rv) / chroma;
-            else hue = 4f + (rv - gv) / chroma;
-            hue = hue / 6f + shift;
-            hue -= MathF.Floor(hue);
-            // HSV → RGB with v = max, s·v = chroma.
-            float h6 = hue * 6f;
-            int sector = (int)h6;
-            if (sector >= 6) sector = 0;
-            float f = h6 - sector;
-            float p = min, q = max - chroma * f, t = min + chroma * f;
-            switch (sector)
+            int lanes = Vector<float>.Count;
+            var zero = Vector<float>.Zero;
+            var one = Vector<float>.One;
+            var two = new Vector<float>(2f);
+            var four = new Vector<float>(4f);
+            var six = new Vector<float>(6f);
+            var sixShift = new Vector<float>(6f * shift);
+            for (; i <= n - lanes; i += lanes)
             {
-                case 0: r[i] = max; g[i] = t; b[i] = p; break;
-                case 1: r[i] = q; g[i] = max; b[i] = p; break;
-                case 2: r[i] = p; g[i] = max; b[i] = t; break;
-                case 3: r[i] = p; g[i] = q; b[i] = max; break;
-                case 4: r[i] = t; g[i] = p; b[i] = max; break;
-                default: r[i] = max; g[i] = p; b[i] = q; break;
+                var vr = new Vector<float>(r[i..]);
+                var vg = new Vector<float>(g[i..]);
+                var vb = new Vector<float>(b[i..]);
+                var max = Vector.Max(vr, Vector.Max(vg, vb));
+                var min = Vector.Min(vr, Vector.Min(vg, vb));
+                var chroma = max - min;
+                // Gray pixels (chroma 0) come out unchanged whatever the hue, so a safe divisor suffices.
+                var safe = Vector.ConditionalSelect(Vector.Equals(chroma, zero), one, chroma);
+                // Hue in sextants [0, 6): the branch of the largest channel, first match wins (R, then G, then B).
+                var h = Vector.ConditionalSelect(Vector.Equals(max, vr), (vg - vb) / safe,
+                        Vector.ConditionalSelect(Vector.Equals(max, vg), two + (vb - vr) / safe, four + (vr - vg) / safe));
+                h += sixShift;
+                h -= six * Vector.Floor(h / six);
+                // HSV → RGB: channel = max − chroma·clamp(min(k, 4 − k), 0, 1) with k = (n + h) mod 6, n = 5, 3, 1.
+                Vector.Min(max - chroma * Channel(5f, h, six, four, zero, one), one).CopyTo(r[i..]);
+                Vector.Min(max - chroma * Channel(3f, h, six, four, zero, one), one).CopyTo(g[i..]);
+                Vector.Min(max - chroma * Channel(1f, h, six, four, zero, one), one).CopyTo(b[i..]);
             }
         }
+        for (; i < n; i++) (r[i], g[i], b[i]) = HueScalar(r[i], g[i], b[i], shift);
+    }
+
+    static Vector<float> Channel(float offset, Vector<float> h, Vector<float> six, Vector<float> four, Vector<float> zero, Vector<float> one)
+    {
+        var k = new Vector<float>(offset) + h;
+        k -= six * Vector.Floor(k / six);
+        return Vector.Max(zero, Vector.Min(one, Vector.Min(k, four - k)));
+    }
+
+    /// <summary>The reference hue shift of one pixel (same formulas as the vector path).</summary>
+    public static (float R, float G, float B) HueScalar(float r, float g, float b, float shift)
+    {
+        float max = MathF.Max(r, MathF.Max(g, b));
+        float min = MathF.Min(r, MathF.Min(g, b));
+        float chroma = max - min;
+        float safe = chroma == 0 ? 1f : chroma;
+        float h = max == r ? (g - b) / safe : max == g ? 2f + (b - r) / safe : 4f + (r - g) / safe;
+        h += 6f * shift;
+        h -= 6f * MathF.Floor(h / 6f);
+        float C(float offset)
+        {
+            float k = offset + h;
+            k -= 6f * MathF.Floor(k / 6f);
+            return MathF.Max(0f, MathF.Min(1f, MathF.Min(k, 4f - k)));
+        }
+        return (MathF.Min(max - chroma * C(5f), 1f), MathF.Min(max - chroma * C(3f), 1f), MathF.Min(max - chroma * C(1f), 1f));
     }
 
     public override string ToString() => $"ColorJitter({F(Brightness)},{F(Contrast)},{F(Saturation)},{F(Hue)})";

@@ -6,6 +6,10 @@ using TransferKit.Tests.Common;
 
 namespace TransferKit.Augment.Tests;
 
+/// <summary>Tests that measure process-wide allocation run alone.</summary>
+[CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
+public sealed class SerialCollection;
+
 public class LoaderTests
 {
     static TransformPipeline Training(int size) => AugmentLevels.Get("strong", size, Preprocessing.TorchvisionImageNet);
@@ -80,7 +84,42 @@ public class LoaderTests
     }
 
     [Fact]
-    public void BatchBuffersAreRecycledThroughARing()
+    public void StoppingEarlyThenRunningAnotherEpochWorks()
+    {
+        var data = Hymenoptera(40);
+        using var loader = new DataLoader(data, Training(32), new DataLoaderOptions { BatchSize = 4, Threads = 2, Prefetch = 3, Seed = 1 });
+        var first = loader.Epoch(0).Take(2).Select(b => b.Images.Span.ToArray()).ToList();
+        Assert.Equal(2, first.Count);
+        var full = loader.Epoch(0).Select(b => b.Images.Span.ToArray()).ToList();
+        Assert.Equal(10, full.Count);
+        Assert.True(first[1].AsSpan().SequenceEqual(full[1]));
+    }
+
+    [Fact]
+    public void AWorkerFailureSurfacesToTheConsumer()
+    {
+        var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(20);
+        var broken = new TransformPipeline(new Resize(8, 8), new Grayscale(1), new ColorJitter(0.5));
+        using var loader = new DataLoader(csv, broken, new DataLoaderOptions { BatchSize = 4, Threads = 2 });
+        var e = Assert.Throws<InvalidOperationException>(() => loader.Epoch(0).ToList());
+        Assert.Contains("ColorJitter needs 3 channels", e.Message);
+    }
+
+    [Fact]
+    public void APipelineWithoutAFixedSizeIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DataLoader(Hymenoptera(4), TransformPipeline.Parse("Resize(64)")));
+        Assert.Contains("does not fix the output size", e.Message);
+    }
+}
+
+[Collection(nameof(SerialCollection))]
+public class RingTests
+{
+    [Fact]
+    public void SteadyStateReusesTheRing() => Run();
+
+    public static void Run()
     {
         var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(400);
         const int prefetch = 2;
@@ -101,5 +140,18 @@ public class LoaderTests
         // One batch buffer is 16·28·28·4 bytes = 50 KB; steady state must allocate far less than a buffer per batch.
         long perBatch = (after - before) / 15;
         Assert.True(perBatch < 16 * 28 * 28 * 4 / 4, $"{perBatch} bytes allocated per batch");
+    }
+}
+
+public class LoaderBenchmarkTests
+{
+    [Fact]
+    public void BenchmarkCountsEveryImageOfTheTimedEpochs()
+    {
+        var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(100);
+        var r = LoaderBenchmark.Run(csv, Preprocessing.Mnist.EvaluationPipeline(), threads: 2, batchSize: 16, epochs: 2);
+        Assert.Equal(200, r.Images);
+        Assert.True(r.Seconds > 0 && r.ImagesPerSecond > 0 && r.CpuSeconds > 0);
+        Assert.Equal(0, r.Skipped);
     }
 }
