@@ -55,6 +55,9 @@ public class CliTests
     [InlineData("verify")]
     [InlineData("inspect")]
     [InlineData("bench")]
+    [InlineData("finetune")]
+    [InlineData("bench-data")]
+    [InlineData("augment-preview")]
     public void EveryVerbHasHelp(string verb)
     {
         var (code, output, _) = Run(verb, "--help");
