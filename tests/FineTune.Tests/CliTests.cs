@@ -51,6 +51,53 @@ public class CliTests
         Assert.Contains("error", usageErr);
     }
 
+    /// <summary>A small image folder (2 classes × 3 real JPEGs) plus one corrupt file, built in a temp folder.</summary>
+    static string SmallImageFolder()
+    {
+        var root = Directory.CreateTempSubdirectory("transferkit-cli-data-").FullName;
+        foreach (var cls in new[] { "ants", "bees" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            foreach (var f in Directory.GetFiles(SharedAssets.Dataset(Path.Combine("hymenoptera_data", "train", cls)), "*.jpg").Order().Take(3))
+                File.Copy(f, Path.Combine(root, cls, Path.GetFileName(f)));
+        }
+        File.WriteAllText(Path.Combine(root, "bees", "broken.jpg"), "not an image");
+        return root;
+    }
+
+    [Fact]
+    public void BenchDataReportsThroughputAndSkippedFiles()
+    {
+        var data = SmallImageFolder();
+        var (code, output, _) = Run("bench-data", "--data", data, "--size", "64", "--epochs", "1", "--batch", "4", "--threads", "2", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("img_s").GetDouble() > 0);
+        Assert.Equal(6, root.GetProperty("images").GetInt32());
+        Assert.Equal(1, root.GetProperty("skipped").GetInt32());
+        Assert.Equal(64, root.GetProperty("size").GetInt32());
+        Assert.Contains("RandomResizedCrop", root.GetProperty("transforms").GetString());
+        var (missing, _, err) = Run("bench-data", "--data", Path.Combine(data, "nope"));
+        Assert.Equal(2, missing);
+        Assert.Contains("nope", err);
+    }
+
+    [Fact]
+    public void AugmentPreviewWritesAGridAndReportsBadFiles()
+    {
+        var data = SmallImageFolder();
+        var png = Path.Combine(data, "grid.png");
+        var (code, _, err) = Run("augment-preview", "--data", data, "--transforms", "RandomResizedCrop(48),RandomHorizontalFlip(0.5)", "--count", "7", "--out", png);
+        Assert.Equal(0, code);
+        Assert.Contains("broken.jpg", err);
+        var header = Augment.Imaging.ImageIO.ReadHeader(png);
+        Assert.True(header.Width >= 48 * 2 && header.Height >= 48, $"grid is {header.Width}x{header.Height}");
+        var (bad, _, badErr) = Run("augment-preview", "--data", data, "--transforms", "Bogus(3)", "--out", png);
+        Assert.Equal(2, bad);
+        Assert.Contains("Bogus", badErr);
+    }
+
     [Theory]
     [InlineData("verify")]
     [InlineData("inspect")]
