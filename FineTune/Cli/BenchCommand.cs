@@ -17,11 +17,12 @@ public static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run and print the time per op type and the slowest nodes." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, train, batch, threads, iterations, warmup, json, gemm,
+            model, train, batch, threads, iterations, warmup, json, gemm, profile,
         };
         cmd.SetAction(parse =>
         {
@@ -51,6 +52,17 @@ public static class BenchCommand
             var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");
             int b = parse.GetValue(batch), it = parse.GetValue(iterations), wu = parse.GetValue(warmup);
             if (b < 1 || it < 1 || wu < 0) throw new CliException("--batch and --iterations must be at least 1, --warmup at least 0.");
+            if (parse.GetValue(profile))
+            {
+                var nodes = ModelBenchmark.ProfileInference(OnnxImporter.Import(path), b, it);
+                double total = nodes.Sum(n => n.Milliseconds);
+                Console.WriteLine($"inference batch {b}, threads {Toolkit.Threading.Workers.MaxThreads}: {total:F1} ms per batch ({b * 1000 / total:F1} img/s)");
+                foreach (var g in nodes.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
+                    Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / total,6:P1}");
+                Console.WriteLine("slowest nodes:");
+                foreach (var n in nodes.Take(15)) Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms");
+                return 0;
+            }
             var results = new List<BenchResult>();
             if (parse.GetValue(train))
             {

@@ -102,10 +102,20 @@ public static unsafe class Gemm
                                 float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
                                 float* aStrip = pA + (long)ir * kc;
                                 float* bStrip = pB + (long)jr * kc;
-                                if (mr == 8) Kernel8x32(kc, aStrip, bStrip, acc);
-                                else if (mr == 6) Kernel6x16(kc, aStrip, bStrip, acc);
-                                else KernelScalar(kc, aStrip, bStrip, acc, mr, nr);
-                                Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                // A full tile is merged into C from registers; an edge tile goes through the buffer.
+                                bool full = mrEff == mr && nrEff == nr;
+                                if (mr == 8)
+                                {
+                                    if (full) Kernel8x32(kc, aStrip, bStrip, cTile, ldc, alpha, betaHere);
+                                    else Kernel8x32(kc, aStrip, bStrip, acc, nr, 1, 0);
+                                }
+                                else if (mr == 6)
+                                {
+                                    if (full) Kernel6x16(kc, aStrip, bStrip, cTile, ldc, alpha, betaHere);
+                                    else Kernel6x16(kc, aStrip, bStrip, acc, nr, 1, 0);
+                                }
+                                else { KernelScalar(kc, aStrip, bStrip, acc, mr, nr); full = false; }
+                                if (!full) Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
                             }
                         }
                     }
@@ -163,11 +173,12 @@ public static unsafe class Gemm
 
     /// <summary>
     /// AVX-512 8×32 tile: 16 zmm accumulators (row r, columns 0–15 and 16–31). Per depth step p: two loads of B
-    /// (32 columns), eight broadcasts of A (one per row), sixteen FMAs. Writes acc[r·32 + j] = Σ_p a[p·8 + r]·b[p·32 + j].
-    /// The loop body touches no memory but the packed panels, so the JIT keeps all accumulators in registers.
+    /// (32 columns), eight broadcasts of A (one per row), sixteen FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·8 + r]·b[p·32 + j]
+    /// + beta·c[r·ldc + j] (beta 0 ignores c). The loop body touches no memory but the packed panels, so the JIT keeps
+    /// all accumulators in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel8x32(int kc, float* a, float* b, float* acc)
+    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -185,18 +196,42 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += 32;
         }
-        c00.Store(acc); c01.Store(acc + 16); c10.Store(acc + 32); c11.Store(acc + 48);
-        c20.Store(acc + 64); c21.Store(acc + 80); c30.Store(acc + 96); c31.Store(acc + 112);
-        c40.Store(acc + 128); c41.Store(acc + 144); c50.Store(acc + 160); c51.Store(acc + 176);
-        c60.Store(acc + 192); c61.Store(acc + 208); c70.Store(acc + 224); c71.Store(acc + 240);
+        Store512(c, alpha, beta, c00, c01); Store512(c + ldc, alpha, beta, c10, c11);
+        Store512(c + 2 * ldc, alpha, beta, c20, c21); Store512(c + 3 * ldc, alpha, beta, c30, c31);
+        Store512(c + 4 * ldc, alpha, beta, c40, c41); Store512(c + 5 * ldc, alpha, beta, c50, c51);
+        Store512(c + 6 * ldc, alpha, beta, c60, c61); Store512(c + 7 * ldc, alpha, beta, c70, c71);
+    }
+
+    /// <summary>One row of a 32-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512(float* row, float alpha, float beta, Vector512<float> lo, Vector512<float> hi)
+    {
+        if (alpha != 1) { var va = Vector512.Create(alpha); lo *= va; hi *= va; }
+        if (beta == 0) { lo.Store(row); hi.Store(row + 16); return; }
+        if (beta == 1) { (lo + Vector512.Load(row)).Store(row); (hi + Vector512.Load(row + 16)).Store(row + 16); return; }
+        var vb = Vector512.Create(beta);
+        Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo).Store(row);
+        Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi).Store(row + 16);
+    }
+
+    /// <summary>One row of a 16-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store256(float* row, float alpha, float beta, Vector256<float> lo, Vector256<float> hi)
+    {
+        if (alpha != 1) { var va = Vector256.Create(alpha); lo *= va; hi *= va; }
+        if (beta == 0) { lo.Store(row); hi.Store(row + 8); return; }
+        if (beta == 1) { (lo + Vector256.Load(row)).Store(row); (hi + Vector256.Load(row + 8)).Store(row + 8); return; }
+        var vb = Vector256.Create(beta);
+        Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo).Store(row);
+        Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi).Store(row + 8);
     }
 
     /// <summary>
     /// AVX2 6×16 tile: 12 ymm accumulators (row r, columns 0–7 and 8–15); per depth step two B loads, six broadcasts,
-    /// twelve FMAs. Writes acc[r·16 + j] = Σ_p a[p·6 + r]·b[p·16 + j].
+    /// twelve FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·6 + r]·b[p·16 + j] + beta·c[r·ldc + j] (beta 0 ignores c).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x16(int kc, float* a, float* b, float* acc)
+    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -212,9 +247,9 @@ public static unsafe class Gemm
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             a += 6; b += 16;
         }
-        c00.Store(acc); c01.Store(acc + 8); c10.Store(acc + 16); c11.Store(acc + 24);
-        c20.Store(acc + 32); c21.Store(acc + 40); c30.Store(acc + 48); c31.Store(acc + 56);
-        c40.Store(acc + 64); c41.Store(acc + 72); c50.Store(acc + 80); c51.Store(acc + 88);
+        Store256(c, alpha, beta, c00, c01); Store256(c + ldc, alpha, beta, c10, c11);
+        Store256(c + 2 * ldc, alpha, beta, c20, c21); Store256(c + 3 * ldc, alpha, beta, c30, c31);
+        Store256(c + 4 * ldc, alpha, beta, c40, c41); Store256(c + 5 * ldc, alpha, beta, c50, c51);
     }
 
     /// <summary>Scalar MR×NR tile: acc[r·NR + j] = Σ_p a[p·MR + r]·b[p·NR + j], one element at a time (the reference expression).</summary>

@@ -1,97 +1,254 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using TransferKit.Toolkit.Threading;
+
 namespace TransferKit.Toolkit.Kernels;
 
 /// <summary>
-/// Max and average pooling over 2-D windows (1-D pooling runs as height 1) and global pooling. Padding never wins a
-/// max; the average divides by the window clipped to the padded input (count_include_pad) or to the real input.
-/// Global pooling reduces each plane with TensorPrimitives (vectorized).
+/// Max and average pooling over 2-D windows (1-D pooling runs as height 1) and global pooling, planes spread across
+/// threads. A window is separable: each output row first reduces its valid input rows into one row (vectorized
+/// <see cref="TensorPrimitives"/> max or add over the whole width), then each output column reduces its valid taps of
+/// that row. The valid taps of every output row and column are computed once per call, so no inner loop tests bounds.
+/// Padding never wins a max; the average divides by the taps inside the padded input (count_include_pad) or inside
+/// the real input. <see cref="Reference.ReferencePool2D"/> is the plain loop they must equal.
 /// </summary>
 public static class Pool2D
 {
-    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax)
+    /// <summary>Valid taps of each output position along one axis: first input index, tap count, taps inside the padded extent.</summary>
+    readonly struct AxisTaps
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
-        for (int p = 0; p < g.Batch * g.Channels; p++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
+        public readonly int[] First, Count, Padded;
+        public readonly int Dilation;
+
+        public AxisTaps(int outSize, int stride, int padBegin, int padEnd, int kernel, int dilation, int size)
+        {
+            First = new int[outSize]; Count = new int[outSize]; Padded = new int[outSize]; Dilation = dilation;
+            for (int o = 0; o < outSize; o++)
+            {
+                int start = o * stride - padBegin;
+                int u0 = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+                int u1 = start > size - 1 ? 0 : Math.Min(kernel, (size - 1 - start) / dilation + 1);
+                Count[o] = Math.Max(0, u1 - u0);
+                First[o] = start + u0 * dilation;
+                int padded = start > size + padEnd - 1 ? 0 : Math.Min(kernel, (size + padEnd - 1 - start) / dilation + 1);
+                Padded[o] = padded;
+            }
+        }
+    }
+
+    static (AxisTaps Rows, AxisTaps Cols) Taps(in Pool2DGeometry g) =>
+        (new AxisTaps(g.OutHeight, g.StrideH, g.PadTop, g.PadBottom, g.KernelH, g.DilationH, g.InHeight),
+         new AxisTaps(g.OutWidth, g.StrideW, g.PadLeft, g.PadRight, g.KernelW, g.DilationW, g.InWidth));
+
+    static long WorkPerPlane(in Pool2DGeometry g) => (long)g.OutHeight * g.OutWidth * g.KernelH * g.KernelW + g.InHeight * g.InWidth;
+
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        var (rows, cols) = Taps(g);
+        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+            {
+                nint xp = (nint)px, yp = (nint)py;
+                Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
                 {
-                    float best = float.NegativeInfinity; int at = -1;
-                    for (int u = 0; u < g.KernelH; u++)
+                    var tmp = ArrayPool<float>.Shared.Rent(iw);
+                    for (int p = p0; p < p1; p++)
                     {
-                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
-                        if (yy < 0 || yy >= g.InHeight) continue;
-                        for (int v = 0; v < g.KernelW; v++)
+                        var xs = new ReadOnlySpan<float>((float*)xp + (long)p * plane, plane);
+                        var ys = new Span<float>((float*)yp + (long)p * oh * ow, oh * ow);
+                        for (int i = 0; i < oh; i++)
                         {
-                            int xx = j * g.StrideW - g.PadLeft + v * g.DilationW;
-                            if (xx < 0 || xx >= g.InWidth) continue;
-                            float val = x[p * plane + yy * g.InWidth + xx];
-                            if (val > best || at < 0) { best = val; at = yy * g.InWidth + xx; }
+                            var yRow = ys.Slice(i * ow, ow);
+                            int n = rows.Count[i];
+                            if (n == 0) { yRow.Fill(float.NegativeInfinity); continue; }
+                            ReadOnlySpan<float> src = xs.Slice(rows.First[i] * iw, iw);
+                            if (n > 1)
+                            {
+                                TensorPrimitives.Max(src, xs.Slice((rows.First[i] + rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
+                                for (int u = 2; u < n; u++)
+                                    TensorPrimitives.Max(tmp.AsSpan(0, iw), xs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
+                                src = tmp.AsSpan(0, iw);
+                            }
+                            for (int j = 0; j < ow; j++)
+                            {
+                                int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
+                                float best = c == 0 ? float.NegativeInfinity : src[at];
+                                for (int v = 1; v < c; v++) best = MathF.Max(best, src[at + v * d]);
+                                yRow[j] = best;
+                            }
                         }
                     }
-                    y[(p * oh + i) * ow + j] = best;
-                    if (!argmax.IsEmpty) argmax[(p * oh + i) * ow + j] = at;
-                }
+                    ArrayPool<float>.Shared.Return(tmp);
+                });
+            }
+        }
     }
 
     public static void AverageForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
-        for (int p = 0; p < g.Batch * g.Channels; p++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
+        var (rows, cols) = Taps(g);
+        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
+        bool includePad = g.CountIncludePad;
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+            {
+                nint xp = (nint)px, yp = (nint)py;
+                Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
                 {
-                    int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
-                    int h1 = Math.Min(h0 + g.KernelH, g.InHeight + g.PadBottom), w1 = Math.Min(w0 + g.KernelW, g.InWidth + g.PadRight);
-                    int padded = (h1 - h0) * (w1 - w0);
-                    h0 = Math.Max(h0, 0); w0 = Math.Max(w0, 0); h1 = Math.Min(h1, g.InHeight); w1 = Math.Min(w1, g.InWidth);
-                    float acc = 0;
-                    for (int yy = h0; yy < h1; yy++)
-                        for (int xx = w0; xx < w1; xx++) acc += x[p * plane + yy * g.InWidth + xx];
-                    int count = g.CountIncludePad ? padded : (h1 - h0) * (w1 - w0);
-                    y[(p * oh + i) * ow + j] = count > 0 ? acc / count : 0;
-                }
+                    var tmp = ArrayPool<float>.Shared.Rent(iw);
+                    for (int p = p0; p < p1; p++)
+                    {
+                        var xs = new ReadOnlySpan<float>((float*)xp + (long)p * plane, plane);
+                        var ys = new Span<float>((float*)yp + (long)p * oh * ow, oh * ow);
+                        for (int i = 0; i < oh; i++)
+                        {
+                            var yRow = ys.Slice(i * ow, ow);
+                            int n = rows.Count[i];
+                            if (n == 0) { yRow.Clear(); continue; }
+                            ReadOnlySpan<float> src = xs.Slice(rows.First[i] * iw, iw);
+                            if (n > 1)
+                            {
+                                TensorPrimitives.Add(src, xs.Slice((rows.First[i] + rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
+                                for (int u = 2; u < n; u++)
+                                    TensorPrimitives.Add(tmp.AsSpan(0, iw), xs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
+                                src = tmp.AsSpan(0, iw);
+                            }
+                            for (int j = 0; j < ow; j++)
+                            {
+                                int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
+                                int count = includePad ? rows.Padded[i] * cols.Padded[j] : n * c;
+                                float acc = 0;
+                                for (int v = 0; v < c; v++) acc += src[at + v * d];
+                                yRow[j] = count > 0 && c > 0 ? acc / count : 0;
+                            }
+                        }
+                    }
+                    ArrayPool<float>.Shared.Return(tmp);
+                });
+            }
+        }
     }
 
-    /// <summary>dx[argmax] += dy (adds); the arg-max is recomputed from x.</summary>
+    /// <summary>dx[argmax] += dy (adds); the arg-max (first maximum in row-major window order) is found again from x.</summary>
     public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
-        var y = new float[dy.Length]; var arg = new int[dy.Length];
-        MaxForward(g, x, y, arg);
-        for (int p = 0; p < g.Batch * g.Channels; p++)
-            for (int o = 0; o < oh * ow; o++)
+        var (rows, cols) = Taps(g);
+        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
+        unsafe
+        {
+            fixed (float* px = x, pdy = dy, pdx = dx)
             {
-                int at = arg[p * oh * ow + o];
-                if (at >= 0) dx[p * plane + at] += dy[p * oh * ow + o];
+                nint xp = (nint)px, dyp = (nint)pdy, dxp = (nint)pdx;
+                Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
+                {
+                    for (int p = p0; p < p1; p++)
+                    {
+                        float* xs = (float*)xp + (long)p * plane, dxs = (float*)dxp + (long)p * plane;
+                        float* dys = (float*)dyp + (long)p * oh * ow;
+                        for (int i = 0; i < oh; i++)
+                        {
+                            int n = rows.Count[i];
+                            if (n == 0) continue;
+                            for (int j = 0; j < ow; j++)
+                            {
+                                int c = cols.Count[j];
+                                if (c == 0) continue;
+                                int at = -1; float best = 0;
+                                for (int u = 0; u < n; u++)
+                                {
+                                    int rowAt = (rows.First[i] + u * rows.Dilation) * iw + cols.First[j];
+                                    for (int v = 0; v < c; v++)
+                                    {
+                                        int q = rowAt + v * cols.Dilation;
+                                        if (at < 0 || xs[q] > best) { best = xs[q]; at = q; }
+                                    }
+                                }
+                                dxs[at] += dys[i * ow + j];
+                            }
+                        }
+                    }
+                });
             }
+        }
     }
 
-    /// <summary>Spreads dy over each window with forward's divisor (adds).</summary>
+    /// <summary>Spreads dy over each window with forward's divisor (adds): per output row, the shares are gathered into one input row, then added to every valid input row.</summary>
     public static void AverageBackward(in Pool2DGeometry g, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
-        for (int p = 0; p < g.Batch * g.Channels; p++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
+        var (rows, cols) = Taps(g);
+        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
+        bool includePad = g.CountIncludePad;
+        unsafe
+        {
+            fixed (float* pdy = dy, pdx = dx)
+            {
+                nint dyp = (nint)pdy, dxp = (nint)pdx;
+                Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
                 {
-                    int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
-                    int h1 = Math.Min(h0 + g.KernelH, g.InHeight + g.PadBottom), w1 = Math.Min(w0 + g.KernelW, g.InWidth + g.PadRight);
-                    int padded = (h1 - h0) * (w1 - w0);
-                    h0 = Math.Max(h0, 0); w0 = Math.Max(w0, 0); h1 = Math.Min(h1, g.InHeight); w1 = Math.Min(w1, g.InWidth);
-                    int count = g.CountIncludePad ? padded : (h1 - h0) * (w1 - w0);
-                    if (count <= 0) continue;
-                    float share = dy[(p * oh + i) * ow + j] / count;
-                    for (int yy = h0; yy < h1; yy++)
-                        for (int xx = w0; xx < w1; xx++) dx[p * plane + yy * g.InWidth + xx] += share;
-                }
+                    var tmp = ArrayPool<float>.Shared.Rent(iw);
+                    var row = tmp.AsSpan(0, iw);
+                    for (int p = p0; p < p1; p++)
+                    {
+                        var dys = new ReadOnlySpan<float>((float*)dyp + (long)p * oh * ow, oh * ow);
+                        var dxs = new Span<float>((float*)dxp + (long)p * plane, plane);
+                        for (int i = 0; i < oh; i++)
+                        {
+                            int n = rows.Count[i];
+                            if (n == 0) continue;
+                            row.Clear();
+                            for (int j = 0; j < ow; j++)
+                            {
+                                int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
+                                int count = includePad ? rows.Padded[i] * cols.Padded[j] : n * c;
+                                if (c == 0 || count <= 0) continue;
+                                float share = dys[i * ow + j] / count;
+                                for (int v = 0; v < c; v++) row[at + v * d] += share;
+                            }
+                            for (int u = 0; u < n; u++)
+                            {
+                                var target = dxs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw);
+                                TensorPrimitives.Add(target, row, target);
+                            }
+                        }
+                    }
+                    ArrayPool<float>.Shared.Return(tmp);
+                });
+            }
+        }
     }
 
     public static void GlobalAverage(int planes, int planeSize, ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int p = 0; p < planes; p++) y[p] = System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(p * planeSize, planeSize)) / planeSize;
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+            {
+                nint xp = (nint)px, yp = (nint)py;
+                Workers.For(planes, planeSize, (p0, p1) =>
+                {
+                    for (int p = p0; p < p1; p++)
+                        ((float*)yp)[p] = TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)xp + (long)p * planeSize, planeSize)) / planeSize;
+                });
+            }
+        }
     }
 
     public static void GlobalMax(int planes, int planeSize, ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int p = 0; p < planes; p++) y[p] = System.Numerics.Tensors.TensorPrimitives.Max(x.Slice(p * planeSize, planeSize));
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+            {
+                nint xp = (nint)px, yp = (nint)py;
+                Workers.For(planes, planeSize, (p0, p1) =>
+                {
+                    for (int p = p0; p < p1; p++)
+                        ((float*)yp)[p] = TensorPrimitives.Max(new ReadOnlySpan<float>((float*)xp + (long)p * planeSize, planeSize));
+                });
+            }
+        }
     }
 }

@@ -39,7 +39,7 @@ public sealed class PoolOp(bool max, WindowSpec window, bool ceilMode, bool coun
     {
         var x = ctx.Inputs[0];
         var g = Geometry(x.ShapeArray);
-        if (IsMax) Pool2D.MaxForward(g, x.Span, ctx.Outputs[0].Span, default);
+        if (IsMax) Pool2D.MaxForward(g, x.Span, ctx.Outputs[0].Span);
         else Pool2D.AverageForward(g, x.Span, ctx.Outputs[0].Span);
     }
 

@@ -1,0 +1,93 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Kernels.Reference;
+
+namespace TransferKit.Toolkit.Tests.Kernels;
+
+/// <summary>Separable, threaded pooling kernels against the plain per-element loops on many window geometries.</summary>
+[Trait("Category", "Kernels")]
+public class Pool2DTests
+{
+    /// <summary>Averages sum in another order (rows first): float32 rounding of a sum of at most 25 values in ±1.</summary>
+    const double AverageTolerance = 1e-5;
+
+    public static IEnumerable<object[]> Geometries()
+    {
+        var list = new List<Pool2DGeometry>
+        {
+            new(2, 3, 111, 111, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, false),    // SqueezeNet's ceil-mode 3×3/2
+            new(1, 2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false),   // ResNet's padded 3×3/2
+            new(1, 2, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, false, false),       // whole-plane window
+            new(1, 1, 1, 9, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, false, true),        // 1-D as height 1
+            new(1, 1, 5, 5, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, false, true),        // pads on every side, include pad
+            new(2, 2, 9, 8, 3, 2, 2, 3, 2, 2, 1, 0, 2, 1, true, true),         // dilated, asymmetric, ceil
+        };
+        var r = new Random(5);
+        for (int i = 0; i < 30; i++)
+        {
+            int kh = r.Next(1, 5), kw = r.Next(1, 5), dh = r.Next(1, 3), dw = r.Next(1, 3);
+            int h = r.Next(dh * (kh - 1) + 1, 17), w = r.Next(dw * (kw - 1) + 1, 17);
+            var g = new Pool2DGeometry(r.Next(1, 3), r.Next(1, 4), h, w, kh, kw, r.Next(1, 4), r.Next(1, 4), dh, dw,
+                r.Next(0, kh), r.Next(0, kw), r.Next(0, kh), r.Next(0, kw), r.Next(2) == 0, r.Next(2) == 0);
+            if (g.OutHeight > 0 && g.OutWidth > 0) list.Add(g);
+        }
+        return list.Select(g => new object[] { g });
+    }
+
+    static float[] Random(long n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    static (float[] X, float[] Dy) Data(Pool2DGeometry g) =>
+        (Random((long)g.Batch * g.Channels * g.InHeight * g.InWidth, 1), Random((long)g.Batch * g.Channels * g.OutHeight * g.OutWidth, 2));
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void MaxForwardAndBackwardEqualReference(Pool2DGeometry g)
+    {
+        var (x, dy) = Data(g);
+        var expected = new float[dy.Length]; var actual = new float[dy.Length];
+        ReferencePool2D.MaxForward(g, x, expected, default);
+        Pool2D.MaxForward(g, x, actual);
+        Assert.Equal(expected, actual);
+        var dxExpected = Random(x.Length, 3); var dxActual = (float[])dxExpected.Clone();
+        ReferencePool2D.MaxBackward(g, x, dy, dxExpected);
+        Pool2D.MaxBackward(g, x, dy, dxActual);
+        Assert.Equal(dxExpected, dxActual);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void AverageForwardAndBackwardEqualReference(Pool2DGeometry g)
+    {
+        var (x, dy) = Data(g);
+        var expected = new float[dy.Length]; var actual = new float[dy.Length];
+        ReferencePool2D.AverageForward(g, x, expected);
+        Pool2D.AverageForward(g, x, actual);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= AverageTolerance, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
+        var dxExpected = Random(x.Length, 3); var dxActual = (float[])dxExpected.Clone();
+        ReferencePool2D.AverageBackward(g, dy, dxExpected);
+        Pool2D.AverageBackward(g, dy, dxActual);
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(Math.Abs(dxExpected[i] - dxActual[i]) <= AverageTolerance, $"{g} dx at {i}: expected {dxExpected[i]}, got {dxActual[i]}");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 169)]
+    [InlineData(300, 49)]
+    [InlineData(2048, 17)]
+    public void GlobalPoolingEqualsReference(int planes, int size)
+    {
+        var x = Random((long)planes * size, 4);
+        var e = new float[planes]; var a = new float[planes];
+        ReferencePool2D.GlobalAverage(planes, size, x, e);
+        Pool2D.GlobalAverage(planes, size, x, a);
+        for (int i = 0; i < planes; i++) Assert.True(Math.Abs(e[i] - a[i]) <= AverageTolerance, $"average plane {i}: {e[i]} vs {a[i]}");
+        ReferencePool2D.GlobalMax(planes, size, x, e);
+        Pool2D.GlobalMax(planes, size, x, a);
+        Assert.Equal(e, a);
+    }
+}
