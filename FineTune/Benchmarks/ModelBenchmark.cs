@@ -55,7 +55,8 @@ public static class ModelBenchmark
     /// One training step: forward (batch norm in train mode where the plan says), cross-entropy, backward, SGD with
     /// momentum 0.9. <paramref name="headOnly"/> freezes everything but the classifier head.
     /// </summary>
-    public static BenchResult Training(ImportedModel model, int batch, int warmup, int iterations, bool headOnly, BatchNormPolicy bn = BatchNormPolicy.Train)
+    public static BenchResult Training(ImportedModel model, int batch, int warmup, int iterations, bool headOnly, BatchNormPolicy bn = BatchNormPolicy.Train,
+        Dictionary<string, double>? profile = null)
     {
         var graph = model.Graph;
         var head = Head.Find(graph);
@@ -71,13 +72,26 @@ public static class ModelBenchmark
         var outShape = training.Shapes[graph.Outputs[0].Id];
         var grad = new Tensor(outShape);
         long step = 0;
+        var clock = Stopwatch.StartNew();
+        double last = 0;
+        void Mark(string key)
+        {
+            double now = clock.Elapsed.TotalMilliseconds;
+            if (profile != null && step > warmup) profile[key] = profile.GetValueOrDefault(key) + (now - last) / iterations;
+            last = now;
+        }
+        Action<Node, Tensor[]>? fwd = profile == null ? null : (n, _) => Mark("forward " + n.Op.Type);
+        Action<Node>? bwd = profile == null ? null : n => Mark("backward " + n.Op.Type);
         var result = Measure(headOnly ? "train-head" : "train-full", batch, warmup, iterations, () =>
         {
-            var y = training.Forward(inputs, plan.TrainingMode, step++)[0];
+            last = clock.Elapsed.TotalMilliseconds;
+            var y = training.Forward(inputs, plan.TrainingMode, step++, fwd)[0];
             loss.Compute(y.Reshaped(batch, y.Length / batch), labels, grad.Reshaped(batch, grad.Length / batch));
             sgd.ZeroGrad();
-            training.Backward([grad]);
+            Mark("loss and zero-grad");
+            training.Backward([grad], bwd);
             sgd.Step();
+            Mark("optimizer step");
         });
         Head.RestoreSoftmax(graph, head);
         return result;

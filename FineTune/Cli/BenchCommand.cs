@@ -17,7 +17,7 @@ public static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run and print the time per op type and the slowest nodes." };
+        var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run (with --train: of the full training step, forward and backward per op type) and print where the time goes." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
@@ -52,6 +52,15 @@ public static class BenchCommand
             var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");
             int b = parse.GetValue(batch), it = parse.GetValue(iterations), wu = parse.GetValue(warmup);
             if (b < 1 || it < 1 || wu < 0) throw new CliException("--batch and --iterations must be at least 1, --warmup at least 0.");
+            if (parse.GetValue(profile) && parse.GetValue(train))
+            {
+                var parts = new Dictionary<string, double>();
+                var r = ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false, profile: parts);
+                Console.WriteLine($"training step batch {b}, threads {r.Threads}: {r.MedianMilliseconds:F1} ms median ({r.MedianImagesPerSecond:F1} img/s); mean per part:");
+                foreach (var (k, v) in parts.OrderByDescending(kv => kv.Value))
+                    Console.WriteLine($"  {k,-36} {v,9:F2} ms");
+                return 0;
+            }
             if (parse.GetValue(profile))
             {
                 var nodes = ModelBenchmark.ProfileInference(OnnxImporter.Import(path), b, it);

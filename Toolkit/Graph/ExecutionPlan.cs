@@ -27,7 +27,8 @@ public sealed class ExecutionPlan
 
     /// <param name="keepAll">Give every activation its own buffer (values stay readable after the run).</param>
     /// <param name="keep">Values (by id) whose buffers must survive the run, e.g. activations backward reads.</param>
-    public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false, ISet<int>? keep = null)
+    /// <param name="backward">Nodes (by index) whose backward pass will run: the workspace is sized for it too.</param>
+    public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false, ISet<int>? keep = null, ISet<int>? backward = null)
     {
         _graph = graph;
         if (inputShapes.Length != graph.Inputs.Count)
@@ -59,6 +60,7 @@ public sealed class ExecutionPlan
             }
             for (int o = 0; o < node.Outputs.Length; o++) _shapes[node.Outputs[o].Id] = outs[o];
             workspace = Math.Max(workspace, node.Op.WorkspaceLength(ins));
+            if (backward != null && backward.Contains(node.Index)) workspace = Math.Max(workspace, node.Op.BackwardWorkspaceLength(ins));
         }
         _workspace = new float[workspace];
 

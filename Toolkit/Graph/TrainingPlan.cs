@@ -52,7 +52,7 @@ public sealed class TrainingPlan
             foreach (var v in node.Inputs) if (v.Kind == ValueKind.Activation) keep.Add(v.Id);
             foreach (var v in node.Outputs) keep.Add(v.Id);
         }
-        _forward = new ExecutionPlan(graph, inputShapes, keep: keep);
+        _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
 
         _grads = new Tensor?[n];
         long floats = 0;
@@ -72,18 +72,18 @@ public sealed class TrainingPlan
     /// Forward pass. <paramref name="training"/> decides per node whether it runs in training mode (batch-norm batch
     /// statistics, dropout masks); <paramref name="step"/> keys seeded randomness.
     /// </summary>
-    public Tensor[] Forward(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training = null, long step = 0)
+    public Tensor[] Forward(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training = null, long step = 0, Action<Node, Tensor[]>? afterNode = null)
     {
         _training = training;
         _step = step;
-        return _forward.Run(inputs, training, step);
+        return _forward.Run(inputs, training, step, afterNode);
     }
 
     /// <summary>
     /// Backward pass from the gradients of the graph outputs (same order as <see cref="ComputeGraph.Outputs"/>; null for
     /// an output that does not reach the loss). Adds into every trainable parameter's <see cref="Parameter.Grad"/>.
     /// </summary>
-    public void Backward(IReadOnlyList<Tensor?> outputGrads)
+    public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null)
     {
         foreach (var g in _grads) g?.Span.Clear();
         for (int o = 0; o < _graph.Outputs.Count; o++)
@@ -106,6 +106,7 @@ public sealed class TrainingPlan
             ctx.Training = _training?.Invoke(node) ?? false;
             ctx.Step = _step;
             node.Op.Backward(ctx);
+            afterNode?.Invoke(node);
         }
     }
 

@@ -17,8 +17,9 @@ public static class Conv2D
     public static long WorkspaceLength(in Conv2DGeometry g) =>
         g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * g.Positions * Threads(g);
 
-    /// <summary>Scratch floats the backward kernels need.</summary>
-    public static long BackwardWorkspaceLength(in Conv2DGeometry g) => (long)g.Rows * g.Positions * Threads(g);
+    /// <summary>Scratch floats the backward kernels need: an unfolded image per thread and a partial weight gradient for every thread but one.</summary>
+    public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
+        : (g.IsPointwise ? 0 : (long)g.Rows * g.Positions * Threads(g)) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
 
     /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
@@ -136,45 +137,126 @@ public static class Conv2D
         }
     }
 
-    /// <summary>dx = col2im(Wᵀ·dy); overwrites dx.</summary>
+    /// <summary>
+    /// dx += col2im(Wᵀ·dy). Images are spread across threads (each with its own unfolded buffer in the workspace); with
+    /// one image the GEMM itself is parallel. Depthwise convolutions run the direct kernel.
+    /// </summary>
     public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
-        var col = workspace.Slice(0, rows * cols);
-        dx.Clear();
-        for (int n = 0; n < g.Batch; n++)
-            for (int grp = 0; grp < g.Groups; grp++)
+        if (g.IsDepthwise) { DepthwiseConv2D.BackwardData(g, dy, w, dx); return; }
+        unsafe
+        {
+            fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
             {
-                var dImage = dx.Slice((n * g.InChannels + grp * cg) * plane, cg * plane);
-                var dyG = dy.Slice((n * g.OutChannels + grp * mg) * cols, mg * cols);
-                var wG = w.Slice(grp * mg * rows, mg * rows);
-                if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 1, dImage, cols); continue; }
-                Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 0, col, cols);
-                Col2ImAdd(g, col, dImage);
+                var (dyp, wp, dxp, wsp) = ((nint)pdy, (nint)pw, (nint)pdx, (nint)pws);
+                var geo = g;
+                int threads = Threads(g);
+                long colSize = (long)g.Rows * g.Positions;
+                if (threads <= 1)
+                {
+                    for (int n = 0; n < g.Batch; n++) DataImage(geo, n, dyp, wp, dxp, wsp, Workers.MaxThreads);
+                    return;
+                }
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
+                    for (int n = n0; n < n1; n++) DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), 1);
+                });
             }
+        }
     }
 
-    /// <summary>dW += dy·colᵀ (adds).</summary>
+    static unsafe void DataImage(in Conv2DGeometry g, int n, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, col = (float*)wsp;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            var dImage = new Span<float>(dx + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
+            var dyG = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols);
+            var wG = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
+            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 1, dImage, cols, gemmThreads); continue; }
+            var colSpan = new Span<float>(col, rows * cols);
+            Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 0, colSpan, cols, gemmThreads);
+            Col2ImAdd(g, colSpan, dImage);
+        }
+    }
+
+    /// <summary>
+    /// dW += Σ_n dy_n·col_nᵀ. Images are spread across threads; each thread sums its images into its own partial
+    /// gradient (the first thread's is dW itself), and the partials are added at the end.
+    /// </summary>
     public static void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> workspace)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
-        var col = workspace.Slice(0, rows * cols);
-        for (int n = 0; n < g.Batch; n++)
-            for (int grp = 0; grp < g.Groups; grp++)
+        if (g.IsDepthwise) { DepthwiseConv2D.BackwardWeight(g, x, dy, dw); return; }
+        unsafe
+        {
+            fixed (float* px = x, pdy = dy, pdw = dw, pws = workspace)
             {
-                var image = x.Slice((n * g.InChannels + grp * cg) * plane, cg * plane);
-                ReadOnlySpan<float> unfolded = image;
-                if (!g.IsPointwise) { Im2Col(g, image, col); unfolded = col; }
-                Gemm.Sgemm(false, true, mg, rows, cols, 1, dy.Slice((n * g.OutChannels + grp * mg) * cols, mg * cols), cols, unfolded, cols,
-                    1, dw.Slice(grp * mg * rows, mg * rows), rows);
+                var (xp, dyp, dwp, wsp) = ((nint)px, (nint)pdy, (nint)pdw, (nint)pws);
+                var geo = g;
+                int threads = Threads(g);
+                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                int weights = dw.Length;
+                if (threads <= 1)
+                {
+                    for (int n = 0; n < g.Batch; n++) WeightImage(geo, n, xp, dyp, dwp, wsp, Workers.MaxThreads);
+                    return;
+                }
+                // Workspace: one unfolded buffer per thread, then a partial gradient for every thread but the first.
+                nint partials = wsp + (nint)(colSize * threads * sizeof(float));
+                new Span<float>((float*)partials, weights * (threads - 1)).Clear();
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
+                    nint target = t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float));
+                    for (int n = n0; n < n1; n++) WeightImage(geo, n, xp, dyp, target, wsp + (nint)(colSize * t * sizeof(float)), 1);
+                });
+                for (int t = 1; t < threads; t++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(dw, new ReadOnlySpan<float>((float*)partials + (long)weights * (t - 1), weights), dw);
             }
+        }
     }
 
-    /// <summary>dB += Σ dy over batch and space (adds).</summary>
+    static unsafe void WeightImage(in Conv2DGeometry g, int n, nint xp, nint dyp, nint dwp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        float* x = (float*)xp, dy = (float*)dyp, dw = (float*)dwp, col = (float*)wsp;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            var image = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
+            ReadOnlySpan<float> unfolded = image;
+            if (!g.IsPointwise)
+            {
+                var colSpan = new Span<float>(col, rows * cols);
+                Im2Col(g, image, colSpan);
+                unfolded = colSpan;
+            }
+            Gemm.Sgemm(false, true, mg, rows, cols, 1, new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols), cols,
+                unfolded, cols, 1, new Span<float>(dw + (long)grp * mg * rows, mg * rows), rows, gemmThreads);
+        }
+    }
+
+    /// <summary>dB += Σ dy over batch and space (adds); channels are spread across threads.</summary>
     public static void BackwardBias(in Conv2DGeometry g, ReadOnlySpan<float> dy, Span<float> db)
     {
-        int cols = g.Positions;
-        for (int n = 0; n < g.Batch; n++)
-            for (int m = 0; m < g.OutChannels; m++) db[m] += System.Numerics.Tensors.TensorPrimitives.Sum(dy.Slice((n * g.OutChannels + m) * cols, cols));
+        unsafe
+        {
+            fixed (float* pdy = dy, pdb = db)
+            {
+                nint dyp = (nint)pdy, dbp = (nint)pdb;
+                int cols = g.Positions, batch = g.Batch, channels = g.OutChannels;
+                Workers.For(channels, (long)batch * cols, (m0, m1) =>
+                {
+                    for (int m = m0; m < m1; m++)
+                    {
+                        float acc = 0;
+                        for (int n = 0; n < batch; n++)
+                            acc += System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)dyp + ((long)n * channels + m) * cols, cols));
+                        ((float*)dbp)[m] += acc;
+                    }
+                });
+            }
+        }
     }
 }

@@ -132,41 +132,44 @@ public static class Pool2D
         }
     }
 
-    /// <summary>dx[argmax] += dy (adds); the arg-max (first maximum in row-major window order) is found again from x.</summary>
-    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    /// <summary>
+    /// dx[argmax] += dy (adds). The arg-max is the first tap, in row-major window order, that holds the window's
+    /// maximum y (the forward output), which is the reference's first maximum.
+    /// </summary>
+    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         var (rows, cols) = Taps(g);
         int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
         unsafe
         {
-            fixed (float* px = x, pdy = dy, pdx = dx)
+            fixed (float* px = x, py = y, pdy = dy, pdx = dx)
             {
-                nint xp = (nint)px, dyp = (nint)pdy, dxp = (nint)pdx;
+                nint xp = (nint)px, yp = (nint)py, dyp = (nint)pdy, dxp = (nint)pdx;
                 Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
                 {
+                    int[] rowFirst = rows.First, rowCount = rows.Count, colFirst = cols.First, colCount = cols.Count;
+                    int rowStep = rows.Dilation * iw, colStep = cols.Dilation;
                     for (int p = p0; p < p1; p++)
                     {
                         float* xs = (float*)xp + (long)p * plane, dxs = (float*)dxp + (long)p * plane;
-                        float* dys = (float*)dyp + (long)p * oh * ow;
+                        float* ys = (float*)yp + (long)p * oh * ow, dys = (float*)dyp + (long)p * oh * ow;
                         for (int i = 0; i < oh; i++)
                         {
-                            int n = rows.Count[i];
+                            int n = rowCount[i];
                             if (n == 0) continue;
+                            int rowAt = rowFirst[i] * iw;
                             for (int j = 0; j < ow; j++)
                             {
-                                int c = cols.Count[j];
+                                int c = colCount[j];
                                 if (c == 0) continue;
-                                int at = -1; float best = 0;
-                                for (int u = 0; u < n; u++)
+                                float target = ys[i * ow + j];
+                                int start = rowAt + colFirst[j];
+                                for (int u = 0; u < n; u++, start += rowStep)
                                 {
-                                    int rowAt = (rows.First[i] + u * rows.Dilation) * iw + cols.First[j];
-                                    for (int v = 0; v < c; v++)
-                                    {
-                                        int q = rowAt + v * cols.Dilation;
-                                        if (at < 0 || xs[q] > best) { best = xs[q]; at = q; }
-                                    }
+                                    int q = start, v = 0;
+                                    while (v < c && xs[q] != target) { v++; q += colStep; }
+                                    if (v < c) { dxs[q] += dys[i * ow + j]; break; }
                                 }
-                                dxs[at] += dys[i * ow + j];
                             }
                         }
                     }

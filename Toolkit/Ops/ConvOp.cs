@@ -43,6 +43,8 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
 
     public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => Conv2D.WorkspaceLength(Geometry(inputs[0], inputs[1]));
 
+    public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => Conv2D.BackwardWorkspaceLength(Geometry(inputs[0], inputs[1]));
+
     public override void Forward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1];
@@ -57,14 +59,9 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
     {
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1]; var dy = ctx.OutputGrads[0];
         var g = Geometry(x.ShapeArray, w.ShapeArray);
-        var ws = ctx.Workspace.Length >= Conv2D.BackwardWorkspaceLength(g) ? ctx.Workspace : new float[Conv2D.BackwardWorkspaceLength(g)];
-        if (ctx.InputGrads[0] is { } gx)
-        {
-            // BackwardData overwrites; gradients accumulate, so go through a scratch tensor.
-            var tmp = new float[gx.Length];
-            Conv2D.BackwardData(g, dy.Span, w.Span, tmp, ws);
-            System.Numerics.Tensors.TensorPrimitives.Add(gx.Span, tmp, gx.Span);
-        }
+        long need = Conv2D.BackwardWorkspaceLength(g);
+        var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
+        if (ctx.InputGrads[0] is { } gx) Conv2D.BackwardData(g, dy.Span, w.Span, gx.Span, ws);
         if (ctx.InputGrads[1] is { } gw) Conv2D.BackwardWeight(g, x.Span, dy.Span, gw.Span, ws);
         if (ctx.InputGrads.Length > 2 && ctx.InputGrads[2] is { } gb) Conv2D.BackwardBias(g, dy.Span, gb.Span);
     }

@@ -17,6 +17,9 @@ public abstract class Op
     /// <summary>Scratch floats the forward pass needs for these input shapes.</summary>
     public virtual long WorkspaceLength(IReadOnlyList<int[]> inputs) => 0;
 
+    /// <summary>Floats of shared scratch space <see cref="Backward"/> needs for these input shapes.</summary>
+    public virtual long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => 0;
+
     /// <summary>True when output 0 is the same elements as input 0 with another shape (no copy is made).</summary>
     public virtual bool IsView => false;
 

@@ -51,7 +51,7 @@ public sealed class PoolOp(bool max, WindowSpec window, bool ceilMode, bool coun
         if (gx == null) return;
         var x = ctx.Inputs[0];
         var g = Geometry(x.ShapeArray);
-        if (IsMax) Pool2D.MaxBackward(g, x.Span, ctx.OutputGrads[0].Span, gx.Span);
+        if (IsMax) Pool2D.MaxBackward(g, x.Span, ctx.Outputs[0].Span, ctx.OutputGrads[0].Span, gx.Span);
         else Pool2D.AverageBackward(g, ctx.OutputGrads[0].Span, gx.Span);
     }
 

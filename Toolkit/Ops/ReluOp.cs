@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace TransferKit.Toolkit.Ops;
@@ -9,4 +10,21 @@ public sealed class ReluOp : UnaryOp
     public override float Scalar(float x) => x > 0 ? x : 0;
     public override float Derivative(float x, float y) => x > 0 ? 1 : 0;
     public override void Apply(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+
+    /// <summary>dx += g where x &gt; 0, a vector mask-and-add; the tail runs the scalar formula.</summary>
+    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var mask = Vector.GreaterThan(new Vector<float>(x.Slice(i, w)), Vector<float>.Zero);
+                var sum = new Vector<float>(dx.Slice(i, w)) + Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero);
+                sum.CopyTo(dx.Slice(i, w));
+            }
+        }
+        for (; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
+    }
 }

@@ -35,9 +35,12 @@ public abstract class UnaryOp : Op
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
-        Workers.For(gx.Length, 4, (s, e) =>
-        {
-            for (int i = s; i < e; i++) d[i] += g[i] * Derivative(x[i], y[i]);
-        });
+        Workers.For(gx.Length, 4, (s, e) => ApplyGradient(x.AsSpan(s, e - s), y.AsSpan(s, e - s), g.AsSpan(s, e - s), d.AsSpan(s, e - s)));
+    }
+
+    /// <summary>Vectorized dx += g·f′(x) over a chunk; defaults to the scalar gradient formula.</summary>
+    public virtual void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        for (int i = 0; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
     }
 }

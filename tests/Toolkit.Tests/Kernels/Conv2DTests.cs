@@ -73,4 +73,63 @@ public class Conv2DTests
         for (int i = 0; i < x.Length; i++) right += (double)x[i] * back[i];
         Assert.True(Math.Abs(left - right) <= 1e-4 * (1 + Math.Abs(left)), $"{left} vs {right}");
     }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void BackwardMatchesReference(Conv2DGeometry g)
+    {
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
+        var dy = Random((long)g.Batch * g.OutChannels * g.Positions, 6);
+        var workspace = new float[Conv2D.BackwardWorkspaceLength(g)];
+        // The kernels add into what is there.
+        var dxExpected = Random(x.Length, 7); var dxActual = (float[])dxExpected.Clone();
+        var dwExpected = Random(w.Length, 8); var dwActual = (float[])dwExpected.Clone();
+        var dbExpected = Random(g.OutChannels, 9); var dbActual = (float[])dbExpected.Clone();
+        ReferenceConv2D.BackwardData(g, dy, w, dxExpected);
+        Conv2D.BackwardData(g, dy, w, dxActual, workspace);
+        ReferenceConv2D.BackwardWeight(g, x, dy, dwExpected);
+        Conv2D.BackwardWeight(g, x, dy, dwActual, workspace);
+        ReferenceConv2D.BackwardBias(g, dy, dbExpected);
+        Conv2D.BackwardBias(g, dy, dbActual);
+        // dx sums at most M/groups·KH·KW products, dW and dB at most N·positions (values in ±1), plus the initial ±1.
+        double dataBound = RelativeToMagnitude * (1 + g.GroupFilters * g.KernelH * g.KernelW);
+        double weightBound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(Math.Abs(dxExpected[i] - dxActual[i]) <= dataBound, $"{g} dx at {i}: expected {dxExpected[i]}, got {dxActual[i]}");
+        for (int i = 0; i < w.Length; i++)
+            Assert.True(Math.Abs(dwExpected[i] - dwActual[i]) <= weightBound, $"{g} dW at {i}: expected {dwExpected[i]}, got {dwActual[i]}");
+        for (int i = 0; i < g.OutChannels; i++)
+            Assert.True(Math.Abs(dbExpected[i] - dbActual[i]) <= weightBound, $"{g} dB at {i}: expected {dbExpected[i]}, got {dbActual[i]}");
+    }
+
+    [Fact]
+    public void BackwardIsTheSameOnOneThreadAndOnMany()
+    {
+        var g = new Conv2DGeometry(5, 6, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * 9, 2);
+        var dy = Random((long)g.Batch * g.OutChannels * g.Positions, 3);
+        int saved = Threading.Workers.MaxThreads;
+        try
+        {
+            var results = new List<(float[] Dx, float[] Dw)>();
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.Workers.MaxThreads = threads;
+                var dx = new float[x.Length]; var dw = new float[w.Length];
+                var ws = new float[Conv2D.BackwardWorkspaceLength(g)];
+                Conv2D.BackwardData(g, dy, w, dx, ws);
+                Conv2D.BackwardWeight(g, x, dy, dw, ws);
+                results.Add((dx, dw));
+            }
+            double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            foreach (var (dx, dw) in results.Skip(1))
+            {
+                Assert.Equal(results[0].Dx, dx);
+                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(results[0].Dw[i] - dw[i]) <= bound);
+            }
+        }
+        finally { Threading.Workers.MaxThreads = saved; }
+    }
 }

@@ -53,7 +53,7 @@ public class Pool2DTests
         Assert.Equal(expected, actual);
         var dxExpected = Random(x.Length, 3); var dxActual = (float[])dxExpected.Clone();
         ReferencePool2D.MaxBackward(g, x, dy, dxExpected);
-        Pool2D.MaxBackward(g, x, dy, dxActual);
+        Pool2D.MaxBackward(g, x, actual, dy, dxActual);
         Assert.Equal(dxExpected, dxActual);
     }
 
