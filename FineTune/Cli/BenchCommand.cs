@@ -19,10 +19,11 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run (with --train: of the full training step, forward and backward per op type) and print where the time goes." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
+        var trans = new Option<string>("--gemm-op") { Description = "Transposes for --gemm: NN, TN (Aᵀ·B), NT (A·Bᵀ) or TT.", DefaultValueFactory = _ => "NN" };
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, train, batch, threads, iterations, warmup, json, gemm, profile,
+            model, train, batch, threads, iterations, warmup, json, gemm, trans, profile,
         };
         cmd.SetAction(parse =>
         {
@@ -34,19 +35,23 @@ public static class BenchCommand
                 new Random(1).NextBytes(new byte[1]);
                 for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
                 for (int i = 0; i < b2.Length; i++) b2[i] = (i % 5) * 0.1f;
-                for (int i = 0; i < 2; i++) Toolkit.Kernels.Gemm.Sgemm(false, false, m, n, k, 1, a, k, b2, n, 0, c, n);
+                var op = parse.GetValue(trans)!.ToUpperInvariant();
+                if (op is not ("NN" or "TN" or "NT" or "TT")) throw new CliException($"--gemm-op {op}: use NN, TN, NT or TT.");
+                bool ta = op[0] == 'T', tb = op[1] == 'T';
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                for (int i = 0; i < 2; i++) Toolkit.Kernels.Gemm.Sgemm(ta, tb, m, n, k, 1, a, lda, b2, ldb, 0, c, n);
                 var times = new List<double>();
                 for (int i = 0; i < Math.Max(3, parse.GetValue(iterations)); i++)
                 {
                     var sw = System.Diagnostics.Stopwatch.StartNew();
-                    Toolkit.Kernels.Gemm.Sgemm(false, false, m, n, k, 1, a, k, b2, n, 0, c, n);
+                    Toolkit.Kernels.Gemm.Sgemm(ta, tb, m, n, k, 1, a, lda, b2, ldb, 0, c, n);
                     times.Add(sw.Elapsed.TotalSeconds);
                 }
                 times.Sort();
                 double gflops = 2.0 * m * n * k / times[times.Count / 2] / 1e9;
                 Console.WriteLine(parse.GetValue(json)
-                    ? JsonSerializer.Serialize(new { gemm = new[] { m, n, k }, path = Toolkit.Kernels.Gemm.Path, threads = Toolkit.Threading.Workers.MaxThreads, gflop_s = gflops })
-                    : $"gemm {m}x{n}x{k}  {Toolkit.Kernels.Gemm.Path}  threads {Toolkit.Threading.Workers.MaxThreads}  {gflops:F1} GFLOP/s");
+                    ? JsonSerializer.Serialize(new { gemm = new[] { m, n, k }, op, path = Toolkit.Kernels.Gemm.Path, threads = Toolkit.Threading.Workers.MaxThreads, gflop_s = gflops })
+                    : $"gemm {op} {m}x{n}x{k}  {Toolkit.Kernels.Gemm.Path}  threads {Toolkit.Threading.Workers.MaxThreads}  {gflops:F1} GFLOP/s");
                 return 0;
             }
             var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");

@@ -46,17 +46,19 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         {
             Threading.Workers.For(c, (long)n * plane * 2, (s, e) =>
             {
+                var centred = new float[plane];
                 for (int ch = s; ch < e; ch++)
                 {
-                    // Two passes in double: mean, then variance about it (no cancellation).
+                    // Two passes: the mean, then the variance about it (no cancellation); per-plane sums are
+                    // vectorized in float and added up in double.
                     double sum = 0;
                     for (int b = 0; b < n; b++) sum += System.Numerics.Tensors.TensorPrimitives.Sum(xd.AsSpan((b * c + ch) * plane, plane));
                     int m = n * plane;
                     double mean = sum / m, sq = 0;
                     for (int b = 0; b < n; b++)
                     {
-                        var row = xd.AsSpan((b * c + ch) * plane, plane);
-                        for (int i = 0; i < row.Length; i++) { double dv = row[i] - mean; sq += dv * dv; }
+                        System.Numerics.Tensors.TensorPrimitives.Subtract(xd.AsSpan((b * c + ch) * plane, plane), (float)mean, centred);
+                        sq += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(centred);
                     }
                     double variance = sq / m;
                     saved.Mean[ch] = (float)mean;
@@ -106,30 +108,45 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             for (int ch = s; ch < e; ch++)
             {
                 float mean = saved.Mean[ch], inv = saved.InvStd[ch];
-                double sumG = 0, sumGx = 0;
+                // Σg and Σg·x̂ = σ⁻¹·(Σg·x − μ·Σg), per plane vectorized, added up in double.
+                double sumG = 0, sumGX = 0;
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    for (int i = 0; i < plane; i++) { double gv = gd[o + i]; sumG += gv; sumGx += gv * (xd[o + i] - mean) * inv; }
+                    sumG += System.Numerics.Tensors.TensorPrimitives.Sum(gd.AsSpan(o, plane));
+                    sumGX += System.Numerics.Tensors.TensorPrimitives.Dot(gd.AsSpan(o, plane), xd.AsSpan(o, plane));
                 }
+                double sumGx = inv * (sumGX - mean * sumG);
                 if (gScale != null) gScale[ch] += (float)sumGx;
                 if (gBias != null) gBias[ch] += (float)sumG;
                 if (gx == null) continue;
                 float k = scale[ch] * inv;
+                // Training: dx = k/M·(M·g − Σg − x̂·Σg·x̂) = k·g + β·x + γ with β = −k·σ⁻¹·Σg·x̂/M, γ = −k·Σg/M − β·μ.
+                float beta = training ? (float)(-k * inv * sumGx / m) : 0;
+                float gamma = training ? (float)(-k * sumG / m - beta * (double)mean) : 0;
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    if (!training)
-                        for (int i = 0; i < plane; i++) gx[o + i] += gd[o + i] * k;
-                    else
-                        for (int i = 0; i < plane; i++)
-                        {
-                            double xhat = (xd[o + i] - mean) * inv;
-                            gx[o + i] += (float)(k / m * (m * gd[o + i] - sumG - xhat * sumGx));
-                        }
+                    if (!training) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
+                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), k, beta, gamma, gx.AsSpan(o, plane));
                 }
             }
         });
+    }
+
+    /// <summary>dx += k·g + β·x + γ, vectorized; the tail is the same expression per element.</summary>
+    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float k, float beta, float gamma, Span<float> dx)
+    {
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            var vk = new System.Numerics.Vector<float>(k); var vb = new System.Numerics.Vector<float>(beta); var vc = new System.Numerics.Vector<float>(gamma);
+            for (; i <= g.Length - w; i += w)
+                (new System.Numerics.Vector<float>(dx.Slice(i, w)) + vk * new System.Numerics.Vector<float>(g.Slice(i, w))
+                 + vb * new System.Numerics.Vector<float>(x.Slice(i, w)) + vc).CopyTo(dx.Slice(i, w));
+        }
+        for (; i < g.Length; i++) dx[i] += k * g[i] + beta * x[i] + gamma;
     }
 
     public override string Describe() => $"BatchNormalization(epsilon={Epsilon}, momentum={Momentum})";

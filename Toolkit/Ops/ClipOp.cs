@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace TransferKit.Toolkit.Ops;
@@ -15,5 +16,23 @@ public sealed class ClipOp(float min, float max) : UnaryOp
         TensorPrimitives.Max(x, Min, y);
         TensorPrimitives.Min(y, Max, y);
     }
+    /// <summary>dx += g where min ≤ x ≤ max, a vector mask-and-add; the tail runs the scalar formula.</summary>
+    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int w = Vector<float>.Count;
+            var lo = new Vector<float>(Min); var hi = new Vector<float>(Max);
+            for (; i <= x.Length - w; i += w)
+            {
+                var v = new Vector<float>(x.Slice(i, w));
+                var mask = Vector.BitwiseAnd(Vector.GreaterThanOrEqual(v, lo), Vector.LessThanOrEqual(v, hi));
+                (new Vector<float>(dx.Slice(i, w)) + Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero)).CopyTo(dx.Slice(i, w));
+            }
+        }
+        for (; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
+    }
+
     public override string Describe() => $"Clip({Min}, {Max})";
 }
