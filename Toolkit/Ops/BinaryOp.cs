@@ -55,6 +55,19 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         var g = ctx.OutputGrads[0].Data;
         var ad = a.Data; var bd = b.Data;
         var kind = Kind;
+        if (kind is BinaryKind.Add or BinaryKind.Sub && a.Length == g.Length && b.Length == g.Length)
+        {
+            // Same shapes: the gradient passes straight through (negated for Sub's right operand), vectorized.
+            Threading.Workers.For(g.Length, 2, (s, e) =>
+            {
+                var gs = g.AsSpan(s, e - s);
+                if (ga != null) System.Numerics.Tensors.TensorPrimitives.Add(ga.AsSpan(s, e - s), gs, ga.AsSpan(s, e - s));
+                if (gb == null) return;
+                if (kind == BinaryKind.Add) System.Numerics.Tensors.TensorPrimitives.Add(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
+                else System.Numerics.Tensors.TensorPrimitives.Subtract(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
+            });
+            return;
+        }
         BroadcastFor(a, b).ForEachRun((o, ia, ib, n, sa, sb) =>
         {
             // Each run: operand index = base + i·stride (stride 0 = broadcast scalar, accumulated n times).
