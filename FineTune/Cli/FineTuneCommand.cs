@@ -17,8 +17,8 @@ public static class FineTuneCommand
         var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 };
-        var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-2f };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "adamw" };
+        var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov), adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "sgd" };
         var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
         var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-4f };
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
@@ -32,12 +32,13 @@ public static class FineTuneCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
-        var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 4 };
+        var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
+        var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal (N(0, 0.01²)).", DefaultValueFactory = _ => Heads.HeadInitializer.Normal };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, config,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, config,
         };
         cmd.SetAction(parse =>
         {
@@ -57,7 +58,7 @@ public static class FineTuneCommand
                 WeightDecay = Pick(weightDecay, f => f.WeightDecay), Freeze = Pick(freeze, f => f.Freeze) ?? [], Unfreeze = Pick(unfreeze, f => f.Unfreeze) ?? [],
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
-                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews),
+                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), HeadInit = Pick(headInit, f => f.HeadInit),
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

@@ -77,7 +77,10 @@ public sealed class Head
         double bound = init == HeadInitializer.Kaiming ? Math.Sqrt(6.0 / fanIn) : Math.Sqrt(6.0 / (fanIn + classes));
         var rng = new Random(seed);
         var t = new Tensor(shape);
-        for (int i = 0; i < t.Length; i++) t.Span[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
+        for (int i = 0; i < t.Length; i++)
+            t.Span[i] = init == HeadInitializer.Normal
+                ? (float)(0.01 * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()))
+                : (float)((rng.NextDouble() * 2 - 1) * bound);
         Weight.Value = t;
         Weight.Grad = null;
         if (Bias != null)

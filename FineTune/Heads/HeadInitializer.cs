@@ -7,4 +7,6 @@ public enum HeadInitializer
     Kaiming,
     /// <summary>Glorot/Xavier uniform: U(±√(6/(fan_in + fan_out))).</summary>
     Xavier,
+    /// <summary>Normal N(0, 0.01²), as torchvision initializes SqueezeNet's final convolution.</summary>
+    Normal,
 }

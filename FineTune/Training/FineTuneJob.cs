@@ -51,7 +51,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var convention = InputConvention.For(model, _o.Preprocess);
         if (convention.Layout != "NCHW") throw new NotSupportedException($"{_o.Model}: fine-tuning models with {convention.Layout} input is not supported yet.");
         var head = Head.Find(model.Graph, _o.Head);
-        head.Replace(classCount, HeadInitializer.Kaiming, _o.Seed);
+        head.Replace(classCount, _o.HeadInit, _o.Seed);
         Head.SetAsideSoftmax(model.Graph, head);
         log.WriteLine($"model {Path.GetFileName(_o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes; preprocessing {convention.Preprocessing.Name}");
         log.WriteLine($"data: {train.Count} training and {val.Count} validation images in {classes.Count} classes ({string.Join(", ", classes.Names)})");

@@ -13,8 +13,8 @@ public sealed record FineTuneOptions
     public int Epochs { get; init; } = 10;
     public int Batch { get; init; } = 16;
     /// <summary>Learning rate of the head (the body's groups scale from it in two-phase).</summary>
-    public float Lr { get; init; } = 1e-2f;
-    public string Optimizer { get; init; } = "adamw";
+    public float Lr { get; init; } = 1e-3f;
+    public string Optimizer { get; init; } = "sgd";
     public string Schedule { get; init; } = "cosine";
     public float WeightDecay { get; init; } = 1e-4f;
     public string[] Freeze { get; init; } = [];
@@ -31,8 +31,10 @@ public sealed record FineTuneOptions
     public int Threads { get; init; } = 0;
     public int EarlyStop { get; init; } = 0;
     /// <summary>Augmented views per training image kept by the frozen-prefix feature cache (0 turns the cache off).</summary>
-    public int CacheViews { get; init; } = 4;
+    public int CacheViews { get; init; } = 8;
     /// <summary>Memory the feature cache may hold, in MB.</summary>
     public int CacheBudgetMb { get; init; } = 4096;
     public float LabelSmoothing { get; init; } = 0;
+    /// <summary>How the new head's weights are drawn.</summary>
+    public Heads.HeadInitializer HeadInit { get; init; } = Heads.HeadInitializer.Normal;
 }

@@ -24,6 +24,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     readonly Dictionary<int, TrainingPlan> _plans = new();
     long _step;
 
+    /// <summary>Counter-generator stream of the cached path's epoch shuffles.</summary>
+    const int ShuffleStream = 0x5EED;
+
     public int Skipped { get; private set; }
 
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
@@ -125,9 +128,11 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     {
         if (_trainCache != null)
         {
-            var order = (int[])_trainCache.ValidSamples.Clone();
-            var rng = new Random(HashCode.Combine(o.Seed, epoch));
-            rng.Shuffle(order);
+            // The epoch's order is a pure function of (seed, epoch): the same in every process and after a resume.
+            var valid = _trainCache.ValidSamples;
+            var perm = new int[valid.Length];
+            new Augment.Random.CounterRng((ulong)o.Seed, epoch, -1, ShuffleStream).Permutation(perm);
+            var order = perm.Select(i => valid[i]).ToArray();
             foreach (var chunk in order.Chunk(o.Batch)) yield return Gather(_trainCache, epoch, chunk);
             yield break;
         }
