@@ -11,7 +11,7 @@ public static class FineTuneCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "The pretrained .onnx file." };
-        var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders." };
+        var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation)." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
         var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
@@ -34,11 +34,14 @@ public static class FineTuneCommand
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
         var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal (N(0, 0.01²)).", DefaultValueFactory = _ => Heads.HeadInitializer.Normal };
+        var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
+        var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
+        var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, config,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, config,
         };
         cmd.SetAction(parse =>
         {
@@ -59,6 +62,7 @@ public static class FineTuneCommand
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), HeadInit = Pick(headInit, f => f.HeadInit),
+                LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

@@ -121,7 +121,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             ["transferkit.base_model"] = Path.GetFileName(_o.Model),
         };
         OnnxExporter.Save(model, staging, new ExportOptions { Metadata = metadata });
-        var check = ExportCheck.Verify(model.Graph, staging, [convention.Load(SampleFiles(val, Math.Min(_o.Batch, 16)), Math.Min(_o.Batch, 16))]);
+        var check = ExportCheck.Verify(model.Graph, staging, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))]);
         if (!check.Passed)
             throw new InvalidOperationException($"Export check failed for {tuned}: ONNX Runtime max_abs {check.MaxAbs:E3} max_rel {check.MaxRel:E3}{(check.WeightMismatch != null ? "; " + check.WeightMismatch : "")}. The file was not written.");
         File.Move(staging, tuned, overwrite: true);
@@ -147,8 +147,18 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         return summary;
     }
 
-    static IReadOnlyList<string> SampleFiles(ImageDataset ds, int count) =>
-        Enumerable.Range(0, ds.Count).Select(i => ds.GetSource(i).Path).Where(p => p != null).Take(count).ToList()!;
+    /// <summary>The first validation batch, preprocessed as in training (the export check's input).</summary>
+    static Tensor ValidationBatch(ImageDataset val, TransformPipeline evalPipeline, int count)
+    {
+        using var loader = new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = count, Shuffle = false, Seed = 0 });
+        foreach (var b in loader.Epoch(0))
+        {
+            var shape = b.Images.ShapeArray; shape[0] = b.Count;
+            int per = b.Images.Length / b.Images.Dim(0);
+            return new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray());
+        }
+        throw new InvalidOperationException("The validation set has no readable image to check the export with.");
+    }
 
     /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates).</summary>
     static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative)
@@ -163,11 +173,32 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 
     (ImageDataset Train, ImageDataset Val) OpenData()
     {
+        var (train, val) = OpenFullData();
+        if (_o.LimitTrain > 0) train = SubsetDataset.Balanced(train, _o.LimitTrain, (ulong)_o.Seed);
+        if (_o.LimitVal > 0) val = SubsetDataset.Balanced(val, _o.LimitVal, (ulong)_o.Seed + 1);
+        return (train, val);
+    }
+
+    (ImageDataset Train, ImageDataset Val) OpenFullData()
+    {
         if (!Directory.Exists(_o.Data)) throw new DirectoryNotFoundException($"Data folder '{_o.Data}' does not exist.");
+        // MNIST-style IDX files: train-* for training, t10k-* (the test set) for validation.
+        if (Idx(_o.Data, "train-images-idx3-ubyte") is { } trainImages)
+        {
+            var trainLabels = Idx(_o.Data, "train-labels-idx1-ubyte") ?? throw new FileNotFoundException($"{_o.Data}: train-images-idx3-ubyte has no train-labels-idx1-ubyte beside it.");
+            var train = IdxDataset.Load(trainImages, trainLabels);
+            if (_o.Val != null) return (train, ImageFolderDataset.FromFolder(_o.Val));
+            if (Idx(_o.Data, "t10k-images-idx3-ubyte") is { } testImages && Idx(_o.Data, "t10k-labels-idx1-ubyte") is { } testLabels)
+                return (train, IdxDataset.Load(testImages, testLabels, train.Classes));
+            throw new FileNotFoundException($"{_o.Data}: no t10k-images-idx3-ubyte/t10k-labels-idx1-ubyte to validate on; give --val.");
+        }
         if (_o.Val != null) return (ImageFolderDataset.FromFolder(_o.Data), ImageFolderDataset.FromFolder(_o.Val));
         var split = ImageFolderDataset.Open(_o.Data, _o.ValSplit, (ulong)_o.Seed);
         return (split.Train, split.Validation);
     }
+
+    static string? Idx(string folder, string name) =>
+        new[] { name, name + ".gz" }.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
 
     void WriteMetrics() =>
         WriteAtomically(Path.Combine(_o.Out, "metrics.csv"), EpochMetrics.CsvHeader + "\n" + string.Join("\n", _metrics.Select(m => m.ToCsv())) + "\n");

@@ -35,6 +35,10 @@ public sealed record FineTuneOptions
     /// <summary>Memory the feature cache may hold, in MB.</summary>
     public int CacheBudgetMb { get; init; } = 4096;
     public float LabelSmoothing { get; init; } = 0;
+    /// <summary>Use at most this many training images (a seeded, class-balanced subset; 0: all).</summary>
+    public int LimitTrain { get; init; } = 0;
+    /// <summary>Use at most this many validation images (0: all).</summary>
+    public int LimitVal { get; init; } = 0;
     /// <summary>How the new head's weights are drawn.</summary>
     public Heads.HeadInitializer HeadInit { get; init; } = Heads.HeadInitializer.Normal;
 }
