@@ -50,4 +50,42 @@ public class FineTuneJobTests
         }, TextWriter.Null).Run());
         Assert.Contains("at least two", e.Message);
     }
+
+    [Fact]
+    public void Mnist8FullyFineTunedOnAFashionMnistSubset()
+    {
+        var output = Directory.CreateTempSubdirectory("transferkit-fashion-").FullName;
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("mnist-8.onnx"), Data = SharedAssets.Dataset("fashion-mnist"), Out = output,
+            Recipe = "full", Epochs = 2, Augment = "none", Optimizer = "adamw", Lr = 3e-3f, Batch = 64,
+            LimitTrain = 4000, LimitVal = 1000,
+        }, log).Run();
+        // Ten balanced classes: chance is 10 %.
+        Assert.True(summary.ValAccuracy > 0.6, $"validation accuracy {summary.ValAccuracy}\n{log}");
+        Assert.False(summary.FeatureCache);
+        Assert.Equal(4000, summary.TrainImages);
+        Assert.Equal(1000, summary.ValImages);
+        Assert.Equal(10, summary.Classes.Length);
+        Assert.True(File.Exists(Path.Combine(output, "tuned.onnx")));
+    }
+
+    [Fact]
+    public void TwoPhaseTrainsTheHeadThenEverything()
+    {
+        var output = Directory.CreateTempSubdirectory("transferkit-two-phase-").FullName;
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), Data = SharedAssets.Dataset("hymenoptera_data"), Out = output,
+            Recipe = "two-phase", Epochs = 2, CacheViews = 1, Augment = "light", LimitTrain = 48, LimitVal = 48,
+        }, log).Run();
+        var text = log.ToString();
+        Assert.Contains("phase head", text);
+        Assert.Contains("phase full", text);
+        Assert.Equal(2, summary.EpochsRun);
+        // 24 ants and 24 bees: chance is 50 %.
+        Assert.True(summary.ValAccuracy > 0.7, $"validation accuracy {summary.ValAccuracy}\n{text}");
+    }
 }
