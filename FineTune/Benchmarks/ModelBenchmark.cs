@@ -80,8 +80,8 @@ public static class ModelBenchmark
             if (profile != null && step > warmup) profile[key] = profile.GetValueOrDefault(key) + (now - last) / iterations;
             last = now;
         }
-        Action<Node, Tensor[]>? fwd = profile == null ? null : (n, _) => Mark("forward " + n.Op.Type);
-        Action<Node>? bwd = profile == null ? null : n => Mark("backward " + n.Op.Type);
+        Action<Node, Tensor[]>? fwd = profile == null ? null : (n, _) => Mark("forward " + Kind(n));
+        Action<Node>? bwd = profile == null ? null : n => Mark("backward " + Kind(n));
         var result = Measure(headOnly ? "train-head" : "train-full", batch, warmup, iterations, () =>
         {
             last = clock.Elapsed.TotalMilliseconds;
@@ -96,6 +96,11 @@ public static class ModelBenchmark
         Head.RestoreSoftmax(graph, head);
         return result;
     }
+
+    /// <summary>An op type for profiles; convolutions are told apart as depthwise, 1×1 or k×k.</summary>
+    static string Kind(Node n) => n.Op is Toolkit.Ops.ConvOp c
+        ? c.Group > 1 && n.Inputs[1].Parameter?.Value.Dim(1) == 1 ? "Conv depthwise" : c.Window.Kernel.All(k => k == 1) ? "Conv 1x1" : "Conv kxk"
+        : n.Op.Type;
 
     /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
     public static IReadOnlyList<(string Node, string Op, double Milliseconds)> ProfileInference(ImportedModel model, int batch, int iterations)

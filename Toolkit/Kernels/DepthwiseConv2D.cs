@@ -30,7 +30,6 @@ public static class DepthwiseConv2D
     {
         int c = p % g.OutChannels;
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        var src = new ReadOnlySpan<float>(x + (long)p * h * wd, h * wd);
         var dst = new Span<float>(y + (long)p * oh * ow, oh * ow);
         dst.Fill(b == null ? 0 : b[c]);
         float* filter = w + (long)c * g.KernelH * g.KernelW;
@@ -46,14 +45,10 @@ public static class DepthwiseConv2D
                 {
                     int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
                     if (yy < 0 || yy >= h) continue;
-                    var outRow = dst.Slice(i * ow + j0, j1 - j0);
-                    if (g.StrideW == 1)
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src.Slice(yy * wd + j0 + dx, j1 - j0), k, outRow, outRow);
-                    else
-                    {
-                        int s0 = yy * wd + j0 * g.StrideW + dx;
-                        for (int j = 0; j < outRow.Length; j++) outRow[j] += k * src[s0 + j * g.StrideW];
-                    }
+                    float* outRow = y + (long)p * oh * ow + i * ow + j0;
+                    float* inRow = x + (long)p * h * wd + yy * wd + j0 * g.StrideW + dx;
+                    if (g.StrideW == 1) Axpy(k, inRow, outRow, j1 - j0);
+                    else for (int j = 0; j < j1 - j0; j++) outRow[j] += k * inRow[j * g.StrideW];
                 }
             }
     }
@@ -77,8 +72,6 @@ public static class DepthwiseConv2D
     {
         int c = p % g.OutChannels;
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        var grad = new ReadOnlySpan<float>(dy + (long)p * oh * ow, oh * ow);
-        var dst = new Span<float>(dx + (long)p * h * wd, h * wd);
         float* filter = w + (long)c * g.KernelH * g.KernelW;
         for (int u = 0; u < g.KernelH; u++)
             for (int v = 0; v < g.KernelW; v++)
@@ -92,17 +85,10 @@ public static class DepthwiseConv2D
                 {
                     int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
                     if (yy < 0 || yy >= h) continue;
-                    var gRow = grad.Slice(i * ow + j0, j1 - j0);
-                    if (g.StrideW == 1)
-                    {
-                        var inRow = dst.Slice(yy * wd + j0 + off, j1 - j0);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gRow, k, inRow, inRow);
-                    }
-                    else
-                    {
-                        int s0 = yy * wd + j0 * g.StrideW + off;
-                        for (int j = 0; j < gRow.Length; j++) dst[s0 + j * g.StrideW] += k * gRow[j];
-                    }
+                    float* gRow = dy + (long)p * oh * ow + i * ow + j0;
+                    float* inRow = dx + (long)p * h * wd + yy * wd + j0 * g.StrideW + off;
+                    if (g.StrideW == 1) Axpy(k, gRow, inRow, j1 - j0);
+                    else for (int j = 0; j < j1 - j0; j++) inRow[j * g.StrideW] += k * gRow[j];
                 }
             }
     }
@@ -127,8 +113,6 @@ public static class DepthwiseConv2D
     {
         int c = p % g.OutChannels;
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        var src = new ReadOnlySpan<float>(x + (long)p * h * wd, h * wd);
-        var grad = new ReadOnlySpan<float>(dy + (long)p * oh * ow, oh * ow);
         float* filter = dw + (long)c * g.KernelH * g.KernelW;
         for (int u = 0; u < g.KernelH; u++)
             for (int v = 0; v < g.KernelW; v++)
@@ -142,15 +126,44 @@ public static class DepthwiseConv2D
                 {
                     int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
                     if (yy < 0 || yy >= h) continue;
-                    var gRow = grad.Slice(i * ow + j0, j1 - j0);
-                    if (g.StrideW == 1) acc += System.Numerics.Tensors.TensorPrimitives.Dot(gRow, src.Slice(yy * wd + j0 + off, j1 - j0));
-                    else
-                    {
-                        int s0 = yy * wd + j0 * g.StrideW + off;
-                        for (int j = 0; j < gRow.Length; j++) acc += gRow[j] * src[s0 + j * g.StrideW];
-                    }
+                    float* gRow = dy + (long)p * oh * ow + i * ow + j0;
+                    float* inRow = x + (long)p * h * wd + yy * wd + j0 * g.StrideW + off;
+                    if (g.StrideW == 1) acc += Dot(gRow, inRow, j1 - j0);
+                    else for (int j = 0; j < j1 - j0; j++) acc += gRow[j] * inRow[j * g.StrideW];
                 }
                 filter[u * g.KernelW + v] += acc;
             }
+    }
+
+    /// <summary>y[j] += k·x[j] for j &lt; n: a vector loop inlined into the row loops (row segments are short, so a library call per segment would cost more than the work).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Axpy(float k, float* x, float* y, int n)
+    {
+        int j = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            var vk = new System.Numerics.Vector<float>(k);
+            for (; j <= n - w; j += w)
+                System.Numerics.Vector.Store(System.Numerics.Vector.Load(y + j) + vk * System.Numerics.Vector.Load(x + j), y + j);
+        }
+        for (; j < n; j++) y[j] += k * x[j];
+    }
+
+    /// <summary>Σ a[j]·b[j] for j &lt; n, vector lanes then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe float Dot(float* a, float* b, int n)
+    {
+        int j = 0;
+        float acc = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            var sum = System.Numerics.Vector<float>.Zero;
+            for (; j <= n - w; j += w) sum += System.Numerics.Vector.Load(a + j) * System.Numerics.Vector.Load(b + j);
+            acc = System.Numerics.Vector.Sum(sum);
+        }
+        for (; j < n; j++) acc += a[j] * b[j];
+        return acc;
     }
 }

@@ -137,6 +137,18 @@ public static unsafe class Gemm
                 for (int p = 0; p < kc; p++, d += nr) Unsafe.CopyBlockUnaligned(d, b + (long)p * rs + j, (uint)(nr * sizeof(float)));
                 continue;
             }
+            if (rs == 1)
+            {
+                // Transposed B: each of the strip's columns is contiguous in p; read it in order, write with stride NR.
+                for (int q = 0; q < w; q++)
+                {
+                    float* src = b + (long)(j + q) * cs;
+                    for (int p = 0; p < kc; p++) d[p * nr + q] = src[p];
+                }
+                for (int q = w; q < nr; q++)
+                    for (int p = 0; p < kc; p++) d[p * nr + q] = 0;
+                continue;
+            }
             for (int p = 0; p < kc; p++, d += nr)
             {
                 float* src = b + (long)p * rs + (long)j * cs;
@@ -159,6 +171,18 @@ public static unsafe class Gemm
             {
                 // Transposed A: the MR rows of a column are contiguous.
                 for (int p = 0; p < kc; p++, d += mr) Unsafe.CopyBlockUnaligned(d, a + (long)p * cs + i, (uint)(mr * sizeof(float)));
+                continue;
+            }
+            if (cs == 1)
+            {
+                // Plain A: each of the strip's rows is contiguous in p; read it in order, write with stride MR.
+                for (int r = 0; r < h; r++)
+                {
+                    float* src = a + (long)(i + r) * rs;
+                    for (int p = 0; p < kc; p++) d[p * mr + r] = src[p];
+                }
+                for (int r = h; r < mr; r++)
+                    for (int p = 0; p < kc; p++) d[p * mr + r] = 0;
                 continue;
             }
             for (int p = 0; p < kc; p++, d += mr)
