@@ -5,8 +5,11 @@ namespace TransferKit.Toolkit.Kernels;
 
 /// <summary>
 /// Direct depthwise convolution (one filter per channel): for each (image, channel) plane,
-/// y[i, j] = bias + Σ_{u,v} w[u, v]·x[i·sh − pt + u·dh, j·sw − pl + v·dw]. Each kernel tap adds a scaled input row
-/// segment to the output row (a vector multiply-add when the stride is 1); planes are spread across threads.
+/// y[i, j] = bias + Σ_{u,v} w[u, v]·x[i·sh − pt + u·dh, j·sw − pl + v·dw]; planes are spread across threads.
+/// With stride 1 the plane is copied into a zero-padded buffer and the output is kept at the padded row width, so every
+/// kernel tap is one long vector multiply-add over the whole plane (a fixed offset into the padded input) instead of
+/// one short one per row — MobileNet's 7×7 and 14×14 planes would otherwise be mostly loop tails. Other strides add
+/// each tap row by row.
 /// </summary>
 public static class DepthwiseConv2D
 {
@@ -20,6 +23,13 @@ public static class DepthwiseConv2D
             int planes = g.Batch * g.OutChannels;
             Workers.For(planes, (long)g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (Padded.Applies(geo))
+                {
+                    var pad = new Padded(geo);
+                    fixed (float* buf = pad.Buffer)
+                        for (int p = s; p < e; p++) pad.Forward(p, buf, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
+                    return;
+                }
                 for (int p = s; p < e; p++) Plane(geo, p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
             });
         }
@@ -62,6 +72,13 @@ public static class DepthwiseConv2D
             var geo = g;
             Workers.For(g.Batch * g.OutChannels, (long)g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (Padded.Applies(geo))
+                {
+                    var pad = new Padded(geo);
+                    fixed (float* buf = pad.Buffer)
+                        for (int p = s; p < e; p++) pad.BackwardData(p, buf, (float*)dyp, (float*)wp, (float*)dxp);
+                    return;
+                }
                 for (int p = s; p < e; p++) DataPlane(geo, p, (float*)dyp, (float*)wp, (float*)dxp);
             });
         }
@@ -102,6 +119,14 @@ public static class DepthwiseConv2D
             var geo = g;
             Workers.For(g.OutChannels, (long)g.Batch * g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (Padded.Applies(geo))
+                {
+                    var pad = new Padded(geo);
+                    fixed (float* buf = pad.Buffer)
+                        for (int c = s; c < e; c++)
+                            for (int n = 0; n < geo.Batch; n++) pad.BackwardWeight(n * geo.OutChannels + c, buf, (float*)xp, (float*)dyp, (float*)dwp);
+                    return;
+                }
                 for (int c = s; c < e; c++)
                     for (int n = 0; n < geo.Batch; n++) WeightPlane(geo, n * geo.OutChannels + c, (float*)xp, (float*)dyp, (float*)dwp);
             });
@@ -165,5 +190,83 @@ public static class DepthwiseConv2D
         }
         for (; j < n; j++) acc += a[j] * b[j];
         return acc;
+    }
+
+    /// <summary>
+    /// Stride-1 planes at the padded width Wp: the padded input is Hp×Wp, an output row i sits at [i·Wp, i·Wp + OW)
+    /// of a buffer of length L = (OH − 1)·Wp + OW (the columns past OW are scratch), and tap (u, v) reads the padded
+    /// input at the fixed offset u·dh·Wp + v·dw.
+    /// </summary>
+    sealed class Padded
+    {
+        readonly Conv2DGeometry _g;
+        readonly int _hp, _wp, _length;
+        /// <summary>Padded input plane, then the output plane at padded width.</summary>
+        public readonly float[] Buffer;
+
+        public static bool Applies(in Conv2DGeometry g) => g.StrideH == 1 && g.StrideW == 1;
+
+        public Padded(in Conv2DGeometry g)
+        {
+            _g = g;
+            _hp = g.InHeight + g.PadTop + g.PadBottom; _wp = g.InWidth + g.PadLeft + g.PadRight;
+            _length = (g.OutHeight - 1) * _wp + g.OutWidth;
+            Buffer = new float[_hp * _wp + _length];
+        }
+
+        int Shift(int u, int v) => u * _g.DilationH * _wp + v * _g.DilationW;
+
+        /// <summary>Copies input plane p into the padded buffer (borders zero).</summary>
+        unsafe void Pad(float* src, float* pad)
+        {
+            new Span<float>(pad, _hp * _wp).Clear();
+            for (int r = 0; r < _g.InHeight; r++)
+                new ReadOnlySpan<float>(src + r * _g.InWidth, _g.InWidth).CopyTo(new Span<float>(pad + (r + _g.PadTop) * _wp + _g.PadLeft, _g.InWidth));
+        }
+
+        /// <summary>Copies output-gradient plane p to padded width with zero scratch columns.</summary>
+        unsafe void Spread(float* src, float* dst)
+        {
+            int oh = _g.OutHeight, ow = _g.OutWidth;
+            new Span<float>(dst, _length).Clear();
+            for (int i = 0; i < oh; i++) new ReadOnlySpan<float>(src + i * ow, ow).CopyTo(new Span<float>(dst + i * _wp, ow));
+        }
+
+        public unsafe void Forward(int p, float* buf, float* x, float* w, float* b, float* y)
+        {
+            int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, kh = _g.KernelH, kw = _g.KernelW;
+            float* pad = buf, acc = buf + _hp * _wp;
+            Pad(x + (long)p * _g.InHeight * _g.InWidth, pad);
+            new Span<float>(acc, _length).Fill(b == null ? 0 : b[c]);
+            float* filter = w + (long)c * kh * kw;
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++) Axpy(filter[u * kw + v], pad + Shift(u, v), acc, _length);
+            float* dst = y + (long)p * oh * ow;
+            for (int i = 0; i < oh; i++) new ReadOnlySpan<float>(acc + i * _wp, ow).CopyTo(new Span<float>(dst + i * ow, ow));
+        }
+
+        public unsafe void BackwardData(int p, float* buf, float* dy, float* w, float* dx)
+        {
+            int c = p % _g.OutChannels, kh = _g.KernelH, kw = _g.KernelW, h = _g.InHeight, wd = _g.InWidth;
+            float* dpad = buf, grad = buf + _hp * _wp;
+            Spread(dy + (long)p * _g.OutHeight * _g.OutWidth, grad);
+            new Span<float>(dpad, _hp * _wp).Clear();
+            float* filter = w + (long)c * kh * kw;
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++) Axpy(filter[u * kw + v], grad, dpad + Shift(u, v), _length);
+            float* dst = dx + (long)p * h * wd;
+            for (int r = 0; r < h; r++) Axpy(1, dpad + (r + _g.PadTop) * _wp + _g.PadLeft, dst + r * wd, wd);
+        }
+
+        public unsafe void BackwardWeight(int p, float* buf, float* x, float* dy, float* dw)
+        {
+            int c = p % _g.OutChannels, kh = _g.KernelH, kw = _g.KernelW;
+            float* pad = buf, grad = buf + _hp * _wp;
+            Pad(x + (long)p * _g.InHeight * _g.InWidth, pad);
+            Spread(dy + (long)p * _g.OutHeight * _g.OutWidth, grad);
+            float* filter = dw + (long)c * kh * kw;
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++) filter[u * kw + v] += Dot(grad, pad + Shift(u, v), _length);
+        }
     }
 }

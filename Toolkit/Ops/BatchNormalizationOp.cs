@@ -85,8 +85,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 float sh = bias[ch] - saved.Mean[ch] * sc;
                 var dst = yd.AsSpan(nc * plane, plane);
                 // y = x·sc + sh over the plane.
-                System.Numerics.Tensors.TensorPrimitives.Multiply(xd.AsSpan(nc * plane, plane), sc, dst);
-                System.Numerics.Tensors.TensorPrimitives.Add(dst, sh, dst);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan(nc * plane, plane), sc, sh, dst);
             }
         });
     }

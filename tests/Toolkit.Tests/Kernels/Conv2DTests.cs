@@ -19,6 +19,9 @@ public class Conv2DTests
             new(3, 8, 6, 5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // pointwise
             new(2, 6, 9, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6),      // depthwise
             new(2, 6, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6),      // depthwise, strided
+            new(2, 5, 7, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5),      // depthwise, MobileNet's 7×7 plane
+            new(1, 4, 10, 9, 4, 3, 2, 1, 1, 2, 3, 2, 0, 1, 3, 4),     // depthwise, dilated, asymmetric pads
+            new(3, 3, 6, 11, 3, 2, 3, 1, 1, 1, 1, 0, 0, 0, 0, 3),     // depthwise, no padding
             new(1, 4, 11, 10, 6, 3, 2, 2, 3, 2, 1, 2, 0, 1, 3, 2),    // grouped, asymmetric
             new(2, 3, 5, 5, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // kernel = image
             new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
