@@ -85,7 +85,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 float sh = bias[ch] - saved.Mean[ch] * sc;
                 var dst = yd.AsSpan(nc * plane, plane);
                 // y = x·sc + sh over the plane.
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan(nc * plane, plane), sc, sh, dst);
+                ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, dst);
             }
         });
     }
@@ -131,6 +131,19 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 }
             }
         });
+    }
+
+    /// <summary>y = x·a + b in one vectorized pass; the tail is the same expression per element.</summary>
+    static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    {
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            var va = new System.Numerics.Vector<float>(a); var vb = new System.Numerics.Vector<float>(b);
+            for (; i <= x.Length - w; i += w) (new System.Numerics.Vector<float>(x.Slice(i, w)) * va + vb).CopyTo(y.Slice(i, w));
+        }
+        for (; i < x.Length; i++) y[i] = x[i] * a + b;
     }
 
     /// <summary>dx += k·g + β·x + γ, vectorized; the tail is the same expression per element.</summary>
