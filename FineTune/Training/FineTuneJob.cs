@@ -72,6 +72,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             _ => throw new ArgumentException($"Unknown recipe '{_o.Recipe}' (head, full, two-phase)."),
         };
         int skipped = 0;
+        var progress = Progress.JobProgress.For(log);
         foreach (var phase in phases)
         {
             var plan = new FreezePlan(model.Graph) { BatchNorm = _o.Bn };
@@ -88,11 +89,12 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 
             var trainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
-            usedCache |= trainer.Prepare(train, val, trainPipeline, evalPipeline);
+            usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
             skipped = Math.Max(skipped, trainer.Skipped);
             for (int e = 0; e < epochs; e++, epoch++)
             {
-                var m = trainer.Epoch(e, epoch, epochs);
+                int shown = epoch + 1, of = phases.Length == 1 ? _o.Epochs : epochs;
+                var m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report));
                 _metrics.Add(m);
                 log.WriteLine($"epoch {epoch + 1,3}/{(phases.Length == 1 ? _o.Epochs : epochs)} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
                 if (m.ValAccuracy > bestAcc || (m.ValAccuracy == bestAcc && m.ValLoss < bestLoss))

@@ -30,7 +30,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     public int Skipped { get; private set; }
 
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
-    public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline)
+    /// <param name="progress">Reports (batches done, batches in all, status) while the cache is built.</param>
+    public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline, Action<int, int, string>? progress = null)
     {
         int frontier = Frontier();
         var frontierValues = frontier > 0
@@ -46,8 +47,11 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             var sw = Stopwatch.StartNew();
             long budget = (long)o.CacheBudgetMb * 1048576;
             int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
-            _valCache = FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget);
-            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - _valCache.Bytes);
+            int valBatches = (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
+            _valCache = FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget,
+                (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"));
+            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - _valCache.Bytes,
+                (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
             Skipped = train.Count - _trainCache.ValidSamples.Length + val.Count - _valCache.ValidSamples.Length;
             log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val.Count} validation, {(_trainCache.Bytes + _valCache.Bytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
@@ -83,15 +87,17 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     bool Training(Node n) => plan.TrainingMode(n);
 
-    public EpochMetrics Epoch(int phaseEpoch, int globalEpoch, int phaseEpochs)
+    /// <param name="progress">Reports (batches done, batches in all, running loss, accuracy and images per second) per batch.</param>
+    public EpochMetrics Epoch(int phaseEpoch, int globalEpoch, int phaseEpochs, Action<int, int, string>? progress = null)
     {
         var sw = Stopwatch.StartNew();
         double lossSum = 0; int correct = 0, seen = 0;
-        var batches = TrainBatches(phaseEpoch).ToList();
-        for (int b = 0; b < batches.Count; b++)
+        // Batches stream from the cache or the prefetching loader; only their count is known up front.
+        int count = _trainCache != null ? (_trainCache.ValidSamples.Length + o.Batch - 1) / o.Batch : _trainLoader!.BatchesPerEpoch;
+        int b = 0;
+        foreach (var (x, labels) in TrainBatches(phaseEpoch))
         {
-            var (x, labels) = batches[b];
-            schedule.Apply(optimizer, phaseEpoch + (double)b / batches.Count);
+            schedule.Apply(optimizer, phaseEpoch + (double)b / count);
             var tp = PlanFor(x.ShapeArray);
             var y = tp.Forward([x], Training, _step++)[0];
             int n = labels.Length;
@@ -105,6 +111,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             optimizer.Step();
             lossSum += l * n; seen += n;
             correct += Correct(logits, labels);
+            b++;
+            progress?.Invoke(b, count, $"loss {lossSum / seen:F4} acc {(double)correct / seen:P1} {seen / sw.Elapsed.TotalSeconds:F0} img/s");
         }
         var (valLoss, valAcc) = Validate();
         return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), valLoss, valAcc,
