@@ -54,16 +54,54 @@ public sealed class TrainingPlan
         }
         _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
 
-        _grads = new Tensor?[n];
-        long floats = 0;
+        // Activation gradients share buffers by liveness over the backward order (step t runs
+        // _backwardNodes[L − 1 − t]): a gradient is born (and zeroed) at the first step that adds into it — its
+        // last consumer, or its producer when nothing downstream reads it, or before the loop for a graph output —
+        // and dies after its producer's step. Births are served before the step's deaths are released, so an op never
+        // reads and writes one buffer.
+        int steps = _backwardNodes.Length;
+        var birth = new int[n]; var death = new int[n];
+        Array.Fill(birth, int.MaxValue); Array.Fill(death, -2);
+        for (int t = 0; t < steps; t++)
+        {
+            var node = _backwardNodes[steps - 1 - t];
+            foreach (var v in node.Inputs)
+                if (_needsGrad[v.Id] && v.Kind == ValueKind.Activation) birth[v.Id] = Math.Min(birth[v.Id], t);
+            foreach (var o in node.Outputs)
+                if (_needsGrad[o.Id]) { death[o.Id] = t; birth[o.Id] = Math.Min(birth[o.Id], t); }
+        }
+        foreach (var v in graph.Outputs) if (_needsGrad[v.Id]) birth[v.Id] = -1;
+        _bornAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
+        var diesAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
         foreach (var v in graph.Values)
         {
-            if (!_needsGrad[v.Id] || v.Kind != ValueKind.Activation) continue;
-            _grads[v.Id] = new Tensor(_forward.Shapes[v.Id]);
-            floats += _grads[v.Id]!.Length;
+            if (!_needsGrad[v.Id] || v.Kind != ValueKind.Activation || birth[v.Id] == int.MaxValue) continue;
+            _bornAt[birth[v.Id] + 1].Add(v.Id);
+            if (death[v.Id] >= 0) diesAt[death[v.Id] + 1].Add(v.Id);
+        }
+        _grads = new Tensor?[n];
+        var free = new List<float[]>();
+        long floats = 0;
+        for (int slot = 0; slot <= steps; slot++)
+        {
+            foreach (var id in _bornAt[slot])
+            {
+                long need = Math.Max(1, Tensors.Shapes.ElementCount(_forward.Shapes[id]));
+                int best = -1;
+                for (int f = 0; f < free.Count; f++)
+                    if (free[f].Length >= need && (best < 0 || free[f].Length < free[best].Length)) best = f;
+                float[] buf;
+                if (best >= 0) { buf = free[best]; free.RemoveAt(best); }
+                else { buf = new float[need]; floats += need; }
+                _grads[id] = new Tensor(_forward.Shapes[id], buf);
+            }
+            foreach (var id in diesAt[slot]) free.Add(_grads[id]!.Data);
         }
         GradientFloats = floats;
     }
+
+    /// <summary>Gradients (by value id) first written at each backward step, slot 0 being before the loop.</summary>
+    readonly List<int>[] _bornAt;
 
     /// <summary>The shape of every value for this plan.</summary>
     public IReadOnlyList<int[]> Shapes => _forward.Shapes;
@@ -85,7 +123,7 @@ public sealed class TrainingPlan
     /// </summary>
     public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null)
     {
-        foreach (var g in _grads) g?.Span.Clear();
+        foreach (var id in _bornAt[0]) Clear(_grads[id]!);
         for (int o = 0; o < _graph.Outputs.Count; o++)
         {
             var v = _graph.Outputs[o];
@@ -96,9 +134,10 @@ public sealed class TrainingPlan
             if (v.Kind == ValueKind.Parameter && v.Parameter!.Trainable)
                 v.Parameter.Grad ??= new Tensor(v.Parameter.Value.ShapeArray);
 
-        for (int i = _backwardNodes.Length - 1; i >= 0; i--)
+        for (int t = 0; t < _backwardNodes.Length; t++)
         {
-            var node = _backwardNodes[i];
+            var node = _backwardNodes[_backwardNodes.Length - 1 - t];
+            foreach (var id in _bornAt[t + 1]) Clear(_grads[id]!);
             var ctx = _forward.ContextOf(node);
             ctx.OutputGrads = node.Outputs.Select(o => _grads[o.Id]!).ToArray();
             ctx.InputGrads = node.Inputs.Select(v => !_needsGrad[v.Id] ? null
@@ -108,6 +147,14 @@ public sealed class TrainingPlan
             node.Op.Backward(ctx);
             afterNode?.Invoke(node);
         }
+    }
+
+    /// <summary>Zeroes a gradient buffer just before its first use (split across threads when large).</summary>
+    static void Clear(Tensor t)
+    {
+        var data = t.Data;
+        int length = t.Length;
+        Threading.Workers.For(length, 1, (s, e) => Array.Clear(data, s, e - s));
     }
 
     /// <summary>Sets every trainable parameter's gradient to zero.</summary>
