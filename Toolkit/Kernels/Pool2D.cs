@@ -42,51 +42,12 @@ public static class Pool2D
 
     static long WorkPerPlane(in Pool2DGeometry g) => (long)g.OutHeight * g.OutWidth * g.KernelH * g.KernelW + g.InHeight * g.InWidth;
 
-    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
-    {
-        var (rows, cols) = Taps(g);
-        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
-        unsafe
-        {
-            fixed (float* px = x, py = y)
-            {
-                nint xp = (nint)px, yp = (nint)py;
-                Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
-                {
-                    var tmp = ArrayPool<float>.Shared.Rent(iw);
-                    for (int p = p0; p < p1; p++)
-                    {
-                        var xs = new ReadOnlySpan<float>((float*)xp + (long)p * plane, plane);
-                        var ys = new Span<float>((float*)yp + (long)p * oh * ow, oh * ow);
-                        for (int i = 0; i < oh; i++)
-                        {
-                            var yRow = ys.Slice(i * ow, ow);
-                            int n = rows.Count[i];
-                            if (n == 0) { yRow.Fill(float.NegativeInfinity); continue; }
-                            ReadOnlySpan<float> src = xs.Slice(rows.First[i] * iw, iw);
-                            if (n > 1)
-                            {
-                                TensorPrimitives.Max(src, xs.Slice((rows.First[i] + rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
-                                for (int u = 2; u < n; u++)
-                                    TensorPrimitives.Max(tmp.AsSpan(0, iw), xs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
-                                src = tmp.AsSpan(0, iw);
-                            }
-                            for (int j = 0; j < ow; j++)
-                            {
-                                int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
-                                float best = c == 0 ? float.NegativeInfinity : src[at];
-                                for (int v = 1; v < c; v++) best = MathF.Max(best, src[at + v * d]);
-                                yRow[j] = best;
-                            }
-                        }
-                    }
-                    ArrayPool<float>.Shared.Return(tmp);
-                });
-            }
-        }
-    }
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y) => Forward(g, x, y, max: true);
 
-    public static void AverageForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    public static void AverageForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y) => Forward(g, x, y, max: false);
+
+    /// <summary>Per output row: reduce its valid input rows into one row (max or sum), then each column's valid taps of it.</summary>
+    static void Forward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y, bool max)
     {
         var (rows, cols) = Taps(g);
         int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
@@ -99,6 +60,7 @@ public static class Pool2D
                 Workers.For(g.Batch * g.Channels, WorkPerPlane(g), (p0, p1) =>
                 {
                     var tmp = ArrayPool<float>.Shared.Rent(iw);
+                    var row = tmp.AsSpan(0, iw);
                     for (int p = p0; p < p1; p++)
                     {
                         var xs = new ReadOnlySpan<float>((float*)xp + (long)p * plane, plane);
@@ -107,22 +69,33 @@ public static class Pool2D
                         {
                             var yRow = ys.Slice(i * ow, ow);
                             int n = rows.Count[i];
-                            if (n == 0) { yRow.Clear(); continue; }
+                            if (n == 0) { yRow.Fill(max ? float.NegativeInfinity : 0); continue; }
                             ReadOnlySpan<float> src = xs.Slice(rows.First[i] * iw, iw);
                             if (n > 1)
                             {
-                                TensorPrimitives.Add(src, xs.Slice((rows.First[i] + rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
-                                for (int u = 2; u < n; u++)
-                                    TensorPrimitives.Add(tmp.AsSpan(0, iw), xs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw), tmp.AsSpan(0, iw));
-                                src = tmp.AsSpan(0, iw);
+                                for (int u = 1; u < n; u++)
+                                {
+                                    var next = xs.Slice((rows.First[i] + u * rows.Dilation) * iw, iw);
+                                    if (max) TensorPrimitives.Max(src, next, row); else TensorPrimitives.Add(src, next, row);
+                                    src = row;
+                                }
                             }
                             for (int j = 0; j < ow; j++)
                             {
                                 int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
-                                int count = includePad ? rows.Padded[i] * cols.Padded[j] : n * c;
-                                float acc = 0;
-                                for (int v = 0; v < c; v++) acc += src[at + v * d];
-                                yRow[j] = count > 0 && c > 0 ? acc / count : 0;
+                                if (max)
+                                {
+                                    float best = c == 0 ? float.NegativeInfinity : src[at];
+                                    for (int v = 1; v < c; v++) best = MathF.Max(best, src[at + v * d]);
+                                    yRow[j] = best;
+                                }
+                                else
+                                {
+                                    int count = includePad ? rows.Padded[i] * cols.Padded[j] : n * c;
+                                    float acc = 0;
+                                    for (int v = 0; v < c; v++) acc += src[at + v * d];
+                                    yRow[j] = count > 0 && c > 0 ? acc / count : 0;
+                                }
                             }
                         }
                     }

@@ -40,6 +40,26 @@ public static class ReferencePool2D
         return padded;
     }
 
+    /// <summary>Plane offsets (y·W + x) of the taps of output (i, j) that fall inside the input, in row-major window order.</summary>
+    static List<int> Window(in Pool2DGeometry g, int i, int j)
+    {
+        var taps = new List<int>();
+        int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
+        for (int u = 0; u < g.KernelH; u++)
+            for (int v = 0; v < g.KernelW; v++)
+            {
+                int yy = h0 + u * g.DilationH, xx = w0 + v * g.DilationW;
+                if (yy >= 0 && yy < g.InHeight && xx >= 0 && xx < g.InWidth) taps.Add(yy * g.InWidth + xx);
+            }
+        return taps;
+    }
+
+    /// <summary>The average's divisor at output (i, j): taps inside the padded input, or inside the real input.</summary>
+    static int Divisor(in Pool2DGeometry g, int i, int j, int realTaps) => g.CountIncludePad
+        ? PaddedTaps(i * g.StrideH - g.PadTop, g.KernelH, g.DilationH, g.InHeight, g.PadBottom)
+          * PaddedTaps(j * g.StrideW - g.PadLeft, g.KernelW, g.DilationW, g.InWidth, g.PadRight)
+        : realTaps;
+
     public static void AverageForward(in Pool2DGeometry g, ReadOnlySpan<float> x, Span<float> y)
     {
         int oh = g.OutHeight, ow = g.OutWidth, plane = g.InHeight * g.InWidth;
@@ -47,24 +67,10 @@ public static class ReferencePool2D
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
-                    int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
-                    int th = PaddedTaps(h0, g.KernelH, g.DilationH, g.InHeight, g.PadBottom);
-                    int tw = PaddedTaps(w0, g.KernelW, g.DilationW, g.InWidth, g.PadRight);
+                    var taps = Window(g, i, j);
                     float acc = 0;
-                    int real = 0;
-                    for (int u = 0; u < g.KernelH; u++)
-                    {
-                        int yy = h0 + u * g.DilationH;
-                        if (yy < 0 || yy >= g.InHeight) continue;
-                        for (int v = 0; v < g.KernelW; v++)
-                        {
-                            int xx = w0 + v * g.DilationW;
-                            if (xx < 0 || xx >= g.InWidth) continue;
-                            acc += x[p * plane + yy * g.InWidth + xx];
-                            real++;
-                        }
-                    }
-                    int count = g.CountIncludePad ? th * tw : real;
+                    foreach (var t in taps) acc += x[p * plane + t];
+                    int count = Divisor(g, i, j, taps.Count);
                     y[(p * oh + i) * ow + j] = count > 0 ? acc / count : 0;
                 }
     }
@@ -91,25 +97,11 @@ public static class ReferencePool2D
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
-                    int h0 = i * g.StrideH - g.PadTop, w0 = j * g.StrideW - g.PadLeft;
-                    int th = PaddedTaps(h0, g.KernelH, g.DilationH, g.InHeight, g.PadBottom);
-                    int tw = PaddedTaps(w0, g.KernelW, g.DilationW, g.InWidth, g.PadRight);
-                    int real = 0;
-                    for (int u = 0; u < g.KernelH; u++)
-                        for (int v = 0; v < g.KernelW; v++)
-                        {
-                            int yy = h0 + u * g.DilationH, xx = w0 + v * g.DilationW;
-                            if (yy >= 0 && yy < g.InHeight && xx >= 0 && xx < g.InWidth) real++;
-                        }
-                    int count = g.CountIncludePad ? th * tw : real;
+                    var taps = Window(g, i, j);
+                    int count = Divisor(g, i, j, taps.Count);
                     if (count <= 0) continue;
                     float share = dy[(p * oh + i) * ow + j] / count;
-                    for (int u = 0; u < g.KernelH; u++)
-                        for (int v = 0; v < g.KernelW; v++)
-                        {
-                            int yy = h0 + u * g.DilationH, xx = w0 + v * g.DilationW;
-                            if (yy >= 0 && yy < g.InHeight && xx >= 0 && xx < g.InWidth) dx[p * plane + yy * g.InWidth + xx] += share;
-                        }
+                    foreach (var t in taps) dx[p * plane + t] += share;
                 }
     }
 
