@@ -103,7 +103,20 @@ public static class ModelBenchmark
         : n.Op.Type;
 
     /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
-    public static IReadOnlyList<(string Node, string Op, double Milliseconds)> ProfileInference(ImportedModel model, int batch, int iterations)
+    /// <summary>Floating-point operations of a convolution node (2 per multiply-add), 0 for other ops.</summary>
+    static double Flops(Node n, ExecutionPlan plan)
+    {
+        if (n.Op is not Toolkit.Ops.ConvOp) return 0;
+        var y = plan.Shapes[n.Outputs[0].Id];
+        var w = plan.Shapes[n.Inputs[1].Id];
+        double perOutput = 1;
+        for (int d = 1; d < w.Length; d++) perOutput *= w[d];
+        double outputs = 1;
+        foreach (var d in y) outputs *= d;
+        return 2 * outputs * perOutput;
+    }
+
+    public static IReadOnlyList<(string Node, string Op, double Milliseconds, double Flops)> ProfileInference(ImportedModel model, int batch, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
         var plan = new ExecutionPlan(model.Graph, inputs.Select(t => t.ShapeArray).ToArray());
@@ -120,7 +133,7 @@ public static class ModelBenchmark
                 last = now;
             });
         }
-        return model.Graph.Nodes.Select(n => (n.Name, n.Op.Type, times[n.Index].Order().ElementAt(times[n.Index].Count / 2)))
+        return model.Graph.Nodes.Select(n => (n.Name, Kind(n), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
             .OrderByDescending(t => t.Item3).ToList();
     }
 }

@@ -74,7 +74,8 @@ public static class BenchCommand
                 foreach (var g in nodes.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / total,6:P1}");
                 Console.WriteLine("slowest nodes:");
-                foreach (var n in nodes.Take(15)) Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms");
+                foreach (var n in nodes.Take(15))
+                    Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms{(n.Flops > 0 ? $"  {n.Flops / n.Milliseconds / 1e6,6:F1} GFLOP/s" : "")}");
                 return 0;
             }
             var results = new List<BenchResult>();

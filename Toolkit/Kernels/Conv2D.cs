@@ -13,9 +13,19 @@ public static class Conv2D
 {
     static int Threads(in Conv2DGeometry g) => Math.Max(1, Math.Min(Workers.MaxThreads, g.Batch));
 
-    /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded image per thread (none for pointwise and depthwise).</summary>
+    /// <summary>Bytes of unfolded columns a forward GEMM works on at once: a block that stays in L2 while it is packed.</summary>
+    const int ColumnBlockBytes = 512 * 1024;
+
+    /// <summary>Fewest positions per forward GEMM: narrower blocks would repack the weights too often for too little work.</summary>
+    const int MinColumnBlock = 256;
+
+    /// <summary>Output positions unfolded per forward GEMM: a multiple of 32 whose column block fits <see cref="ColumnBlockBytes"/> (at least <see cref="MinColumnBlock"/>), or the whole image.</summary>
+    public static int ColumnBlock(in Conv2DGeometry g) =>
+        Math.Min(g.Positions, Math.Max(MinColumnBlock, ColumnBlockBytes / sizeof(float) / Math.Max(1, g.Rows) / 32 * 32));
+
+    /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * g.Positions * Threads(g);
+        g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
     /// <summary>Scratch floats the backward kernels need: an unfolded image per thread and a partial weight gradient for every thread but one.</summary>
     public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
@@ -38,7 +48,7 @@ public static class Conv2D
                     for (int n = 0; n < g.Batch; n++) Image(geo, n, xp, wp, hasBias ? bp : 0, yp, wsp, Workers.MaxThreads);
                     return;
                 }
-                long colSize = (long)g.Rows * g.Positions;
+                long colSize = (long)g.Rows * ColumnBlock(g);
                 Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                 {
                     int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
@@ -49,28 +59,77 @@ public static class Conv2D
         }
     }
 
-    /// <summary>One image: per group, y[m, p] = Σ_r w[m, r]·col[r, p] + bias[m].</summary>
+    /// <summary>
+    /// One image: per group, y[m, p] = Σ_r w[m, r]·col[r, p] + bias[m]. The columns are unfolded and multiplied a
+    /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
+    /// packs it; the GEMM writes each block's columns of y in place.
+    /// </summary>
     static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions;
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
         int plane = g.InHeight * g.InWidth;
         for (int grp = 0; grp < g.Groups; grp++)
         {
             float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
-            ReadOnlySpan<float> unfolded;
-            if (g.IsPointwise) unfolded = new ReadOnlySpan<float>(xImage, cg * plane);
+            var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
+            float* outGroup = y + ((long)n * g.OutChannels + grp * mg) * cols;
+            if (g.IsPointwise)
+                Gemm.Sgemm(false, false, mg, cols, rows, 1, weights, rows, new ReadOnlySpan<float>(xImage, cg * plane), cols, 0,
+                    new Span<float>(outGroup, mg * cols), cols, gemmThreads);
             else
-            {
-                Im2Col(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * cols));
-                unfolded = new ReadOnlySpan<float>(col, rows * cols);
-            }
-            var outSlice = new Span<float>(y + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols);
-            Gemm.Sgemm(false, false, mg, cols, rows, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
-                unfolded, cols, 0, outSlice, cols, gemmThreads);
+                for (int q0 = 0; q0 < cols; q0 += block)
+                {
+                    int width = Math.Min(block, cols - q0);
+                    Im2ColRange(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * width), q0, q0 + width);
+                    Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
+                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads);
+                }
             if (b != null)
                 for (int m = 0; m < mg; m++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(outSlice.Slice(m * cols, cols), b[grp * mg + m], outSlice.Slice(m * cols, cols));
+                {
+                    var row = new Span<float>(outGroup + (long)m * cols, cols);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, b[grp * mg + m], row);
+                }
+        }
+    }
+
+    /// <summary>
+    /// The columns [q0, q1) of <see cref="Im2Col"/> (output positions in row-major order), written with row length
+    /// q1 − q0: col[r, q − q0] = im2col(x)[r, q].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, h = g.InHeight, wd = g.InWidth, width = q1 - q0;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            var plane = image.Slice(c * h * wd, h * wd);
+            for (int u = 0; u < g.KernelH; u++)
+                for (int v = 0; v < g.KernelW; v++)
+                {
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * width, width);
+                    int dx = v * g.DilationW - g.PadLeft;
+                    // Output columns j with 0 ≤ j·sw + dx < W.
+                    int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                    int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
+                    if (j1 < j0) j1 = j0;
+                    for (int q = q0; q < q1;)
+                    {
+                        int i = q / ow, jA = q % ow, jB = Math.Min(ow, jA + (q1 - q));
+                        var seg = dst.Slice(q - q0, jB - jA);
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        q += jB - jA;
+                        if (yy < 0 || yy >= h) { seg.Clear(); continue; }
+                        int a = Math.Max(jA, j0), e = Math.Min(jB, j1);
+                        if (e <= a) { seg.Clear(); continue; }
+                        seg[..(a - jA)].Clear();
+                        seg[(e - jA)..].Clear();
+                        var src = plane.Slice(yy * wd);
+                        if (g.StrideW == 1) src.Slice(a + dx, e - a).CopyTo(seg[(a - jA)..(e - jA)]);
+                        else for (int j = a; j < e; j++) seg[j - jA] = src[j * g.StrideW + dx];
+                    }
+                }
         }
     }
 

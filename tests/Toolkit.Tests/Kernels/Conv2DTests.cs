@@ -25,6 +25,8 @@ public class Conv2DTests
             new(1, 4, 11, 10, 6, 3, 2, 2, 3, 2, 1, 2, 0, 1, 3, 2),    // grouped, asymmetric
             new(2, 3, 5, 5, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // kernel = image
             new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
+            new(2, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 1320 positions: unfolded in blocks of 256
+            new(1, 6, 61, 29, 3, 3, 3, 1, 1, 1, 2, 1, 0, 2, 1, 1),    // blocks ending mid output row, dilated
         };
         for (int i = 0; i < 25; i++)
         {
@@ -134,5 +136,23 @@ public class Conv2DTests
             }
         }
         finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void UnfoldingARangeOfPositionsEqualsTheWholeUnfoldingsColumns(Conv2DGeometry g)
+    {
+        var x = Random((long)g.GroupChannels * g.InHeight * g.InWidth, 10);
+        var whole = new float[(long)g.Rows * g.Positions];
+        Conv2D.Im2Col(g, x, whole);
+        foreach (var (q0, q1) in new[] { (0, g.Positions), (0, 1), (g.Positions / 3, g.Positions / 3 + Math.Max(1, g.Positions / 2)), (g.Positions - 1, g.Positions) })
+        {
+            int width = q1 - q0;
+            var part = Random((long)g.Rows * width, 11); // garbage that must be overwritten
+            Conv2D.Im2ColRange(g, x, part, q0, q1);
+            for (int r = 0; r < g.Rows; r++)
+                for (int q = q0; q < q1; q++)
+                    Assert.Equal(whole[(long)r * g.Positions + q], part[(long)r * width + q - q0]);
+        }
     }
 }
