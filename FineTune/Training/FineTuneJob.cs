@@ -66,7 +66,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
         Dictionary<Parameter, float[]>? bestWeights = null;
         int epoch = 0;
-        bool usedCache = false;
+        bool usedCache = false, stopped = false;
         var phases = _o.Recipe switch
         {
             "head" => new[] { "head" },
@@ -75,7 +75,6 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             _ => throw new ArgumentException($"Unknown recipe '{_o.Recipe}' (head, full, two-phase)."),
         };
         int skipped = 0;
-        bool stopped = false;
         foreach (var phase in phases)
         {
             var plan = new FreezePlan(model.Graph) { BatchNorm = _o.Bn };
