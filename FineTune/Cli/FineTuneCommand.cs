@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Training;
 
@@ -47,8 +46,7 @@ public static class FineTuneCommand
         {
             FineTuneOptions? fromFile = null;
             if (parse.GetValue(config) is { } cfg)
-                fromFile = JsonSerializer.Deserialize<FineTuneOptions>(File.ReadAllText(cfg), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower })
-                    ?? throw new CliException($"{cfg}: empty config.");
+                fromFile = FineTuneConfigFile.Read(cfg);
             bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions

@@ -15,6 +15,7 @@ public static class TransferKitCommand
         root.Subcommands.Add(FineTuneCommand.Create());
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
+        root.Subcommands.Add(TuneCommand.Create());
         return root;
     }
 

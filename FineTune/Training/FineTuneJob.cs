@@ -31,6 +31,9 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     readonly FineTuneOptions _o = options;
     readonly List<EpochMetrics> _metrics = [];
 
+    /// <summary>Told every epoch's metrics; returning false ends the run after that epoch (the best epoch is still kept and exported).</summary>
+    public Func<EpochMetrics, bool>? ContinueAfterEpoch { get; init; }
+
     public FineTuneSummary Run()
     {
         var wall = Stopwatch.StartNew();
@@ -63,7 +66,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
         Dictionary<Parameter, float[]>? bestWeights = null;
         int epoch = 0;
-        bool usedCache = false;
+        bool usedCache = false, stopped = false;
         var phases = _o.Recipe switch
         {
             "head" => new[] { "head" },
@@ -83,7 +86,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             plan.ApplyBatchNormPolicy();
             int epochs = phases.Length == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
-            var groups = Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1);
+            var groups = Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
             var optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
@@ -97,6 +100,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 var m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report));
                 _metrics.Add(m);
                 log.WriteLine($"epoch {epoch + 1,3}/{(phases.Length == 1 ? _o.Epochs : epochs)} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
+                bool go = ContinueAfterEpoch?.Invoke(m) ?? true;
                 if (m.ValAccuracy > bestAcc || (m.ValAccuracy == bestAcc && m.ValLoss < bestLoss))
                 {
                     bestAcc = m.ValAccuracy; bestLoss = m.ValLoss; best = epoch;
@@ -107,8 +111,15 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                     log.WriteLine($"early stop: no better validation accuracy for {_o.EarlyStop} epochs");
                     break;
                 }
+                if (!go)
+                {
+                    log.WriteLine($"stopped by the caller after epoch {epoch + 1}");
+                    stopped = true;
+                    break;
+                }
             }
             WriteMetrics();
+            if (stopped) break;
         }
 
         // Keep the best epoch's weights, restore the softmax, export and check.
@@ -162,13 +173,13 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         throw new InvalidOperationException("The validation set has no readable image to check the export with.");
     }
 
-    /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates).</summary>
-    static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative)
+    /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates); both with the weight decay asked for.</summary>
+    static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative, float weightDecay)
     {
         var headParams = head.Nodes.SelectMany(n => n.Inputs).Where(v => v.Parameter != null).Select(v => v.Parameter!).ToHashSet();
         var body = g.Parameters.Where(p => p.Trainable && !headParams.Contains(p)).ToList();
-        var groups = new List<ParameterGroup> { new(headParams.Where(p => p.Trainable), discriminative ? lr * 10 : lr, 0) };
-        if (body.Count > 0) groups.Add(new ParameterGroup(body, lr, 0));
+        var groups = new List<ParameterGroup> { new(headParams.Where(p => p.Trainable), discriminative ? lr * 10 : lr, weightDecay) };
+        if (body.Count > 0) groups.Add(new ParameterGroup(body, lr, weightDecay));
         foreach (var grp in groups) grp.BaseLearningRate = grp.LearningRate;
         return groups;
     }
