@@ -140,7 +140,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         File.Move(staging, tuned, overwrite: true);
         log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {check.MaxAbs:E2}); weights round-trip");
 
-        var summary = new FineTuneSummary(bestAcc, best + 1, epoch, wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
+        var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
             skipped, check.MaxAbs, _o.Recipe, usedCache, tuned);
         WriteAtomically(Path.Combine(_o.Out, "summary.json"), JsonSerializer.Serialize(new
         {
