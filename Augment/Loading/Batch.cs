@@ -28,6 +28,12 @@ public sealed class Batch
     /// <summary>The images, shape [Count, C, H, W].</summary>
     public Tensor Images { get; internal set; }
 
+    /// <summary>
+    /// <see cref="Images"/> on storage of exactly its size: the batch's own tensor when the batch is full (no copy,
+    /// valid until the enumerator moves on), a copy of the first Count images when it is the short last batch.
+    /// </summary>
+    public Tensor CompactImages() => Count == Labels.Length ? Images : Images.Clone();
+
     /// <summary>Label storage; the first <see cref="Count"/> entries belong to this batch.</summary>
     public int[] Labels { get; }
 

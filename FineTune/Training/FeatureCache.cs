@@ -45,7 +45,7 @@ public sealed class FeatureCache
         {
             foreach (var b in loader.Epoch(v))
             {
-                var images = b.Count == b.Images.Dim(0) ? b.Images : new Tensor([b.Count, .. b.Images.ShapeArray[1..]], b.Images.Span[..(b.Count * (b.Images.Length / b.Images.Dim(0)))].ToArray());
+                var images = b.CompactImages();
                 var outs = runner.PlanFor([images]).Run([images]);
                 var y = outs[0];
                 int per = y.Length / y.Dim(0);

@@ -164,12 +164,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     static Tensor ValidationBatch(ImageDataset val, TransformPipeline evalPipeline, int count)
     {
         using var loader = new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = count, Shuffle = false, Seed = 0 });
-        foreach (var b in loader.Epoch(0))
-        {
-            var shape = b.Images.ShapeArray; shape[0] = b.Count;
-            int per = b.Images.Length / b.Images.Dim(0);
-            return new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray());
-        }
+        foreach (var b in loader.Epoch(0)) return b.Images.Clone();
         throw new InvalidOperationException("The validation set has no readable image to check the export with.");
     }
 

@@ -144,12 +144,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             foreach (var chunk in order.Chunk(o.Batch)) yield return Gather(_trainCache, epoch, chunk);
             yield break;
         }
-        foreach (var b in _trainLoader!.Epoch(epoch))
-        {
-            var shape = b.Images.ShapeArray; shape[0] = b.Count;
-            int per = b.Images.Length / b.Images.Dim(0);
-            yield return (new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()), b.LabelSpan.ToArray());
-        }
+        foreach (var b in _trainLoader!.Epoch(epoch)) yield return (b.CompactImages(), b.LabelSpan.ToArray());
     }
 
     static (Tensor, int[]) Gather(FeatureCache cache, int view, int[] samples)
@@ -166,12 +161,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         double lossSum = 0; int correct = 0, seen = 0;
         IEnumerable<(Tensor, int[])> batches = _valCache != null
             ? _valCache.ValidSamples.Chunk(o.Batch).Select(c => Gather(_valCache, 0, c))
-            : _valLoader!.Epoch(0).Select(b =>
-            {
-                var shape = b.Images.ShapeArray; shape[0] = b.Count;
-                int per = b.Images.Length / b.Images.Dim(0);
-                return (new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()), b.LabelSpan.ToArray());
-            });
+            : _valLoader!.Epoch(0).Select(b => (b.CompactImages(), b.LabelSpan.ToArray()));
         foreach (var (x, labels) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).

@@ -13,6 +13,25 @@ public static class Conv2D
 {
     static int Threads(in Conv2DGeometry g) => Math.Max(1, Math.Min(Workers.MaxThreads, g.Batch));
 
+    /// <summary>
+    /// Calls image(n, thread, gemmThreads) for every image: contiguous ranges of images, one per thread (each thread
+    /// uses its own scratch, indexed by thread), GEMMs single-threaded; with one thread, the GEMMs use every core.
+    /// </summary>
+    static void ForImages(in Conv2DGeometry g, Action<int, int, int> image)
+    {
+        int threads = Threads(g), batch = g.Batch;
+        if (threads <= 1)
+        {
+            for (int n = 0; n < batch; n++) image(n, 0, Workers.MaxThreads);
+            return;
+        }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int n0 = (int)((long)batch * t / threads), n1 = (int)((long)batch * (t + 1) / threads);
+            for (int n = n0; n < n1; n++) image(n, t, 1);
+        });
+    }
+
     /// <summary>Bytes of unfolded columns a forward GEMM works on at once: a block that stays in L2 while it is packed.</summary>
     const int ColumnBlockBytes = 512 * 1024;
 
@@ -41,20 +60,9 @@ public static class Conv2D
             {
                 var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
                 var geo = g;
-                int threads = Threads(g);
-                bool hasBias = !bias.IsEmpty;
-                if (threads <= 1)
-                {
-                    for (int n = 0; n < g.Batch; n++) Image(geo, n, xp, wp, hasBias ? bp : 0, yp, wsp, Workers.MaxThreads);
-                    return;
-                }
-                long colSize = (long)g.Rows * ColumnBlock(g);
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
-                    for (int n = n0; n < n1; n++)
-                        Image(geo, n, xp, wp, hasBias ? bp : 0, yp, geo.IsPointwise ? 0 : wsp + (nint)(colSize * t * sizeof(float)), 1);
-                });
+                nint biasp = bias.IsEmpty ? 0 : bp;
+                long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
+                ForImages(g, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
         }
     }
@@ -209,18 +217,8 @@ public static class Conv2D
             {
                 var (dyp, wp, dxp, wsp) = ((nint)pdy, (nint)pw, (nint)pdx, (nint)pws);
                 var geo = g;
-                int threads = Threads(g);
-                long colSize = (long)g.Rows * g.Positions;
-                if (threads <= 1)
-                {
-                    for (int n = 0; n < g.Batch; n++) DataImage(geo, n, dyp, wp, dxp, wsp, Workers.MaxThreads);
-                    return;
-                }
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
-                    for (int n = n0; n < n1; n++) DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), 1);
-                });
+                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
         }
     }
@@ -257,20 +255,11 @@ public static class Conv2D
                 int threads = Threads(g);
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
                 int weights = dw.Length;
-                if (threads <= 1)
-                {
-                    for (int n = 0; n < g.Batch; n++) WeightImage(geo, n, xp, dyp, dwp, wsp, Workers.MaxThreads);
-                    return;
-                }
                 // Workspace: one unfolded buffer per thread, then a partial gradient for every thread but the first.
                 nint partials = wsp + (nint)(colSize * threads * sizeof(float));
                 new Span<float>((float*)partials, weights * (threads - 1)).Clear();
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    int n0 = (int)((long)geo.Batch * t / threads), n1 = (int)((long)geo.Batch * (t + 1) / threads);
-                    nint target = t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float));
-                    for (int n = n0; n < n1; n++) WeightImage(geo, n, xp, dyp, target, wsp + (nint)(colSize * t * sizeof(float)), 1);
-                });
+                ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp,
+                    t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float)), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
                 for (int t = 1; t < threads; t++)
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, new ReadOnlySpan<float>((float*)partials + (long)weights * (t - 1), weights), dw);
             }
