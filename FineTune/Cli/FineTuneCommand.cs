@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using TransferKit.FineTune.Checkpoints;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Training;
 
@@ -34,18 +35,28 @@ public static class FineTuneCommand
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 4 };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint with the options it was started with (flags given again must have the saved values; --threads may change)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, config,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, config, resume,
         };
         cmd.SetAction(parse =>
         {
             FineTuneOptions? fromFile = null;
             if (parse.GetValue(config) is { } cfg)
-                fromFile = JsonSerializer.Deserialize<FineTuneOptions>(File.ReadAllText(cfg), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower })
+                fromFile = JsonSerializer.Deserialize<FineTuneOptions>(File.ReadAllText(cfg), RunCheckpoint.OptionsJson)
                     ?? throw new CliException($"{cfg}: empty config.");
             bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
+            var resumeDir = parse.GetValue(resume);
+            if (resumeDir != null)
+            {
+                // A resumed run's options come from its checkpoint; flags not given take the saved values.
+                if (fromFile != null) throw new CliException("--config and --resume exclude each other: a resumed run uses the options saved in its checkpoint.");
+                fromFile = ResumeOptions.Load(resumeDir);
+                if (Given(output) && Path.GetFullPath(parse.GetValue(output)!) != Path.GetFullPath(resumeDir))
+                    throw new CliException($"--out {parse.GetValue(output)} differs from --resume {resumeDir}: a resumed run writes into its own folder.");
+            }
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions
             {
@@ -58,6 +69,7 @@ public static class FineTuneCommand
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews),
+                CacheBudgetMb = fromFile?.CacheBudgetMb ?? 4096, LabelSmoothing = fromFile?.LabelSmoothing ?? 0, Resume = resumeDir,
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

@@ -35,4 +35,10 @@ public sealed record FineTuneOptions
     /// <summary>Memory the feature cache may hold, in MB.</summary>
     public int CacheBudgetMb { get; init; } = 4096;
     public float LabelSmoothing { get; init; } = 0;
+    /// <summary>
+    /// A run folder to continue from its last checkpoint. The run's saved options are used; the other properties here
+    /// must equal them (<see cref="Checkpoints.ResumeOptions"/> lists what differs), except <see cref="Out"/>, which
+    /// becomes this folder, and <see cref="Threads"/>, which may change.
+    /// </summary>
+    public string? Resume { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TransferKit.Augment.Datasets;
 using TransferKit.Augment.Loading;
+using TransferKit.Augment.Random;
 using TransferKit.Augment.Transforms;
 using TransferKit.FineTune.Freezing;
 using TransferKit.Toolkit.Graph;
@@ -25,6 +26,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     long _step;
 
     public int Skipped { get; private set; }
+
+    /// <summary>Training steps taken in this phase: the counter dropout masks hash (saved with checkpoints).</summary>
+    public long Step { get => _step; set => _step = value; }
 
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
     public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline)
@@ -125,10 +129,11 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     {
         if (_trainCache != null)
         {
-            var order = (int[])_trainCache.ValidSamples.Clone();
-            var rng = new Random(HashCode.Combine(o.Seed, epoch));
-            rng.Shuffle(order);
-            foreach (var chunk in order.Chunk(o.Batch)) yield return Gather(_trainCache, epoch, chunk);
+            // The epoch's order is a pure function of (seed, epoch), the same in every process (a resumed run included).
+            var valid = _trainCache.ValidSamples;
+            var permutation = new int[valid.Length];
+            new CounterRng((ulong)o.Seed, epoch, -1, -1).Permutation(permutation);
+            foreach (var chunk in permutation.Select(i => valid[i]).Chunk(o.Batch)) yield return Gather(_trainCache, epoch, chunk);
             yield break;
         }
         foreach (var b in _trainLoader!.Epoch(epoch))
