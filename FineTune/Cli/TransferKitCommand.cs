@@ -35,7 +35,7 @@ public static class TransferKitCommand
         }
         catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException
                                        or Toolkit.Tensors.ShapeException or ArgumentException or NotSupportedException
-                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException)
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);

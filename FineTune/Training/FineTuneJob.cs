@@ -13,7 +13,6 @@ using TransferKit.Importers.Verification;
 using TransferKit.Toolkit.Graph;
 using TransferKit.Toolkit.Losses;
 using TransferKit.Toolkit.Optim;
-using TransferKit.Toolkit.Serialization;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.FineTune.Training;
@@ -38,7 +37,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     public FineTuneSummary Run()
     {
         var wall = Stopwatch.StartNew();
-        var resume = _o.Resume != null ? OpenResume() : null;
+        RunCheckpoint? resume = null;
+        if (_o.Resume != null) (resume, _o) = CheckpointKeeper.OpenResume(_o, log);
         if (_o.Threads > 0) Toolkit.Threading.Workers.MaxThreads = _o.Threads;
         // Data (read before the run folder exists, which may sit inside the data folder).
         var (train, val) = OpenData();
@@ -50,6 +50,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (classCount < classes.Count) throw new ArgumentException($"--classes {classCount} is fewer than the {classes.Count} classes in {_o.Data}.");
         if (resume != null && (!resume.Classes.SequenceEqual(classes.Names) || resume.ClassCount != classCount))
             throw new ArgumentException($"{_o.Data}: the classes ({string.Join(", ", classes.Names)}) are not the ones the run in {_o.Resume} was started with ({string.Join(", ", resume.Classes)}).");
+        if (resume == null && File.Exists(RunCheckpoint.LastPath(_o.Out)))
+            log.WriteLine($"note: {_o.Out} holds checkpoints of an earlier run; this run replaces them (--resume {_o.Out} would continue it)");
         Directory.CreateDirectory(_o.Out);
         classes.Save(Path.Combine(_o.Out, "classes.json"));
 
@@ -92,7 +94,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             if (resume.Best is { } b)
             {
                 (best, bestAcc, bestLoss) = (b.Epoch - 1, b.ValAccuracy, b.ValLoss);
-                bestWeights = BestWeightsOf(resume, model.Graph);
+                bestWeights = CheckpointKeeper.BestWeights(_o.Out, resume, model.Graph);
             }
             if (resume.Phases.Length != phases.Length) throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the run has {resume.Phases.Length} phases; recipe {_o.Recipe} has {phases.Length}.");
         }
@@ -149,14 +151,14 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 bool stop = !improved && _o.EarlyStop > 0 && epoch - best >= _o.EarlyStop;
                 epoch++;
                 bool phaseOver = stop || e + 1 == epochs;
-                SaveCheckpoint(model.Graph, new RunCheckpoint
+                CheckpointKeeper.Save(_o.Out, new RunCheckpoint
                 {
                     Options = ResumeOptions.Normalize(_o), Classes = classes.Names.ToArray(), ClassCount = classCount, Phases = phases,
                     Position = new RunPosition(phaseIndex, e + 1, epoch, phaseOver ? phaseIndex + 1 : phaseIndex, phaseOver ? 0 : e + 1, trainer.Step),
                     Freeze = FreezeSnapshot.Of(plan, model.Graph), Best = new BestEpoch(best + 1, bestAcc, bestLoss), Metrics = [.. _metrics],
                     FeatureCache = usedCache, SkippedFiles = skipped, WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
                     CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer.ExportState(),
-                }, improved);
+                }, model.Graph, improved);
                 lastGood = $"epoch {epoch}";
                 WriteMetrics();
                 log.WriteLine($"epoch {epoch,3}/{(phases.Length == 1 ? _o.Epochs : epochs)} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
@@ -193,52 +195,6 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             tuned_model = summary.TunedModel,
         }, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
-    }
-
-    /// <summary>Loads the run to continue and takes its options (the given ones must agree with them).</summary>
-    RunCheckpoint OpenResume()
-    {
-        var dir = _o.Resume!;
-        var saved = ResumeOptions.Load(dir);
-        var conflicts = ResumeOptions.Conflicts(_o, saved);
-        if (conflicts.Count > 0)
-            throw new ArgumentException($"Resuming {dir}: {string.Join("; ", conflicts)}. A resumed run continues with the options it was started with; leave these out or give the saved values.");
-        RunCheckpoint.RemoveStaleTemporaries(dir);
-        var last = RunCheckpoint.Load(RunCheckpoint.LastPath(dir));
-        _o = saved with { Threads = _o.Threads > 0 ? _o.Threads : saved.Threads };
-        var p = last.Position;
-        log.WriteLine(p.NextPhase >= last.Phases.Length
-            ? $"resuming {dir}: training finished at epoch {p.EpochsDone}; exporting"
-            : $"resuming {dir} after epoch {p.EpochsDone} ({last.Phases[p.Phase]} phase, epoch {p.PhaseEpochsDone}) from {RunCheckpoint.LastPath(dir)}");
-        return last;
-    }
-
-    /// <summary>The best epoch's weights: last.tkc's own when the last epoch was the best, else best.tkc's.</summary>
-    static Dictionary<Parameter, float[]> BestWeightsOf(RunCheckpoint last, ComputeGraph graph)
-    {
-        var source = last;
-        if (last.Best!.Epoch != last.Position.EpochsDone)
-        {
-            var bestPath = RunCheckpoint.BestPath(last.Options.Out);
-            source = RunCheckpoint.Load(File.Exists(bestPath) ? bestPath : throw new FileNotFoundException($"The run's best checkpoint {bestPath} is missing.", bestPath));
-            if (source.Position.EpochsDone != last.Best.Epoch)
-                throw new InvalidDataException($"{bestPath} is from epoch {source.Position.EpochsDone}; the run's best epoch is {last.Best.Epoch}.");
-        }
-        var weights = source.File!.ReadParameters();
-        return graph.Parameters.ToDictionary(p => p, p => weights.TryGetValue(p.Name, out var t) && t.Length == p.Value.Length
-            ? t.Span.ToArray() : throw new InvalidDataException($"{source.File!.Source} has no values for parameter '{p.Name}'."));
-    }
-
-    /// <summary>last.tkc after every epoch; best.tkc too when the epoch is the best so far (last first: see <see cref="BestWeightsOf"/>).</summary>
-    void SaveCheckpoint(ComputeGraph graph, RunCheckpoint state, bool isBest)
-    {
-        var last = RunCheckpoint.LastPath(_o.Out);
-        state.Save(last, graph.Parameters);
-        if (!isBest) return;
-        var best = RunCheckpoint.BestPath(_o.Out);
-        var tmp = best + ".tmp-" + Environment.ProcessId;
-        File.Copy(last, tmp, overwrite: true);
-        File.Move(tmp, best, overwrite: true);
     }
 
     static IReadOnlyList<string> SampleFiles(ImageDataset ds, int count) =>

@@ -57,19 +57,23 @@ public class CheckpointResumeTests
         Assert.Equal(Path.GetFullPath(stopped), saved.Options.Out);
         Assert.True(Path.IsPathFullyQualified(saved.Options.Model) && Path.IsPathFullyQualified(saved.Options.Data));
 
+        // The run folder may move between the stop and the resume.
+        var moved = stopped + "-moved";
+        Directory.Move(stopped, moved);
         var log = new StringWriter();
-        var resumed = new FineTuneJob(ResumeOptions.Load(stopped), log).Run();
+        var resumed = new FineTuneJob(ResumeOptions.Load(moved), log).Run();
         Assert.Contains("resuming", log.ToString());
         Assert.DoesNotContain("epoch   1/", log.ToString());
         Assert.Equal(straight.EpochsRun, resumed.EpochsRun);
         Assert.Equal(straight.BestEpoch, resumed.BestEpoch);
         Assert.Equal(straight.ValAccuracy, resumed.ValAccuracy);
-        RunFiles.AssertSameRun(reference, stopped);
+        Assert.Equal(Path.Combine(moved, "tuned.onnx"), resumed.TunedModel);
+        RunFiles.AssertSameRun(reference, moved);
 
         // Resuming a finished run only exports again, to the same weights.
         var again = new FineTuneJob(ResumeOptions.Load(reference), TextWriter.Null).Run();
         Assert.Equal(straight.EpochsRun, again.EpochsRun);
-        RunFiles.AssertSameRun(stopped, reference);
+        RunFiles.AssertSameRun(moved, reference);
     }
 
     [Fact]

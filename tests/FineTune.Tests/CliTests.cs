@@ -58,6 +58,7 @@ public class CliTests
     [InlineData("finetune")]
     [InlineData("bench-data")]
     [InlineData("augment-preview")]
+    [InlineData("export")]
     public void EveryVerbHasHelp(string verb)
     {
         var (code, output, _) = Run(verb, "--help");
