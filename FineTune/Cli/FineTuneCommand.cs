@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TransferKit.FineTune.Checkpoints;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Training;
 
@@ -37,10 +38,11 @@ public static class FineTuneCommand
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint with the options it was started with (flags given again must have the saved values; --threads may change)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, config,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -48,6 +50,15 @@ public static class FineTuneCommand
             if (parse.GetValue(config) is { } cfg)
                 fromFile = FineTuneConfigFile.Read(cfg);
             bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
+            var resumeDir = parse.GetValue(resume);
+            if (resumeDir != null)
+            {
+                // A resumed run's options come from its checkpoint; flags not given take the saved values.
+                if (fromFile != null) throw new CliException("--config and --resume exclude each other: a resumed run uses the options saved in its checkpoint.");
+                fromFile = ResumeOptions.Load(resumeDir);
+                if (Given(output) && Path.GetFullPath(parse.GetValue(output)!) != Path.GetFullPath(resumeDir))
+                    throw new CliException($"--out {parse.GetValue(output)} differs from --resume {resumeDir}: a resumed run writes into its own folder.");
+            }
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions
             {
@@ -61,6 +72,7 @@ public static class FineTuneCommand
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), HeadInit = Pick(headInit, f => f.HeadInit),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
+                CacheBudgetMb = fromFile?.CacheBudgetMb ?? 4096, Resume = resumeDir,
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

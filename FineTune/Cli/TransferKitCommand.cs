@@ -13,6 +13,7 @@ public static class TransferKitCommand
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(FineTuneCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
         root.Subcommands.Add(TuneCommand.Create());
@@ -35,7 +36,7 @@ public static class TransferKitCommand
         }
         catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException
                                        or Toolkit.Tensors.ShapeException or ArgumentException or NotSupportedException
-                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException)
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);

@@ -5,6 +5,7 @@ using TransferKit.Augment.Loading;
 using TransferKit.Augment.Presets;
 using TransferKit.Augment.Transforms;
 using TransferKit.FineTune.Catalog;
+using TransferKit.FineTune.Checkpoints;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Heads;
 using TransferKit.Importers.Onnx;
@@ -25,10 +26,12 @@ public sealed record FineTuneSummary(
 /// A fine-tune run: import the model, put a new head on it for the dataset's classes, freeze by recipe, train with
 /// augmentation (from a frozen-prefix feature cache when everything before the trainable part is frozen and in
 /// inference mode), keep the best epoch, export tuned.onnx and check it against ONNX Runtime before keeping it.
+/// After every epoch the run's state goes to checkpoints/last.tkc (and best.tkc when the epoch is the best so far);
+/// <see cref="FineTuneOptions.Resume"/> continues a run from last.tkc exactly as if it had not stopped.
 /// </summary>
 public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 {
-    readonly FineTuneOptions _o = options;
+    FineTuneOptions _o = options;
     readonly List<EpochMetrics> _metrics = [];
 
     /// <summary>Told every epoch's metrics; returning false ends the run after that epoch (the best epoch is still kept and exported).</summary>
@@ -37,6 +40,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     public FineTuneSummary Run()
     {
         var wall = Stopwatch.StartNew();
+        RunCheckpoint? resume = null;
+        if (_o.Resume != null) (resume, _o) = CheckpointKeeper.OpenResume(_o, log);
         if (_o.Threads > 0) Toolkit.Threading.Workers.MaxThreads = _o.Threads;
         // Data (read before the run folder exists, which may sit inside the data folder).
         var (train, val) = OpenData();
@@ -46,6 +51,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (empty.Count > 0) throw new ArgumentException($"{_o.Data}: class folder(s) {string.Join(", ", empty)} hold no training images.");
         int classCount = _o.Classes == "auto" ? classes.Count : int.Parse(_o.Classes, System.Globalization.CultureInfo.InvariantCulture);
         if (classCount < classes.Count) throw new ArgumentException($"--classes {classCount} is fewer than the {classes.Count} classes in {_o.Data}.");
+        if (resume != null && (!resume.Classes.SequenceEqual(classes.Names) || resume.ClassCount != classCount))
+            throw new ArgumentException($"{_o.Data}: the classes ({string.Join(", ", classes.Names)}) are not the ones the run in {_o.Resume} was started with ({string.Join(", ", resume.Classes)}).");
+        if (resume == null && File.Exists(RunCheckpoint.LastPath(_o.Out)))
+            log.WriteLine($"note: {_o.Out} holds checkpoints of an earlier run; this run replaces them (--resume {_o.Out} would continue it)");
         Directory.CreateDirectory(_o.Out);
         classes.Save(Path.Combine(_o.Out, "classes.json"));
 
@@ -56,6 +65,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var head = Head.Find(model.Graph, _o.Head);
         head.Replace(classCount, _o.HeadInit, _o.Seed);
         Head.SetAsideSoftmax(model.Graph, head);
+        resume?.RestoreParameters(model.Graph.Parameters);
         log.WriteLine($"model {Path.GetFileName(_o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes; preprocessing {convention.Preprocessing.Name}");
         log.WriteLine($"data: {train.Count} training and {val.Count} validation images in {classes.Count} classes ({string.Join(", ", classes.Names)})");
 
@@ -76,8 +86,26 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         };
         int skipped = 0;
         var progress = Progress.JobProgress.For(log);
-        foreach (var phase in phases)
+        double previousWall = 0;
+        var checkImages = SampleFiles(val, Math.Min(_o.Batch, 16));
+        if (resume != null)
         {
+            _metrics.AddRange(resume.Metrics);
+            epoch = resume.Position.EpochsDone;
+            usedCache = resume.FeatureCache;
+            skipped = resume.SkippedFiles;
+            previousWall = resume.WallSeconds;
+            if (resume.Best is { } b)
+            {
+                (best, bestAcc, bestLoss) = (b.Epoch - 1, b.ValAccuracy, b.ValLoss);
+                bestWeights = CheckpointKeeper.BestWeights(_o.Out, resume, model.Graph);
+            }
+            if (resume.Phases.Length != phases.Length) throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the run has {resume.Phases.Length} phases; recipe {_o.Recipe} has {phases.Length}.");
+        }
+        string? lastGood = resume != null ? $"epoch {resume.Position.EpochsDone}" : null;
+        for (int phaseIndex = resume?.Position.NextPhase ?? 0; phaseIndex < phases.Length; phaseIndex++)
+        {
+            var phase = phases[phaseIndex];
             var plan = new FreezePlan(model.Graph) { BatchNorm = _o.Bn };
             if (phase == "head") plan.FreezeAllButHead(head.Nodes);
             else plan.UnfreezeAll();
@@ -94,53 +122,75 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var trainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
             usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
             skipped = Math.Max(skipped, trainer.Skipped);
-            for (int e = 0; e < epochs; e++, epoch++)
+            int firstEpoch = 0;
+            if (resume != null && phaseIndex == resume.Position.NextPhase && resume.Position.NextPhaseEpoch > 0)
+            {
+                // Mid-phase: the same freeze plan, the optimizer's moments and step count, the dropout counter.
+                firstEpoch = resume.Position.NextPhaseEpoch;
+                if (FreezeSnapshot.Of(plan, model.Graph).Difference(resume.Freeze) is { } diff)
+                    throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the freeze plan rebuilt from the run's options differs from the saved one: {diff}.");
+                optimizer.ImportState(resume.Optimizer ?? throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)} holds no optimizer state."));
+                trainer.Step = resume.Position.DropoutStep;
+            }
+            for (int e = firstEpoch; e < epochs; e++)
             {
                 int shown = epoch + 1, of = phases.Length == 1 ? _o.Epochs : epochs;
-                var m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report));
+                EpochMetrics m;
+                try { m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report)); }
+                catch (ArithmeticException x)
+                {
+                    throw new ArithmeticException(x.Message + (lastGood != null
+                        ? $" The run stopped; its last good checkpoint ({lastGood}) is kept in {RunCheckpoint.LastPath(_o.Out)} (transferkit export turns a checkpoint into ONNX)."
+                        : " The run stopped before its first checkpoint."), x);
+                }
+                if (!double.IsFinite(m.ValLoss))
+                    throw new ArithmeticException($"The validation loss became {m.ValLoss} at epoch {epoch + 1}; lower the learning rate (--lr). The run stopped; "
+                        + (lastGood != null ? $"its last good checkpoint ({lastGood}) is kept in {RunCheckpoint.LastPath(_o.Out)}." : "no checkpoint was written."));
                 _metrics.Add(m);
-                log.WriteLine($"epoch {epoch + 1,3}/{(phases.Length == 1 ? _o.Epochs : epochs)} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
                 bool go = ContinueAfterEpoch?.Invoke(m) ?? true;
-                if (m.ValAccuracy > bestAcc || (m.ValAccuracy == bestAcc && m.ValLoss < bestLoss))
+                bool improved = m.ValAccuracy > bestAcc || (m.ValAccuracy == bestAcc && m.ValLoss < bestLoss);
+                if (improved)
                 {
                     bestAcc = m.ValAccuracy; bestLoss = m.ValLoss; best = epoch;
                     bestWeights = model.Graph.Parameters.ToDictionary(p => p, p => p.Value.Span.ToArray());
                 }
-                else if (_o.EarlyStop > 0 && epoch - best >= _o.EarlyStop)
+                bool earlyStop = !improved && _o.EarlyStop > 0 && epoch - best >= _o.EarlyStop;
+                epoch++;
+                bool phaseOver = earlyStop || e + 1 == epochs;
+                CheckpointKeeper.Save(_o.Out, new RunCheckpoint
+                {
+                    Options = ResumeOptions.Normalize(_o), Classes = classes.Names.ToArray(), ClassCount = classCount, Phases = phases,
+                    Position = new RunPosition(phaseIndex, e + 1, epoch, phaseOver ? phaseIndex + 1 : phaseIndex, phaseOver ? 0 : e + 1, trainer.Step),
+                    Freeze = FreezeSnapshot.Of(plan, model.Graph), Best = new BestEpoch(best + 1, bestAcc, bestLoss), Metrics = [.. _metrics],
+                    FeatureCache = usedCache, SkippedFiles = skipped, WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
+                    CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer.ExportState(),
+                }, model.Graph, improved);
+                lastGood = $"epoch {epoch}";
+                WriteMetrics();
+                log.WriteLine($"epoch {epoch,3}/{of} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
+                if (earlyStop)
                 {
                     log.WriteLine($"early stop: no better validation accuracy for {_o.EarlyStop} epochs");
                     break;
                 }
                 if (!go)
                 {
-                    log.WriteLine($"stopped by the caller after epoch {epoch + 1}");
+                    log.WriteLine($"stopped by the caller after epoch {epoch}");
                     stopped = true;
                     break;
                 }
             }
-            WriteMetrics();
             if (stopped) break;
         }
 
         // Keep the best epoch's weights, restore the softmax, export and check.
         if (bestWeights != null) foreach (var (p, w) in bestWeights) w.CopyTo(p.Value.Span);
-        Head.RestoreSoftmax(model.Graph, head);
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
-        var staging = Path.Combine(_o.Out, "tuned.onnx.check");
-        var metadata = new Dictionary<string, string>
-        {
-            ["labels"] = JsonSerializer.Serialize(classes.Names),
-            ["preprocessing"] = JsonSerializer.Serialize(new { name = pre.Name, order = pre.Order.ToString().ToUpperInvariant(), range = pre.Range == Augment.Transforms.ValueRange.Byte ? "0-255" : "0-1", mean = pre.Mean, std = pre.Std, resize = pre.ResizeShorterSide, crop = pre.CropSize, channels = pre.Channels }),
-            ["transferkit.base_model"] = Path.GetFileName(_o.Model),
-        };
-        OnnxExporter.Save(model, staging, new ExportOptions { Metadata = metadata });
-        var check = ExportCheck.Verify(model.Graph, staging, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))]);
-        if (!check.Passed)
-            throw new InvalidOperationException($"Export check failed for {tuned}: ONNX Runtime max_abs {check.MaxAbs:E3} max_rel {check.MaxRel:E3}{(check.WeightMismatch != null ? "; " + check.WeightMismatch : "")}. The file was not written.");
-        File.Move(staging, tuned, overwrite: true);
+        var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
+        var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))]);
         log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {check.MaxAbs:E2}); weights round-trip");
 
-        var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
+        var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, previousWall + wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
             skipped, check.MaxAbs, _o.Recipe, usedCache, tuned);
         WriteAtomically(Path.Combine(_o.Out, "summary.json"), JsonSerializer.Serialize(new
         {
@@ -167,6 +217,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         foreach (var b in loader.Epoch(0)) return b.Images.Clone();
         throw new InvalidOperationException("The validation set has no readable image to check the export with.");
     }
+
+    /// <summary>Up to <paramref name="count"/> validation image files (none for datasets not read from files), saved with checkpoints for the export verb's check.</summary>
+    static IReadOnlyList<string> SampleFiles(ImageDataset ds, int count) =>
+        Enumerable.Range(0, ds.Count).Select(i => ds.GetSource(i).Path).Where(p => p != null).Take(count).ToList()!;
 
     /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates); both with the weight decay asked for.</summary>
     static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative, float weightDecay)

@@ -41,4 +41,10 @@ public sealed record FineTuneOptions
     public int LimitVal { get; init; } = 0;
     /// <summary>How the new head's weights are drawn.</summary>
     public Heads.HeadInitializer HeadInit { get; init; } = Heads.HeadInitializer.Normal;
+    /// <summary>
+    /// A run folder to continue from its last checkpoint. The run's saved options are used; the other properties here
+    /// must equal them (<see cref="Checkpoints.ResumeOptions"/> lists what differs), except <see cref="Out"/>, which
+    /// becomes this folder, and <see cref="Threads"/>, which may change.
+    /// </summary>
+    public string? Resume { get; init; }
 }

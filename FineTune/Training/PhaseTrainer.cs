@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TransferKit.Augment.Datasets;
 using TransferKit.Augment.Loading;
+using TransferKit.Augment.Random;
 using TransferKit.Augment.Transforms;
 using TransferKit.FineTune.Freezing;
 using TransferKit.Toolkit.Graph;
@@ -18,7 +19,7 @@ namespace TransferKit.FineTune.Training;
 /// </summary>
 sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log)
 {
-    ComputeGraph _trainGraph = graph;
+    ComputeGraph _trainGraph = null!;
     FeatureCache? _trainCache, _valCache;
     DataLoader? _trainLoader, _valLoader;
     readonly Dictionary<int, TrainingPlan> _plans = new();
@@ -28,6 +29,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     const int ShuffleStream = 0x5EED;
 
     public int Skipped { get; private set; }
+
+    /// <summary>Training steps taken in this phase: the counter dropout masks hash (saved with checkpoints).</summary>
+    public long Step { get => _step; set => _step = value; }
 
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
     /// <param name="progress">Reports (batches done, batches in all, status) while the cache is built.</param>

@@ -83,9 +83,57 @@ public abstract class Optimizer
         return buf;
     }
 
+    /// <summary>Whether a state buffer exists yet (false before the parameter's first update).</summary>
+    protected bool HasState(Parameter p, string name) => _state.ContainsKey((p, name));
+
     readonly Dictionary<(Parameter, string), float[]> _state = new();
 
     /// <summary>Every state buffer by parameter name and slot (for checkpoints).</summary>
     public IEnumerable<(string Parameter, string Slot, float[] Values)> StateBuffers =>
         _state.Select(kv => (kv.Key.Item1.Name, kv.Key.Item2, kv.Value));
+
+    /// <summary>A copy of everything the next steps depend on (see <see cref="OptimizerState"/>).</summary>
+    public OptimizerState ExportState() => new()
+    {
+        Type = GetType().Name,
+        StepCount = StepCount,
+        LearningRates = Groups.Select(g => g.LearningRate).ToArray(),
+        BaseLearningRates = Groups.Select(g => g.BaseLearningRate).ToArray(),
+        WeightDecays = Groups.Select(g => g.WeightDecay).ToArray(),
+        Slots = _state.Select(kv => new OptimizerSlot(kv.Key.Item1.Name, kv.Key.Item2, (float[])kv.Value.Clone())).ToList(),
+    };
+
+    /// <summary>
+    /// Replaces this optimizer's state with <paramref name="state"/> (exported by an optimizer of the same type and
+    /// hyperparameters over parameter groups of the same shape), so the next <see cref="Step"/> continues exactly where
+    /// the exporting optimizer stopped. Buffers are matched to parameters by name.
+    /// </summary>
+    public void ImportState(OptimizerState state)
+    {
+        if (state.Type != GetType().Name)
+            throw new ArgumentException($"The optimizer state is for {state.Type}; this optimizer is {GetType().Name}.");
+        if (state.LearningRates.Length != Groups.Length || state.BaseLearningRates.Length != Groups.Length || state.WeightDecays.Length != Groups.Length)
+            throw new ArgumentException($"The optimizer state has {state.LearningRates.Length} parameter groups; this optimizer has {Groups.Length}.");
+        var byName = new Dictionary<string, Parameter>(StringComparer.Ordinal);
+        foreach (var p in Groups.SelectMany(g => g.Parameters)) byName.TryAdd(p.Name, p);
+        var buffers = new Dictionary<(Parameter, string), float[]>();
+        foreach (var s in state.Slots)
+        {
+            if (!byName.TryGetValue(s.Parameter, out var p))
+                throw new ArgumentException($"The optimizer state has a '{s.Slot}' buffer for parameter '{s.Parameter}', which no group of this optimizer holds.");
+            if (s.Values.Length != p.Value.Length)
+                throw new ArgumentException($"The optimizer state's '{s.Slot}' buffer for '{s.Parameter}' has {s.Values.Length} values; the parameter has {p.Value.Length}.");
+            if (!buffers.TryAdd((p, s.Slot), (float[])s.Values.Clone()))
+                throw new ArgumentException($"The optimizer state has two '{s.Slot}' buffers for parameter '{s.Parameter}'.");
+        }
+        StepCount = state.StepCount;
+        for (int i = 0; i < Groups.Length; i++)
+        {
+            Groups[i].LearningRate = state.LearningRates[i];
+            Groups[i].BaseLearningRate = state.BaseLearningRates[i];
+            Groups[i].WeightDecay = state.WeightDecays[i];
+        }
+        _state.Clear();
+        foreach (var (key, values) in buffers) _state[key] = values;
+    }
 }

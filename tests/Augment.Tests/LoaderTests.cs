@@ -119,7 +119,7 @@ public class RingTests
     [Fact]
     public void SteadyStateReusesTheRing() => Run();
 
-    public static void Run()
+    internal static void Run()
     {
         var csv = CsvPixelDataset.Load(SharedAssets.Dataset("sklearn-digits/digits.csv.gz"), 8, 8, 1, 16).Take(400);
         const int prefetch = 2;

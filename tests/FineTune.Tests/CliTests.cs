@@ -106,6 +106,7 @@ public class CliTests
     [InlineData("bench-data")]
     [InlineData("augment-preview")]
     [InlineData("tune")]
+    [InlineData("export")]
     public void EveryVerbHasHelp(string verb)
     {
         var (code, output, _) = Run(verb, "--help");
