@@ -15,6 +15,8 @@ public static class TransferKitCommand
         root.Subcommands.Add(FineTuneCommand.Create());
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         return root;
     }
 
@@ -34,7 +36,7 @@ public static class TransferKitCommand
         }
         catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException
                                        or Toolkit.Tensors.ShapeException or ArgumentException or NotSupportedException
-                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException)
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Augment.Imaging.ImageDecodeException or InvalidOperationException or ArithmeticException or InsufficientMemoryException or System.Text.Json.JsonException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);

@@ -7,6 +7,7 @@ using TransferKit.Augment.Transforms;
 using TransferKit.FineTune.Catalog;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Heads;
+using TransferKit.FineTune.Reporting;
 using TransferKit.Importers.Onnx;
 using TransferKit.Importers.Verification;
 using TransferKit.Toolkit.Graph;
@@ -62,6 +63,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
         Dictionary<Parameter, float[]>? bestWeights = null;
+        ValidationPass? bestValidation = null;
         int epoch = 0;
         bool usedCache = false;
         var phases = _o.Recipe switch
@@ -99,6 +101,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 {
                     bestAcc = m.ValAccuracy; bestLoss = m.ValLoss; best = epoch;
                     bestWeights = model.Graph.Parameters.ToDictionary(p => p, p => p.Value.Span.ToArray());
+                    bestValidation = trainer.LastValidation;
                 }
                 else if (_o.EarlyStop > 0 && epoch - best >= _o.EarlyStop)
                 {
@@ -144,6 +147,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             feature_cache = summary.FeatureCache,
             tuned_model = summary.TunedModel,
         }, new JsonSerializerOptions { WriteIndented = true }));
+        var report = RunReport.Write(_o.Out, new ReportData(summary, _o, _metrics, bestValidation, val, pre));
+        log.WriteLine($"report: {report.Html}");
         return summary;
     }
 

@@ -26,6 +26,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     public int Skipped { get; private set; }
 
+    /// <summary>The per-sample results of the latest epoch's validation.</summary>
+    public ValidationPass? LastValidation { get; private set; }
+
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
     public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline)
     {
@@ -103,8 +106,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             lossSum += l * n; seen += n;
             correct += Correct(logits, labels);
         }
-        var (valLoss, valAcc) = Validate();
-        return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), valLoss, valAcc,
+        var v = LastValidation = Validate();
+        return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), v.Loss, v.Accuracy,
             optimizer.Groups[0].LearningRate, sw.Elapsed.TotalSeconds);
     }
 
@@ -147,19 +150,21 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return (x, samples.Select(s => cache.Labels[s]).ToArray());
     }
 
-    (double Loss, double Accuracy) Validate()
+    ValidationPass Validate()
     {
         var runner = new GraphRunner(_trainGraph);
         double lossSum = 0; int correct = 0, seen = 0;
-        IEnumerable<(Tensor, int[])> batches = _valCache != null
-            ? _valCache.ValidSamples.Chunk(o.Batch).Select(c => Gather(_valCache, 0, c))
+        List<int> samples = [], allLabels = [];
+        List<float> allLogits = [];
+        IEnumerable<(Tensor, int[], int[])> batches = _valCache != null
+            ? _valCache.ValidSamples.Chunk(o.Batch).Select(c => { var (x, l) = Gather(_valCache, 0, c); return (x, l, c); })
             : _valLoader!.Epoch(0).Select(b =>
             {
                 var shape = b.Images.ShapeArray; shape[0] = b.Count;
                 int per = b.Images.Length / b.Images.Dim(0);
-                return (new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()), b.LabelSpan.ToArray());
+                return (new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()), b.LabelSpan.ToArray(), b.SampleIndices[..b.Count]);
             });
-        foreach (var (x, labels) in batches)
+        foreach (var (x, labels, indices) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).
             var y = runner.PlanFor([x]).Run([x])[0];
@@ -167,7 +172,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             lossSum += loss.Compute(logits, labels, null) * labels.Length;
             correct += Correct(logits, labels);
             seen += labels.Length;
+            samples.AddRange(indices); allLabels.AddRange(labels); allLogits.AddRange(logits.Span.ToArray());
         }
-        return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
+        return new ValidationPass(lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), samples.ToArray(), allLabels.ToArray(),
+            allLogits.ToArray(), seen == 0 ? 0 : allLogits.Count / seen);
     }
 }
