@@ -65,11 +65,12 @@ public static class Plots
         map.Colormap = new ScottPlot.Colormaps.Blues().Reversed();   // white for 0, dark blue for the most
         // Cell (i, j) is centred on x = j, y = k − 1 − i so row 0 (the first class) is at the top.
         map.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
+        long max = 0;
+        foreach (var row in matrix.ToRows()) max = Math.Max(max, row.Max());
+        map.ManualRange = new ScottPlot.Range(0, Math.Max(1, max));   // a zero count is always white
         plot.Add.ColorBar(map);
         if (k <= MaxLabelledClasses)
         {
-            long max = 0;
-            foreach (var row in matrix.ToRows()) max = Math.Max(max, row.Max());
             for (int i = 0; i < k; i++)
                 for (int j = 0; j < k; j++)
                 {

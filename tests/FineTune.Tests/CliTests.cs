@@ -8,7 +8,7 @@ namespace TransferKit.FineTune.Tests;
 [Collection("Console")]
 public class CliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var stdout = new StringWriter(); var stderr = new StringWriter();
         var (o, e) = (Console.Out, Console.Error);
@@ -58,6 +58,8 @@ public class CliTests
     [InlineData("finetune")]
     [InlineData("bench-data")]
     [InlineData("augment-preview")]
+    [InlineData("evaluate")]
+    [InlineData("predict")]
     public void EveryVerbHasHelp(string verb)
     {
         var (code, output, _) = Run(verb, "--help");
