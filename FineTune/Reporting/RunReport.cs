@@ -6,12 +6,6 @@ using TransferKit.FineTune.Training;
 
 namespace TransferKit.FineTune.Reporting;
 
-/// <summary>What <see cref="RunReport.Write"/> produced.</summary>
-/// <param name="Html">Path of report.html.</param>
-/// <param name="Images">The PNG files it references, relative to the run folder.</param>
-/// <param name="Confusion">The best epoch's validation confusion matrix (null when no epoch ran).</param>
-public sealed record RunReportFiles(string Html, IReadOnlyList<string> Images, ConfusionMatrix? Confusion, IReadOnlyList<ClassMetrics> Classes);
-
 /// <summary>
 /// Writes RUN_DIR/report.html with its charts and thumbnails in RUN_DIR/report/: a header with the run summary, loss,
 /// accuracy and learning-rate curves, the best epoch's validation confusion matrix, per-class precision/recall (chart

@@ -55,6 +55,31 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
         Assert.Equal("ort", results["ort"].GetProperty("engine").GetString());
     }
 
+    /// <summary>The pretrained mnist-8 reads MNIST test digits far above chance (1 in 10).</summary>
+    const double PretrainedMnistMinimumAccuracy = 0.9;
+
+    [Fact]
+    public void EvaluateAPretrainedModelWithoutLabels()
+    {
+        // mnist-8 has no labels metadata and a batch fixed at 1 in the file: sorted folder names 0, 1, 2 are its classes
+        // 0, 1, 2; preprocessing comes from the catalogue; ONNX Runtime runs the batches one image at a time.
+        var matrices = new List<string>();
+        foreach (var engine in new[] { "native", "ort" })
+        {
+            var (code, output, err) = Run("evaluate", SharedAssets.Model("mnist-8.onnx"), "--data", run.Data, "--engine", engine, "--json");
+            Assert.True(code == 0, err);
+            var root = Json(output);
+            Assert.Equal("catalogue", root.GetProperty("preprocessing_source").GetString());
+            Assert.True(root.GetProperty("accuracy").GetDouble() >= PretrainedMnistMinimumAccuracy, output);
+            // Only classes in the data or in the predictions are listed, and every true class is among them.
+            var listed = root.GetProperty("per_class").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+            Assert.Subset(listed.ToHashSet(), new HashSet<string?> { "0", "1", "2" });
+            Assert.All(root.GetProperty("per_class").EnumerateArray(), c => Assert.True(c.GetProperty("support").GetInt32() > 0 || c.GetProperty("predicted").GetInt32() > 0));
+            matrices.Add(root.GetProperty("confusion_matrix").ToString());
+        }
+        Assert.Equal(matrices[0], matrices[1]);
+    }
+
     [Fact]
     public void EvaluateTextNamesAccuracyAndClasses()
     {
