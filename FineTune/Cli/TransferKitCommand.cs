@@ -17,6 +17,8 @@ public static class TransferKitCommand
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
         root.Subcommands.Add(TuneCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         return root;
     }
 

@@ -8,6 +8,7 @@ using TransferKit.FineTune.Catalog;
 using TransferKit.FineTune.Checkpoints;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Heads;
+using TransferKit.FineTune.Reporting;
 using TransferKit.Importers.Onnx;
 using TransferKit.Importers.Verification;
 using TransferKit.Toolkit.Graph;
@@ -75,6 +76,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
         Dictionary<Parameter, float[]>? bestWeights = null;
+        ValidationPass? bestValidation = null;
+        PhaseTrainer? lastTrainer = null;
         int epoch = 0;
         bool usedCache = false, stopped = false;
         var phases = _o.Recipe switch
@@ -119,7 +122,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 
-            var trainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
+            var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
             usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
             skipped = Math.Max(skipped, trainer.Skipped);
             int firstEpoch = 0;
@@ -153,6 +156,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 {
                     bestAcc = m.ValAccuracy; bestLoss = m.ValLoss; best = epoch;
                     bestWeights = model.Graph.Parameters.ToDictionary(p => p, p => p.Value.Span.ToArray());
+                    bestValidation = trainer.LastValidation;
                 }
                 bool earlyStop = !improved && _o.EarlyStop > 0 && epoch - best >= _o.EarlyStop;
                 epoch++;
@@ -185,6 +189,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 
         // Keep the best epoch's weights, restore the softmax, export and check.
         if (bestWeights != null) foreach (var (p, w) in bestWeights) w.CopyTo(p.Value.Span);
+        // A resumed run whose best epoch came before the stop validates the best weights again for the report.
+        if (bestValidation == null && bestWeights != null) bestValidation = lastTrainer?.Validate();
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
         var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))]);
@@ -207,6 +213,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             feature_cache = summary.FeatureCache,
             tuned_model = summary.TunedModel,
         }, new JsonSerializerOptions { WriteIndented = true }));
+        var report = RunReport.Write(_o.Out, new ReportData(summary, _o, _metrics, bestValidation, val, pre));
+        log.WriteLine($"report: {report.Html}");
         return summary;
     }
 

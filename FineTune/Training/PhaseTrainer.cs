@@ -33,6 +33,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <summary>Training steps taken in this phase: the counter dropout masks hash (saved with checkpoints).</summary>
     public long Step { get => _step; set => _step = value; }
 
+    /// <summary>The per-sample results of the latest epoch's validation.</summary>
+    public ValidationPass? LastValidation { get; private set; }
+
     /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
     /// <param name="progress">Reports (batches done, batches in all, status) while the cache is built.</param>
     public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline, Action<int, int, string>? progress = null)
@@ -118,8 +121,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             b++;
             progress?.Invoke(b, count, $"loss {lossSum / seen:F4} acc {(double)correct / seen:P1} {seen / sw.Elapsed.TotalSeconds:F0} img/s");
         }
-        var (valLoss, valAcc) = Validate();
-        return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), valLoss, valAcc,
+        var v = LastValidation = Validate();
+        return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), v.Loss, v.Accuracy,
             optimizer.Groups[0].LearningRate, sw.Elapsed.TotalSeconds);
     }
 
@@ -159,14 +162,17 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return (x, samples.Select(s => cache.Labels[s]).ToArray());
     }
 
-    (double Loss, double Accuracy) Validate()
+    /// <summary>Runs the validation set through the model as it is now (inference mode).</summary>
+    public ValidationPass Validate()
     {
         var runner = new GraphRunner(_trainGraph);
         double lossSum = 0; int correct = 0, seen = 0;
-        IEnumerable<(Tensor, int[])> batches = _valCache != null
-            ? _valCache.ValidSamples.Chunk(o.Batch).Select(c => Gather(_valCache, 0, c))
-            : _valLoader!.Epoch(0).Select(b => (b.CompactImages(), b.LabelSpan.ToArray()));
-        foreach (var (x, labels) in batches)
+        List<int> samples = [], allLabels = [];
+        List<float> allLogits = [];
+        IEnumerable<(Tensor, int[], int[])> batches = _valCache != null
+            ? _valCache.ValidSamples.Chunk(o.Batch).Select(c => { var (x, l) = Gather(_valCache, 0, c); return (x, l, c); })
+            : _valLoader!.Epoch(0).Select(b => (b.CompactImages(), b.LabelSpan.ToArray(), b.SampleIndices[..b.Count].ToArray()));
+        foreach (var (x, labels, indices) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).
             var y = runner.PlanFor([x]).Run([x])[0];
@@ -174,7 +180,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             lossSum += loss.Compute(logits, labels, null) * labels.Length;
             correct += Correct(logits, labels);
             seen += labels.Length;
+            samples.AddRange(indices); allLabels.AddRange(labels); allLogits.AddRange(logits.Span.ToArray());
         }
-        return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
+        return new ValidationPass(lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), samples.ToArray(), allLabels.ToArray(),
+            allLogits.ToArray(), seen == 0 ? 0 : allLogits.Count / seen);
     }
 }

@@ -107,6 +107,8 @@ public class CliTests
     [InlineData("augment-preview")]
     [InlineData("tune")]
     [InlineData("export")]
+    [InlineData("evaluate")]
+    [InlineData("predict")]
     public void EveryVerbHasHelp(string verb)
     {
         var (code, output, _) = Run(verb, "--help");

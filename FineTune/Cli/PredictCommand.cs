@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using TransferKit.FineTune.Inference;
+
+namespace TransferKit.FineTune.Cli;
+
+/// <summary><c>transferkit predict</c>: the top-k classes of each image, with probabilities and label names.</summary>
+public static class PredictCommand
+{
+    /// <summary>Images decoded and run together.</summary>
+    const int ChunkSize = 16;
+
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "The .onnx classifier (e.g. a run's tuned.onnx)." };
+        var images = new Argument<string[]>("images") { Description = "Image files to classify.", Arity = ArgumentArity.OneOrMore };
+        var top = new Option<int>("--top") { Description = "How many classes to show per image.", DefaultValueFactory = _ => 5 };
+        var engine = new Option<string>("--engine") { Description = "native (TransferKit's kernels) or ort (ONNX Runtime).", DefaultValueFactory = _ => "native" };
+        engine.AcceptOnlyFromAmong([.. InferenceEngine.Names]);
+        var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset; default: the model's metadata, else the model catalogue, else a guess from the input shape." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a list." };
+        var cmd = new Command("predict", "Classify images: the top-k classes with probabilities, named by the model's labels metadata. Outputs that are already probabilities (every row in [0, 1] summing to 1 within 1e-3) are used as they are; otherwise a softmax is applied.")
+        {
+            model, images, top, engine, preprocess, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            int k = parse.GetValue(top);
+            if (k < 1) throw new CliException("--top must be at least 1.");
+            var files = parse.GetValue(images)!;
+            foreach (var f in files) if (!File.Exists(f)) throw new CliException($"Image '{f}' does not exist.");
+            using var classifier = ImageClassifier.Open(parse.GetValue(model)!, parse.GetValue(engine)!, parse.GetValue(preprocess));
+            var results = new List<(string Image, (int Index, float P)[] Top)>();
+            bool softmax = false;
+            foreach (var chunk in files.Chunk(ChunkSize))
+            {
+                var (probs, classes, applied) = classifier.Classify(chunk);
+                softmax |= applied;
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    var row = probs.AsSpan(i * classes, classes).ToArray();
+                    // Highest probability first; the lower index first on ties.
+                    var best = Enumerable.Range(0, classes).OrderByDescending(c => row[c]).ThenBy(c => c).Take(k).Select(c => (c, row[c])).ToArray();
+                    results.Add((chunk[i], best));
+                }
+            }
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = classifier.Engine.File,
+                    engine = classifier.Engine.Name,
+                    preprocessing = classifier.Convention.Preprocessing.Name,
+                    preprocessing_source = classifier.PreprocessingSource,
+                    softmax_applied = softmax,
+                    predictions = results.Select(r => new
+                    {
+                        image = r.Image,
+                        top = r.Top.Select(t => new { index = t.Index, label = classifier.LabelOf(t.Index), probability = t.P }),
+                    }),
+                }));
+            else
+            {
+                Console.WriteLine($"{classifier.Engine.File}  engine {classifier.Engine.Name}  preprocessing {classifier.Convention.Preprocessing.Name} (from {classifier.PreprocessingSource}); {(softmax ? "softmax applied to the outputs" : "the outputs are probabilities")}");
+                foreach (var (image, best) in results)
+                {
+                    Console.WriteLine(image);
+                    for (int r = 0; r < best.Length; r++)
+                        Console.WriteLine($"  {r + 1,2}. {(100 * best[r].P).ToString("F2", CultureInfo.InvariantCulture),6} %  {classifier.LabelOf(best[r].Index)} ({best[r].Index})");
+                }
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}
