@@ -10,7 +10,8 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "The .onnx file to measure." };
+        var model = ModelOption.CreateArgument();
+        var modelOption = ModelOption.Create();
         var train = new Option<bool>("--train") { Description = "Measure the full training step (forward, backward, SGD momentum, batch norm in train mode) and the head-only step." };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
@@ -18,10 +19,9 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
-        model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, train, batch, threads, iterations, warmup, json, gemm,
+            model, modelOption, train, batch, threads, iterations, warmup, json, gemm,
         };
         cmd.SetAction(parse =>
         {
@@ -48,7 +48,9 @@ public static class BenchCommand
                     : $"gemm {m}x{n}x{k}  {Toolkit.Kernels.Gemm.Path}  threads {Toolkit.Threading.Workers.MaxThreads}  {gflops:F1} GFLOP/s");
                 return 0;
             }
-            var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");
+            var path = parse.GetValue(model) == null && parse.GetValue(modelOption) == null
+                ? throw new CliException("Name a model (a .onnx file or a catalogue name), or use --gemm M N K.")
+                : ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
             int b = parse.GetValue(batch), it = parse.GetValue(iterations), wu = parse.GetValue(warmup);
             if (b < 1 || it < 1 || wu < 0) throw new CliException("--batch and --iterations must be at least 1, --warmup at least 0.");
             var results = new List<BenchResult>();

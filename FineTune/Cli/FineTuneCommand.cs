@@ -10,7 +10,7 @@ public static class FineTuneCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "The pretrained .onnx file." };
+        var model = ModelOption.Create();
         var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
@@ -49,7 +49,7 @@ public static class FineTuneCommand
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions
             {
-                Model = Pick(model, f => f.Model) ?? throw new CliException("--model is required."),
+                Model = ModelOption.Resolve(null, Pick(model, f => f.Model) ?? throw new CliException("--model is required.")),
                 Data = Pick(data, f => f.Data) ?? throw new CliException("--data is required."),
                 Out = Pick(output, f => f.Out) ?? throw new CliException("--out is required."),
                 Val = Pick(val, f => f.Val), ValSplit = Pick(valSplit, f => f.ValSplit), Epochs = Pick(epochs, f => f.Epochs), Batch = Pick(batch, f => f.Batch),
