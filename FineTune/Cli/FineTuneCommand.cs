@@ -33,11 +33,13 @@ public static class FineTuneCommand
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 4 };
+        var foldBn = new Option<bool>("--fold-bn") { Description = "Fold batch norms into the Conv/Gemm before them in tuned.onnx." };
+        var bakePreprocess = new Option<bool>("--bake-preprocess") { Description = "Put the input normalisation inside tuned.onnx: it then takes raw RGB 0-255 NCHW float input." };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, config,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, foldBn, bakePreprocess, config,
         };
         cmd.SetAction(parse =>
         {
@@ -58,6 +60,7 @@ public static class FineTuneCommand
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews),
+                FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

@@ -57,6 +57,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         log.WriteLine($"data: {train.Count} training and {val.Count} validation images in {classes.Count} classes ({string.Join(", ", classes.Names)})");
 
         var pre = convention.Preprocessing;
+        var baked = _o.BakePreprocess ? BakedPreprocessing.From(pre) : null;
         var trainPipeline = _o.Augment.Contains('(') ? TransformPipeline.Parse(_o.Augment) : AugmentLevels.Get(_o.Augment, pre.CropSize, pre);
         var evalPipeline = pre.EvaluationPipeline();
 
@@ -120,8 +121,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             ["preprocessing"] = JsonSerializer.Serialize(new { name = pre.Name, order = pre.Order.ToString().ToUpperInvariant(), range = pre.Range == Augment.Transforms.ValueRange.Byte ? "0-255" : "0-1", mean = pre.Mean, std = pre.Std, resize = pre.ResizeShorterSide, crop = pre.CropSize, channels = pre.Channels }),
             ["transferkit.base_model"] = Path.GetFileName(_o.Model),
         };
-        OnnxExporter.Save(model, staging, new ExportOptions { Metadata = metadata });
-        var check = ExportCheck.Verify(model.Graph, staging, [convention.Load(SampleFiles(val, Math.Min(_o.Batch, 16)), Math.Min(_o.Batch, 16))]);
+        var export = OnnxExporter.Save(model, staging, new ExportOptions { Metadata = metadata, FoldBatchNorm = _o.FoldBn, BakePreprocess = baked });
+        var check = ExportCheck.Verify(model.Graph, staging, [convention.Load(SampleFiles(val, Math.Min(_o.Batch, 16)), Math.Min(_o.Batch, 16))], export);
         if (!check.Passed)
             throw new InvalidOperationException($"Export check failed for {tuned}: ONNX Runtime max_abs {check.MaxAbs:E3} max_rel {check.MaxRel:E3}{(check.WeightMismatch != null ? "; " + check.WeightMismatch : "")}. The file was not written.");
         File.Move(staging, tuned, overwrite: true);

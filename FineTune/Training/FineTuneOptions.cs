@@ -35,4 +35,8 @@ public sealed record FineTuneOptions
     /// <summary>Memory the feature cache may hold, in MB.</summary>
     public int CacheBudgetMb { get; init; } = 4096;
     public float LabelSmoothing { get; init; } = 0;
+    /// <summary>Fold batch norms into the Conv/Gemm before them in tuned.onnx.</summary>
+    public bool FoldBn { get; init; }
+    /// <summary>Put the input normalisation inside tuned.onnx, which then takes raw RGB 0–255 NCHW float input.</summary>
+    public bool BakePreprocess { get; init; }
 }

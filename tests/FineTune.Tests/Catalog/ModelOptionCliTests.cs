@@ -59,4 +59,38 @@ public class ModelOptionCliTests
         Assert.Equal(2, both);
         Assert.Contains("Two models", bothErr);
     }
+
+    /// <summary>A few images per class copied from the shared hymenoptera set into train/ and val/.</summary>
+    static string SmallDataset(int trainPerClass, int valPerClass)
+    {
+        var root = Directory.CreateTempSubdirectory("transferkit-small-data-").FullName;
+        foreach (var (split, count) in new[] { ("train", trainPerClass), ("val", valPerClass) })
+            foreach (var cls in new[] { "ants", "bees" })
+            {
+                var to = Directory.CreateDirectory(Path.Combine(root, split, cls)).FullName;
+                foreach (var f in Directory.GetFiles(SharedAssets.Dataset(Path.Combine("hymenoptera_data", split, cls))).Order(StringComparer.Ordinal).Take(count))
+                    File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+            }
+        return root;
+    }
+
+    [Fact]
+    public void FineTuneByNameExportsFoldedAndBakedModel()
+    {
+        var data = SmallDataset(6, 4);
+        try
+        {
+            var output = Path.Combine(data, "run");
+            var (code, stdout, err) = Run("finetune", "--model", "mobilenet_v2-bench", "--data", data, "--out", output, "--epochs", "1", "--batch", "4",
+                "--augment", "none", "--cache-views", "1", "--fold-bn", "--bake-preprocess");
+            // The job itself checks tuned.onnx against the native graph (raw images into the baked file) before keeping it.
+            Assert.True(code == 0, err + stdout);
+            var tuned = Importers.Onnx.OnnxImporter.Import(Path.Combine(output, "tuned.onnx"));
+            Assert.False(tuned.OpHistogram.ContainsKey("BatchNormalization"));
+            Assert.Equal(Importers.Onnx.Export.PreprocessBaking.RawRgbFormat, tuned.Metadata[Importers.Onnx.Export.PreprocessBaking.InputFormatKey]);
+            Assert.Equal("input", tuned.Inputs[0].Name);
+            Assert.Equal(2, tuned.Outputs[0].Dims[1]);
+        }
+        finally { Directory.Delete(data, recursive: true); }
+    }
 }
