@@ -90,6 +90,12 @@ public class ModelOptionCliTests
             Assert.Equal(Importers.Onnx.Export.PreprocessBaking.RawRgbFormat, tuned.Metadata[Importers.Onnx.Export.PreprocessBaking.InputFormatKey]);
             Assert.Equal("input", tuned.Inputs[0].Name);
             Assert.Equal(2, tuned.Outputs[0].Dims[1]);
+            // Images for the baked model are raw RGB 0–255, resized and cropped as for the base model.
+            var raw = InputConvention.For(tuned, null).Preprocessing;
+            Assert.Equal((Augment.Transforms.ValueRange.Byte, Augment.Transforms.ChannelOrder.Rgb, 224), (raw.Range, raw.Order, raw.CropSize));
+            Assert.Equal([0f, 0f, 0f], raw.Mean);
+            var (verified, _, verifyErr) = Run("verify", Path.Combine(output, "tuned.onnx"), "--input", Directory.GetFiles(Path.Combine(data, "val", "ants"))[0]);
+            Assert.True(verified == 0, verifyErr);
         }
         finally { Directory.Delete(data, recursive: true); }
     }
