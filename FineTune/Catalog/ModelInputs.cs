@@ -4,6 +4,7 @@ using TransferKit.Augment.Loading;
 using TransferKit.Augment.Presets;
 using TransferKit.Augment.Transforms;
 using TransferKit.Importers.Onnx;
+using TransferKit.Importers.Onnx.Export;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.FineTune.Catalog;
@@ -17,6 +18,7 @@ public sealed record InputConvention(Preprocessing Preprocessing, string Layout)
     /// </summary>
     public static InputConvention For(ImportedModel model, string? preset, ModelCatalog? catalog = null)
     {
+        if (preset == null && RawRgb(model) is { } raw) return new(raw, "NCHW");
         var entry = (catalog ?? ModelCatalog.Default).Identify(model.File);
         string layout = entry?.Input.Layout ?? "NCHW";
         if (preset != null) return new(Preprocessing.Get(preset), layout);
@@ -26,6 +28,24 @@ public sealed record InputConvention(Preprocessing Preprocessing, string Layout)
         var p = Preprocessing.TorchvisionImageNet;
         if (dims.Length == 4 && dims[2] > 0 && dims[2] != p.CropSize) p = p with { CropSize = dims[2], ResizeShorterSide = 0 };
         return new(p, layout);
+    }
+
+    /// <summary>
+    /// A model exported with its preprocessing baked in takes raw RGB 0–255: no mean or std, with the resize and crop
+    /// recorded in its <c>preprocessing</c> metadata (else an exact resize to the input size).
+    /// </summary>
+    static Preprocessing? RawRgb(ImportedModel model)
+    {
+        if (!model.Metadata.TryGetValue(PreprocessBaking.InputFormatKey, out var format) || format != PreprocessBaking.RawRgbFormat) return null;
+        var dims = model.Inputs[0].Dims;
+        int crop = dims.Length == 4 && dims[2] > 0 ? dims[2] : 224, resize = 0;
+        if (model.Metadata.TryGetValue("preprocessing", out var json))
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.TryGetProperty("crop", out var c) && c.TryGetInt32(out var cv) && cv > 0) crop = cv;
+            if (doc.RootElement.TryGetProperty("resize", out var r) && r.TryGetInt32(out var rv) && rv >= 0) resize = rv;
+        }
+        return new Preprocessing("raw-rgb-0-255", ChannelOrder.Rgb, ValueRange.Byte, [0f, 0f, 0f], [1f, 1f, 1f], resize, crop);
     }
 
     static Preprocessing FromCatalog(CatalogEntry e)

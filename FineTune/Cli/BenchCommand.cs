@@ -10,7 +10,8 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "The .onnx file to measure." };
+        var model = ModelOption.CreateArgument();
+        var modelOption = ModelOption.Create();
         var train = new Option<bool>("--train") { Description = "Measure the full training step (forward, backward, SGD momentum, batch norm in train mode) and the head-only step." };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
@@ -23,7 +24,7 @@ public static class BenchCommand
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, train, batch, threads, iterations, warmup, json, gemm, trans, profile,
+            model, modelOption, train, batch, threads, iterations, warmup, json, gemm, trans, profile,
         };
         cmd.SetAction(parse =>
         {
@@ -54,7 +55,9 @@ public static class BenchCommand
                     : $"gemm {op} {m}x{n}x{k}  {Toolkit.Kernels.Gemm.Path}  threads {Toolkit.Threading.Workers.MaxThreads}  {gflops:F1} GFLOP/s");
                 return 0;
             }
-            var path = parse.GetValue(model) ?? throw new CliException("Name a model, or use --gemm M N K.");
+            var path = parse.GetValue(model) == null && parse.GetValue(modelOption) == null
+                ? throw new CliException("Name a model (a .onnx file or a catalogue name), or use --gemm M N K.")
+                : ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
             int b = parse.GetValue(batch), it = parse.GetValue(iterations), wu = parse.GetValue(warmup);
             if (b < 1 || it < 1 || wu < 0) throw new CliException("--batch and --iterations must be at least 1, --warmup at least 0.");
             if (parse.GetValue(profile) && parse.GetValue(train))

@@ -23,9 +23,11 @@ public static class ExportCommand
         var checkpoint = new Argument<string>("checkpoint") { Description = "A run checkpoint (.tkc), or a run folder (its checkpoints/best.tkc)." };
         var output = new Option<string?>("--out") { Description = "The .onnx file to write." };
         var model = new Option<string?>("--model") { Description = "The base model, when it is no longer where the run found it." };
+        var foldBn = new Option<bool?>("--fold-bn") { Description = "Fold batch norms into the Conv/Gemm before them (default: as the run exported)." };
+        var bakePreprocess = new Option<bool?>("--bake-preprocess") { Description = "Put the input normalisation inside the file, which then takes raw RGB 0-255 NCHW float input (default: as the run exported)." };
         var cmd = new Command("export", "Export a fine-tune run's checkpoint (best.tkc, last.tkc) to ONNX with the run's labels and preprocessing, checked against ONNX Runtime.")
         {
-            checkpoint, output, model,
+            checkpoint, output, model, foldBn, bakePreprocess,
         };
         cmd.SetAction(parse =>
         {
@@ -33,7 +35,8 @@ public static class ExportCommand
             var outPath = parse.GetValue(output) ?? throw new CliException("--out is required.");
             var saved = RunCheckpoint.Load(path);
             var exporter = RunExporter.FromCheckpoint(saved, parse.GetValue(model));
-            var report = exporter.Export(outPath, CheckInputs(exporter.Model, saved), ExportSettings());
+            var report = exporter.Export(outPath, CheckInputs(exporter.Model, saved), ExportSettings(exporter,
+                parse.GetValue(foldBn) ?? saved.Options.FoldBn, parse.GetValue(bakePreprocess) ?? saved.Options.BakePreprocess));
             var epoch = saved.Position.EpochsDone;
             var m = saved.Metrics.FirstOrDefault(x => x.Epoch == epoch);
             Console.WriteLine($"exported {outPath} from {path} (epoch {epoch}{(m != null ? $", validation accuracy {m.ValAccuracy:P2}" : "")}): " +
@@ -43,8 +46,12 @@ public static class ExportCommand
         return cmd;
     }
 
-    /// <summary>Exporter settings from the command line (none yet beyond the defaults).</summary>
-    static ExportOptions ExportSettings() => new();
+    /// <summary>The exporter settings: the run's own unless the command line says otherwise.</summary>
+    static ExportOptions ExportSettings(RunExporter exporter, bool foldBn, bool bakePreprocess) => new()
+    {
+        FoldBatchNorm = foldBn,
+        BakePreprocess = bakePreprocess ? BakedPreprocessing.From(exporter.Preprocessing) : null,
+    };
 
     /// <summary>A .tkc file as given; a run folder means its best checkpoint.</summary>
     static string Resolve(string path)

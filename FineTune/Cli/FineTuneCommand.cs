@@ -10,7 +10,7 @@ public static class FineTuneCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "The pretrained .onnx file." };
+        var model = ModelOption.Create();
         var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation)." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
@@ -37,12 +37,14 @@ public static class FineTuneCommand
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
+        var foldBn = new Option<bool>("--fold-bn") { Description = "Fold batch norms into the Conv/Gemm before them in tuned.onnx." };
+        var bakePreprocess = new Option<bool>("--bake-preprocess") { Description = "Put the input normalisation inside tuned.onnx: it then takes raw RGB 0-255 NCHW float input." };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint with the options it was started with (flags given again must have the saved values; --threads may change)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, config, resume,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -62,7 +64,7 @@ public static class FineTuneCommand
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions
             {
-                Model = Pick(model, f => f.Model) ?? throw new CliException("--model is required."),
+                Model = ModelOption.Resolve(null, Pick(model, f => f.Model) ?? throw new CliException("--model is required.")),
                 Data = Pick(data, f => f.Data) ?? throw new CliException("--data is required."),
                 Out = Pick(output, f => f.Out) ?? throw new CliException("--out is required."),
                 Val = Pick(val, f => f.Val), ValSplit = Pick(valSplit, f => f.ValSplit), Epochs = Pick(epochs, f => f.Epochs), Batch = Pick(batch, f => f.Batch),
@@ -73,6 +75,7 @@ public static class FineTuneCommand
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), HeadInit = Pick(headInit, f => f.HeadInit),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
                 CacheBudgetMb = fromFile?.CacheBudgetMb ?? 4096, Resume = resumeDir,
+                FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             var summary = new FineTuneJob(options, Console.Out).Run();

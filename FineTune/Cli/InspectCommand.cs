@@ -11,15 +11,16 @@ public static class InspectCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "The .onnx file to describe." };
+        var model = ModelOption.CreateArgument();
+        var modelOption = ModelOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("inspect", "Show a model's inputs, outputs, IR and opset, op histogram, parameters per layer and which ops TransferKit runs forward and backward.")
         {
-            model, json,
+            model, modelOption, json,
         };
         cmd.SetAction(parse =>
         {
-            var m = OnnxImporter.Import(parse.GetValue(model)!);
+            var m = OnnxImporter.Import(ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption)));
             var layers = m.Graph.Nodes
                 .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
                 .Where(l => l.parameters.Length > 0).ToArray();

@@ -17,7 +17,7 @@ public static class TuneCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The pretrained .onnx file.", Required = true };
+        var model = new Option<string>("--model") { Description = ModelOption.Help, Required = true };
         var data = new Option<string>("--data") { Description = "Training data, as for finetune (image folder or MNIST-style IDX folder).", Required = true };
         var output = new Option<string>("--out") { Description = "Tune folder: trial-000/ … (one fine-tune run each), trials.csv, best.json.", Required = true };
         var trials = new Option<int?>("--trials") { Description = "Number of trials (default: the whole grid for --sampler grid, else 20)." };
@@ -93,7 +93,7 @@ public static class TuneCommand
 
             var baseOptions = Defaults with
             {
-                Model = parse.GetValue(model)!, Data = parse.GetValue(data)!, Out = parse.GetValue(output)!,
+                Model = ModelOption.Resolve(null, parse.GetValue(model)), Data = parse.GetValue(data)!, Out = parse.GetValue(output)!,
                 Epochs = parse.GetValue(epochs), Seed = seedValue,
                 Val = parse.GetValue(val), ValSplit = parse.GetValue(valSplit), Optimizer = parse.GetValue(optimizer)!, Schedule = parse.GetValue(schedule)!,
                 Bn = parse.GetValue(bn), Head = parse.GetValue(head), Classes = parse.GetValue(classes)!, Preprocess = parse.GetValue(preprocess),

@@ -12,7 +12,8 @@ public static class VerifyCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "The .onnx file to check." };
+        var model = ModelOption.CreateArgument();
+        var modelOption = ModelOption.Create();
         var random = new Option<bool>("--random") { Description = "Feed seeded random inputs (the default when no --input is given)." };
         var inputs = new Option<string[]>("--input") { Description = "Images to feed, preprocessed for the model.", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 1 };
@@ -22,11 +23,11 @@ public static class VerifyCommand
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
         var cmd = new Command("verify", "Run a model on TransferKit's kernels and in ONNX Runtime with the same inputs and compare the outputs: |native − ort| ≤ 1e-4 + 1e-3·|ort|. Exit 0 within tolerance, 1 outside, 2 on error.")
         {
-            model, random, inputs, batch, perNode, json, seed, preprocess,
+            model, modelOption, random, inputs, batch, perNode, json, seed, preprocess,
         };
         cmd.SetAction(parse =>
         {
-            var path = parse.GetValue(model)!;
+            var path = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
             var images = parse.GetValue(inputs) ?? [];
             int n = parse.Tokens.Any(t => t.Value == "--batch") || images.Length == 0 ? parse.GetValue(batch) : images.Length;
             if (n < 1) throw new CliException("--batch must be at least 1.");

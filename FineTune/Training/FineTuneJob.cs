@@ -71,6 +71,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         log.WriteLine($"data: {train.Count} training and {val.Count} validation images in {classes.Count} classes ({string.Join(", ", classes.Names)})");
 
         var pre = convention.Preprocessing;
+        var baked = _o.BakePreprocess ? BakedPreprocessing.From(pre) : null;
         var trainPipeline = _o.Augment.Contains('(') ? TransformPipeline.Parse(_o.Augment) : AugmentLevels.Get(_o.Augment, pre.CropSize, pre);
         var evalPipeline = pre.EvaluationPipeline();
 
@@ -193,7 +194,8 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (bestValidation == null && bestWeights != null) bestValidation = lastTrainer?.Validate();
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
-        var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))]);
+        var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))],
+            new ExportOptions { FoldBatchNorm = _o.FoldBn, BakePreprocess = baked });
         log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {check.MaxAbs:E2}); weights round-trip");
 
         var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, previousWall + wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),

@@ -47,4 +47,8 @@ public sealed record FineTuneOptions
     /// becomes this folder, and <see cref="Threads"/>, which may change.
     /// </summary>
     public string? Resume { get; init; }
+    /// <summary>Fold batch norms into the Conv/Gemm before them in tuned.onnx.</summary>
+    public bool FoldBn { get; init; }
+    /// <summary>Put the input normalisation inside tuned.onnx, which then takes raw RGB 0–255 NCHW float input.</summary>
+    public bool BakePreprocess { get; init; }
 }

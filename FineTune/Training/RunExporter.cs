@@ -68,8 +68,8 @@ public sealed class RunExporter
         var metadata = new Dictionary<string, string>(Metadata());
         foreach (var (k, v) in options?.Metadata ?? new Dictionary<string, string>()) metadata[k] = v;
         var staging = path + ".check";
-        OnnxExporter.Save(Model, staging, (options ?? new ExportOptions()) with { Metadata = metadata });
-        var check = ExportCheck.Verify(Model.Graph, staging, checkInputs);
+        var export = OnnxExporter.Save(Model, staging, (options ?? new ExportOptions()) with { Metadata = metadata });
+        var check = ExportCheck.Verify(Model.Graph, staging, checkInputs, export);
         if (!check.Passed)
         {
             File.Delete(staging);

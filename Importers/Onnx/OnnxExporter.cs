@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using TransferKit.Importers.Onnx.Export;
 using TransferKit.Toolkit.Graph;
 using TransferKit.Toolkit.Ops;
 
@@ -10,6 +11,18 @@ public sealed record ExportOptions
 {
     /// <summary>Entries for the model's metadata_props (class labels, preprocessing, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Fold each inference-mode BatchNormalization that directly follows a Conv or Gemm (whose output nothing else
+    /// reads) into that node's weights and bias, and leave it out of the file. The in-memory graph is not changed.
+    /// </summary>
+    public bool FoldBatchNorm { get; init; }
+
+    /// <summary>
+    /// When set, the file takes raw RGB 0–255 NCHW float input (same input name) and applies this normalisation
+    /// itself; metadata_props record the input format.
+    /// </summary>
+    public InputNormalization? BakePreprocess { get; init; }
 }
 
 /// <summary>
@@ -17,13 +30,18 @@ public sealed record ExportOptions
 /// opset and node names — with every parameter written as a float32 initializer holding its current value (a new
 /// head's new shape included), weights that lived in Constant nodes or folded subgraphs turned into initializers,
 /// a dynamic batch axis on inputs and outputs, and reshapes whose batch was fixed at 1 made to copy the batch.
+/// On request it folds batch norms into the layers before them and bakes the input normalisation into the graph;
+/// neither adds an op that the original opset lacks, so opset_import is written back unchanged.
 /// The file is written atomically (temporary file, then rename).
 /// </summary>
 public static class OnnxExporter
 {
     public const string BatchDimension = "N";
 
-    public static ModelProto ToProto(ImportedModel model, ExportOptions? options = null)
+    public static ModelProto ToProto(ImportedModel model, ExportOptions? options = null) => Export(model, options).Proto;
+
+    /// <summary>Builds the exported model and says what the export options changed.</summary>
+    public static ExportResult Export(ImportedModel model, ExportOptions? options = null)
     {
         options ??= new ExportOptions();
         var proto = model.Proto.Clone();
@@ -34,7 +52,7 @@ public static class OnnxExporter
         var initializers = g.Initializer.ToDictionary(t => t.Name);
         foreach (var p in parameters.Values)
         {
-            var t = ToTensorProto(p.Name, p.Value.ShapeArray, p.Value.Span);
+            var t = FloatTensor(p.Name, p.Value.ShapeArray, p.Value.Span);
             if (initializers.TryGetValue(p.Name, out var old)) g.Initializer[g.Initializer.IndexOf(old)] = t;
             else g.Initializer.Add(t);
         }
@@ -43,7 +61,7 @@ public static class OnnxExporter
             if (g.Initializer[i].DataType == (int)TensorProto.Types.DataType.Float16)
             {
                 var c = TensorProtoReader.Read(g.Initializer[i], model.File, null);
-                g.Initializer[i] = ToTensorProto(g.Initializer[i].Name, c.Dims, c.ToFloats());
+                g.Initializer[i] = FloatTensor(g.Initializer[i].Name, c.Dims, c.ToFloats());
             }
         var initNames = g.Initializer.Select(t => t.Name).ToHashSet();
         RemoveProducersOf(g, initNames);
@@ -97,7 +115,19 @@ public static class OnnxExporter
         // Intermediate shape annotations may be stale (a new head changes them); ONNX Runtime infers them again.
         g.ValueInfo.Clear();
 
-        foreach (var (key, value) in options.Metadata)
+        // Optional rewrites, on the copy: the parameters in memory keep their values.
+        List<(string, string)> folded = [];
+        HashSet<string> rewritten = [];
+        if (options.FoldBatchNorm) (folded, rewritten) = BatchNormFolding.Fold(g, model.Opset, model.File);
+        var metadata = options.Metadata.ToDictionary();
+        if (options.BakePreprocess is { } baked)
+        {
+            PreprocessBaking.Bake(g, baked, model.File);
+            metadata[PreprocessBaking.InputFormatKey] = PreprocessBaking.RawRgbFormat;
+            metadata[PreprocessBaking.BakedKey] = PreprocessBaking.Describe(baked);
+        }
+
+        foreach (var (key, value) in metadata)
         {
             var existing = proto.MetadataProps.FirstOrDefault(p => p.Key == key);
             if (existing != null) existing.Value = value;
@@ -105,20 +135,22 @@ public static class OnnxExporter
         }
         proto.ProducerName = "TransferKit";
         proto.ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0";
-        return proto;
+        return new ExportResult(proto, options, folded, rewritten);
     }
 
     static int[] Probe(Value input) => input.DeclaredShape!.Select((d, i) => i == 0 ? 1 : d > 0 ? d : 1).ToArray();
 
-    /// <summary>Writes the model to <paramref name="path"/> atomically.</summary>
-    public static void Save(ImportedModel model, string path, ExportOptions? options = null)
+    /// <summary>Writes the model to <paramref name="path"/> atomically; returns what was written.</summary>
+    public static ExportResult Save(ImportedModel model, string path, ExportOptions? options = null)
     {
-        var bytes = ToProto(model, options).ToByteArray();
+        var result = Export(model, options);
+        var bytes = result.Proto.ToByteArray();
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var tmp = full + ".tmp-" + Environment.ProcessId;
         File.WriteAllBytes(tmp, bytes);
         File.Move(tmp, full, overwrite: true);
+        return result;
     }
 
     static void SetDynamicBatch(ValueInfoProto vi, bool float32)
@@ -130,7 +162,8 @@ public static class OnnxExporter
         tt.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = BatchDimension };
     }
 
-    static TensorProto ToTensorProto(string name, int[] dims, ReadOnlySpan<float> values)
+    /// <summary>A float32 initializer with raw little-endian data.</summary>
+    internal static TensorProto FloatTensor(string name, int[] dims, ReadOnlySpan<float> values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         t.Dims.AddRange(dims.Select(d => (long)d));

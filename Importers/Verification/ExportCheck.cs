@@ -13,15 +13,23 @@ public sealed record ExportReport(bool OutputsWithinTolerance, double MaxAbs, do
 /// <summary>
 /// Checks an exported file against the native model it came from: ONNX Runtime on the file must agree with the native
 /// outputs within <see cref="Tolerance.Export"/>, and importing the file again must give back the same weights.
+/// Given the <see cref="ExportResult"/>, the check follows the export options: a file with baked preprocessing is
+/// fed the raw RGB 0–255 images the native inputs came from, and weights the export folded on purpose are left to
+/// the output comparison.
 /// </summary>
 public static class ExportCheck
 {
-    public static ExportReport Verify(ComputeGraph native, string exportedFile, IReadOnlyList<Tensor> inputs)
+    /// <param name="native">The in-memory graph that was exported.</param>
+    /// <param name="exportedFile">The written file.</param>
+    /// <param name="inputs">Inputs as the native graph takes them (normalised).</param>
+    /// <param name="export">What the exporter returned (null: a plain export).</param>
+    public static ExportReport Verify(ComputeGraph native, string exportedFile, IReadOnlyList<Tensor> inputs, ExportResult? export = null)
     {
         var expected = new ExecutionPlan(native, inputs.Select(t => t.ShapeArray).ToArray()).Run(inputs).Select(t => t.Clone()).ToArray();
         var exported = OnnxImporter.Import(exportedFile);
         using var ort = new OrtReference(exported);
-        var actual = ort.Run(inputs);
+        var fed = export?.Options.BakePreprocess is { } baked ? [baked.Unnormalize(inputs[0]), .. inputs.Skip(1)] : inputs;
+        var actual = ort.Run(fed);
         double maxAbs = 0, maxRel = 0; bool within = true;
         for (int o = 0; o < exported.Outputs.Count; o++)
         {
@@ -31,7 +39,8 @@ public static class ExportCheck
         }
         string? mismatch = null;
         var back = exported.Graph.Parameters.ToDictionary(p => p.Name);
-        foreach (var p in native.Parameters)
+        var skip = export?.RewrittenParameters ?? new HashSet<string>();
+        foreach (var p in native.Parameters.Where(p => !skip.Contains(p.Name)))
         {
             if (!back.TryGetValue(p.Name, out var q)) { mismatch = $"parameter '{p.Name}' is missing from the exported file"; break; }
             if (!p.Value.Shape.SequenceEqual(q.Value.Shape) || !p.Value.Span.SequenceEqual(q.Value.Span)) { mismatch = $"parameter '{p.Name}' differs after export"; break; }
