@@ -6,6 +6,8 @@ namespace TransferKit.Toolkit.Optim;
 public sealed class ParameterGroup(IEnumerable<Parameter> parameters, float lr, float weightDecay = 0)
 {
     public Parameter[] Parameters { get; } = parameters.ToArray();
+    /// <summary>What selected the group (a name glob, "default", "head", ...), for logs.</summary>
+    public string Name { get; init; } = "";
     public float LearningRate { get; set; } = lr;
     /// <summary>The group's learning rate before any schedule (schedules scale from it).</summary>
     public float BaseLearningRate { get; set; } = lr;
