@@ -10,9 +10,9 @@ public sealed class Adagrad(IEnumerable<ParameterGroup> groups, float epsilon = 
 
     protected override void Update(ParameterGroup group, Parameter p, Span<float> theta, Span<float> grad)
     {
-        bool fresh = !_seen.Contains(p);
+        bool fresh = !HasState(p, "sum");
         var s = State(p, "sum");
-        if (_seen.Add(p) && fresh && InitialAccumulator != 0) Array.Fill(s, InitialAccumulator);
+        if (fresh && InitialAccumulator != 0) Array.Fill(s, InitialAccumulator);
         float lr = group.LearningRate, wd = group.WeightDecay;
         for (int i = 0; i < theta.Length; i++)
         {
@@ -21,6 +21,4 @@ public sealed class Adagrad(IEnumerable<ParameterGroup> groups, float epsilon = 
             theta[i] -= lr * g / (MathF.Sqrt(s[i]) + Epsilon);
         }
     }
-
-    readonly HashSet<Parameter> _seen = [];
 }

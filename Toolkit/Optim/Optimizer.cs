@@ -85,7 +85,29 @@ public abstract class Optimizer
         return buf;
     }
 
+    /// <summary>Whether a state buffer exists yet (it does from the parameter's first update on).</summary>
+    protected bool HasState(Parameter p, string name) => _state.ContainsKey((p, name));
+
     readonly Dictionary<(Parameter, string), float[]> _state = new();
+
+    /// <summary>A copy of everything stepping changes: state buffers, step count and the groups' learning rates.</summary>
+    public OptimizerSnapshot Snapshot() => new(this,
+        _state.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone()), StepCount,
+        Groups.Select(g => (g.LearningRate, g.BaseLearningRate)).ToArray());
+
+    /// <summary>Puts the optimizer back to a <see cref="Snapshot"/> of itself; state created since is dropped.</summary>
+    public void Restore(OptimizerSnapshot snapshot)
+    {
+        if (snapshot.Owner != this) throw new ArgumentException("The snapshot was taken of a different optimizer.");
+        foreach (var key in _state.Keys.Where(k => !snapshot.State.ContainsKey(k)).ToList()) _state.Remove(key);
+        foreach (var (key, values) in snapshot.State)
+        {
+            if (_state.TryGetValue(key, out var buf)) values.CopyTo(buf, 0);
+            else _state[key] = (float[])values.Clone();
+        }
+        StepCount = snapshot.StepCount;
+        for (int i = 0; i < Groups.Length; i++) (Groups[i].LearningRate, Groups[i].BaseLearningRate) = snapshot.Rates[i];
+    }
 
     /// <summary>Every state buffer by parameter name and slot (for checkpoints).</summary>
     public IEnumerable<(string Parameter, string Slot, float[] Values)> StateBuffers =>

@@ -15,13 +15,12 @@ public sealed class Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0, 
     public float Dampening { get; } = dampening;
     public bool Nesterov { get; } = nesterov;
 
-    readonly HashSet<Parameter> _started = [];
-
     protected override void Update(ParameterGroup group, Parameter p, Span<float> theta, Span<float> grad)
     {
         float lr = group.LearningRate, wd = group.WeightDecay;
+        // The buffer starts as the first gradient; whether it exists is the whole of "started" (so snapshots restore it).
+        bool first = Momentum != 0 && !HasState(p, "momentum_buffer");
         float[]? buf = Momentum != 0 ? State(p, "momentum_buffer") : null;
-        bool first = _started.Add(p);
         for (int i = 0; i < theta.Length; i++)
         {
             float g = grad[i] + wd * theta[i];
