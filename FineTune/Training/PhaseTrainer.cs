@@ -29,8 +29,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     public int Skipped { get; private set; }
 
-    /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
-    public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline)
+    /// <summary>Sets up the data path; returns whether the feature cache is used. Without <paramref name="val"/> there is no validation (<see cref="Epoch"/> needs it).</summary>
+    public bool Prepare(ImageDataset train, ImageDataset? val, TransformPipeline trainPipeline, TransformPipeline evalPipeline)
     {
         int frontier = Frontier();
         var frontierValues = frontier > 0
@@ -46,15 +46,16 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             var sw = Stopwatch.StartNew();
             long budget = (long)o.CacheBudgetMb * 1048576;
             int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
-            _valCache = FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget);
-            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - _valCache.Bytes);
-            Skipped = train.Count - _trainCache.ValidSamples.Length + val.Count - _valCache.ValidSamples.Length;
-            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val.Count} validation, {(_trainCache.Bytes + _valCache.Bytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
+            _valCache = val == null ? null : FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget);
+            long valBytes = _valCache?.Bytes ?? 0;
+            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - valBytes);
+            Skipped = train.Count - _trainCache.ValidSamples.Length + (val?.Count ?? 0) - (_valCache?.ValidSamples.Length ?? 0);
+            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + valBytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
         _trainGraph = graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount, Shuffle = true });
-        _valLoader = new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
+        _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
         log.WriteLine(frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
         return false;
     }
@@ -92,23 +93,33 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         {
             var (x, labels) = batches[b];
             schedule.Apply(optimizer, phaseEpoch + (double)b / batches.Count);
-            var tp = PlanFor(x.ShapeArray);
-            var y = tp.Forward([x], Training, _step++)[0];
-            int n = labels.Length;
-            var logits = y.Reshaped(n, y.Length / n);
-            var grad = new Tensor(logits.ShapeArray);
-            double l = loss.Compute(logits, labels, grad);
+            optimizer.ZeroGrad();
+            var (l, ok) = TrainBatch(x, labels);
             if (double.IsNaN(l) || double.IsInfinity(l))
                 throw new ArithmeticException($"The training loss became {l} at epoch {globalEpoch + 1}, batch {b + 1}; lower the learning rate (--lr).");
-            optimizer.ZeroGrad();
-            tp.Backward([grad.Reshaped(y.ShapeArray)]);
             optimizer.Step();
-            lossSum += l * n; seen += n;
-            correct += Correct(logits, labels);
+            lossSum += l * labels.Length; seen += labels.Length;
+            correct += ok;
         }
         var (valLoss, valAcc) = Validate();
         return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), valLoss, valAcc,
             optimizer.Groups[0].LearningRate, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// One batch forward in training mode, its mean loss, and backward: adds the batch's gradients into the trainable
+    /// parameters (the caller zeroes them and steps the optimizer). Returns the loss and how many predictions were right.
+    /// </summary>
+    public (double Loss, int Correct) TrainBatch(Tensor x, int[] labels)
+    {
+        var tp = PlanFor(x.ShapeArray);
+        var y = tp.Forward([x], Training, _step++)[0];
+        int n = labels.Length;
+        var logits = y.Reshaped(n, y.Length / n);
+        var grad = new Tensor(logits.ShapeArray);
+        double l = loss.Compute(logits, labels, grad);
+        tp.Backward([grad.Reshaped(y.ShapeArray)]);
+        return (l, Correct(logits, labels));
     }
 
     static int Correct(Tensor logits, ReadOnlySpan<int> labels)
@@ -124,7 +135,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return ok;
     }
 
-    IEnumerable<(Tensor X, int[] Labels)> TrainBatches(int epoch)
+    /// <summary>The training batches of one epoch (cached features of view epoch mod K, or augmented images), shuffled by (seed, epoch).</summary>
+    public IEnumerable<(Tensor X, int[] Labels)> TrainBatches(int epoch)
     {
         if (_trainCache != null)
         {
@@ -154,6 +166,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     (double Loss, double Accuracy) Validate()
     {
+        if (_valCache == null && _valLoader == null) throw new InvalidOperationException("This phase was prepared without a validation set.");
         var runner = new GraphRunner(_trainGraph);
         double lossSum = 0; int correct = 0, seen = 0;
         IEnumerable<(Tensor, int[])> batches = _valCache != null
