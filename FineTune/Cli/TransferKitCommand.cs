@@ -13,6 +13,7 @@ public static class TransferKitCommand
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(FineTuneCommand.Create());
+        root.Subcommands.Add(LrFindCommand.Create());
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
         return root;

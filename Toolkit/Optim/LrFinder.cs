@@ -63,7 +63,7 @@ public sealed class LrFinder
                 best = Math.Min(best, smoothed);
                 if (smoothed > DivergenceFactor * best)
                 {
-                    stop = $"the smoothed loss {smoothed:G4} exceeded {DivergenceFactor:G3}× the best {best:G4} at lr {lr:G3} (step {i + 1})";
+                    stop = $"the smoothed loss {smoothed:G4} exceeded {DivergenceFactor:G3} times the best {best:G4} at lr {lr:G3} (step {i + 1})";
                     break;
                 }
                 optimizer.Step();
@@ -82,7 +82,7 @@ public sealed class LrFinder
         }
         var smooth = curve.Select(p => p.SmoothedLoss).ToArray();
         int minimum = smooth.Length == 0 ? -1 : Array.IndexOf(smooth, smooth.Min());
-        return new LrFinderResult(curve, Suggest(curve, SkipStart, SkipEnd), minimum, stop != null, stop);
+        return new LrFinderResult(curve, Suggest(curve, SkipStart, SkipEnd), minimum, curve.Count < Steps, stop);
     }
 
     /// <summary>

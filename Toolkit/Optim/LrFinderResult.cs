@@ -5,7 +5,8 @@ namespace TransferKit.Toolkit.Optim;
 
 /// <summary>
 /// What a sweep found: the curve, the suggested learning rate (steepest descent of the smoothed loss against log lr),
-/// the rate at the lowest smoothed loss, and whether (and why) the sweep stopped before its last step.
+/// the rate at the lowest smoothed loss, whether the sweep ended before its last step, and why it stopped (null when it ran
+/// to the end without diverging; set as well when the last step diverged).
 /// </summary>
 public sealed record LrFinderResult(IReadOnlyList<LrFinderPoint> Curve, int SuggestionIndex, int MinimumIndex, bool StoppedEarly, string? StopReason)
 {
