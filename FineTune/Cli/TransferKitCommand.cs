@@ -14,6 +14,7 @@ public static class TransferKitCommand
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(FineTuneCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(LrFindCommand.Create());
         root.Subcommands.Add(AugmentPreviewCommand.Create());
         root.Subcommands.Add(BenchDataCommand.Create());
         root.Subcommands.Add(TuneCommand.Create());

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using TransferKit.Toolkit.Graph;
 using TransferKit.Toolkit.Ops;
 
@@ -24,16 +23,10 @@ public sealed class FreezePlan
     /// <summary>Parameters read by a node.</summary>
     static IEnumerable<Parameter> ParametersOf(Node n) => n.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => v.Parameter!);
 
-    /// <summary>Glob (* and ?) over names, matched against parameter names and node names.</summary>
-    public static Regex Glob(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant);
-
+    /// <summary>Parameters selected by a <see cref="NameGlob"/> (by parameter name or by the name of a node reading them).</summary>
     IEnumerable<Parameter> Matching(string pattern)
     {
-        var re = Glob(pattern);
-        var byNode = _graph.Nodes.Where(n => re.IsMatch(n.Name)).SelectMany(ParametersOf);
-        var byName = _graph.Parameters.Where(p => re.IsMatch(p.Name));
-        var found = byNode.Concat(byName).Distinct().ToList();
+        var found = new NameGlob(pattern).Select(_graph).ToList();
         if (found.Count == 0) throw new ArgumentException($"No parameter or node matches '{pattern}'.");
         return found;
     }

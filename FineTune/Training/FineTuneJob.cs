@@ -45,13 +45,9 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (_o.Resume != null) (resume, _o) = CheckpointKeeper.OpenResume(_o, log);
         if (_o.Threads > 0) Toolkit.Threading.Workers.MaxThreads = _o.Threads;
         // Data (read before the run folder exists, which may sit inside the data folder).
-        var (train, val) = OpenData();
+        var (train, val) = JobSetup.OpenData(_o);
         var classes = train.Classes;
-        if (classes.Count < 2) throw new ArgumentException($"{_o.Data}: the dataset has {classes.Count} class; fine-tuning a classifier needs at least two.");
-        var empty = classes.Names.Where((_, i) => train.CountPerClass()[i] == 0).ToList();
-        if (empty.Count > 0) throw new ArgumentException($"{_o.Data}: class folder(s) {string.Join(", ", empty)} hold no training images.");
-        int classCount = _o.Classes == "auto" ? classes.Count : int.Parse(_o.Classes, System.Globalization.CultureInfo.InvariantCulture);
-        if (classCount < classes.Count) throw new ArgumentException($"--classes {classCount} is fewer than the {classes.Count} classes in {_o.Data}.");
+        int classCount = JobSetup.ClassCount(train, _o);
         if (resume != null && (!resume.Classes.SequenceEqual(classes.Names) || resume.ClassCount != classCount))
             throw new ArgumentException($"{_o.Data}: the classes ({string.Join(", ", classes.Names)}) are not the ones the run in {_o.Resume} was started with ({string.Join(", ", resume.Classes)}).");
         if (resume == null && File.Exists(RunCheckpoint.LastPath(_o.Out)))
@@ -60,20 +56,12 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         classes.Save(Path.Combine(_o.Out, "classes.json"));
 
         // Model, head and preprocessing.
-        var model = OnnxImporter.Import(_o.Model);
-        var convention = InputConvention.For(model, _o.Preprocess);
-        if (convention.Layout != "NCHW") throw new NotSupportedException($"{_o.Model}: fine-tuning models with {convention.Layout} input is not supported yet.");
-        var head = Head.Find(model.Graph, _o.Head);
-        head.Replace(classCount, _o.HeadInit, _o.Seed);
-        Head.SetAsideSoftmax(model.Graph, head);
+        var (model, convention, head, trainPipeline, evalPipeline) = JobSetup.PrepareModel(_o, classCount, log);
         resume?.RestoreParameters(model.Graph.Parameters);
-        log.WriteLine($"model {Path.GetFileName(_o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes; preprocessing {convention.Preprocessing.Name}");
         log.WriteLine($"data: {train.Count} training and {val.Count} validation images in {classes.Count} classes ({string.Join(", ", classes.Names)})");
 
         var pre = convention.Preprocessing;
         var baked = _o.BakePreprocess ? BakedPreprocessing.From(pre) : null;
-        var trainPipeline = _o.Augment.Contains('(') ? TransformPipeline.Parse(_o.Augment) : AugmentLevels.Get(_o.Augment, pre.CropSize, pre);
-        var evalPipeline = pre.EvaluationPipeline();
 
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
         Dictionary<Parameter, float[]>? bestWeights = null;
@@ -81,13 +69,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         PhaseTrainer? lastTrainer = null;
         int epoch = 0;
         bool usedCache = false, stopped = false;
-        var phases = _o.Recipe switch
-        {
-            "head" => new[] { "head" },
-            "full" => ["full"],
-            "two-phase" => ["head", "full"],
-            _ => throw new ArgumentException($"Unknown recipe '{_o.Recipe}' (head, full, two-phase)."),
-        };
+        var phases = JobSetup.Phases(_o.Recipe);
         int skipped = 0;
         var progress = Progress.JobProgress.For(log);
         double previousWall = 0;
@@ -110,15 +92,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         for (int phaseIndex = resume?.Position.NextPhase ?? 0; phaseIndex < phases.Length; phaseIndex++)
         {
             var phase = phases[phaseIndex];
-            var plan = new FreezePlan(model.Graph) { BatchNorm = _o.Bn };
-            if (phase == "head") plan.FreezeAllButHead(head.Nodes);
-            else plan.UnfreezeAll();
-            foreach (var f in _o.Freeze) plan.Freeze(f);
-            foreach (var u in _o.Unfreeze) plan.Unfreeze(u);
-            plan.ApplyBatchNormPolicy();
+            var plan = JobSetup.FreezePlanFor(model.Graph, head, phase, _o);
             int epochs = phases.Length == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
-            var groups = Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
+            var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
             var optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
@@ -231,46 +208,6 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     /// <summary>Up to <paramref name="count"/> validation image files (none for datasets not read from files), saved with checkpoints for the export verb's check.</summary>
     static IReadOnlyList<string> SampleFiles(ImageDataset ds, int count) =>
         Enumerable.Range(0, ds.Count).Select(i => ds.GetSource(i).Path).Where(p => p != null).Take(count).ToList()!;
-
-    /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates); both with the weight decay asked for.</summary>
-    static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative, float weightDecay)
-    {
-        var headParams = head.Nodes.SelectMany(n => n.Inputs).Where(v => v.Parameter != null).Select(v => v.Parameter!).ToHashSet();
-        var body = g.Parameters.Where(p => p.Trainable && !headParams.Contains(p)).ToList();
-        var groups = new List<ParameterGroup> { new(headParams.Where(p => p.Trainable), discriminative ? lr * 10 : lr, weightDecay) };
-        if (body.Count > 0) groups.Add(new ParameterGroup(body, lr, weightDecay));
-        foreach (var grp in groups) grp.BaseLearningRate = grp.LearningRate;
-        return groups;
-    }
-
-    (ImageDataset Train, ImageDataset Val) OpenData()
-    {
-        var (train, val) = OpenFullData();
-        if (_o.LimitTrain > 0) train = SubsetDataset.Balanced(train, _o.LimitTrain, (ulong)_o.Seed);
-        if (_o.LimitVal > 0) val = SubsetDataset.Balanced(val, _o.LimitVal, (ulong)_o.Seed + 1);
-        return (train, val);
-    }
-
-    (ImageDataset Train, ImageDataset Val) OpenFullData()
-    {
-        if (!Directory.Exists(_o.Data)) throw new DirectoryNotFoundException($"Data folder '{_o.Data}' does not exist.");
-        // MNIST-style IDX files: train-* for training, t10k-* (the test set) for validation.
-        if (Idx(_o.Data, "train-images-idx3-ubyte") is { } trainImages)
-        {
-            var trainLabels = Idx(_o.Data, "train-labels-idx1-ubyte") ?? throw new FileNotFoundException($"{_o.Data}: train-images-idx3-ubyte has no train-labels-idx1-ubyte beside it.");
-            var train = IdxDataset.Load(trainImages, trainLabels);
-            if (_o.Val != null) return (train, ImageFolderDataset.FromFolder(_o.Val));
-            if (Idx(_o.Data, "t10k-images-idx3-ubyte") is { } testImages && Idx(_o.Data, "t10k-labels-idx1-ubyte") is { } testLabels)
-                return (train, IdxDataset.Load(testImages, testLabels, train.Classes));
-            throw new FileNotFoundException($"{_o.Data}: no t10k-images-idx3-ubyte/t10k-labels-idx1-ubyte to validate on; give --val.");
-        }
-        if (_o.Val != null) return (ImageFolderDataset.FromFolder(_o.Data), ImageFolderDataset.FromFolder(_o.Val));
-        var split = ImageFolderDataset.Open(_o.Data, _o.ValSplit, (ulong)_o.Seed);
-        return (split.Train, split.Validation);
-    }
-
-    static string? Idx(string folder, string name) =>
-        new[] { name, name + ".gz" }.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
 
     void WriteMetrics() =>
         WriteAtomically(Path.Combine(_o.Out, "metrics.csv"), EpochMetrics.CsvHeader + "\n" + string.Join("\n", _metrics.Select(m => m.ToCsv())) + "\n");

@@ -36,9 +36,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <summary>The per-sample results of the latest epoch's validation.</summary>
     public ValidationPass? LastValidation { get; private set; }
 
-    /// <summary>Sets up the data path; returns whether the feature cache is used.</summary>
+    /// <summary>Sets up the data path; returns whether the feature cache is used. Without <paramref name="val"/> there is no validation (<see cref="Epoch"/> needs it).</summary>
     /// <param name="progress">Reports (batches done, batches in all, status) while the cache is built.</param>
-    public bool Prepare(ImageDataset train, ImageDataset val, TransformPipeline trainPipeline, TransformPipeline evalPipeline, Action<int, int, string>? progress = null)
+    public bool Prepare(ImageDataset train, ImageDataset? val, TransformPipeline trainPipeline, TransformPipeline evalPipeline, Action<int, int, string>? progress = null)
     {
         int frontier = Frontier();
         var frontierValues = frontier > 0
@@ -54,18 +54,19 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             var sw = Stopwatch.StartNew();
             long budget = (long)o.CacheBudgetMb * 1048576;
             int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
-            int valBatches = (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
-            _valCache = FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget,
+            int valBatches = val == null ? 0 : (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
+            _valCache = val == null ? null : FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget,
                 (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"));
-            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - _valCache.Bytes,
+            long valBytes = _valCache?.Bytes ?? 0;
+            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - valBytes,
                 (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
-            Skipped = train.Count - _trainCache.ValidSamples.Length + val.Count - _valCache.ValidSamples.Length;
-            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val.Count} validation, {(_trainCache.Bytes + _valCache.Bytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
+            Skipped = train.Count - _trainCache.ValidSamples.Length + (val?.Count ?? 0) - (_valCache?.ValidSamples.Length ?? 0);
+            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + valBytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
         _trainGraph = graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount, Shuffle = true });
-        _valLoader = new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
+        _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
         log.WriteLine(frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
         return false;
     }
@@ -105,25 +106,35 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         foreach (var (x, labels) in TrainBatches(phaseEpoch))
         {
             schedule.Apply(optimizer, phaseEpoch + (double)b / count);
-            var tp = PlanFor(x.ShapeArray);
-            var y = tp.Forward([x], Training, _step++)[0];
-            int n = labels.Length;
-            var logits = y.Reshaped(n, y.Length / n);
-            var grad = new Tensor(logits.ShapeArray);
-            double l = loss.Compute(logits, labels, grad);
+            optimizer.ZeroGrad();
+            var (l, ok) = TrainBatch(x, labels);
             if (double.IsNaN(l) || double.IsInfinity(l))
                 throw new ArithmeticException($"The training loss became {l} at epoch {globalEpoch + 1}, batch {b + 1}; lower the learning rate (--lr).");
-            optimizer.ZeroGrad();
-            tp.Backward([grad.Reshaped(y.ShapeArray)]);
             optimizer.Step();
-            lossSum += l * n; seen += n;
-            correct += Correct(logits, labels);
+            lossSum += l * labels.Length; seen += labels.Length;
+            correct += ok;
             b++;
             progress?.Invoke(b, count, $"loss {lossSum / seen:F4} acc {(double)correct / seen:P1} {seen / sw.Elapsed.TotalSeconds:F0} img/s");
         }
         var v = LastValidation = Validate();
         return new EpochMetrics(globalEpoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), v.Loss, v.Accuracy,
             optimizer.Groups[0].LearningRate, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// One batch forward in training mode, its mean loss, and backward: adds the batch's gradients into the trainable
+    /// parameters (the caller zeroes them and steps the optimizer). Returns the loss and how many predictions were right.
+    /// </summary>
+    public (double Loss, int Correct) TrainBatch(Tensor x, int[] labels)
+    {
+        var tp = PlanFor(x.ShapeArray);
+        var y = tp.Forward([x], Training, _step++)[0];
+        int n = labels.Length;
+        var logits = y.Reshaped(n, y.Length / n);
+        var grad = new Tensor(logits.ShapeArray);
+        double l = loss.Compute(logits, labels, grad);
+        tp.Backward([grad.Reshaped(y.ShapeArray)]);
+        return (l, Correct(logits, labels));
     }
 
     static int Correct(Tensor logits, ReadOnlySpan<int> labels)
@@ -139,7 +150,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return ok;
     }
 
-    IEnumerable<(Tensor X, int[] Labels)> TrainBatches(int epoch)
+    /// <summary>The training batches of one epoch (cached features of view epoch mod K, or augmented images), shuffled by (seed, epoch).</summary>
+    public IEnumerable<(Tensor X, int[] Labels)> TrainBatches(int epoch)
     {
         if (_trainCache != null)
         {
@@ -165,6 +177,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <summary>Runs the validation set through the model as it is now (inference mode).</summary>
     public ValidationPass Validate()
     {
+        if (_valCache == null && _valLoader == null) throw new InvalidOperationException("This phase was prepared without a validation set.");
         var runner = new GraphRunner(_trainGraph);
         double lossSum = 0; int correct = 0, seen = 0;
         List<int> samples = [], allLabels = [];

@@ -6,6 +6,8 @@ namespace TransferKit.Toolkit.Optim;
 public sealed class ParameterGroup(IEnumerable<Parameter> parameters, float lr, float weightDecay = 0)
 {
     public Parameter[] Parameters { get; } = parameters.ToArray();
+    /// <summary>What selected the group (a name glob, "default", "head", ...), for logs.</summary>
+    public string Name { get; init; } = "";
     public float LearningRate { get; set; } = lr;
     /// <summary>The group's learning rate before any schedule (schedules scale from it).</summary>
     public float BaseLearningRate { get; set; } = lr;
@@ -87,6 +89,25 @@ public abstract class Optimizer
     protected bool HasState(Parameter p, string name) => _state.ContainsKey((p, name));
 
     readonly Dictionary<(Parameter, string), float[]> _state = new();
+
+    /// <summary>A copy of everything stepping changes: state buffers, step count and the groups' learning rates.</summary>
+    public OptimizerSnapshot Snapshot() => new(this,
+        _state.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone()), StepCount,
+        Groups.Select(g => (g.LearningRate, g.BaseLearningRate)).ToArray());
+
+    /// <summary>Puts the optimizer back to a <see cref="Snapshot"/> of itself; state created since is dropped.</summary>
+    public void Restore(OptimizerSnapshot snapshot)
+    {
+        if (snapshot.Owner != this) throw new ArgumentException("The snapshot was taken of a different optimizer.");
+        foreach (var key in _state.Keys.Where(k => !snapshot.State.ContainsKey(k)).ToList()) _state.Remove(key);
+        foreach (var (key, values) in snapshot.State)
+        {
+            if (_state.TryGetValue(key, out var buf)) values.CopyTo(buf, 0);
+            else _state[key] = (float[])values.Clone();
+        }
+        StepCount = snapshot.StepCount;
+        for (int i = 0; i < Groups.Length; i++) (Groups[i].LearningRate, Groups[i].BaseLearningRate) = snapshot.Rates[i];
+    }
 
     /// <summary>Every state buffer by parameter name and slot (for checkpoints).</summary>
     public IEnumerable<(string Parameter, string Slot, float[] Values)> StateBuffers =>

@@ -18,8 +18,8 @@ public sealed class Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0, 
     protected override void Update(ParameterGroup group, Parameter p, Span<float> theta, Span<float> grad)
     {
         float lr = group.LearningRate, wd = group.WeightDecay;
-        // The buffer's absence marks the first step (so an imported state continues without a restart).
-        bool first = !HasState(p, "momentum_buffer");
+        // The buffer starts as the first gradient; whether it exists is the whole of "started" (so snapshots restore it).
+        bool first = Momentum != 0 && !HasState(p, "momentum_buffer");
         float[]? buf = Momentum != 0 ? State(p, "momentum_buffer") : null;
         for (int i = 0; i < theta.Length; i++)
         {

@@ -103,6 +103,7 @@ public class CliTests
     [InlineData("inspect")]
     [InlineData("bench")]
     [InlineData("finetune")]
+    [InlineData("lr-find")]
     [InlineData("bench-data")]
     [InlineData("augment-preview")]
     [InlineData("tune")]
@@ -114,6 +115,46 @@ public class CliTests
         var (code, output, _) = Run(verb, "--help");
         Assert.Equal(0, code);
         Assert.Contains("Usage", output);
+    }
+
+    /// <summary>
+    /// lr-find on 512 Fashion-MNIST images with mnist-8: the head recipe sweeps from the feature cache, full trains the
+    /// whole graph. The CSV holds the curve the JSON describes, and the suggestion is one of its rates.
+    /// </summary>
+    [Theory]
+    [InlineData("head", "feature cache")]
+    [InlineData("full", "training the whole graph")]
+    public void LrFindWritesTheCurveAndAFiniteSuggestion(string recipe, string dataPath)
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-lr-find-").FullName;
+        var csv = Path.Combine(dir, "curve.csv");
+        var png = Path.Combine(dir, "curve.png");
+        var (code, output, err) = Run("lr-find", "--model", SharedAssets.Model("mnist-8.onnx"), "--data", SharedAssets.Dataset("fashion-mnist"),
+            "--recipe", recipe, "--limit-train", "512", "--batch", "32", "--steps", "60", "--augment", "none", "--out", csv, "--plot", png, "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains(dataPath, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        double suggested = root.GetProperty("suggested_lr").GetDouble();
+        Assert.True(double.IsFinite(suggested) && suggested > 1e-7 && suggested < 10, $"suggested {suggested}\n{err}");
+
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("step,lr,loss,smoothed_loss", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        Assert.Equal(root.GetProperty("steps_run").GetInt32(), rows.Count);
+        Assert.True(rows.Count > 20 && rows.Count <= 60, $"{rows.Count} rows");
+        Assert.Equal(1e-7, rows[0][1], 1e-12);
+        Assert.All(rows, r => Assert.True(double.IsFinite(r[2]) && double.IsFinite(r[3]) && r[2] >= 0, string.Join(",", r)));
+        Assert.True(rows.Zip(rows.Skip(1)).All(p => p.Second[1] > p.First[1]), "the learning rate grows every step");
+        Assert.Contains(suggested, rows.Select(r => r[1]));
+        Assert.Equal(root.GetProperty("stopped_early").GetBoolean(), rows.Count < 60);
+        // Written atomically: no temporary files left beside the outputs.
+        Assert.Equal(["curve.csv", "curve.png"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(800, Augment.Imaging.ImageIO.ReadHeader(png).Width);
+
+        var (bad, _, badErr) = Run("lr-find", "--model", SharedAssets.Model("mnist-8.onnx"), "--data", SharedAssets.Dataset("fashion-mnist"), "--recipe", "two-phase");
+        Assert.Equal(2, bad);
+        Assert.Contains("two-phase", badErr);
     }
 
     [Fact]
