@@ -87,7 +87,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 
-            var trainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
+            using var trainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
             usedCache |= trainer.Prepare(train, val, trainPipeline, evalPipeline);
             skipped = Math.Max(skipped, trainer.Skipped);
             for (int e = 0; e < epochs; e++, epoch++)

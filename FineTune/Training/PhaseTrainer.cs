@@ -16,7 +16,7 @@ namespace TransferKit.FineTune.Training;
 /// inference mode, the prefix runs once per cached view (<see cref="FeatureCache"/>) and only the suffix trains;
 /// otherwise batches come from the augmenting loader and the whole graph runs.
 /// </summary>
-sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log)
+sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log) : IDisposable
 {
     ComputeGraph _trainGraph = graph;
     FeatureCache? _trainCache, _valCache;
@@ -44,12 +44,13 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             var prefix = graph.Subgraph(0, frontier, frontierValues);
             _trainGraph = graph.Subgraph(frontier, graph.Nodes.Count, graph.Outputs);
             var sw = Stopwatch.StartNew();
-            long budget = (long)o.CacheBudgetMb * 1048576;
-            int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
-            _valCache = FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget);
-            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - _valCache.Bytes);
+            // Validation first: every one of its records is read every epoch, a training record every K epochs.
+            var cacheSettings = Caching.FeatureCacheSettings.For(o);
+            _valCache = FeatureCache.GetOrBuild("val", prefix, val, evalPipeline, 1, cacheSettings, log);
+            _trainCache = FeatureCache.GetOrBuild("train", prefix, train, trainPipeline, o.CacheViews,
+                cacheSettings with { BudgetBytes = cacheSettings.BudgetBytes - _valCache.ResidentBytes }, log);
             Skipped = train.Count - _trainCache.ValidSamples.Length + val.Count - _valCache.ValidSamples.Length;
-            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val.Count} validation, {(_trainCache.Bytes + _valCache.Bytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
+            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val.Count} validation, {(_trainCache.Bytes + _valCache.Bytes) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
         _trainGraph = graph;
@@ -146,10 +147,16 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     static (Tensor, int[]) Gather(FeatureCache cache, int view, int[] samples)
     {
-        int per = (int)Shapes.ElementCount(cache.FeatureShape);
         var x = new Tensor([samples.Length, .. cache.FeatureShape]);
-        for (int i = 0; i < samples.Length; i++) cache.Get(view, samples[i]).CopyTo(x.Span.Slice(i * per, per));
+        cache.Read(view, samples, x.Span);
         return (x, samples.Select(s => cache.Labels[s]).ToArray());
+    }
+
+    /// <summary>Closes the feature caches of this phase (their spill files stay for a later run with the same key).</summary>
+    public void Dispose()
+    {
+        _trainCache?.Dispose();
+        _valCache?.Dispose();
     }
 
     (double Loss, double Accuracy) Validate()
