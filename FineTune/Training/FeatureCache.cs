@@ -233,7 +233,7 @@ public sealed class FeatureCache : IDisposable
                         {
                             if (path == null)
                                 throw new InsufficientMemoryException($"The {kind} feature cache needs {(long)records * recordBytes / 1048576} MB for {views} views of {count} images; the budget is {s.BudgetBytes / 1048576} MB and there is no folder to spill to. Lower --cache-views or raise the budget.");
-                            RemoveStaleFiles(path, kind);
+                            RemoveAbandonedFiles(path);
                             writer = FeatureCacheWriter.Create(path, count, views, shape.Length, recordBytes);
                             scratch = new byte[recordBytes];
                         }
@@ -261,17 +261,26 @@ public sealed class FeatureCache : IDisposable
         finally { writer?.Dispose(); }
     }
 
-    /// <summary>The folder keeps one cache of each kind: older keys and temporary files of killed runs go.</summary>
-    static void RemoveStaleFiles(string path, string kind)
+    /// <summary>
+    /// Deletes temporary files that runs killed while writing left behind (their process is gone). Committed files of
+    /// other keys stay: another phase or a later run may still want them.
+    /// </summary>
+    static void RemoveAbandonedFiles(string path)
     {
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder)) return;
-        foreach (var f in Directory.EnumerateFiles(folder, $"{kind}-*.features*"))
+        foreach (var f in Directory.EnumerateFiles(folder, "*.features.tmp-*"))
         {
-            var name = Path.GetFileName(f);
-            bool ours = name.Length == kind.Length + 1 + 16 + ".features".Length || name.Contains(".features.tmp-", StringComparison.Ordinal);
-            if (!ours || f == path) continue;
+            var pid = f[(f.LastIndexOf("-", StringComparison.Ordinal) + 1)..];
+            if (!int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int id) || ProcessRuns(id)) continue;
             try { File.Delete(f); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    static bool ProcessRuns(int id)
+    {
+        try { using var p = Process.GetProcessById(id); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 }

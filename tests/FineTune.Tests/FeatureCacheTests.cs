@@ -189,6 +189,16 @@ public class FeatureCacheTests
         using (var again = Cache(settings))
             Assert.True(again.Reused);
 
+        // A run killed while writing leaves only a temporary file: it is never read, and it is cleaned up.
+        var abandoned = path + ".tmp-999999999";
+        File.Move(path, abandoned);
+        using (var afterKill = Cache(settings))
+        {
+            Assert.False(afterKill.Reused);
+            Assert.False(File.Exists(abandoned));
+            Assert.Equal(path, afterKill.FilePath);
+        }
+
         // Truncated, damaged header, or another key under this name: never trusted, rebuilt to the same features.
         var damages = new (string Expect, Action Damage)[]
         {
@@ -249,6 +259,42 @@ public class FeatureCacheTests
         Assert.Contains("feature cache train: built", third.Log);
         Assert.Contains("feature cache val: reused", third.Log);
         Assert.Equal(first.Metrics, third.Metrics);
+    }
+
+    [Fact]
+    public void TwoPhaseCachesEachFreezePlanUnderItsOwnKey()
+    {
+        var output = TempFolder();
+        // Phase 2 (everything but the frozen stem trains) has another frontier than phase 1 (head only).
+        var options = new FineTuneOptions
+        {
+            Model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), Data = SharedAssets.Dataset("hymenoptera_data"), Out = output,
+            Recipe = "two-phase", Freeze = ["conv1_*", "fire2/*"], Epochs = 2, CacheViews = 1, Augment = "light",
+            LimitTrain = 16, LimitVal = 16, CacheBudgetMb = 0, Batch = 8,
+        };
+        (string Log, string[] Metrics) Run()
+        {
+            var log = new StringWriter();
+            new FineTuneJob(options, log).Run();
+            var metrics = File.ReadAllLines(Path.Combine(output, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+            return (log.ToString(), metrics);
+        }
+        static string[] Lines(string log, string start) => log.Split('\n').Where(l => l.StartsWith(start, StringComparison.Ordinal)).ToArray();
+
+        var first = Run();
+        var frontiers = Lines(first.Log, "feature cache: frontier");
+        Assert.Equal(2, frontiers.Length);
+        Assert.NotEqual(frontiers[0][..frontiers[0].IndexOf(']')], frontiers[1][..frontiers[1].IndexOf(']')]);
+        Assert.Equal(2, Lines(first.Log, "feature cache train: built").Length);
+        Assert.Empty(Lines(first.Log, "feature cache train: reused"));
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "cache"), "*.features").Length);
+
+        // Run again (as a resumed run would): each phase finds its own cache.
+        var second = Run();
+        Assert.Equal(2, Lines(second.Log, "feature cache train: reused").Length);
+        Assert.Equal(2, Lines(second.Log, "feature cache val: reused").Length);
+        Assert.Empty(Lines(second.Log, "feature cache train: built"));
+        Assert.Equal(first.Metrics, second.Metrics);
     }
 
     /// <summary>A complete cache file of a one-image dataset (another key, another layout).</summary>
