@@ -33,6 +33,8 @@ public sealed class FeatureCache : IDisposable
 
     /// <summary>Largest single positional read of consecutive spilled records.</summary>
     const long MaxReadBytes = 16L << 20;
+    /// <summary>Positional reads one <see cref="Read"/> keeps in flight.</summary>
+    const int ReadsInFlight = 4;
 
     FeatureCache(string kind, FeatureCacheKey key, FeaturePrecision precision, int samples, int views, int[] labels, int[] shape,
         bool[] present, byte[]?[] resident, FeatureCacheFile? file, bool reused)
@@ -86,24 +88,40 @@ public sealed class FeatureCache : IDisposable
     /// into <paramref name="destination"/>, one after another (a batch in NCHW order). Spilled records are read
     /// positionally, consecutive ones in one read; fp16 records widen to float32 on the way.
     /// </summary>
-    public void Read(int view, ReadOnlySpan<int> samples, Span<float> destination)
+    public unsafe void Read(int view, ReadOnlySpan<int> samples, Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int per = FeatureLength;
         if (destination.Length < (long)samples.Length * per)
             throw new ArgumentException($"{samples.Length} samples of {per} features do not fit in {destination.Length} floats.", nameof(destination));
         int v = (int)((uint)view % (uint)Views);
+        List<(int First, int Count, int At)>? spilled = null;
         for (int i = 0; i < samples.Length;)
         {
             int r = Record(v, samples[i]);
-            var slot = destination.Slice(i * per, per);
-            if (r < _resident.Length) { FeatureEncoding.Decode(_resident[r], slot, Precision); i++; continue; }
+            if (r < _resident.Length) { FeatureEncoding.Decode(_resident[r], destination.Slice(i * per, per), Precision); i++; continue; }
             // A run of records that follow each other in the file (e.g. validation batches) is one read.
             int run = 1;
             long maxRun = Math.Max(1, MaxReadBytes / RecordBytes);
             while (i + run < samples.Length && run < maxRun && samples[i + run] == samples[i] + run) Record(v, samples[i + run++]);
-            ReadSpilled(r, run, destination.Slice(i * per, run * per));
+            (spilled ??= []).Add((r, run, i * per));
             i += run;
+        }
+        if (spilled == null) return;
+        if (spilled.Count == 1) { ReadSpilled(spilled[0].First, spilled[0].Count, destination.Slice(spilled[0].At, spilled[0].Count * per)); return; }
+        // Several reads in flight at once: a disk (or the page cache on several cores) serves them faster than one by one.
+        fixed (float* start = destination)
+        {
+            nint address = (nint)start;
+            try
+            {
+                Parallel.ForEach(spilled, new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight }, run =>
+                    ReadSpilled(run.First, run.Count, new Span<float>((float*)address + run.At, run.Count * per)));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
         }
     }
 
