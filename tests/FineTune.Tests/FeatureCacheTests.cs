@@ -14,8 +14,9 @@ namespace TransferKit.FineTune.Tests;
 /// The frozen-prefix feature cache on a few hymenoptera images through SqueezeNet 1.1 up to fire9/concat_1 (the
 /// frontier of the head recipe): spilling, fp16, the budget, the key, and reuse or rebuild of spill files.
 /// </summary>
-public class FeatureCacheTests
+public class FeatureCacheTests : IDisposable
 {
+    readonly List<string> _folders = [];
     /// <summary>Round-to-nearest half keeps a relative error of at most 2⁻¹¹ for normal values…</summary>
     static readonly double Fp16RelativeTolerance = Math.ScaleB(1, -11);
     /// <summary>…and an absolute error of at most half the subnormal spacing (2⁻²⁵) below them.</summary>
@@ -37,7 +38,19 @@ public class FeatureCacheTests
 
     static TransformPipeline Light => AugmentLevels.Get("light", 224, Preprocessing.CaffeImageNet);
 
-    static string TempFolder() => Directory.CreateTempSubdirectory("transferkit-cache-").FullName;
+    /// <summary>A scratch folder, deleted after the test (spill files run to tens of MB).</summary>
+    string TempFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("transferkit-cache-").FullName;
+        _folders.Add(folder);
+        return folder;
+    }
+
+    public void Dispose()
+    {
+        foreach (var f in _folders)
+            try { Directory.Delete(f, recursive: true); } catch (IOException) { }
+    }
 
     static FeatureCache Cache(FeatureCacheSettings settings, TextWriter? log = null, ImageDataset? data = null) =>
         FeatureCache.GetOrBuild("train", Prefix.Value, data ?? Images8(), Light, Views, settings with { Batch = 4, Threads = 2 }, log);
@@ -298,7 +311,7 @@ public class FeatureCacheTests
     }
 
     /// <summary>A complete cache file of a one-image dataset (another key, another layout).</summary>
-    static string OtherKeyFile(string folder)
+    string OtherKeyFile(string folder)
     {
         var other = Path.Combine(folder, "other");
         using var c = FeatureCache.GetOrBuild("train", Prefix.Value, new SubsetDataset(Images8(), [0]), Light, 1,
