@@ -117,6 +117,23 @@ public class FeatureCacheTests : IDisposable
         Assert.True(All(spilled).AsSpan().SequenceEqual(half));
     }
 
+    [Fact]
+    public void HalfRangeIsCheckedBeforeStoringFp16()
+    {
+        Assert.True(FeatureEncoding.FitsHalf([0f, -3.5f, FeatureEncoding.HalfMax, -FeatureEncoding.HalfMax], out _));
+        Assert.False(FeatureEncoding.FitsHalf([1f, 70000f, 2f], out float worst));
+        Assert.Equal(70000f, worst);
+        Assert.False(FeatureEncoding.FitsHalf([1f, float.NaN], out _));
+        Assert.False(FeatureEncoding.FitsHalf([float.NegativeInfinity], out _));
+        // Odd lengths go through the vector body and the scalar tail alike.
+        var values = Enumerable.Range(0, 37).Select(i => (i - 18) * 1.37f).ToArray();
+        var record = new byte[values.Length * 2];
+        FeatureEncoding.Encode(values, record, FeaturePrecision.Fp16);
+        var back = new float[values.Length];
+        FeatureEncoding.Decode(record, back, FeaturePrecision.Fp16);
+        for (int i = 0; i < values.Length; i++) Assert.Equal((float)(Half)values[i], back[i]);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
