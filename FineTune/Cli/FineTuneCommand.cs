@@ -33,6 +33,8 @@ public static class FineTuneCommand
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
+        var cacheBudget = new Option<int>("--cache-budget-mb") { Description = "Memory the feature cache may hold (MB); the rest spills to RUN_DIR/cache and is read from there (0: all on disk).", DefaultValueFactory = _ => 4096 };
+        var cacheFp16 = new Option<bool>("--cache-fp16") { Description = "Keep cached features in half precision, in memory and on disk (half the size)." };
         var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal (N(0, 0.01²)).", DefaultValueFactory = _ => Heads.HeadInitializer.Normal };
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
@@ -44,7 +46,7 @@ public static class FineTuneCommand
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -72,12 +74,14 @@ public static class FineTuneCommand
                 WeightDecay = Pick(weightDecay, f => f.WeightDecay), Freeze = Pick(freeze, f => f.Freeze) ?? [], Unfreeze = Pick(unfreeze, f => f.Unfreeze) ?? [],
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
-                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), HeadInit = Pick(headInit, f => f.HeadInit),
+                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), CacheBudgetMb = Pick(cacheBudget, f => f.CacheBudgetMb), CacheFp16 = Pick(cacheFp16, f => f.CacheFp16),
+                HeadInit = Pick(headInit, f => f.HeadInit),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
-                CacheBudgetMb = fromFile?.CacheBudgetMb ?? 4096, Resume = resumeDir,
+                Resume = resumeDir,
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
+            if (options.CacheBudgetMb < 0 || options.CacheViews < 0) throw new CliException("--cache-budget-mb and --cache-views cannot be negative.");
             var summary = new FineTuneJob(options, Console.Out).Run();
             Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
             return 0;

@@ -100,6 +100,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 
+            lastTrainer?.Dispose();
             var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
             usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
             skipped = Math.Max(skipped, trainer.Skipped);
@@ -169,6 +170,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         if (bestWeights != null) foreach (var (p, w) in bestWeights) w.CopyTo(p.Value.Span);
         // A resumed run whose best epoch came before the stop validates the best weights again for the report.
         if (bestValidation == null && bestWeights != null) bestValidation = lastTrainer?.Validate();
+        lastTrainer?.Dispose();
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
         var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))],

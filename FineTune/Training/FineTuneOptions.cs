@@ -32,8 +32,10 @@ public sealed record FineTuneOptions
     public int EarlyStop { get; init; } = 0;
     /// <summary>Augmented views per training image kept by the frozen-prefix feature cache (0 turns the cache off).</summary>
     public int CacheViews { get; init; } = 8;
-    /// <summary>Memory the feature cache may hold, in MB.</summary>
+    /// <summary>Memory the feature cache may hold, in MB; features beyond it spill to RUN_DIR/cache (0: all on disk).</summary>
     public int CacheBudgetMb { get; init; } = 4096;
+    /// <summary>Store cached features as half precision (half the memory and disk; values rounded to 11 significant bits).</summary>
+    public bool CacheFp16 { get; init; }
     public float LabelSmoothing { get; init; } = 0;
     /// <summary>Use at most this many training images (a seeded, class-balanced subset; 0: all).</summary>
     public int LimitTrain { get; init; } = 0;

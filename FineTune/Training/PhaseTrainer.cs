@@ -17,7 +17,7 @@ namespace TransferKit.FineTune.Training;
 /// inference mode, the prefix runs once per cached view (<see cref="FeatureCache"/>) and only the suffix trains;
 /// otherwise batches come from the augmenting loader and the whole graph runs.
 /// </summary>
-sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log)
+sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log) : IDisposable
 {
     ComputeGraph _trainGraph = null!;
     FeatureCache? _trainCache, _valCache;
@@ -52,16 +52,16 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             var prefix = graph.Subgraph(0, frontier, frontierValues);
             _trainGraph = graph.Subgraph(frontier, graph.Nodes.Count, graph.Outputs);
             var sw = Stopwatch.StartNew();
-            long budget = (long)o.CacheBudgetMb * 1048576;
-            int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
+            // Validation first: every one of its records is read every epoch, a training record every K epochs.
+            var cacheSettings = Caching.FeatureCacheSettings.For(o);
             int valBatches = val == null ? 0 : (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
-            _valCache = val == null ? null : FeatureCache.Build(prefix, val, evalPipeline, 1, o.Batch, (ulong)o.Seed, threads, budget,
+            _valCache = val == null ? null : FeatureCache.GetOrBuild("val", prefix, val, evalPipeline, 1, cacheSettings, log,
                 (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"));
-            long valBytes = _valCache?.Bytes ?? 0;
-            _trainCache = FeatureCache.Build(prefix, train, trainPipeline, o.CacheViews, o.Batch, (ulong)o.Seed, threads, budget - valBytes,
+            _trainCache = FeatureCache.GetOrBuild("train", prefix, train, trainPipeline, o.CacheViews,
+                cacheSettings with { BudgetBytes = cacheSettings.BudgetBytes - (_valCache?.ResidentBytes ?? 0) }, log,
                 (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
             Skipped = train.Count - _trainCache.ValidSamples.Length + (val?.Count ?? 0) - (_valCache?.ValidSamples.Length ?? 0);
-            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + valBytes) / 1048576} MB, built in {sw.Elapsed.TotalSeconds:F1}s");
+            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + (_valCache?.Bytes ?? 0)) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
         _trainGraph = graph;
@@ -168,10 +168,18 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     static (Tensor, int[]) Gather(FeatureCache cache, int view, int[] samples)
     {
-        int per = (int)Shapes.ElementCount(cache.FeatureShape);
         var x = new Tensor([samples.Length, .. cache.FeatureShape]);
-        for (int i = 0; i < samples.Length; i++) cache.Get(view, samples[i]).CopyTo(x.Span.Slice(i * per, per));
+        cache.Read(view, samples, x.Span);
         return (x, samples.Select(s => cache.Labels[s]).ToArray());
+    }
+
+    /// <summary>Closes the loaders and the feature caches of this phase (their spill files stay for a later run with the same key).</summary>
+    public void Dispose()
+    {
+        _trainLoader?.Dispose();
+        _valLoader?.Dispose();
+        _trainCache?.Dispose();
+        _valCache?.Dispose();
     }
 
     /// <summary>Runs the validation set through the model as it is now (inference mode).</summary>
