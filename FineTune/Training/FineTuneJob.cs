@@ -93,6 +93,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         {
             var phase = phases[phaseIndex];
             var plan = JobSetup.FreezePlanFor(model.Graph, head, phase, _o);
+            JobSetup.SeedDropout(model.Graph, _o.Seed, phaseIndex);
             int epochs = phases.Length == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
             var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);

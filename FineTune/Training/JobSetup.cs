@@ -74,6 +74,24 @@ public static class JobSetup
         return new PreparedModel(model, convention, head, trainPipeline, pre.EvaluationPipeline());
     }
 
+    /// <summary>
+    /// Seeds every dropout mask from the run's seed, the phase and the node, so runs with different seeds drop
+    /// different units and a phase does not repeat the masks of the one before (its step counter starts again).
+    /// </summary>
+    public static void SeedDropout(ComputeGraph graph, int seed, int phase)
+    {
+        foreach (var n in graph.Nodes)
+            if (n.Op is Toolkit.Ops.DropoutOp d)
+                d.Seed = Mix((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)phase * 0xD1B54A32D192ED03UL + (ulong)n.Index);
+    }
+
+    static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
     /// <summary>The phases of a recipe: head, full, or head then full (two-phase).</summary>
     public static string[] Phases(string recipe) => recipe switch
     {

@@ -24,6 +24,7 @@ public sealed class LrFindJob(FineTuneOptions options, LrFinder finder, TextWrit
         log.WriteLine($"data: {train.Count} training images in {train.Classes.Count} classes");
 
         var plan = JobSetup.FreezePlanFor(model.Graph, head, o.Recipe, o);
+        JobSetup.SeedDropout(model.Graph, o.Seed, 0);
         var groups = JobSetup.Groups(model.Graph, head, o.Lr, discriminative: false, o.WeightDecay);
         var optimizer = OptimizerFactory.Create(o.Optimizer, groups);
         // Each cached view serves one pass over the training set; the sweep needs at most this many passes.
