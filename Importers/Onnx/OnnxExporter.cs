@@ -36,6 +36,9 @@ public sealed record ExportOptions
 /// </summary>
 public static class OnnxExporter
 {
+    /// <summary>The first IR version in which initializers need not also be graph inputs.</summary>
+    public const long MinIrVersionWithoutWeightInputs = 4;
+
     public const string BatchDimension = "N";
 
     public static ModelProto ToProto(ImportedModel model, ExportOptions? options = null) => Export(model, options).Proto;
@@ -91,11 +94,13 @@ public static class OnnxExporter
             else g.Initializer[g.Initializer.IndexOf(init)] = replacement;
         }
 
-        // Old-IR graphs list weights among the inputs; list only the real inputs, each with a dynamic batch.
+        // Old-IR graphs list weights among the inputs; list only the real inputs, each with a dynamic batch. Below IR 4
+        // every initializer had to be a graph input, so such files move to IR 4 (the opset imports stay as they were).
         var realInputs = model.Inputs.Select(i => i.Name).ToHashSet();
         var keepInputs = g.Input.Where(i => realInputs.Contains(i.Name)).ToList();
         g.Input.Clear();
         g.Input.AddRange(keepInputs);
+        if (proto.IrVersion < MinIrVersionWithoutWeightInputs) proto.IrVersion = MinIrVersionWithoutWeightInputs;
         foreach (var vi in g.Input) SetDynamicBatch(vi, float32: true);
         var plan = new ExecutionPlan(model.Graph, model.Graph.Inputs.Select(v => Probe(v)).ToArray());
         for (int o = 0; o < g.Output.Count; o++)

@@ -47,6 +47,9 @@ public class ExportTests
         Assert.Equal(3, back.Outputs[0].Dims[1]);
         Assert.Equal("[\"a\",\"b\",\"c\"]", back.Metadata["labels"]);
         Assert.Equal(m.Opset, back.Opset);
+        // Weights are initializers only, not graph inputs: valid from IR 4 on (SqueezeNet's IR 3 is raised).
+        Assert.Equal(Math.Max(m.IrVersion, OnnxExporter.MinIrVersionWithoutWeightInputs), back.IrVersion);
+        Assert.Single(back.Proto.Graph.Input);
         var report = ExportCheck.Verify(m.Graph, path, Verifier.RandomInputs(m, 5, 2));
         Assert.True(report.Passed, $"max_abs {report.MaxAbs:E3} {report.WeightMismatch}");
     }
