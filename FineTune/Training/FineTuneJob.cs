@@ -94,7 +94,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var phase = phases[phaseIndex];
             var plan = JobSetup.FreezePlanFor(model.Graph, head, phase, _o);
             JobSetup.SeedDropout(model.Graph, _o.Seed, phaseIndex);
-            int epochs = phases.Length == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
+            int epochs = EpochsOf(phase, phases.Length);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
             var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
             var optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
@@ -117,7 +117,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             }
             for (int e = firstEpoch; e < epochs; e++)
             {
-                int shown = epoch + 1, of = phases.Length == 1 ? _o.Epochs : epochs;
+                int shown = epoch + 1, of = phases.Sum(p => EpochsOf(p, phases.Length));
                 EpochMetrics m;
                 try { m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report)); }
                 catch (ArithmeticException x)
@@ -199,6 +199,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         log.WriteLine($"report: {report.Html}");
         return summary;
     }
+
+    /// <summary>Epochs of a phase: all of --epochs for a one-phase recipe; two-phase gives the head half of them and the full phase the rest.</summary>
+    int EpochsOf(string phase, int phaseCount) =>
+        phaseCount == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
 
     /// <summary>The first validation batch, preprocessed as in training (the export check's input).</summary>
     static Tensor ValidationBatch(ImageDataset val, TransformPipeline evalPipeline, int count)
