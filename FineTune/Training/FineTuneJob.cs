@@ -78,12 +78,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var progress = Progress.JobProgress.For(log);
         foreach (var phase in phases)
         {
-            var plan = new FreezePlan(model.Graph) { BatchNorm = _o.Bn };
-            if (phase == "head") plan.FreezeAllButHead(head.Nodes);
-            else plan.UnfreezeAll();
-            foreach (var f in _o.Freeze) plan.Freeze(f);
-            foreach (var u in _o.Unfreeze) plan.Unfreeze(u);
-            plan.ApplyBatchNormPolicy();
+            var plan = FreezePlan.ForPhase(model.Graph, phase, head.Nodes, _o.Bn, _o.Freeze, _o.Unfreeze);
             int epochs = phases.Length == 1 ? _o.Epochs : phase == "head" ? Math.Max(1, _o.Epochs / 2) : Math.Max(1, _o.Epochs - _o.Epochs / 2);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
             var groups = Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
