@@ -1,13 +1,19 @@
 using System.CommandLine;
 using System.Text.Json;
 using TransferKit.FineTune.Catalog;
+using TransferKit.FineTune.Freezing;
+using TransferKit.FineTune.Training;
 using TransferKit.Importers.Onnx;
 using TransferKit.Importers.Verification;
+using TransferKit.Toolkit.Graph;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.FineTune.Cli;
 
-/// <summary><c>transferkit verify</c>: run a model natively and in ONNX Runtime and compare.</summary>
+/// <summary>
+/// <c>transferkit verify</c>: run a model natively and in ONNX Runtime and compare; with <c>--grad</c>, check the
+/// training gradients of the whole model against central differences instead.
+/// </summary>
 public static class VerifyCommand
 {
     public static Command Create()
@@ -21,12 +27,50 @@ public static class VerifyCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
-        var cmd = new Command("verify", "Run a model on TransferKit's kernels and in ONNX Runtime with the same inputs and compare the outputs: |native − ort| ≤ 1e-4 + 1e-3·|ort|. Exit 0 within tolerance, 1 outside, 2 on error.")
+        var grad = new Option<bool>("--grad") { Description = $"Instead of comparing with ONNX Runtime, check the training gradients of the whole model: every checked trainable parameter's gradient from the training plan against Richardson-extrapolated central differences of the cross-entropy loss along seeded random directions (Relu/Clip/max-pool switches held), relative error ≤ {GradientCheck.Tolerance:g}. Seeded random inputs; the batch defaults to 2." };
+        var classes = new Option<int>("--classes") { Description = "With --grad: replace the head with a new one for N classes (0: keep the model's head).", DefaultValueFactory = _ => 0 };
+        var head = new Option<string?>("--head") { Description = "With --grad: the classifier node (found automatically by default)." };
+        var recipe = new Option<string>("--recipe") { Description = "With --grad: full (every parameter trains) or head (the body frozen), before --freeze/--unfreeze.", DefaultValueFactory = _ => "full" };
+        var freeze = new Option<string[]>("--freeze") { Description = "With --grad: freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var unfreeze = new Option<string[]>("--unfreeze") { Description = "With --grad: unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var bn = new Option<BatchNormPolicy>("--bn") { Description = "With --grad: batch norm in frozen layers: eval, affine, train (as finetune).", DefaultValueFactory = _ => BatchNormPolicy.Eval };
+        var directions = new Option<int>("--directions") { Description = "With --grad: random directions per parameter tensor (the median counts).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
+        var epsilon = new Option<double>("--epsilon") { Description = "With --grad: the step, relative to each parameter tensor's RMS.", DefaultValueFactory = _ => GradientCheck.DefaultEpsilon };
+        var maxParams = new Option<int>("--max-params") { Description = "With --grad: check at most N parameter tensors, spread over the graph, the last one included (0: all trainable).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("verify", "Run a model on TransferKit's kernels and in ONNX Runtime with the same inputs and compare the outputs: |native − ort| ≤ 1e-4 + 1e-3·|ort|. With --grad, check the whole model's training gradients against finite differences instead. Exit 0 within tolerance, 1 outside, 2 on error.")
         {
             model, modelOption, random, inputs, batch, perNode, json, seed, preprocess,
+            grad, classes, head, recipe, freeze, unfreeze, bn, directions, epsilon, maxParams,
         };
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(grad))
+            {
+                if ((parse.GetValue(inputs) ?? []).Length > 0 || parse.GetValue(perNode))
+                    throw new CliException("--grad runs on seeded random inputs; it does not take --input or --per-node.");
+                var recipeName = parse.GetValue(recipe)!;
+                if (recipeName is not ("full" or "head")) throw new CliException($"--recipe must be full or head, not '{recipeName}'.");
+                var settings = new GradientCheckSettings
+                {
+                    Classes = parse.GetValue(classes), Head = parse.GetValue(head), Recipe = recipeName,
+                    Freeze = parse.GetValue(freeze) ?? [], Unfreeze = parse.GetValue(unfreeze) ?? [], Bn = parse.GetValue(bn),
+                    Batch = parse.Tokens.Any(t => t.Value == "--batch") ? parse.GetValue(batch) : 2, Seed = parse.GetValue(seed),
+                };
+                if (settings.Batch < 1) throw new CliException("--batch must be at least 1.");
+                if (settings.Classes < 0) throw new CliException("--classes must be 0 (keep the head) or a class count.");
+                if (parse.GetValue(directions) < 1) throw new CliException("--directions must be at least 1.");
+                if (!(parse.GetValue(epsilon) > 0)) throw new CliException("--epsilon must be positive.");
+                var modelPath = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
+                var (m, plan) = GradientCheckJob.Prepare(modelPath, settings);
+                var gradReport = GradientCheckJob.Run(m, plan, settings, new GradientCheckOptions
+                {
+                    Directions = parse.GetValue(directions), Epsilon = parse.GetValue(epsilon), Seed = parse.GetValue(seed), MaxParameters = parse.GetValue(maxParams),
+                });
+                if (parse.GetValue(json)) Console.WriteLine(ToJson(modelPath, settings.Batch, gradReport));
+                else Print(modelPath, settings.Batch, gradReport);
+                return gradReport.Passed ? 0 : 1;
+            }
+
             var path = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
             var images = parse.GetValue(inputs) ?? [];
             int n = parse.Tokens.Any(t => t.Value == "--batch") || images.Length == 0 ? parse.GetValue(batch) : images.Length;
@@ -56,6 +100,37 @@ public static class VerifyCommand
         Console.WriteLine($"  native {r.NativeMilliseconds:F1} ms, onnxruntime {r.OrtMilliseconds:F1} ms");
         Console.WriteLine(r.WithinTolerance ? "PASS: within tolerance" : "FAIL: outside tolerance");
     }
+
+    static void Print(string model, int batch, GradientCheckReport r)
+    {
+        Console.WriteLine($"{Path.GetFileName(model)}  gradient check  batch {batch}  loss {r.Loss:F4}  ε {r.Epsilon:g} (relative)  {r.Parameters.Count} of {r.TrainableParameters} trainable tensors  {r.HeldSwitches} switching nodes held  rule |a − n| / max(|a|, |n|, floor) ≤ {r.Tolerance:g}");
+        Console.WriteLine($"  {"parameter",-32} {"shape",-18} {"analytic",14} {"numeric",14} {"rel error",10} {"worst",10}");
+        foreach (var p in r.Parameters)
+            Console.WriteLine($"  {p.Name,-32} {Shapes.Format(p.Shape),-18} {p.Analytic,14:E6} {p.Numeric,14:E6} {p.RelativeError,10:E2} {p.MaxRelativeError,10:E2}  {(p.Passed ? "ok" : "OUTSIDE TOLERANCE")}");
+        Console.WriteLine($"  {r.Forwards} forward passes, {r.Seconds:F1}s");
+        Console.WriteLine(r.Passed ? $"PASS: max relative error {r.MaxRelativeError:E2}" : $"FAIL: max relative error {r.MaxRelativeError:E2}");
+    }
+
+    static string ToJson(string model, int batch, GradientCheckReport r) => JsonSerializer.Serialize(new
+    {
+        model,
+        mode = "grad",
+        batch,
+        within_tolerance = r.Passed,
+        max_rel = r.MaxRelativeError,
+        tolerance = r.Tolerance,
+        epsilon = r.Epsilon,
+        loss = r.Loss,
+        trainable_tensors = r.TrainableParameters,
+        held_switches = r.HeldSwitches,
+        forwards = r.Forwards,
+        seconds = r.Seconds,
+        parameters = r.Parameters.Select(p => new
+        {
+            name = p.Name, shape = p.Shape, analytic = p.Analytic, numeric = p.Numeric, relative_error = p.RelativeError,
+            max_relative_error = p.MaxRelativeError, directions = p.Directions, floor = p.Floor, passed = p.Passed,
+        }),
+    }, JsonOptions);
 
     static string ToJson(VerifyReport r) => JsonSerializer.Serialize(new
     {

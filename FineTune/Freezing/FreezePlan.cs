@@ -17,6 +17,23 @@ public sealed class FreezePlan
 
     public BatchNormPolicy BatchNorm { get; set; } = BatchNormPolicy.Eval;
 
+    /// <summary>
+    /// The plan of one fine-tune phase: the head only (<paramref name="phase"/> "head") or everything ("full"), then the
+    /// freeze and unfreeze globs in that order, then the batch-norm policy.
+    /// </summary>
+    public static FreezePlan ForPhase(ComputeGraph graph, string phase, IEnumerable<Node> head, BatchNormPolicy batchNorm,
+        IEnumerable<string> freeze, IEnumerable<string> unfreeze)
+    {
+        var plan = new FreezePlan(graph) { BatchNorm = batchNorm };
+        if (phase == "head") plan.FreezeAllButHead(head);
+        else if (phase == "full") plan.UnfreezeAll();
+        else throw new ArgumentException($"Unknown phase '{phase}' (head, full).");
+        foreach (var f in freeze) plan.Freeze(f);
+        foreach (var u in unfreeze) plan.Unfreeze(u);
+        plan.ApplyBatchNormPolicy();
+        return plan;
+    }
+
     /// <summary>The rules applied so far, in order (saved with checkpoints).</summary>
     public List<string> Rules { get; } = [];
 

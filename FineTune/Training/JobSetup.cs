@@ -102,16 +102,8 @@ public static class JobSetup
     };
 
     /// <summary>A phase's freeze plan: all but the head frozen (head) or everything trainable (full), then --freeze and --unfreeze, then the batch-norm policy.</summary>
-    public static FreezePlan FreezePlanFor(ComputeGraph graph, Head head, string phase, FineTuneOptions o)
-    {
-        var plan = new FreezePlan(graph) { BatchNorm = o.Bn };
-        if (phase == "head") plan.FreezeAllButHead(head.Nodes);
-        else plan.UnfreezeAll();
-        foreach (var f in o.Freeze) plan.Freeze(f);
-        foreach (var u in o.Unfreeze) plan.Unfreeze(u);
-        plan.ApplyBatchNormPolicy();
-        return plan;
-    }
+    public static FreezePlan FreezePlanFor(ComputeGraph graph, Head head, string phase, FineTuneOptions o) =>
+        FreezePlan.ForPhase(graph, phase, head.Nodes, o.Bn, o.Freeze, o.Unfreeze);
 
     /// <summary>The head at the full learning rate; the body (when it trains) at a tenth (discriminative rates); both with the weight decay asked for.</summary>
     public static List<ParameterGroup> Groups(ComputeGraph g, Head head, float lr, bool discriminative, float weightDecay)

@@ -41,6 +41,49 @@ public class CliTests
     }
 
     [Fact]
+    public void VerifyGradChecksTheWholeModelAndReportsEveryParameter()
+    {
+        var (code, output, _) = Run("verify", SharedAssets.Model("mnist-8.onnx"), "--grad", "--batch", "3", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("grad", root.GetProperty("mode").GetString());
+        Assert.True(root.GetProperty("within_tolerance").GetBoolean());
+        Assert.InRange(root.GetProperty("max_rel").GetDouble(), 0, Toolkit.Graph.GradientCheck.Tolerance);
+        var ps = root.GetProperty("parameters").EnumerateArray().ToList();
+        Assert.Equal(6, ps.Count);
+        Assert.All(ps, p => Assert.True(p.GetProperty("passed").GetBoolean()));
+        Assert.Equal(4, root.GetProperty("held_switches").GetInt32());
+    }
+
+    [Fact]
+    public void VerifyGradWithANewHeadPrintsATableAndFailsOnATightTolerance()
+    {
+        var model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx");
+        var (code, output, _) = Run("verify", model, "--grad", "--classes", "2", "--recipe", "head", "--unfreeze", "fire9/expand1x1*");
+        Assert.Equal(0, code);
+        Assert.Contains("conv10_w_0", output);
+        Assert.Contains("fire9/expand1x1_w_0", output);
+        Assert.DoesNotContain("fire9/expand3x3_w_0", output);
+        Assert.Contains("PASS", output);
+        // One direction at a step of three times the weights' scale: the truncation error is far outside the tolerance,
+        // and the exit code says so.
+        var (bad, badOutput, _) = Run("verify", SharedAssets.Model("mnist-8.onnx"), "--grad", "--epsilon", "3", "--directions", "1");
+        Assert.Equal(1, bad);
+        Assert.Contains("FAIL", badOutput);
+    }
+
+    [Fact]
+    public void VerifyHelpDescribesGrad()
+    {
+        var (code, output, _) = Run("verify", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--grad", output);
+        Assert.Contains("--unfreeze", output);
+        Assert.Contains("--classes", output);
+    }
+
+    [Fact]
     public void ErrorsExitWithTwoAndNameTheFile()
     {
         var (code, _, err) = Run("verify", "/nonexistent/model.onnx");

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using TransferKit.FineTune.Freezing;
+using TransferKit.FineTune.Training;
+using TransferKit.Importers.Onnx;
+using TransferKit.Tests.Common;
+using TransferKit.Toolkit.Graph;
+using TransferKit.Toolkit.Ops;
+using Xunit.Abstractions;
+
+namespace TransferKit.FineTune.Tests;
+
+/// <summary>
+/// Whole-model gradient checks through the training plan, set up as the fine-tune job sets models up: parameter
+/// gradients of real imported models against central differences of the cross-entropy loss.
+/// </summary>
+public class ModelGradientCheckTests(ITestOutputHelper output)
+{
+    /// <summary>The bound every checked parameter's relative error must meet.</summary>
+    const double Tolerance = GradientCheck.Tolerance;
+
+    /// <summary>The factor the corrupted backward scales its gradient by: 2 % off, far outside the tolerance.</summary>
+    const float CorruptionFactor = 1.02f;
+
+    GradientCheckReport Check(string model, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null)
+    {
+        var sw = Stopwatch.StartNew();
+        var (m, plan) = GradientCheckJob.Prepare(SharedAssets.Model(model), s);
+        inspect?.Invoke(m, plan);
+        var report = GradientCheckJob.Run(m, plan, s, o);
+        output.WriteLine($"{model}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, {report.Forwards} forward passes, {sw.Elapsed.TotalSeconds:F1}s");
+        foreach (var p in report.Parameters)
+            output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2} (worst {p.MaxRelativeError:E2}) floor {p.Floor:E1}");
+        return report;
+    }
+
+    static void AssertWithinTolerance(GradientCheckReport r)
+    {
+        Assert.NotEmpty(r.Parameters);
+        foreach (var p in r.Parameters)
+            Assert.True(p.RelativeError <= Tolerance, $"{p.Name}: analytic {p.Analytic:G8}, numeric {p.Numeric:G8}, relative error {p.RelativeError:E2} > {Tolerance:E0}");
+        Assert.True(r.Passed);
+    }
+
+    [Fact]
+    public void Mnist8FullyTrainable()
+    {
+        var r = Check("mnist-8.onnx", new GradientCheckSettings { Batch = 3, Seed = 5 });
+        Assert.Equal(r.TrainableParameters, r.Parameters.Count);
+        Assert.Equal(6, r.Parameters.Count);
+        AssertWithinTolerance(r);
+    }
+
+    [Fact]
+    public void SqueezeNetWithANewTwoClassHeadAndTheBodyFrozen()
+    {
+        var r = Check("squeezenet1.1_imagenet_fp32.onnx", new GradientCheckSettings { Classes = 2, Recipe = "head", Batch = 2, Seed = 1 });
+        Assert.Equal(new[] { "conv10_w_0", "conv10_b_0" }.Order(), r.Parameters.Select(p => p.Name).Order());
+        AssertWithinTolerance(r);
+    }
+
+    [Fact]
+    public void SqueezeNetWithTheLastFireModuleUnfrozen()
+    {
+        var r = Check("squeezenet1.1_imagenet_fp32.onnx",
+            new GradientCheckSettings { Classes = 2, Recipe = "head", Unfreeze = ["fire9*"], Batch = 2, Seed = 2 });
+        Assert.Contains(r.Parameters, p => p.Name.StartsWith("fire9/squeeze1x1"));
+        Assert.Contains(r.Parameters, p => p.Name.StartsWith("fire9/expand3x3"));
+        Assert.Equal(8, r.Parameters.Count);
+        AssertWithinTolerance(r);
+    }
+
+    [Fact]
+    public void MobileNetV2TailWithBatchStatistics()
+    {
+        // The last inverted-residual block's depthwise conv and projection, the final 1×1 conv and a new head; their
+        // batch norms train, so they run on batch statistics and their backward is the batch-statistics one.
+        string[] tail = ["n_Conv_595", "n_BatchNormalization_601", "n_Conv_608", "n_BatchNormalization_614", "n_Conv_617", "n_BatchNormalization_623"];
+        var r = Check("bench/mobilenet_v2.onnx",
+            new GradientCheckSettings { Classes = 3, Recipe = "head", Unfreeze = tail, Batch = 2, Seed = 3 },
+            inspect: (m, plan) =>
+            {
+                var bn = m.Graph.Nodes.Where(n => n.Op is BatchNormalizationOp).ToList();
+                Assert.All(bn.Where(n => tail.Contains(n.Name)), n => Assert.True(plan.TrainingMode(n), $"{n.Name} should use batch statistics"));
+                Assert.All(bn.Where(n => !tail.Contains(n.Name)), n => Assert.False(plan.TrainingMode(n), $"{n.Name} should use running statistics"));
+            });
+        Assert.Equal(2 + 3 * 3, r.Parameters.Count);
+        AssertWithinTolerance(r);
+    }
+
+    /// <summary>Delegates everything to another op, but its backward scales the incoming gradient: a wrong backward kernel.</summary>
+    sealed class ScaledBackwardOp(Op inner, float factor) : Op
+    {
+        public override string Type => inner.Type;
+        public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
+        public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => inner.WorkspaceLength(inputs);
+        public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => inner.BackwardWorkspaceLength(inputs);
+        public override bool IsView => inner.IsView;
+        public override void Forward(OpContext ctx) => inner.Forward(ctx);
+        public override bool HasBackward => inner.HasBackward;
+        public override void Backward(OpContext ctx)
+        {
+            // The output gradient belongs to this node alone and dies after this step, so scaling it in place is safe.
+            foreach (var g in ctx.OutputGrads) System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, factor, g.Span);
+            inner.Backward(ctx);
+        }
+    }
+
+    [Fact]
+    public void AWrongBackwardIsReported()
+    {
+        var s = new GradientCheckSettings { Batch = 3, Seed = 5 };
+        var (m, plan) = GradientCheckJob.Prepare(SharedAssets.Model("mnist-8.onnx"), s);
+        // The second convolution's backward is 2 % too large: every parameter before it gets a wrong gradient.
+        var conv = m.Graph.Nodes.Where(n => n.Op is ConvOp).ElementAt(1);
+        conv.Op = new ScaledBackwardOp(conv.Op, CorruptionFactor);
+        var r = GradientCheckJob.Run(m, plan, s);
+        foreach (var p in r.Parameters)
+            output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2}");
+        Assert.False(r.Passed);
+        var upstream = conv.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => v.Parameter!.Name)
+            .Concat(m.Graph.Nodes.Where(n => n.Index < conv.Index).SelectMany(n => n.Inputs).Where(v => v.Kind == ValueKind.Parameter && v.Parameter!.Trainable).Select(v => v.Parameter!.Name))
+            .ToHashSet();
+        foreach (var p in r.Parameters)
+        {
+            if (upstream.Contains(p.Name))
+            {
+                Assert.False(p.Passed, $"{p.Name} lies behind the corrupted backward but passed (relative error {p.RelativeError:E2})");
+                Assert.InRange(p.Analytic / p.Numeric, CorruptionFactor - 5e-3, CorruptionFactor + 5e-3);
+            }
+            else Assert.True(p.Passed, $"{p.Name} lies after the corrupted backward but failed (relative error {p.RelativeError:E2})");
+        }
+    }
+}
