@@ -7,6 +7,9 @@ namespace TransferKit.Toolkit.Kernels;
 /// 2-D convolution kernels. Forward: pointwise (1×1) convolutions are one GEMM per image and group on the input as it
 /// is; depthwise convolutions run a direct kernel; the rest unfold each image (im2col) into a per-thread workspace and
 /// call the packed GEMM. Images are spread across threads; with a single image the GEMM itself is parallel.
+/// Images with few output positions (ResNet's 14×14 and 7×7 stages) would give each GEMM only a sliver of columns, so
+/// there several images are unfolded side by side and one GEMM covers them all (N = images × positions) in the
+/// forward, input-gradient and weight-gradient passes alike (<see cref="ImagesPerGemm"/>).
 /// <see cref="Reference.ReferenceConv2D"/> is the plain loop they must equal.
 /// </summary>
 public static class Conv2D
@@ -32,6 +35,50 @@ public static class Conv2D
         });
     }
 
+    /// <summary>
+    /// Calls chunk(n0, count, thread, gemmThreads) over the batch: each thread's contiguous range of images (as
+    /// <see cref="ForImages"/>) is cut into near-equal chunks of at most <paramref name="perChunk"/> images.
+    /// </summary>
+    static void ForChunks(in Conv2DGeometry g, int perChunk, Action<int, int, int, int> chunk)
+    {
+        int threads = Threads(g), batch = g.Batch;
+        void Range(int n0, int n1, int t, int gemmThreads)
+        {
+            int count = n1 - n0, chunks = (count + perChunk - 1) / perChunk;
+            for (int c = 0; c < chunks; c++)
+            {
+                int a = n0 + (int)((long)count * c / chunks), b = n0 + (int)((long)count * (c + 1) / chunks);
+                chunk(a, b - a, t, gemmThreads);
+            }
+        }
+        if (threads <= 1) { Range(0, batch, 0, Workers.MaxThreads); return; }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Range((int)((long)batch * t / threads), (int)((long)batch * (t + 1) / threads), t, 1));
+    }
+
+    /// <summary>GEMM columns wanted at least: images with fewer output positions are unfolded side by side.</summary>
+    const int BatchedColumns = 1024;
+
+    /// <summary>Most scratch floats per thread for a chunk of images side by side (unfolded rows plus one group of output rows).</summary>
+    const long BatchedScratchFloats = 4L << 20;
+
+    /// <summary>
+    /// Images per GEMM: 1 (one GEMM per image, the columns blocked within it) when an image alone has
+    /// <see cref="BatchedColumns"/> output positions or the batch is one image; otherwise enough images for that many
+    /// columns, at most the batch and at most what fits <see cref="BatchedScratchFloats"/>. Depends on the geometry
+    /// only, never on the thread count, so results do not change with it.
+    /// </summary>
+    public static int ImagesPerGemm(in Conv2DGeometry g)
+    {
+        if (g.IsDepthwise || g.Batch < 2 || g.Positions >= BatchedColumns) return 1;
+        int want = (BatchedColumns + g.Positions - 1) / g.Positions;
+        int fit = (int)Math.Max(1, BatchedScratchFloats / ((long)(g.Rows + g.GroupFilters) * g.Positions));
+        return Math.Max(1, Math.Min(g.Batch, Math.Min(want, fit)));
+    }
+
+    /// <summary>Scratch floats per thread in the batched mode: unfolded rows and a group of output (or output-gradient) rows for a chunk.</summary>
+    static long BatchedScratch(in Conv2DGeometry g) => (long)(g.Rows + g.GroupFilters) * ImagesPerGemm(g) * g.Positions;
+
     /// <summary>Bytes of unfolded columns a forward GEMM works on at once: a block that stays in L2 while it is packed.</summary>
     const int ColumnBlockBytes = 512 * 1024;
 
@@ -44,11 +91,16 @@ public static class Conv2D
 
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
+        : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
     /// <summary>Scratch floats the backward kernels need: an unfolded image per thread and a partial weight gradient for every thread but one.</summary>
     public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
-        : (g.IsPointwise ? 0 : (long)g.Rows * g.Positions * Threads(g)) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+        : ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+
+    /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded image.</summary>
+    static long ColumnScratch(in Conv2DGeometry g) =>
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
 
     /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
@@ -61,6 +113,14 @@ public static class Conv2D
                 var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
+                int perGemm = ImagesPerGemm(g);
+                if (perGemm > 1)
+                {
+                    long scratch = BatchedScratch(g);
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                    return;
+                }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
                 ForImages(g, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
@@ -100,6 +160,51 @@ public static class Conv2D
                     System.Numerics.Tensors.TensorPrimitives.Add(row, b[grp * mg + m], row);
                 }
         }
+    }
+
+    /// <summary>
+    /// A chunk of images [n0, n0 + count) side by side: per group, col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM
+    /// out[m, i·P + p] = Σ_r w[m, r]·col[r, p] over all count·P columns, then y[n0 + i, m, p] = out[m, i·P + p] + bias[m].
+    /// Scratch: col (rows × count·P), then out (M/groups × count·P).
+    /// </summary>
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp, output = col + (long)rows * width;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            for (int i = 0; i < count; i++)
+                Unfold(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
+                    new Span<float>(col + (long)i * cols, (rows - 1) * width + cols), width);
+            Gemm.Sgemm(false, false, mg, width, rows, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
+                new ReadOnlySpan<float>(col, rows * width), width, 0, new Span<float>(output, mg * width), width, gemmThreads);
+            for (int i = 0; i < count; i++)
+                for (int m = 0; m < mg; m++)
+                {
+                    var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
+                    var dst = new Span<float>(y + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols);
+                    if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
+                    else src.CopyTo(dst);
+                }
+        }
+    }
+
+    /// <summary><see cref="Im2Col(in Conv2DGeometry, ReadOnlySpan{float}, Span{float}, int)"/>; a pointwise image is its own unfolding, copied a channel plane at a time.</summary>
+    static void Unfold(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int ld)
+    {
+        if (!g.IsPointwise) { Im2Col(g, image, col, ld); return; }
+        int cols = g.Positions;
+        for (int c = 0; c < g.GroupChannels; c++) image.Slice(c * cols, cols).CopyTo(col.Slice(c * ld, cols));
+    }
+
+    /// <summary>Copies rows [grp·M/groups, (grp+1)·M/groups) of the images [n0, n0 + count) of an N×M×P tensor side by side: dst[m, i·P + p] = src[n0 + i, grp·M/groups + m, p].</summary>
+    static unsafe void GatherRows(in Conv2DGeometry g, float* src, int n0, int count, int grp, float* dst)
+    {
+        int mg = g.GroupFilters, cols = g.Positions, width = count * cols;
+        for (int i = 0; i < count; i++)
+            for (int m = 0; m < mg; m++)
+                new ReadOnlySpan<float>(src + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols)
+                    .CopyTo(new Span<float>(dst + (long)m * width + i * cols, cols));
     }
 
     /// <summary>
@@ -145,8 +250,11 @@ public static class Conv2D
     /// Unfolds one image's group of channels: col[(c·KH + u)·KW + v, i·OW + j] = x[c, i·sh − pt + u·dh, j·sw − pl + v·dw] (0 outside).
     /// The valid column range of each (u, v, i) row is computed once, so the inner copy has no bounds test.
     /// </summary>
+    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col) => Im2Col(g, image, col, g.Positions);
+
+    /// <summary>As <see cref="Im2Col"/> with row r of col starting at r·ld (ld ≥ positions), so several images can be unfolded side by side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col)
+    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -155,7 +263,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, cols);
                     int dx = v * g.DilationW - g.PadLeft;
                     // Output columns j with 0 ≤ j·sw + dx < W.
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
@@ -177,7 +285,10 @@ public static class Conv2D
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds col back into the image positions it was read from.</summary>
-    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image)
+    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image) => Col2ImAdd(g, col, image, g.Positions);
+
+    /// <summary>As <see cref="Col2ImAdd(in Conv2DGeometry, ReadOnlySpan{float}, Span{float})"/> with row r of col starting at r·ld.</summary>
+    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -186,7 +297,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, cols);
                     int dx = v * g.DilationW - g.PadLeft;
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
                     int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
@@ -217,6 +328,14 @@ public static class Conv2D
             {
                 var (dyp, wp, dxp, wsp) = ((nint)pdy, (nint)pw, (nint)pdx, (nint)pws);
                 var geo = g;
+                int perGemm = ImagesPerGemm(g);
+                if (perGemm > 1)
+                {
+                    long scratch = BatchedScratch(g);
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                    return;
+                }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
                 ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
@@ -240,6 +359,52 @@ public static class Conv2D
     }
 
     /// <summary>
+    /// A chunk of images side by side: per group, dyG[m, i·P + p] = dy[n0 + i, m, p], dcol = Wᵀ·dyG over all count·P
+    /// columns, and each image's columns are folded back (col2im) into dx. Scratch: dyG, then dcol.
+    /// </summary>
+    static unsafe void DataImages(in Conv2DGeometry g, int n0, int count, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, dyG = (float*)wsp, dcol = dyG + (long)mg * width;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            GatherRows(g, dy, n0, count, grp, dyG);
+            Gemm.Sgemm(true, false, rows, width, mg, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
+                new ReadOnlySpan<float>(dyG, mg * width), width, 0, new Span<float>(dcol, rows * width), width, gemmThreads);
+            for (int i = 0; i < count; i++)
+            {
+                var image = new Span<float>(dx + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane);
+                var part = new ReadOnlySpan<float>(dcol + (long)i * cols, (rows - 1) * width + cols);
+                if (!g.IsPointwise) { Col2ImAdd(g, part, image, width); continue; }
+                for (int c = 0; c < cg; c++)
+                {
+                    var dst = image.Slice(c * cols, cols);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dst, part.Slice(c * width, cols), dst);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A chunk of images side by side: per group, dW += dyG·colᵀ with dyG[m, i·P + p] = dy[n0 + i, m, p] and
+    /// col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM of depth count·P. Scratch: dyG, then col.
+    /// </summary>
+    static unsafe void WeightImages(in Conv2DGeometry g, int n0, int count, nint xp, nint dyp, nint dwp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        float* x = (float*)xp, dy = (float*)dyp, dw = (float*)dwp, dyG = (float*)wsp, col = dyG + (long)mg * width;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            GatherRows(g, dy, n0, count, grp, dyG);
+            for (int i = 0; i < count; i++)
+                Unfold(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
+                    new Span<float>(col + (long)i * cols, (rows - 1) * width + cols), width);
+            Gemm.Sgemm(false, true, mg, rows, width, 1, new ReadOnlySpan<float>(dyG, mg * width), width,
+                new ReadOnlySpan<float>(col, rows * width), width, 1, new Span<float>(dw + (long)grp * mg * rows, mg * rows), rows, gemmThreads);
+        }
+    }
+
+    /// <summary>
     /// dW += Σ_n dy_n·col_nᵀ. Images are spread across threads; each thread sums its images into its own partial
     /// gradient (the first thread's is dW itself), and the partials are added at the end.
     /// </summary>
@@ -252,14 +417,18 @@ public static class Conv2D
             {
                 var (xp, dyp, dwp, wsp) = ((nint)px, (nint)pdy, (nint)pdw, (nint)pws);
                 var geo = g;
-                int threads = Threads(g);
-                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                int threads = Threads(g), perGemm = ImagesPerGemm(g);
+                long colSize = ColumnScratch(g);
                 int weights = dw.Length;
                 // Workspace: one unfolded buffer per thread, then a partial gradient for every thread but the first.
                 nint partials = wsp + (nint)(colSize * threads * sizeof(float));
                 new Span<float>((float*)partials, weights * (threads - 1)).Clear();
-                ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp,
-                    t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float)), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                nint Partial(int t) => t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float));
+                if (perGemm > 1)
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        WeightImages(geo, n0, count, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                else
+                    ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
                 for (int t = 1; t < threads; t++)
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, new ReadOnlySpan<float>((float*)partials + (long)weights * (t - 1), weights), dw);
             }

@@ -27,6 +27,12 @@ public class Conv2DTests
             new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
             new(2, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 1320 positions: unfolded in blocks of 256
             new(1, 6, 61, 29, 3, 3, 3, 1, 1, 1, 2, 1, 0, 2, 1, 1),    // blocks ending mid output row, dilated
+            // Few positions per image: images side by side, in chunks that do not divide the batch.
+            new(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // 300 positions: 4 images per GEMM
+            new(7, 6, 29, 27, 4, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 2),    // grouped, strided, asymmetric: 405 positions, 3 per GEMM
+            new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3),    // pointwise, grouped: 221 positions, 5 per GEMM
+            new(5, 4, 21, 21, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),    // 1×1 strided: 121 positions
+            new(6, 3, 9, 9, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // dilated, 81 positions: the whole batch in one GEMM
         };
         for (int i = 0; i < 25; i++)
         {
@@ -106,6 +112,50 @@ public class Conv2DTests
             Assert.True(Math.Abs(dwExpected[i] - dwActual[i]) <= weightBound, $"{g} dW at {i}: expected {dwExpected[i]}, got {dwActual[i]}");
         for (int i = 0; i < g.OutChannels; i++)
             Assert.True(Math.Abs(dbExpected[i] - dbActual[i]) <= weightBound, $"{g} dB at {i}: expected {dbExpected[i]}, got {dbActual[i]}");
+    }
+
+    [Fact]
+    public void SmallImagesAreBatchedIntoChunksThatDoNotDivideTheBatch()
+    {
+        // The geometries above that exercise the side-by-side path really take it, in several chunks.
+        Assert.Equal(4, Conv2D.ImagesPerGemm(new(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(3, Conv2D.ImagesPerGemm(new(7, 6, 29, 27, 4, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 2)));
+        Assert.Equal(5, Conv2D.ImagesPerGemm(new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3)));
+        // Large images and single images keep one GEMM per image.
+        Assert.Equal(1, Conv2D.ImagesPerGemm(new(4, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(1, Conv2D.ImagesPerGemm(new(1, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+    }
+
+    [Fact]
+    public void BatchedForwardAndBackwardAreTheSameOnOneThreadAndOnMany()
+    {
+        var g = new Conv2DGeometry(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * 9, 2);
+        var dy = Random((long)g.Batch * g.OutChannels * g.Positions, 3);
+        int saved = Threading.Workers.MaxThreads;
+        try
+        {
+            var results = new List<(float[] Y, float[] Dx, float[] Dw)>();
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.Workers.MaxThreads = threads;
+                var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
+                Conv2D.Forward(g, x, w, default, y, new float[Conv2D.WorkspaceLength(g)]);
+                var ws = new float[Conv2D.BackwardWorkspaceLength(g)];
+                Conv2D.BackwardData(g, dy, w, dx, ws);
+                Conv2D.BackwardWeight(g, x, dy, dw, ws);
+                results.Add((y, dx, dw));
+            }
+            double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            foreach (var (y, dx, dw) in results.Skip(1))
+            {
+                Assert.Equal(results[0].Y, y);
+                Assert.Equal(results[0].Dx, dx);
+                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(results[0].Dw[i] - dw[i]) <= bound);
+            }
+        }
+        finally { Threading.Workers.MaxThreads = saved; }
     }
 
     [Fact]
