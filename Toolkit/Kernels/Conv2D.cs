@@ -94,13 +94,13 @@ public static class Conv2D
         ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
         : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
-    /// <summary>Scratch floats the backward kernels need: an unfolded image per thread and a partial weight gradient for every thread but one.</summary>
+    /// <summary>Scratch floats the backward kernels need: unfolded columns per thread and a partial weight gradient for every thread but one.</summary>
     public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
         : ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
 
-    /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded image.</summary>
+    /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded column block.</summary>
     static long ColumnScratch(in Conv2DGeometry g) =>
-        ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
 
     /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
@@ -247,6 +247,41 @@ public static class Conv2D
     }
 
     /// <summary>
+    /// The adjoint of <see cref="Im2ColRange"/>: adds col[r, q − q0] (row length q1 − q0) back into the image
+    /// position that column q of row r was read from.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Col2ImAddRange(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image, int q0, int q1)
+    {
+        int ow = g.OutWidth, h = g.InHeight, wd = g.InWidth, width = q1 - q0;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            var plane = image.Slice(c * h * wd, h * wd);
+            for (int u = 0; u < g.KernelH; u++)
+                for (int v = 0; v < g.KernelW; v++)
+                {
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * width, width);
+                    int dx = v * g.DilationW - g.PadLeft;
+                    int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                    int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
+                    for (int q = q0; q < q1;)
+                    {
+                        int i = q / ow, jA = q % ow, jB = Math.Min(ow, jA + (q1 - q));
+                        var seg = src.Slice(q - q0, jB - jA);
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        q += jB - jA;
+                        int a = Math.Max(jA, j0), e = Math.Min(jB, j1);
+                        if (yy < 0 || yy >= h || e <= a) continue;
+                        var dst = plane.Slice(yy * wd);
+                        if (g.StrideW == 1)
+                            System.Numerics.Tensors.TensorPrimitives.Add(dst.Slice(a + dx, e - a), seg[(a - jA)..(e - jA)], dst.Slice(a + dx, e - a));
+                        else for (int j = a; j < e; j++) dst[j * g.StrideW + dx] += seg[j - jA];
+                    }
+                }
+        }
+    }
+
+    /// <summary>
     /// Unfolds one image's group of channels: col[(c·KH + u)·KW + v, i·OW + j] = x[c, i·sh − pt + u·dh, j·sw − pl + v·dw] (0 outside).
     /// The valid column range of each (u, v, i) row is computed once, so the inner copy has no bounds test.
     /// </summary>
@@ -336,7 +371,7 @@ public static class Conv2D
                         DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
                     return;
                 }
-                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                long colSize = ColumnScratch(g);
                 ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
         }
@@ -344,17 +379,22 @@ public static class Conv2D
 
     static unsafe void DataImage(in Conv2DGeometry g, int n, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth, block = ColumnBlock(g);
         float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, col = (float*)wsp;
         for (int grp = 0; grp < g.Groups; grp++)
         {
             var dImage = new Span<float>(dx + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
-            var dyG = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols);
+            float* dyG = dy + ((long)n * g.OutChannels + grp * mg) * cols;
             var wG = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
-            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 1, dImage, cols, gemmThreads); continue; }
-            var colSpan = new Span<float>(col, rows * cols);
-            Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 0, colSpan, cols, gemmThreads);
-            Col2ImAdd(g, colSpan, dImage);
+            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG, mg * cols), cols, 1, dImage, cols, gemmThreads); continue; }
+            // A block of columns at a time, folded back while it is still in cache.
+            for (int q0 = 0; q0 < cols; q0 += block)
+            {
+                int width = Math.Min(block, cols - q0);
+                var colSpan = new Span<float>(col, rows * width);
+                Gemm.Sgemm(true, false, rows, width, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG + q0, (mg - 1) * cols + width), cols, 0, colSpan, width, gemmThreads);
+                Col2ImAddRange(g, colSpan, dImage, q0, q0 + width);
+            }
         }
     }
 
@@ -437,20 +477,23 @@ public static class Conv2D
 
     static unsafe void WeightImage(in Conv2DGeometry g, int n, nint xp, nint dyp, nint dwp, nint wsp, int gemmThreads)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth, block = ColumnBlock(g);
         float* x = (float*)xp, dy = (float*)dyp, dw = (float*)dwp, col = (float*)wsp;
         for (int grp = 0; grp < g.Groups; grp++)
         {
             var image = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
-            ReadOnlySpan<float> unfolded = image;
-            if (!g.IsPointwise)
+            float* dyG = dy + ((long)n * g.OutChannels + grp * mg) * cols;
+            var dwG = new Span<float>(dw + (long)grp * mg * rows, mg * rows);
+            if (g.IsPointwise) { Gemm.Sgemm(false, true, mg, rows, cols, 1, new ReadOnlySpan<float>(dyG, mg * cols), cols, image, cols, 1, dwG, rows, gemmThreads); continue; }
+            // A block of positions at a time (the GEMM's depth), unfolded just before it is packed.
+            for (int q0 = 0; q0 < cols; q0 += block)
             {
-                var colSpan = new Span<float>(col, rows * cols);
-                Im2Col(g, image, colSpan);
-                unfolded = colSpan;
+                int width = Math.Min(block, cols - q0);
+                var colSpan = new Span<float>(col, rows * width);
+                Im2ColRange(g, image, colSpan, q0, q0 + width);
+                Gemm.Sgemm(false, true, mg, rows, width, 1, new ReadOnlySpan<float>(dyG + q0, (mg - 1) * cols + width), cols,
+                    colSpan, width, 1, dwG, rows, gemmThreads);
             }
-            Gemm.Sgemm(false, true, mg, rows, cols, 1, new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols), cols,
-                unfolded, cols, 1, new Span<float>(dw + (long)grp * mg * rows, mg * rows), rows, gemmThreads);
         }
     }
 

@@ -33,6 +33,9 @@ public class Conv2DTests
             new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3),    // pointwise, grouped: 221 positions, 5 per GEMM
             new(5, 4, 21, 21, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),    // 1×1 strided: 121 positions
             new(6, 3, 9, 9, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // dilated, 81 positions: the whole batch in one GEMM
+            // Many positions and rows: one image at a time in column blocks of 256 (backward too), the last one ending mid row.
+            new(2, 64, 33, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+            new(3, 60, 70, 64, 2, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1),   // strided, asymmetric pads
         };
         for (int i = 0; i < 25; i++)
         {
@@ -186,6 +189,31 @@ public class Conv2DTests
             }
         }
         finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void FoldingRangesOfPositionsBackAddsUpToTheWholeFolding(Conv2DGeometry g)
+    {
+        var c = Random((long)g.Rows * g.Positions, 12);
+        var whole = Random((long)g.GroupChannels * g.InHeight * g.InWidth, 13);
+        var parts = (float[])whole.Clone();
+        Conv2D.Col2ImAdd(g, c, whole);
+        // A partition of [0, P) into ranges of one position, a third, a half and the rest.
+        var cuts = new[] { 0, 1, g.Positions / 3, g.Positions / 3 + g.Positions / 2, g.Positions }
+            .Select(q => Math.Min(q, g.Positions)).Distinct().Order().ToArray();
+        for (int s = 0; s + 1 < cuts.Length; s++)
+        {
+            int q0 = cuts[s], q1 = cuts[s + 1], width = q1 - q0;
+            var part = new float[(long)g.Rows * width];
+            for (int r = 0; r < g.Rows; r++)
+                Array.Copy(c, (long)r * g.Positions + q0, part, (long)r * width, width);
+            Conv2D.Col2ImAddRange(g, part, parts, q0, q1);
+        }
+        // Each image element sums the same terms in another grouping: within a few ulps of the sum of magnitudes.
+        double bound = RelativeToMagnitude * (1 + g.KernelH * g.KernelW);
+        for (int i = 0; i < whole.Length; i++)
+            Assert.True(Math.Abs(whole[i] - parts[i]) <= bound, $"{g} at {i}: {whole[i]} vs {parts[i]}");
     }
 
     [Theory]
