@@ -68,6 +68,17 @@ public class GemmTests
         Check(false, false, 150, 1100, 520, 1f, 0f, 5);
 
     [Fact]
+    public void BReadInPlaceOrPackedAroundTheRowLimit()
+    {
+        // Up to 120 rows (MC) a row-major B is read in place (only a last partial strip is packed), above that it is
+        // packed; both sides of the limit, with several column and depth blocks, wider leading dimensions and partial strips.
+        Check(false, false, 120, 1100, 520, 1f, 0.5f, 9);
+        Check(false, false, 121, 1100, 520, 1f, 0.5f, 10);
+        Check(true, false, 127, 77, 300, -0.5f, 1f, 11, extraLd: 3);
+        Check(false, false, 64, 64, 257, 1f, 0f, 12, extraLd: 9);
+    }
+
+    [Fact]
     public void ConvolutionLikeShapes()
     {
         Check(false, false, 64, 3136 / 7, 27, 1f, 0f, 6);
