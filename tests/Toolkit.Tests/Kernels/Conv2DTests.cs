@@ -36,6 +36,9 @@ public class Conv2DTests
             // Many positions and rows: one image at a time in column blocks of 256 (backward too), the last one ending mid row.
             new(2, 64, 33, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
             new(3, 60, 70, 64, 2, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1),   // strided, asymmetric pads
+            // Stride-2 rows long enough for the vector unfolding, reading up to the plane's last element.
+            new(2, 3, 9, 75, 4, 3, 5, 1, 2, 1, 1, 1, 2, 1, 2, 1),
+            new(1, 2, 7, 68, 3, 2, 4, 2, 2, 1, 1, 0, 0, 0, 0, 1),
         };
         for (int i = 0; i < 25; i++)
         {
