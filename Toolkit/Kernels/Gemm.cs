@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Kernels;
@@ -155,8 +156,17 @@ public static unsafe class Gemm
             }
             if (rs == 1)
             {
-                // Transposed B: each of the strip's columns is contiguous in p; read it in order, write with stride NR.
-                for (int q = 0; q < w; q++)
+                // Transposed B: each of the strip's columns is contiguous in p. Groups of 8 columns go through 8×8
+                // transposes (8 depths at a time), the depth tail and any columns past a multiple of 8 one by one.
+                int qv = Avx.IsSupported ? w / 8 * 8 : 0, pv = kc / 8 * 8;
+                for (int q0 = 0; q0 < qv; q0 += 8)
+                {
+                    float* src = b + (long)(j + q0) * cs;
+                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, cs, d + p0 * nr + q0, nr);
+                    for (int q = q0; q < q0 + 8; q++)
+                        for (int p = pv; p < kc; p++) d[p * nr + q] = src[(long)(q - q0) * cs + p];
+                }
+                for (int q = qv; q < w; q++)
                 {
                     float* src = b + (long)(j + q) * cs;
                     for (int p = 0; p < kc; p++) d[p * nr + q] = src[p];
@@ -191,8 +201,17 @@ public static unsafe class Gemm
             }
             if (cs == 1)
             {
-                // Plain A: each of the strip's rows is contiguous in p; read it in order, write with stride MR.
-                for (int r = 0; r < h; r++)
+                // Plain A: each of the strip's rows is contiguous in p. Groups of 8 rows go through 8×8 transposes
+                // (8 depths at a time), the depth tail and any rows past a multiple of 8 one by one.
+                int rv = Avx.IsSupported ? h / 8 * 8 : 0, pv = kc / 8 * 8;
+                for (int r0 = 0; r0 < rv; r0 += 8)
+                {
+                    float* src = a + (long)(i + r0) * rs;
+                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, rs, d + p0 * mr + r0, mr);
+                    for (int r = r0; r < r0 + 8; r++)
+                        for (int p = pv; p < kc; p++) d[p * mr + r] = src[(long)(r - r0) * rs + p];
+                }
+                for (int r = rv; r < h; r++)
                 {
                     float* src = a + (long)(i + r) * rs;
                     for (int p = 0; p < kc; p++) d[p * mr + r] = src[p];
@@ -209,6 +228,34 @@ public static unsafe class Gemm
                 for (; r < mr; r++) d[r] = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// dst[c·ldd + r] = src[r·lds + c] for r, c &lt; 8: eight rows of 8 floats in, their eight columns out. Pairs of rows
+    /// are interleaved (unpack), pairs of pairs combined (shuffle), then the 128-bit halves swapped across (permute):
+    /// output c holds (r0[c], …, r7[c]).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        // t0 = (r0₀ r1₀ r0₁ r1₁ | r0₄ r1₄ r0₅ r1₅), t1 = (r0₂ r1₂ r0₃ r1₃ | r0₆ r1₆ r0₇ r1₇), and so on.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = (r0₀ r1₀ r2₀ r3₀ | r0₄ r1₄ r2₄ r3₄): column 0 of rows 0–3 and column 4 of rows 0–3.
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(s2, s6, 0x20)); Avx.Store(dst + 3 * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(s0, s4, 0x31)); Avx.Store(dst + 5 * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(s2, s6, 0x31)); Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>
