@@ -16,7 +16,7 @@ namespace TransferKit.Toolkit.Kernels;
 public static unsafe class Gemm
 {
     const int KC = 256;   // depth of a packed panel: a KC×NR strip of B (32 KB) stays in L1
-    const int MC = 120;   // rows of A per packed block (120 KB, L2); a multiple of every MR (8, 6, 4)
+    const int MC = 144;   // rows of A per packed block (144 KB, L2); a multiple of every MR (8, 6, 4)
     const int NC = 1024;  // columns of B per packed panel (1 MB, L2/L3)
 
     /// <summary>

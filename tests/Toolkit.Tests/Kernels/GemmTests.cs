@@ -70,10 +70,10 @@ public class GemmTests
     [Fact]
     public void BReadInPlaceOrPackedAroundTheRowLimit()
     {
-        // Up to 120 rows (MC) a row-major B is read in place (only a last partial strip is packed), above that it is
+        // Up to 144 rows (MC) a row-major B is read in place (only a last partial strip is packed), above that it is
         // packed; both sides of the limit, with several column and depth blocks, wider leading dimensions and partial strips.
-        Check(false, false, 120, 1100, 520, 1f, 0.5f, 9);
-        Check(false, false, 121, 1100, 520, 1f, 0.5f, 10);
+        Check(false, false, 144, 1100, 520, 1f, 0.5f, 9);
+        Check(false, false, 145, 1100, 520, 1f, 0.5f, 10);
         Check(true, false, 127, 77, 300, -0.5f, 1f, 11, extraLd: 3);
         Check(false, false, 64, 64, 257, 1f, 0f, 12, extraLd: 9);
     }
