@@ -167,19 +167,34 @@ public static class Conv2D
     /// <summary>
     /// A chunk of images [n0, n0 + count) side by side: per group, col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM
     /// out[m, i·P + p] = Σ_r w[m, r]·col[r, p] over all count·P columns, then y[n0 + i, m, p] = out[m, i·P + p] + bias[m].
-    /// Scratch: col (rows × count·P), then out (M/groups × count·P).
+    /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
+    /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
     static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
-        float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp, output = col + (long)rows * width;
+        // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
+        // B is packed anyway and each extra block would pack the weights again.
+        int block = mg <= Gemm.UnpackedBMaxRows ? Math.Min(width, BatchedBlock(g)) : width;
+        float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp, output = col + (long)rows * block;
         for (int grp = 0; grp < g.Groups; grp++)
         {
-            for (int i = 0; i < count; i++)
-                Unfold(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
-                    new Span<float>(col + (long)i * cols, (rows - 1) * width + cols), width);
-            Gemm.Sgemm(false, false, mg, width, rows, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
-                new ReadOnlySpan<float>(col, rows * width), width, 0, new Span<float>(output, mg * width), width, gemmThreads);
+            var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
+            // The chunk's columns a block at a time (row length = the block's width, so the GEMM reads the unfolded
+            // block at a short stride while it is in cache); a block may end and start inside an image.
+            for (int s0 = 0; s0 < width; s0 += block)
+            {
+                int bw = Math.Min(block, width - s0);
+                var colBlock = new Span<float>(col, rows * bw);
+                for (int i = s0 / cols; i < count && i * cols < s0 + bw; i++)
+                {
+                    int a = Math.Max(s0, i * cols) - i * cols, e = Math.Min(s0 + bw, (i + 1) * cols) - i * cols;
+                    UnfoldRange(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
+                        colBlock[(i * cols + a - s0)..], a, e, bw);
+                }
+                Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
+                    new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+            }
             for (int i = 0; i < count; i++)
                 for (int m = 0; m < mg; m++)
                 {
@@ -189,6 +204,17 @@ public static class Conv2D
                     else src.CopyTo(dst);
                 }
         }
+    }
+
+    /// <summary>Columns per forward GEMM in the batched mode: as <see cref="ColumnBlock"/>, not bounded by one image.</summary>
+    static int BatchedBlock(in Conv2DGeometry g) => Math.Max(MinColumnBlock, ColumnBlockBytes / sizeof(float) / Math.Max(1, g.Rows) / 32 * 32);
+
+    /// <summary><see cref="Im2ColRange(in Conv2DGeometry, ReadOnlySpan{float}, Span{float}, int, int, int)"/>; a pointwise image is its own unfolding, copied a channel row at a time.</summary>
+    static void UnfoldRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1, int ld)
+    {
+        if (!g.IsPointwise) { Im2ColRange(g, image, col, q0, q1, ld); return; }
+        int cols = g.Positions;
+        for (int c = 0; c < g.GroupChannels; c++) image.Slice(c * cols + q0, q1 - q0).CopyTo(col.Slice(c * ld, q1 - q0));
     }
 
     /// <summary><see cref="Im2Col(in Conv2DGeometry, ReadOnlySpan{float}, Span{float}, int)"/>; a pointwise image is its own unfolding, copied a channel plane at a time.</summary>
@@ -214,7 +240,12 @@ public static class Conv2D
     /// q1 − q0: col[r, q − q0] = im2col(x)[r, q].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1)
+    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1) =>
+        Im2ColRange(g, image, col, q0, q1, q1 - q0);
+
+    /// <summary>As above with row r of col starting at r·ld (ld ≥ q1 − q0), so ranges of several images can share a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, h = g.InHeight, wd = g.InWidth, width = q1 - q0;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -223,7 +254,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * width, width);
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, width);
                     int dx = v * g.DilationW - g.PadLeft;
                     // Output columns j with 0 ≤ j·sw + dx < W.
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;

@@ -24,7 +24,7 @@ public static unsafe class Gemm
     /// only m multiply-adds, so copying it costs more than the strided reads it saves (a convolution with 64 filters).
     /// Up to MC, A is one block and each strip of B is read once; beyond, every block of A would read B again.
     /// </summary>
-    const int UnpackedBMaxRows = MC;
+    public const int UnpackedBMaxRows = MC;
 
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;

@@ -33,6 +33,10 @@ public class Conv2DTests
             new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3),    // pointwise, grouped: 221 positions, 5 per GEMM
             new(5, 4, 21, 21, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),    // 1×1 strided: 121 positions
             new(6, 3, 9, 9, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // dilated, 81 positions: the whole batch in one GEMM
+            // Side by side with 512+ rows: the chunk's columns go in blocks of 256 that end and start inside images.
+            new(5, 64, 15, 13, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+            new(4, 120, 29, 11, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2),  // grouped, strided
+            new(9, 520, 6, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // pointwise
             // Many positions and rows: one image at a time in column blocks of 256 (backward too), the last one ending mid row.
             new(2, 64, 33, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
             new(3, 60, 70, 64, 2, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1),   // strided, asymmetric pads
