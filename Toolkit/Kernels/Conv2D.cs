@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Kernels;
@@ -7,6 +9,9 @@ namespace TransferKit.Toolkit.Kernels;
 /// 2-D convolution kernels. Forward: pointwise (1×1) convolutions are one GEMM per image and group on the input as it
 /// is; depthwise convolutions run a direct kernel; the rest unfold each image (im2col) into a per-thread workspace and
 /// call the packed GEMM. Images are spread across threads; with a single image the GEMM itself is parallel.
+/// Images with few output positions (ResNet's 14×14 and 7×7 stages) would give each GEMM only a sliver of columns, so
+/// there several images are unfolded side by side and one GEMM covers them all (N = images × positions) in the
+/// forward, input-gradient and weight-gradient passes alike (<see cref="ImagesPerGemm"/>).
 /// <see cref="Reference.ReferenceConv2D"/> is the plain loop they must equal.
 /// </summary>
 public static class Conv2D
@@ -32,6 +37,50 @@ public static class Conv2D
         });
     }
 
+    /// <summary>
+    /// Calls chunk(n0, count, thread, gemmThreads) over the batch: each thread's contiguous range of images (as
+    /// <see cref="ForImages"/>) is cut into near-equal chunks of at most <paramref name="perChunk"/> images.
+    /// </summary>
+    static void ForChunks(in Conv2DGeometry g, int perChunk, Action<int, int, int, int> chunk)
+    {
+        int threads = Threads(g), batch = g.Batch;
+        void Range(int n0, int n1, int t, int gemmThreads)
+        {
+            int count = n1 - n0, chunks = (count + perChunk - 1) / perChunk;
+            for (int c = 0; c < chunks; c++)
+            {
+                int a = n0 + (int)((long)count * c / chunks), b = n0 + (int)((long)count * (c + 1) / chunks);
+                chunk(a, b - a, t, gemmThreads);
+            }
+        }
+        if (threads <= 1) { Range(0, batch, 0, Workers.MaxThreads); return; }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Range((int)((long)batch * t / threads), (int)((long)batch * (t + 1) / threads), t, 1));
+    }
+
+    /// <summary>GEMM columns wanted at least: images with fewer output positions are unfolded side by side.</summary>
+    const int BatchedColumns = 1024;
+
+    /// <summary>Most scratch floats per thread for a chunk of images side by side (unfolded rows plus one group of output rows).</summary>
+    const long BatchedScratchFloats = 4L << 20;
+
+    /// <summary>
+    /// Images per GEMM: 1 (one GEMM per image, the columns blocked within it) when an image alone has
+    /// <see cref="BatchedColumns"/> output positions or the batch is one image; otherwise enough images for that many
+    /// columns, at most the batch and at most what fits <see cref="BatchedScratchFloats"/>. Depends on the geometry
+    /// only, never on the thread count, so results do not change with it.
+    /// </summary>
+    public static int ImagesPerGemm(in Conv2DGeometry g)
+    {
+        if (g.IsDepthwise || g.Batch < 2 || g.Positions >= BatchedColumns) return 1;
+        int want = (BatchedColumns + g.Positions - 1) / g.Positions;
+        int fit = (int)Math.Max(1, BatchedScratchFloats / ((long)(g.Rows + g.GroupFilters) * g.Positions));
+        return Math.Max(1, Math.Min(g.Batch, Math.Min(want, fit)));
+    }
+
+    /// <summary>Scratch floats per thread in the batched mode: unfolded rows and a group of output (or output-gradient) rows for a chunk.</summary>
+    static long BatchedScratch(in Conv2DGeometry g) => (long)(g.Rows + g.GroupFilters) * ImagesPerGemm(g) * g.Positions;
+
     /// <summary>Bytes of unfolded columns a forward GEMM works on at once: a block that stays in L2 while it is packed.</summary>
     const int ColumnBlockBytes = 512 * 1024;
 
@@ -44,11 +93,16 @@ public static class Conv2D
 
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
+        : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
-    /// <summary>Scratch floats the backward kernels need: an unfolded image per thread and a partial weight gradient for every thread but one.</summary>
+    /// <summary>Scratch floats the backward kernels need: unfolded columns per thread and a partial weight gradient for every thread but one.</summary>
     public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
-        : (g.IsPointwise ? 0 : (long)g.Rows * g.Positions * Threads(g)) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+        : ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+
+    /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded column block.</summary>
+    static long ColumnScratch(in Conv2DGeometry g) =>
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
 
     /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
@@ -61,6 +115,14 @@ public static class Conv2D
                 var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
+                int perGemm = ImagesPerGemm(g);
+                if (perGemm > 1)
+                {
+                    long scratch = BatchedScratch(g);
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                    return;
+                }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
                 ForImages(g, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
@@ -103,11 +165,87 @@ public static class Conv2D
     }
 
     /// <summary>
+    /// A chunk of images [n0, n0 + count) side by side: per group, col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM
+    /// out[m, i·P + p] = Σ_r w[m, r]·col[r, p] over all count·P columns, then y[n0 + i, m, p] = out[m, i·P + p] + bias[m].
+    /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
+    /// Scratch: col (rows × block), then out (M/groups × count·P).
+    /// </summary>
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
+        // B is packed anyway and each extra block would pack the weights again.
+        int block = mg <= Gemm.UnpackedBMaxRows ? Math.Min(width, BatchedBlock(g)) : width;
+        float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp, output = col + (long)rows * block;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
+            // The chunk's columns a block at a time (row length = the block's width, so the GEMM reads the unfolded
+            // block at a short stride while it is in cache); a block may end and start inside an image.
+            for (int s0 = 0; s0 < width; s0 += block)
+            {
+                int bw = Math.Min(block, width - s0);
+                var colBlock = new Span<float>(col, rows * bw);
+                for (int i = s0 / cols; i < count && i * cols < s0 + bw; i++)
+                {
+                    int a = Math.Max(s0, i * cols) - i * cols, e = Math.Min(s0 + bw, (i + 1) * cols) - i * cols;
+                    UnfoldRange(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
+                        colBlock[(i * cols + a - s0)..], a, e, bw);
+                }
+                Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
+                    new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+            }
+            for (int i = 0; i < count; i++)
+                for (int m = 0; m < mg; m++)
+                {
+                    var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
+                    var dst = new Span<float>(y + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols);
+                    if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
+                    else src.CopyTo(dst);
+                }
+        }
+    }
+
+    /// <summary>Columns per forward GEMM in the batched mode: as <see cref="ColumnBlock"/>, not bounded by one image.</summary>
+    static int BatchedBlock(in Conv2DGeometry g) => Math.Max(MinColumnBlock, ColumnBlockBytes / sizeof(float) / Math.Max(1, g.Rows) / 32 * 32);
+
+    /// <summary><see cref="Im2ColRange(in Conv2DGeometry, ReadOnlySpan{float}, Span{float}, int, int, int)"/>; a pointwise image is its own unfolding, copied a channel row at a time.</summary>
+    static void UnfoldRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1, int ld)
+    {
+        if (!g.IsPointwise) { Im2ColRange(g, image, col, q0, q1, ld); return; }
+        int cols = g.Positions;
+        for (int c = 0; c < g.GroupChannels; c++) image.Slice(c * cols + q0, q1 - q0).CopyTo(col.Slice(c * ld, q1 - q0));
+    }
+
+    /// <summary><see cref="Im2Col(in Conv2DGeometry, ReadOnlySpan{float}, Span{float}, int)"/>; a pointwise image is its own unfolding, copied a channel plane at a time.</summary>
+    static void Unfold(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int ld)
+    {
+        if (!g.IsPointwise) { Im2Col(g, image, col, ld); return; }
+        int cols = g.Positions;
+        for (int c = 0; c < g.GroupChannels; c++) image.Slice(c * cols, cols).CopyTo(col.Slice(c * ld, cols));
+    }
+
+    /// <summary>Copies rows [grp·M/groups, (grp+1)·M/groups) of the images [n0, n0 + count) of an N×M×P tensor side by side: dst[m, i·P + p] = src[n0 + i, grp·M/groups + m, p].</summary>
+    static unsafe void GatherRows(in Conv2DGeometry g, float* src, int n0, int count, int grp, float* dst)
+    {
+        int mg = g.GroupFilters, cols = g.Positions, width = count * cols;
+        for (int i = 0; i < count; i++)
+            for (int m = 0; m < mg; m++)
+                new ReadOnlySpan<float>(src + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols)
+                    .CopyTo(new Span<float>(dst + (long)m * width + i * cols, cols));
+    }
+
+    /// <summary>
     /// The columns [q0, q1) of <see cref="Im2Col"/> (output positions in row-major order), written with row length
     /// q1 − q0: col[r, q − q0] = im2col(x)[r, q].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1)
+    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1) =>
+        Im2ColRange(g, image, col, q0, q1, q1 - q0);
+
+    /// <summary>As above with row r of col starting at r·ld (ld ≥ q1 − q0), so ranges of several images can share a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2ColRange(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int q0, int q1, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, h = g.InHeight, wd = g.InWidth, width = q1 - q0;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -116,7 +254,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * width, width);
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, width);
                     int dx = v * g.DilationW - g.PadLeft;
                     // Output columns j with 0 ≤ j·sw + dx < W.
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
@@ -135,7 +273,73 @@ public static class Conv2D
                         seg[(e - jA)..].Clear();
                         var src = plane.Slice(yy * wd);
                         if (g.StrideW == 1) src.Slice(a + dx, e - a).CopyTo(seg[(a - jA)..(e - jA)]);
+                        else if (g.StrideW == 2) GatherEven(src[(a * 2 + dx)..], seg[(a - jA)..(e - jA)]);
                         else for (int j = a; j < e; j++) seg[j - jA] = src[j * g.StrideW + dx];
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// dst[j] = src[2j] for every j of dst (the unfolding of a stride-2 row). Vector path: 32 source floats per step,
+    /// the even lanes picked by a two-register permute (AVX-512) or a shuffle and a 64-bit lane permute (AVX2); it runs
+    /// while the 32 floats lie inside src, which may extend past the last element read, and the scalar loop takes the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void GatherEven(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int j = 0, count = dst.Length;
+        fixed (float* ps = src, pd = dst)
+        {
+            if (Avx512F.IsSupported)
+            {
+                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (; j + 16 <= count && 2 * j + 32 <= src.Length; j += 16)
+                    Avx512F.PermuteVar16x32x2(Vector512.Load(ps + 2 * j), even, Vector512.Load(ps + 2 * j + 16)).Store(pd + j);
+            }
+            else if (Avx2.IsSupported)
+            {
+                for (; j + 8 <= count && 2 * j + 16 <= src.Length; j += 8)
+                {
+                    // Per 128-bit lane (s0 s2 s8 s10 | s4 s6 s12 s14), then 64-bit lanes 0, 2, 1, 3: s0 s2 … s14.
+                    var mixed = Avx.Shuffle(Vector256.Load(ps + 2 * j), Vector256.Load(ps + 2 * j + 8), 0b10_00_10_00);
+                    Avx2.Permute4x64(mixed.AsDouble(), 0b11_01_10_00).AsSingle().Store(pd + j);
+                }
+            }
+            for (; j < count; j++) pd[j] = ps[2 * j];
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2ColRange"/>: adds col[r, q − q0] (row length q1 − q0) back into the image
+    /// position that column q of row r was read from.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Col2ImAddRange(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image, int q0, int q1)
+    {
+        int ow = g.OutWidth, h = g.InHeight, wd = g.InWidth, width = q1 - q0;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            var plane = image.Slice(c * h * wd, h * wd);
+            for (int u = 0; u < g.KernelH; u++)
+                for (int v = 0; v < g.KernelW; v++)
+                {
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * width, width);
+                    int dx = v * g.DilationW - g.PadLeft;
+                    int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                    int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
+                    for (int q = q0; q < q1;)
+                    {
+                        int i = q / ow, jA = q % ow, jB = Math.Min(ow, jA + (q1 - q));
+                        var seg = src.Slice(q - q0, jB - jA);
+                        int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
+                        q += jB - jA;
+                        int a = Math.Max(jA, j0), e = Math.Min(jB, j1);
+                        if (yy < 0 || yy >= h || e <= a) continue;
+                        var dst = plane.Slice(yy * wd);
+                        if (g.StrideW == 1)
+                            System.Numerics.Tensors.TensorPrimitives.Add(dst.Slice(a + dx, e - a), seg[(a - jA)..(e - jA)], dst.Slice(a + dx, e - a));
+                        else for (int j = a; j < e; j++) dst[j * g.StrideW + dx] += seg[j - jA];
                     }
                 }
         }
@@ -145,8 +349,11 @@ public static class Conv2D
     /// Unfolds one image's group of channels: col[(c·KH + u)·KW + v, i·OW + j] = x[c, i·sh − pt + u·dh, j·sw − pl + v·dw] (0 outside).
     /// The valid column range of each (u, v, i) row is computed once, so the inner copy has no bounds test.
     /// </summary>
+    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col) => Im2Col(g, image, col, g.Positions);
+
+    /// <summary>As <see cref="Im2Col"/> with row r of col starting at r·ld (ld ≥ positions), so several images can be unfolded side by side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col)
+    public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -155,7 +362,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    var dst = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, cols);
                     int dx = v * g.DilationW - g.PadLeft;
                     // Output columns j with 0 ≤ j·sw + dx < W.
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
@@ -170,6 +377,7 @@ public static class Conv2D
                         row[j1..].Clear();
                         var src = plane.Slice(yy * wd);
                         if (g.StrideW == 1) src.Slice(j0 + dx, j1 - j0).CopyTo(row[j0..j1]);
+                        else if (g.StrideW == 2) GatherEven(src[(j0 * 2 + dx)..], row[j0..j1]);
                         else for (int j = j0; j < j1; j++) row[j] = src[j * g.StrideW + dx];
                     }
                 }
@@ -177,7 +385,10 @@ public static class Conv2D
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds col back into the image positions it was read from.</summary>
-    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image)
+    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image) => Col2ImAdd(g, col, image, g.Positions);
+
+    /// <summary>As <see cref="Col2ImAdd(in Conv2DGeometry, ReadOnlySpan{float}, Span{float})"/> with row r of col starting at r·ld.</summary>
+    public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image, int ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, cols = oh * ow, h = g.InHeight, wd = g.InWidth;
         for (int c = 0; c < g.GroupChannels; c++)
@@ -186,7 +397,7 @@ public static class Conv2D
             for (int u = 0; u < g.KernelH; u++)
                 for (int v = 0; v < g.KernelW; v++)
                 {
-                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * cols, cols);
+                    var src = col.Slice(((c * g.KernelH + u) * g.KernelW + v) * ld, cols);
                     int dx = v * g.DilationW - g.PadLeft;
                     int j0 = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
                     int j1 = Math.Min(ow, (wd - dx + g.StrideW - 1) / g.StrideW);
@@ -217,7 +428,15 @@ public static class Conv2D
             {
                 var (dyp, wp, dxp, wsp) = ((nint)pdy, (nint)pw, (nint)pdx, (nint)pws);
                 var geo = g;
-                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                int perGemm = ImagesPerGemm(g);
+                if (perGemm > 1)
+                {
+                    long scratch = BatchedScratch(g);
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                    return;
+                }
+                long colSize = ColumnScratch(g);
                 ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
         }
@@ -225,17 +444,68 @@ public static class Conv2D
 
     static unsafe void DataImage(in Conv2DGeometry g, int n, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth, block = ColumnBlock(g);
         float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, col = (float*)wsp;
         for (int grp = 0; grp < g.Groups; grp++)
         {
             var dImage = new Span<float>(dx + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
-            var dyG = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols);
+            float* dyG = dy + ((long)n * g.OutChannels + grp * mg) * cols;
             var wG = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
-            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 1, dImage, cols, gemmThreads); continue; }
-            var colSpan = new Span<float>(col, rows * cols);
-            Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, dyG, cols, 0, colSpan, cols, gemmThreads);
-            Col2ImAdd(g, colSpan, dImage);
+            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG, mg * cols), cols, 1, dImage, cols, gemmThreads); continue; }
+            // A block of columns at a time, folded back while it is still in cache.
+            for (int q0 = 0; q0 < cols; q0 += block)
+            {
+                int width = Math.Min(block, cols - q0);
+                var colSpan = new Span<float>(col, rows * width);
+                Gemm.Sgemm(true, false, rows, width, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG + q0, (mg - 1) * cols + width), cols, 0, colSpan, width, gemmThreads);
+                Col2ImAddRange(g, colSpan, dImage, q0, q0 + width);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A chunk of images side by side: per group, dyG[m, i·P + p] = dy[n0 + i, m, p], dcol = Wᵀ·dyG over all count·P
+    /// columns, and each image's columns are folded back (col2im) into dx. Scratch: dyG, then dcol.
+    /// </summary>
+    static unsafe void DataImages(in Conv2DGeometry g, int n0, int count, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, dyG = (float*)wsp, dcol = dyG + (long)mg * width;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            GatherRows(g, dy, n0, count, grp, dyG);
+            Gemm.Sgemm(true, false, rows, width, mg, 1, new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows), rows,
+                new ReadOnlySpan<float>(dyG, mg * width), width, 0, new Span<float>(dcol, rows * width), width, gemmThreads);
+            for (int i = 0; i < count; i++)
+            {
+                var image = new Span<float>(dx + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane);
+                var part = new ReadOnlySpan<float>(dcol + (long)i * cols, (rows - 1) * width + cols);
+                if (!g.IsPointwise) { Col2ImAdd(g, part, image, width); continue; }
+                for (int c = 0; c < cg; c++)
+                {
+                    var dst = image.Slice(c * cols, cols);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dst, part.Slice(c * width, cols), dst);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A chunk of images side by side: per group, dW += dyG·colᵀ with dyG[m, i·P + p] = dy[n0 + i, m, p] and
+    /// col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM of depth count·P. Scratch: dyG, then col.
+    /// </summary>
+    static unsafe void WeightImages(in Conv2DGeometry g, int n0, int count, nint xp, nint dyp, nint dwp, nint wsp, int gemmThreads)
+    {
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
+        float* x = (float*)xp, dy = (float*)dyp, dw = (float*)dwp, dyG = (float*)wsp, col = dyG + (long)mg * width;
+        for (int grp = 0; grp < g.Groups; grp++)
+        {
+            GatherRows(g, dy, n0, count, grp, dyG);
+            for (int i = 0; i < count; i++)
+                Unfold(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
+                    new Span<float>(col + (long)i * cols, (rows - 1) * width + cols), width);
+            Gemm.Sgemm(false, true, mg, rows, width, 1, new ReadOnlySpan<float>(dyG, mg * width), width,
+                new ReadOnlySpan<float>(col, rows * width), width, 1, new Span<float>(dw + (long)grp * mg * rows, mg * rows), rows, gemmThreads);
         }
     }
 
@@ -252,14 +522,18 @@ public static class Conv2D
             {
                 var (xp, dyp, dwp, wsp) = ((nint)px, (nint)pdy, (nint)pdw, (nint)pws);
                 var geo = g;
-                int threads = Threads(g);
-                long colSize = g.IsPointwise ? 0 : (long)g.Rows * g.Positions;
+                int threads = Threads(g), perGemm = ImagesPerGemm(g);
+                long colSize = ColumnScratch(g);
                 int weights = dw.Length;
                 // Workspace: one unfolded buffer per thread, then a partial gradient for every thread but the first.
                 nint partials = wsp + (nint)(colSize * threads * sizeof(float));
                 new Span<float>((float*)partials, weights * (threads - 1)).Clear();
-                ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp,
-                    t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float)), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                nint Partial(int t) => t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float));
+                if (perGemm > 1)
+                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                        WeightImages(geo, n0, count, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                else
+                    ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
                 for (int t = 1; t < threads; t++)
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, new ReadOnlySpan<float>((float*)partials + (long)weights * (t - 1), weights), dw);
             }
@@ -268,20 +542,23 @@ public static class Conv2D
 
     static unsafe void WeightImage(in Conv2DGeometry g, int n, nint xp, nint dyp, nint dwp, nint wsp, int gemmThreads)
     {
-        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth;
+        int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth, block = ColumnBlock(g);
         float* x = (float*)xp, dy = (float*)dyp, dw = (float*)dwp, col = (float*)wsp;
         for (int grp = 0; grp < g.Groups; grp++)
         {
             var image = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
-            ReadOnlySpan<float> unfolded = image;
-            if (!g.IsPointwise)
+            float* dyG = dy + ((long)n * g.OutChannels + grp * mg) * cols;
+            var dwG = new Span<float>(dw + (long)grp * mg * rows, mg * rows);
+            if (g.IsPointwise) { Gemm.Sgemm(false, true, mg, rows, cols, 1, new ReadOnlySpan<float>(dyG, mg * cols), cols, image, cols, 1, dwG, rows, gemmThreads); continue; }
+            // A block of positions at a time (the GEMM's depth), unfolded just before it is packed.
+            for (int q0 = 0; q0 < cols; q0 += block)
             {
-                var colSpan = new Span<float>(col, rows * cols);
-                Im2Col(g, image, colSpan);
-                unfolded = colSpan;
+                int width = Math.Min(block, cols - q0);
+                var colSpan = new Span<float>(col, rows * width);
+                Im2ColRange(g, image, colSpan, q0, q0 + width);
+                Gemm.Sgemm(false, true, mg, rows, width, 1, new ReadOnlySpan<float>(dyG + q0, (mg - 1) * cols + width), cols,
+                    colSpan, width, 1, dwG, rows, gemmThreads);
             }
-            Gemm.Sgemm(false, true, mg, rows, cols, 1, new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * mg) * cols, mg * cols), cols,
-                unfolded, cols, 1, new Span<float>(dw + (long)grp * mg * rows, mg * rows), rows, gemmThreads);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Kernels;
@@ -7,15 +8,23 @@ namespace TransferKit.Toolkit.Kernels;
 /// <summary>
 /// Single-precision GEMM, C = alpha·op(A)·op(B) + beta·C (row-major), cache-blocked and packed in the BLIS manner:
 /// B is packed in KC×NR strips, A in MR×KC strips, and a register-blocked micro-kernel computes each MR×NR tile:
-/// 8×32 with AVX-512 (16 zmm accumulators), 6×16 with AVX2 (12 ymm accumulators), or a scalar 4×4 tile.
+/// 8×32 with AVX-512 (16 zmm accumulators), 6×16 with AVX2 (12 ymm accumulators), or a scalar 4×4 tile. With few
+/// rows of C (at most <see cref="UnpackedBMaxRows"/>) a row-major B is not packed but read in place.
 /// Columns of C are split across threads; each thread packs its own panels (no shared writes).
 /// <see cref="Reference.ReferenceGemm"/> is the plain triple loop it must equal up to summation order.
 /// </summary>
 public static unsafe class Gemm
 {
     const int KC = 256;   // depth of a packed panel: a KC×NR strip of B (32 KB) stays in L1
-    const int MC = 120;   // rows of A per packed block (120 KB, L2); a multiple of every MR (8, 6, 4)
+    const int MC = 144;   // rows of A per packed block (144 KB, L2); a multiple of every MR (8, 6, 4)
     const int NC = 1024;  // columns of B per packed panel (1 MB, L2/L3)
+
+    /// <summary>
+    /// Rows of C at most for which a row-major B is read in place instead of packed: each packed B element would serve
+    /// only m multiply-adds, so copying it costs more than the strided reads it saves (a convolution with 64 filters).
+    /// Up to MC, A is one block and each strip of B is read once; beyond, every block of A would read B again.
+    /// </summary>
+    public const int UnpackedBMaxRows = MC;
 
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;
@@ -88,7 +97,13 @@ public static unsafe class Gemm
                     int kc = Math.Min(KC, k - pc);
                     // The first depth block applies beta; later ones accumulate.
                     float betaHere = pc == 0 ? beta : 1f;
-                    PackB(B + (long)pc * rsB + (long)jc * csB, rsB, csB, kc, nc, nr, pB);
+                    // With few rows of C a row-major B is read in place (row stride rsB); only a last, partial strip
+                    // is packed, so the kernel never reads past the matrix.
+                    float* bBlock = B + (long)pc * rsB + (long)jc * csB;
+                    bool inPlace = csB == 1 && m <= UnpackedBMaxRows;
+                    int fullStrips = inPlace ? nc / nr * nr : 0;
+                    if (!inPlace) PackB(bBlock, rsB, csB, kc, nc, nr, pB);
+                    else if (fullStrips < nc) PackB(bBlock + fullStrips, rsB, csB, kc, nc - fullStrips, nr, pB);
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
@@ -101,20 +116,22 @@ public static unsafe class Gemm
                                 int mrEff = Math.Min(mr, mc - ir);
                                 float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
                                 float* aStrip = pA + (long)ir * kc;
-                                float* bStrip = pB + (long)jr * kc;
+                                bool direct = jr < fullStrips;
+                                float* bStrip = direct ? bBlock + jr : pB + (long)(jr - fullStrips) * kc;
+                                int ldb = direct ? rsB : nr;
                                 // A full tile is merged into C from registers; an edge tile goes through the buffer.
                                 bool full = mrEff == mr && nrEff == nr;
                                 if (mr == 8)
                                 {
-                                    if (full) Kernel8x32(kc, aStrip, bStrip, cTile, ldc, alpha, betaHere);
-                                    else Kernel8x32(kc, aStrip, bStrip, acc, nr, 1, 0);
+                                    if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere);
+                                    else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0);
                                 }
                                 else if (mr == 6)
                                 {
-                                    if (full) Kernel6x16(kc, aStrip, bStrip, cTile, ldc, alpha, betaHere);
-                                    else Kernel6x16(kc, aStrip, bStrip, acc, nr, 1, 0);
+                                    if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere);
+                                    else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0);
                                 }
-                                else { KernelScalar(kc, aStrip, bStrip, acc, mr, nr); full = false; }
+                                else { KernelScalar(kc, aStrip, bStrip, ldb, acc, mr, nr); full = false; }
                                 if (!full) Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
                             }
                         }
@@ -139,8 +156,17 @@ public static unsafe class Gemm
             }
             if (rs == 1)
             {
-                // Transposed B: each of the strip's columns is contiguous in p; read it in order, write with stride NR.
-                for (int q = 0; q < w; q++)
+                // Transposed B: each of the strip's columns is contiguous in p. Groups of 8 columns go through 8×8
+                // transposes (8 depths at a time), the depth tail and any columns past a multiple of 8 one by one.
+                int qv = Avx.IsSupported ? w / 8 * 8 : 0, pv = kc / 8 * 8;
+                for (int q0 = 0; q0 < qv; q0 += 8)
+                {
+                    float* src = b + (long)(j + q0) * cs;
+                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, cs, d + p0 * nr + q0, nr);
+                    for (int q = q0; q < q0 + 8; q++)
+                        for (int p = pv; p < kc; p++) d[p * nr + q] = src[(long)(q - q0) * cs + p];
+                }
+                for (int q = qv; q < w; q++)
                 {
                     float* src = b + (long)(j + q) * cs;
                     for (int p = 0; p < kc; p++) d[p * nr + q] = src[p];
@@ -175,8 +201,17 @@ public static unsafe class Gemm
             }
             if (cs == 1)
             {
-                // Plain A: each of the strip's rows is contiguous in p; read it in order, write with stride MR.
-                for (int r = 0; r < h; r++)
+                // Plain A: each of the strip's rows is contiguous in p. Groups of 8 rows go through 8×8 transposes
+                // (8 depths at a time), the depth tail and any rows past a multiple of 8 one by one.
+                int rv = Avx.IsSupported ? h / 8 * 8 : 0, pv = kc / 8 * 8;
+                for (int r0 = 0; r0 < rv; r0 += 8)
+                {
+                    float* src = a + (long)(i + r0) * rs;
+                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, rs, d + p0 * mr + r0, mr);
+                    for (int r = r0; r < r0 + 8; r++)
+                        for (int p = pv; p < kc; p++) d[p * mr + r] = src[(long)(r - r0) * rs + p];
+                }
+                for (int r = rv; r < h; r++)
                 {
                     float* src = a + (long)(i + r) * rs;
                     for (int p = 0; p < kc; p++) d[p * mr + r] = src[p];
@@ -196,13 +231,41 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// dst[c·ldd + r] = src[r·lds + c] for r, c &lt; 8: eight rows of 8 floats in, their eight columns out. Pairs of rows
+    /// are interleaved (unpack), pairs of pairs combined (shuffle), then the 128-bit halves swapped across (permute):
+    /// output c holds (r0[c], …, r7[c]).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        // t0 = (r0₀ r1₀ r0₁ r1₁ | r0₄ r1₄ r0₅ r1₅), t1 = (r0₂ r1₂ r0₃ r1₃ | r0₆ r1₆ r0₇ r1₇), and so on.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = (r0₀ r1₀ r2₀ r3₀ | r0₄ r1₄ r2₄ r3₄): column 0 of rows 0–3 and column 4 of rows 0–3.
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(s2, s6, 0x20)); Avx.Store(dst + 3 * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(s0, s4, 0x31)); Avx.Store(dst + 5 * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(s2, s6, 0x31)); Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
+    }
+
+    /// <summary>
     /// AVX-512 8×32 tile: 16 zmm accumulators (row r, columns 0–15 and 16–31). Per depth step p: two loads of B
-    /// (32 columns), eight broadcasts of A (one per row), sixteen FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·8 + r]·b[p·32 + j]
-    /// + beta·c[r·ldc + j] (beta 0 ignores c). The loop body touches no memory but the packed panels, so the JIT keeps
-    /// all accumulators in registers.
+    /// (32 columns), eight broadcasts of A (one per row), sixteen FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·8 + r]·b[p·ldb + j]
+    /// + beta·c[r·ldc + j] (beta 0 ignores c); ldb is 32 for a packed strip, the row stride of B read in place. The loop
+    /// body touches no memory but the panels, so the JIT keeps all accumulators in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    static void Kernel8x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -218,7 +281,7 @@ public static unsafe class Gemm
             x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-            a += 8; b += 32;
+            a += 8; b += ldb;
         }
         Store512(c, alpha, beta, c00, c01); Store512(c + ldc, alpha, beta, c10, c11);
         Store512(c + 2 * ldc, alpha, beta, c20, c21); Store512(c + 3 * ldc, alpha, beta, c30, c31);
@@ -252,10 +315,10 @@ public static unsafe class Gemm
 
     /// <summary>
     /// AVX2 6×16 tile: 12 ymm accumulators (row r, columns 0–7 and 8–15); per depth step two B loads, six broadcasts,
-    /// twelve FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·6 + r]·b[p·16 + j] + beta·c[r·ldc + j] (beta 0 ignores c).
+    /// twelve FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·6 + r]·b[p·ldb + j] + beta·c[r·ldc + j] (beta 0 ignores c).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    static void Kernel6x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -269,19 +332,19 @@ public static unsafe class Gemm
             x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
             x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            a += 6; b += 16;
+            a += 6; b += ldb;
         }
         Store256(c, alpha, beta, c00, c01); Store256(c + ldc, alpha, beta, c10, c11);
         Store256(c + 2 * ldc, alpha, beta, c20, c21); Store256(c + 3 * ldc, alpha, beta, c30, c31);
         Store256(c + 4 * ldc, alpha, beta, c40, c41); Store256(c + 5 * ldc, alpha, beta, c50, c51);
     }
 
-    /// <summary>Scalar MR×NR tile: acc[r·NR + j] = Σ_p a[p·MR + r]·b[p·NR + j], one element at a time (the reference expression).</summary>
+    /// <summary>Scalar MR×NR tile: acc[r·NR + j] = Σ_p a[p·MR + r]·b[p·ldb + j], one element at a time (the reference expression).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void KernelScalar(int kc, float* a, float* b, float* acc, int mr, int nr)
+    static void KernelScalar(int kc, float* a, float* b, int ldb, float* acc, int mr, int nr)
     {
         for (int i = 0; i < mr * nr; i++) acc[i] = 0;
-        for (int p = 0; p < kc; p++, a += mr, b += nr)
+        for (int p = 0; p < kc; p++, a += mr, b += ldb)
             for (int r = 0; r < mr; r++)
             {
                 float x = a[r];

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 using TransferKit.Toolkit.Threading;
 
@@ -52,6 +55,8 @@ public static class Pool2D
         var (rows, cols) = Taps(g);
         int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
         bool includePad = g.CountIncludePad;
+        int vectorFrom = VectorColumnsFrom(g);
+        var geo = g;
         unsafe
         {
             fixed (float* px = x, py = y)
@@ -80,8 +85,10 @@ public static class Pool2D
                                     src = row;
                                 }
                             }
+                            int jv1 = max ? MaxStride2Columns(geo, src, yRow) : 0;
                             for (int j = 0; j < ow; j++)
                             {
+                                if (j == vectorFrom && jv1 > j) { j = jv1 - 1; continue; }
                                 int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
                                 if (max)
                                 {
@@ -103,6 +110,35 @@ public static class Pool2D
                 });
             }
         }
+    }
+
+    /// <summary>First output column whose window lies wholly inside the row (start 2j − pad ≥ 0).</summary>
+    static int VectorColumnsFrom(in Pool2DGeometry g) => (g.PadLeft + 1) / 2;
+
+    /// <summary>
+    /// Max pooling's column pass for stride 2 (dilation 1) on AVX-512: y[j] = max over v &lt; KW of row[2j − pl + v],
+    /// 16 outputs at a time from output column <see cref="VectorColumnsFrom"/> on, while the window lies inside the
+    /// row and the 32 floats read for each tap do too. Each tap's 16 values are the even lanes of 32 consecutive
+    /// floats (a two-register permute); the maxima are taken in tap order, as the scalar loop does. Returns the
+    /// column the scalar loop resumes at (the start column when no vector step runs).
+    /// </summary>
+    static int MaxStride2Columns(in Pool2DGeometry g, ReadOnlySpan<float> row, Span<float> y)
+    {
+        int j = VectorColumnsFrom(g), kw = g.KernelW, pl = g.PadLeft, ow = g.OutWidth;
+        if (!Avx512F.IsSupported || g.StrideW != 2 || g.DilationW != 1) return j;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        ref float r = ref MemoryMarshal.GetReference(row);
+        ref float dst = ref MemoryMarshal.GetReference(y);
+        // Tap v of output j reads row[2j − pl + v]; the vector for j..j+15 loads row[2j − pl + v .. + 32).
+        for (; j + 16 <= ow && 2 * j - pl + kw - 1 + 32 <= row.Length; j += 16)
+        {
+            int at = 2 * j - pl;
+            var m = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref r, (nuint)at), even, Vector512.LoadUnsafe(ref r, (nuint)(at + 16)));
+            for (int v = 1; v < kw; v++)
+                m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref r, (nuint)(at + v)), even, Vector512.LoadUnsafe(ref r, (nuint)(at + v + 16))));
+            m.StoreUnsafe(ref dst, (nuint)j);
+        }
+        return j;
     }
 
     /// <summary>

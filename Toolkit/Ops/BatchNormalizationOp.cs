@@ -112,8 +112,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    sumG += System.Numerics.Tensors.TensorPrimitives.Sum(gd.AsSpan(o, plane));
-                    sumGX += System.Numerics.Tensors.TensorPrimitives.Dot(gd.AsSpan(o, plane), xd.AsSpan(o, plane));
+                    var (sg, sgx) = SumAndDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane));
+                    sumG += sg;
+                    sumGX += sgx;
                 }
                 double sumGx = inv * (sumGX - mean * sumG);
                 if (gScale != null) gScale[ch] += (float)sumGx;
@@ -131,6 +132,31 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// (Σ g, Σ g·x) over a plane in one pass (g is read once, not once per sum): two vector accumulators per sum,
+    /// added lane by lane at the end, then the tail per element.
+    /// </summary>
+    static (float SumG, float SumGX) SumAndDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        float sumG = 0, sumGX = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            System.Numerics.Vector<float> s0 = default, s1 = default, d0 = default, d1 = default;
+            for (; i <= g.Length - 2 * w; i += 2 * w)
+            {
+                var g0 = new System.Numerics.Vector<float>(g.Slice(i, w)); var g1 = new System.Numerics.Vector<float>(g.Slice(i + w, w));
+                s0 += g0; s1 += g1;
+                d0 += g0 * new System.Numerics.Vector<float>(x.Slice(i, w)); d1 += g1 * new System.Numerics.Vector<float>(x.Slice(i + w, w));
+            }
+            sumG = System.Numerics.Vector.Sum(s0 + s1);
+            sumGX = System.Numerics.Vector.Sum(d0 + d1);
+        }
+        for (; i < g.Length; i++) { sumG += g[i]; sumGX += g[i] * x[i]; }
+        return (sumG, sumGX);
     }
 
     /// <summary>y = x·a + b in one vectorized pass; the tail is the same expression per element.</summary>

@@ -11,10 +11,17 @@ public sealed class ClipOp(float min, float max) : UnaryOp
     public override string Type => "Clip";
     public override float Scalar(float x) => float.IsNaN(x) ? x : MathF.Min(MathF.Max(x, Min), Max);
     public override float Derivative(float x, float y) => x >= Min && x <= Max ? 1 : 0;
+    /// <summary>Max then Min a cache-sized block at a time, so the second pass reads what the first just wrote from L1.</summary>
     public override void Apply(ReadOnlySpan<float> x, Span<float> y)
     {
-        TensorPrimitives.Max(x, Min, y);
-        TensorPrimitives.Min(y, Max, y);
+        const int block = 4096;
+        for (int i = 0; i < x.Length; i += block)
+        {
+            int n = Math.Min(block, x.Length - i);
+            var dst = y.Slice(i, n);
+            TensorPrimitives.Max(x.Slice(i, n), Min, dst);
+            TensorPrimitives.Min(dst, Max, dst);
+        }
     }
     /// <summary>dx += g where min ≤ x ≤ max, a vector mask-and-add; the tail runs the scalar formula.</summary>
     public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)

@@ -27,6 +27,22 @@ public class Conv2DTests
             new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
             new(2, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 1320 positions: unfolded in blocks of 256
             new(1, 6, 61, 29, 3, 3, 3, 1, 1, 1, 2, 1, 0, 2, 1, 1),    // blocks ending mid output row, dilated
+            // Few positions per image: images side by side, in chunks that do not divide the batch.
+            new(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // 300 positions: 4 images per GEMM
+            new(7, 6, 29, 27, 4, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 2),    // grouped, strided, asymmetric: 405 positions, 3 per GEMM
+            new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3),    // pointwise, grouped: 221 positions, 5 per GEMM
+            new(5, 4, 21, 21, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),    // 1×1 strided: 121 positions
+            new(6, 3, 9, 9, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // dilated, 81 positions: the whole batch in one GEMM
+            // Side by side with 512+ rows: the chunk's columns go in blocks of 256 that end and start inside images.
+            new(5, 64, 15, 13, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+            new(4, 120, 29, 11, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2),  // grouped, strided
+            new(9, 520, 6, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // pointwise
+            // Many positions and rows: one image at a time in column blocks of 256 (backward too), the last one ending mid row.
+            new(2, 64, 33, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+            new(3, 60, 70, 64, 2, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1),   // strided, asymmetric pads
+            // Stride-2 rows long enough for the vector unfolding, reading up to the plane's last element.
+            new(2, 3, 9, 75, 4, 3, 5, 1, 2, 1, 1, 1, 2, 1, 2, 1),
+            new(1, 2, 7, 68, 3, 2, 4, 2, 2, 1, 1, 0, 0, 0, 0, 1),
         };
         for (int i = 0; i < 25; i++)
         {
@@ -109,6 +125,50 @@ public class Conv2DTests
     }
 
     [Fact]
+    public void SmallImagesAreBatchedIntoChunksThatDoNotDivideTheBatch()
+    {
+        // The geometries above that exercise the side-by-side path really take it, in several chunks.
+        Assert.Equal(4, Conv2D.ImagesPerGemm(new(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(3, Conv2D.ImagesPerGemm(new(7, 6, 29, 27, 4, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 2)));
+        Assert.Equal(5, Conv2D.ImagesPerGemm(new(9, 6, 13, 17, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3)));
+        // Large images and single images keep one GEMM per image.
+        Assert.Equal(1, Conv2D.ImagesPerGemm(new(4, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+        Assert.Equal(1, Conv2D.ImagesPerGemm(new(1, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
+    }
+
+    [Fact]
+    public void BatchedForwardAndBackwardAreTheSameOnOneThreadAndOnMany()
+    {
+        var g = new Conv2DGeometry(11, 5, 20, 15, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * 9, 2);
+        var dy = Random((long)g.Batch * g.OutChannels * g.Positions, 3);
+        int saved = Threading.Workers.MaxThreads;
+        try
+        {
+            var results = new List<(float[] Y, float[] Dx, float[] Dw)>();
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.Workers.MaxThreads = threads;
+                var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
+                Conv2D.Forward(g, x, w, default, y, new float[Conv2D.WorkspaceLength(g)]);
+                var ws = new float[Conv2D.BackwardWorkspaceLength(g)];
+                Conv2D.BackwardData(g, dy, w, dx, ws);
+                Conv2D.BackwardWeight(g, x, dy, dw, ws);
+                results.Add((y, dx, dw));
+            }
+            double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            foreach (var (y, dx, dw) in results.Skip(1))
+            {
+                Assert.Equal(results[0].Y, y);
+                Assert.Equal(results[0].Dx, dx);
+                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(results[0].Dw[i] - dw[i]) <= bound);
+            }
+        }
+        finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Fact]
     public void BackwardIsTheSameOnOneThreadAndOnMany()
     {
         var g = new Conv2DGeometry(5, 6, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
@@ -136,6 +196,31 @@ public class Conv2DTests
             }
         }
         finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void FoldingRangesOfPositionsBackAddsUpToTheWholeFolding(Conv2DGeometry g)
+    {
+        var c = Random((long)g.Rows * g.Positions, 12);
+        var whole = Random((long)g.GroupChannels * g.InHeight * g.InWidth, 13);
+        var parts = (float[])whole.Clone();
+        Conv2D.Col2ImAdd(g, c, whole);
+        // A partition of [0, P) into ranges of one position, a third, a half and the rest.
+        var cuts = new[] { 0, 1, g.Positions / 3, g.Positions / 3 + g.Positions / 2, g.Positions }
+            .Select(q => Math.Min(q, g.Positions)).Distinct().Order().ToArray();
+        for (int s = 0; s + 1 < cuts.Length; s++)
+        {
+            int q0 = cuts[s], q1 = cuts[s + 1], width = q1 - q0;
+            var part = new float[(long)g.Rows * width];
+            for (int r = 0; r < g.Rows; r++)
+                Array.Copy(c, (long)r * g.Positions + q0, part, (long)r * width, width);
+            Conv2D.Col2ImAddRange(g, part, parts, q0, q1);
+        }
+        // Each image element sums the same terms in another grouping: within a few ulps of the sum of magnitudes.
+        double bound = RelativeToMagnitude * (1 + g.KernelH * g.KernelW);
+        for (int i = 0; i < whole.Length; i++)
+            Assert.True(Math.Abs(whole[i] - parts[i]) <= bound, $"{g} at {i}: {whole[i]} vs {parts[i]}");
     }
 
     [Theory]

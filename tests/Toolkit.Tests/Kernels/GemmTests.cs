@@ -68,6 +68,30 @@ public class GemmTests
         Check(false, false, 150, 1100, 520, 1f, 0f, 5);
 
     [Fact]
+    public void BReadInPlaceOrPackedAroundTheRowLimit()
+    {
+        // Up to 144 rows (MC) a row-major B is read in place (only a last partial strip is packed), above that it is
+        // packed; both sides of the limit, with several column and depth blocks, wider leading dimensions and partial strips.
+        Check(false, false, 144, 1100, 520, 1f, 0.5f, 9);
+        Check(false, false, 145, 1100, 520, 1f, 0.5f, 10);
+        Check(true, false, 127, 77, 300, -0.5f, 1f, 11, extraLd: 3);
+        Check(false, false, 64, 64, 257, 1f, 0f, 12, extraLd: 9);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void PackingBy8x8TransposesLeavesNoRemainderBehind(bool ta, bool tb)
+    {
+        // Plain A and transposed B are packed 8 rows (columns) and 8 depths at a time: rows past a multiple of 8 in a
+        // strip (13 = 8 + 5), columns past one (45 = 32 + 8 + 5), depth tails (300 = 256 + 40 + 4, 21 = 16 + 5).
+        Check(ta, tb, 13, 45, 300, 1f, 0f, 13);
+        Check(ta, tb, 150, 45, 21, -1f, 0.5f, 14, extraLd: 3);
+        Check(ta, tb, 8, 40, 8, 1f, 1f, 15);
+    }
+
+    [Fact]
     public void ConvolutionLikeShapes()
     {
         Check(false, false, 64, 3136 / 7, 27, 1f, 0f, 6);

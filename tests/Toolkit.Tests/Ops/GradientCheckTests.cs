@@ -135,6 +135,17 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void BatchNormalizationTrainingOnPlanesLongerThanTwoVectors()
+    {
+        // 35 positions per plane: the per-plane sums run their vector loop (two vectors a step) and a scalar tail.
+        var x = Random([2, 3, 5, 7], 6, scale: 2f);
+        var stats = new[] { Random([3], 7), Random([3], 8, margin: 0.5f) };
+        for (int i = 0; i < 3; i++) stats[1].Span[i] = Math.Abs(stats[1].Span[i]) + 0.5f;
+        Check(new BatchNormalizationOp(1e-5f, 0.9f), [x, Random([3], 9), Random([3], 10), stats[0], stats[1]],
+            [true, true, true, false, false], training: true);
+    }
+
+    [Fact]
     public void BatchNormalizationFixedStatistics()
     {
         var variance = Random([4], 5);
