@@ -156,23 +156,8 @@ public static unsafe class Gemm
             }
             if (rs == 1)
             {
-                // Transposed B: each of the strip's columns is contiguous in p. Groups of 8 columns go through 8×8
-                // transposes (8 depths at a time), the depth tail and any columns past a multiple of 8 one by one.
-                int qv = Avx.IsSupported ? w / 8 * 8 : 0, pv = kc / 8 * 8;
-                for (int q0 = 0; q0 < qv; q0 += 8)
-                {
-                    float* src = b + (long)(j + q0) * cs;
-                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, cs, d + p0 * nr + q0, nr);
-                    for (int q = q0; q < q0 + 8; q++)
-                        for (int p = pv; p < kc; p++) d[p * nr + q] = src[(long)(q - q0) * cs + p];
-                }
-                for (int q = qv; q < w; q++)
-                {
-                    float* src = b + (long)(j + q) * cs;
-                    for (int p = 0; p < kc; p++) d[p * nr + q] = src[p];
-                }
-                for (int q = w; q < nr; q++)
-                    for (int p = 0; p < kc; p++) d[p * nr + q] = 0;
+                // Transposed B: each of the strip's columns is contiguous in p.
+                PackLines(b + (long)j * cs, cs, w, kc, nr, d);
                 continue;
             }
             for (int p = 0; p < kc; p++, d += nr)
@@ -201,23 +186,8 @@ public static unsafe class Gemm
             }
             if (cs == 1)
             {
-                // Plain A: each of the strip's rows is contiguous in p. Groups of 8 rows go through 8×8 transposes
-                // (8 depths at a time), the depth tail and any rows past a multiple of 8 one by one.
-                int rv = Avx.IsSupported ? h / 8 * 8 : 0, pv = kc / 8 * 8;
-                for (int r0 = 0; r0 < rv; r0 += 8)
-                {
-                    float* src = a + (long)(i + r0) * rs;
-                    for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(src + p0, rs, d + p0 * mr + r0, mr);
-                    for (int r = r0; r < r0 + 8; r++)
-                        for (int p = pv; p < kc; p++) d[p * mr + r] = src[(long)(r - r0) * rs + p];
-                }
-                for (int r = rv; r < h; r++)
-                {
-                    float* src = a + (long)(i + r) * rs;
-                    for (int p = 0; p < kc; p++) d[p * mr + r] = src[p];
-                }
-                for (int r = h; r < mr; r++)
-                    for (int p = 0; p < kc; p++) d[p * mr + r] = 0;
+                // Plain A: each of the strip's rows is contiguous in p.
+                PackLines(a + (long)i * rs, rs, h, kc, mr, d);
                 continue;
             }
             for (int p = 0; p < kc; p++, d += mr)
@@ -228,6 +198,31 @@ public static unsafe class Gemm
                 for (; r < mr; r++) d[r] = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// d[p·width + q] = src[q·stride + p] for q &lt; lines, p &lt; kc, and 0 for lines ≤ q &lt; width: lines that are
+    /// contiguous in p laid across a panel. Groups of 8 lines go through 8×8 transposes (8 depths at a time), the depth
+    /// tail and any lines past a multiple of 8 one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PackLines(float* src, long stride, int lines, int kc, int width, float* d)
+    {
+        int qv = Avx.IsSupported ? lines / 8 * 8 : 0, pv = kc / 8 * 8;
+        for (int q0 = 0; q0 < qv; q0 += 8)
+        {
+            float* s0 = src + q0 * stride;
+            for (int p0 = 0; p0 < pv; p0 += 8) Transpose8x8(s0 + p0, stride, d + p0 * width + q0, width);
+            for (int q = q0; q < q0 + 8; q++)
+                for (int p = pv; p < kc; p++) d[p * width + q] = s0[(q - q0) * stride + p];
+        }
+        for (int q = qv; q < lines; q++)
+        {
+            float* s1 = src + q * stride;
+            for (int p = 0; p < kc; p++) d[p * width + q] = s1[p];
+        }
+        for (int q = lines; q < width; q++)
+            for (int p = 0; p < kc; p++) d[p * width + q] = 0;
     }
 
     /// <summary>
