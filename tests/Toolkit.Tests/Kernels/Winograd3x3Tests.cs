@@ -1,0 +1,132 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Kernels.Reference;
+
+namespace TransferKit.Toolkit.Tests.Kernels;
+
+/// <summary>Winograd F(4×4, 3×3): forward, input gradient and weight gradient against the plain loop.</summary>
+[Trait("Category", "Kernels")]
+public class Winograd3x3Tests
+{
+    /// <summary>
+    /// Error relative to Σ|x·w| of the output element. The transforms scale values by up to 5 (Bᵀ) and 8 (Aᵀ) on each
+    /// side before and after the float32 sums, so F(4×4, 3×3) rounds about ten times coarser than direct summation;
+    /// measured up to 4.2e-7 on these shapes, against 2e-5 (<see cref="Conv2DTests"/>) for the direct kernels.
+    /// </summary>
+    const double RelativeToMagnitude = 2e-6;
+
+    static Conv2DGeometry Same3x3(int batch, int channels, int height, int width, int filters) =>
+        new(batch, channels, height, width, filters, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+
+    public static IEnumerable<object[]> Geometries() => new[]
+    {
+        Same3x3(1, 3, 7, 7, 4),        // one partial tile row and column
+        Same3x3(3, 5, 9, 11, 6),       // H, W not multiples of 4, batch 3
+        Same3x3(1, 2, 1, 1, 3),        // 1×1 plane: one tile, almost all padding
+        Same3x3(3, 4, 2, 2, 5),        // 2×2 planes
+        Same3x3(3, 1, 4, 4, 1),        // exactly one tile per image, one channel
+        Same3x3(2, 17, 13, 6, 19),     // channels not multiples of the vector width
+        Same3x3(3, 9, 5, 30, 10),      // 8 tiles across, 2 down: lanes cross image rows and images
+        Same3x3(2, 12, 23, 21, 11),    // 36 tiles per image: vector groups and a scalar tail
+        Same3x3(5, 10, 14, 14, 12),    // ResNet's 14×14 shape: 80 tiles
+        Same3x3(4, 20, 7, 7, 24),      // ResNet's 7×7 shape: 16 tiles, one vector
+        Same3x3(2, 160, 17, 18, 150),  // wide channels: GEMMs of more than one packed block
+        Same3x3(3, 5, 64, 71, 6),      // 864 tiles: several blocks per thread, each a few vector groups
+    }.Select(g => new object[] { g });
+
+    static float[] Random(long n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    static (float[] X, float[] W, float[] Dy) Inputs(in Conv2DGeometry g) => (
+        Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1),
+        Random((long)g.OutChannels * g.InChannels * 9, 2),
+        Random((long)g.Batch * g.OutChannels * g.Positions, 6));
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardMatchesReference(Conv2DGeometry g)
+    {
+        var (x, w, _) = Inputs(g);
+        var bias = Random(g.OutChannels, 3);
+        long outLen = (long)g.Batch * g.OutChannels * g.Positions;
+        var expected = new float[outLen];
+        var actual = Random(outLen, 4); // garbage that must be overwritten
+        ReferenceConv2D.Forward(g, x, w, bias, expected);
+        Winograd3x3.Forward(g, x, w, bias, actual, new float[Winograd3x3.WorkspaceLength(g)]);
+        // |bias| + Σ|x||w| ≤ 1 + 9C (values in ±1).
+        double bound = RelativeToMagnitude * (1 + g.Rows);
+        for (int i = 0; i < outLen; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void InputGradientMatchesReference(Conv2DGeometry g)
+    {
+        var (_, w, dy) = Inputs(g);
+        // The kernel adds into what is there.
+        var expected = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 7);
+        var actual = (float[])expected.Clone();
+        ReferenceConv2D.BackwardData(g, dy, w, expected);
+        Winograd3x3.BackwardData(g, dy, w, actual, new float[Winograd3x3.BackwardWorkspaceLength(g)]);
+        // The initial ±1 plus Σ|dy||w| ≤ 9M.
+        double bound = RelativeToMagnitude * (1 + 9 * g.OutChannels);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dx at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void WeightGradientMatchesReference(Conv2DGeometry g)
+    {
+        var (x, _, dy) = Inputs(g);
+        var expected = Random((long)g.OutChannels * g.InChannels * 9, 8);
+        var actual = (float[])expected.Clone();
+        ReferenceConv2D.BackwardWeight(g, x, dy, expected);
+        Winograd3x3.BackwardWeight(g, x, dy, actual, new float[Winograd3x3.BackwardWorkspaceLength(g)]);
+        // The initial ±1 plus Σ|dy||x| ≤ N·H·W.
+        double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dW at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Fact]
+    public void ForwardAndInputGradientAreTheSameOnOneThreadAndOnMany()
+    {
+        // Each output is one tile's column of the 36 GEMMs and one inverse transform, whatever the split.
+        var g = Same3x3(5, 24, 21, 19, 20);
+        var (x, w, dy) = Inputs(g);
+        int saved = Threading.Workers.MaxThreads;
+        try
+        {
+            var results = new List<(float[] Y, float[] Dx, float[] Dw)>();
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.Workers.MaxThreads = threads;
+                var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
+                Winograd3x3.Forward(g, x, w, default, y, new float[Winograd3x3.WorkspaceLength(g)]);
+                var ws = new float[Winograd3x3.BackwardWorkspaceLength(g)];
+                Winograd3x3.BackwardData(g, dy, w, dx, ws);
+                Winograd3x3.BackwardWeight(g, x, dy, dw, ws);
+                results.Add((y, dx, dw));
+            }
+            double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            foreach (var (y, dx, dw) in results.Skip(1))
+            {
+                Assert.Equal(results[0].Y, y);
+                Assert.Equal(results[0].Dx, dx);
+                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(results[0].Dw[i] - dw[i]) <= bound);
+            }
+        }
+        finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Fact]
+    public void KernelRefusesOtherGeometries()
+    {
+        var strided = new Conv2DGeometry(1, 8, 8, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
+        Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(strided, new float[512], new float[576], default, new float[128], new float[1 << 16]));
+    }
+}
