@@ -12,6 +12,8 @@ namespace TransferKit.Toolkit.Kernels;
 /// Images with few output positions (ResNet's 14×14 and 7×7 stages) would give each GEMM only a sliver of columns, so
 /// there several images are unfolded side by side and one GEMM covers them all (N = images × positions) in the
 /// forward, input-gradient and weight-gradient passes alike (<see cref="ImagesPerGemm"/>).
+/// 3×3, stride-1, pad-1 convolutions with enough channels take Winograd F(4×4, 3×3) in all three passes instead
+/// (<see cref="UsesWinograd"/>, <see cref="Winograd3x3"/>).
 /// <see cref="Reference.ReferenceConv2D"/> is the plain loop they must equal.
 /// </summary>
 public static class Conv2D
@@ -91,13 +93,25 @@ public static class Conv2D
     public static int ColumnBlock(in Conv2DGeometry g) =>
         Math.Min(g.Positions, Math.Max(MinColumnBlock, ColumnBlockBytes / sizeof(float) / Math.Max(1, g.Rows) / 32 * 32));
 
+    /// <summary>
+    /// Fewest input and output channels for the Winograd path: its transforms cost about as much per channel as a
+    /// tile's GEMM saves per pair of channels, so with fewer than this the direct path is as fast.
+    /// </summary>
+    public const int WinogradMinChannels = 8;
+
+    /// <summary>Whether this geometry runs Winograd F(4×4, 3×3) (forward, input and weight gradients) rather than im2col and GEMM.</summary>
+    public static bool UsesWinograd(in Conv2DGeometry g) =>
+        Winograd3x3.Applies(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels;
+
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
+        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g)
+        : ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
         : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
     /// <summary>Scratch floats the backward kernels need: unfolded columns per thread and a partial weight gradient for every thread but one.</summary>
     public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
+        : UsesWinograd(g) ? Winograd3x3.BackwardWorkspaceLength(g)
         : ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
 
     /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded column block.</summary>
@@ -108,6 +122,7 @@ public static class Conv2D
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
+        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); return; }
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
@@ -422,6 +437,7 @@ public static class Conv2D
     public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.BackwardData(g, dy, w, dx); return; }
+        if (UsesWinograd(g)) { Winograd3x3.BackwardData(g, dy, w, dx, workspace); return; }
         unsafe
         {
             fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
@@ -516,6 +532,7 @@ public static class Conv2D
     public static void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> workspace)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.BackwardWeight(g, x, dy, dw); return; }
+        if (UsesWinograd(g)) { Winograd3x3.BackwardWeight(g, x, dy, dw, workspace); return; }
         unsafe
         {
             fixed (float* px = x, pdy = dy, pdw = dw, pws = workspace)

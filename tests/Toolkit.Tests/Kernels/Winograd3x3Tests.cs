@@ -3,7 +3,7 @@ using TransferKit.Toolkit.Kernels.Reference;
 
 namespace TransferKit.Toolkit.Tests.Kernels;
 
-/// <summary>Winograd F(4×4, 3×3): forward, input gradient and weight gradient against the plain loop.</summary>
+/// <summary>Winograd F(4×4, 3×3): forward, input gradient and weight gradient against the plain loop, and the dispatch.</summary>
 [Trait("Category", "Kernels")]
 public class Winograd3x3Tests
 {
@@ -121,6 +121,50 @@ public class Winograd3x3Tests
             }
         }
         finally { Threading.Workers.MaxThreads = saved; }
+    }
+
+    [Fact]
+    public void ConvolutionDispatchPicksWinogradExactlyForEligibleShapes()
+    {
+        Assert.True(Conv2D.UsesWinograd(Same3x3(32, 64, 56, 56, 64)));
+        Assert.True(Conv2D.UsesWinograd(Same3x3(1, 512, 7, 7, 512)));
+        Assert.True(Conv2D.UsesWinograd(Same3x3(2, 8, 1, 1, 8)));
+        // Stride 2, dilation 2, no padding, asymmetric padding, groups, depthwise, 5×5, 1×3, few channels.
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 1)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 1)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1)));
+        Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1)));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(2, 3, 56, 56, 64)));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(2, 64, 56, 56, 4)));
+    }
+
+    [Fact]
+    public void ConvolutionRunsTheWinogradKernelOnEligibleShapes()
+    {
+        // Bit-equal to the Winograd kernel's own result, which differs from the exact (reference) result in the last bits.
+        var eligible = Same3x3(3, 16, 10, 9, 12);
+        var (x, w, dy) = Inputs(eligible);
+        var viaConv = new float[dy.Length]; var viaWinograd = new float[dy.Length];
+        Conv2D.Forward(eligible, x, w, default, viaConv, new float[Conv2D.WorkspaceLength(eligible)]);
+        Winograd3x3.Forward(eligible, x, w, default, viaWinograd, new float[Winograd3x3.WorkspaceLength(eligible)]);
+        Assert.Equal(viaWinograd, viaConv);
+        var exact = new float[dy.Length];
+        ReferenceConv2D.Forward(eligible, x, w, default, exact);
+        Assert.NotEqual(exact, viaConv);
+        var dxConv = new float[x.Length]; var dxWinograd = new float[x.Length];
+        var dwConv = new float[w.Length]; var dwWinograd = new float[w.Length];
+        var ws = new float[Conv2D.BackwardWorkspaceLength(eligible)];
+        Conv2D.BackwardData(eligible, dy, w, dxConv, ws);
+        Conv2D.BackwardWeight(eligible, x, dy, dwConv, ws);
+        var wws = new float[Winograd3x3.BackwardWorkspaceLength(eligible)];
+        Winograd3x3.BackwardData(eligible, dy, w, dxWinograd, wws);
+        Winograd3x3.BackwardWeight(eligible, x, dy, dwWinograd, wws);
+        Assert.Equal(dxWinograd, dxConv);
+        Assert.Equal(dwWinograd, dwConv);
     }
 
     [Fact]
