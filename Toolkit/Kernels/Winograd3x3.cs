@@ -34,8 +34,9 @@ public static unsafe class Winograd3x3
     /// <summary>Tiles of the batch: Across × Down per image, numbered image by image, row by row.</summary>
     readonly struct Tiling(in Conv2DGeometry g)
     {
-        public readonly int Height = g.InHeight, Width = g.InWidth, Across = (g.InWidth + 3) / 4, PerImage = (g.InWidth + 3) / 4 * ((g.InHeight + 3) / 4);
+        public readonly int Height = g.InHeight, Width = g.InWidth, Across = (g.InWidth + 3) / 4, Down = (g.InHeight + 3) / 4;
         public readonly long Count = (long)g.Batch * ((g.InWidth + 3) / 4) * ((g.InHeight + 3) / 4);
+        public int PerImage => Across * Down;
         public int Plane => Height * Width;
 
         /// <summary>Image and top-left output position of tile t.</summary>
@@ -54,13 +55,16 @@ public static unsafe class Winograd3x3
             col += 4;
             if (col < Across * 4) return;
             col = 0; row += 4;
-            if (row < (PerImage / Across) * 4) return;
+            if (row < Down * 4) return;
             row = 0; n++;
         }
     }
 
-    /// <summary>Tiles are handled in groups of this many (the widest lane count), so block and thread boundaries keep whole vectors.</summary>
-    const int Group = 16;
+    /// <summary>
+    /// Block widths and thread ranges are multiples of this many tiles: the widest GEMM micro-tile (32 columns), so the
+    /// 36 GEMMs have no partial strips, and a multiple of every lane count.
+    /// </summary>
+    const int Strip = 32;
 
     /// <summary>
     /// Floats one block's transformed inputs and outputs (36·(C + M) per tile) aim at: 2M floats (8 MB, within L3)
@@ -73,16 +77,16 @@ public static unsafe class Winograd3x3
 
     /// <summary>
     /// Tiles per block: what <see cref="BlockFloats"/> allows within [<see cref="MinBlock"/>, <see cref="MaxBlock"/>],
-    /// a multiple of <see cref="Group"/>, and at most the batch's tiles (rounded up to a group).
+    /// a multiple of <see cref="Strip"/>, and at most the batch's tiles (rounded up to a strip).
     /// </summary>
     static int BlockTiles(int inChannels, int outChannels, long tiles)
     {
-        long fit = BlockFloats / (Points * (long)(inChannels + outChannels)) / Group * Group;
-        return (int)Math.Min(Math.Clamp(fit, MinBlock, MaxBlock), (tiles + Group - 1) / Group * Group);
+        long fit = BlockFloats / (Points * (long)(inChannels + outChannels)) / Strip * Strip;
+        return (int)Math.Min(Math.Clamp(fit, MinBlock, MaxBlock), (tiles + Strip - 1) / Strip * Strip);
     }
 
     /// <summary>Threads for a batch of tiles: every core, but at least a few groups of tiles each.</summary>
-    static int Threads(long tiles) => (int)Math.Max(1, Math.Min(Workers.MaxThreads, tiles / (4 * Group)));
+    static int Threads(long tiles) => (int)Math.Max(1, Math.Min(Workers.MaxThreads, tiles / (2 * Strip)));
 
     /// <summary>Scratch floats of one thread's block: transformed inputs and GEMM outputs.</summary>
     static long BlockScratch(int inChannels, int outChannels, long tiles) =>
@@ -191,24 +195,24 @@ public static unsafe class Winograd3x3
 
     /// <summary>
     /// Calls body(t0, t1, thread, gemmThreads) for contiguous ranges of [0, count), one per thread, cut at multiples of
-    /// <see cref="Group"/>; GEMMs single-threaded, or on every core when there is one range.
+    /// <see cref="Strip"/>; GEMMs single-threaded, or on every core when there is one range.
     /// </summary>
     static void ForTileRanges(long count, int threads, Action<long, long, int, int> body)
     {
         if (threads <= 1) { body(0, count, 0, Workers.MaxThreads); return; }
-        long groups = (count + Group - 1) / Group;
+        long strips = (count + Strip - 1) / Strip;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            long t0 = Math.Min(count, groups * t / threads * Group), t1 = Math.Min(count, groups * (t + 1) / threads * Group);
+            long t0 = Math.Min(count, strips * t / threads * Strip), t1 = Math.Min(count, strips * (t + 1) / threads * Strip);
             if (t1 > t0) body(t0, t1, t, 1);
         });
     }
 
-    /// <summary>Calls body(b0, len) for blocks of [t0, t1): as few as hold at most <paramref name="most"/> tiles, near-equal, multiples of <see cref="Group"/> but the last.</summary>
+    /// <summary>Calls body(b0, len) for blocks of [t0, t1): as few as hold at most <paramref name="most"/> tiles, near-equal, multiples of <see cref="Strip"/> but the last.</summary>
     static void ForBlocks(long t0, long t1, int most, Action<long, int> body)
     {
         long range = t1 - t0, blocks = (range + most - 1) / most;
-        int len = (int)Math.Min(most, ((range + blocks - 1) / blocks + Group - 1) / Group * Group);
+        int len = (int)Math.Min(most, ((range + blocks - 1) / blocks + Strip - 1) / Strip * Strip);
         for (long b0 = t0; b0 < t1; b0 += len) body(b0, (int)Math.Min(len, t1 - b0));
     }
 
