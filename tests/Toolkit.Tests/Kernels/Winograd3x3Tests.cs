@@ -92,32 +92,50 @@ public class Winograd3x3Tests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dW at {i}: expected {expected[i]}, got {actual[i]}");
     }
 
-    [Fact]
-    public void ForwardAndInputGradientAreTheSameOnOneThreadAndOnMany()
+    /// <summary>Few tiles (blocks shared by all threads) and many (a range of tiles per thread, several blocks each) at 2 threads.</summary>
+    public static IEnumerable<object[]> Schedules() => new[]
     {
-        // Each output is one tile's column of the 36 GEMMs and one inverse transform, whatever the split.
-        var g = Same3x3(5, 24, 21, 19, 20);
+        new object[] { Same3x3(5, 24, 21, 19, 20), true },     // 150 tiles
+        new object[] { Same3x3(3, 6, 130, 127, 5), false },    // 3 × 33 × 32 tiles: 2 threads × 7 blocks of ≤ 256
+    };
+
+    [Theory]
+    [MemberData(nameof(Schedules))]
+    public void BothSchedulesMatchTheReferenceAndGiveTheSameResultOnOneThreadAndOnMany(Conv2DGeometry g, bool shared)
+    {
         var (x, w, dy) = Inputs(g);
+        var bias = Random(g.OutChannels, 3);
         int saved = Threading.Workers.MaxThreads;
         try
         {
             var results = new List<(float[] Y, float[] Dx, float[] Dw)>();
-            foreach (int threads in new[] { 1, 2, 3 })
+            foreach (int threads in new[] { 2, 1, 3 })
             {
                 Threading.Workers.MaxThreads = threads;
+                if (threads == 2) Assert.Equal(shared, Winograd3x3.Shared(Winograd3x3.Tiles(g)));
                 var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
-                Winograd3x3.Forward(g, x, w, default, y, new float[Winograd3x3.WorkspaceLength(g)]);
+                Winograd3x3.Forward(g, x, w, bias, y, new float[Winograd3x3.WorkspaceLength(g)]);
                 var ws = new float[Winograd3x3.BackwardWorkspaceLength(g)];
                 Winograd3x3.BackwardData(g, dy, w, dx, ws);
                 Winograd3x3.BackwardWeight(g, x, dy, dw, ws);
                 results.Add((y, dx, dw));
             }
-            double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            var yRef = new float[dy.Length]; var dxRef = new float[x.Length]; var dwRef = new float[w.Length];
+            ReferenceConv2D.Forward(g, x, w, bias, yRef);
+            ReferenceConv2D.BackwardData(g, dy, w, dxRef);
+            ReferenceConv2D.BackwardWeight(g, x, dy, dwRef);
+            var (y2, dx2, dw2) = results[0];
+            for (int i = 0; i < yRef.Length; i++) Assert.True(Math.Abs(yRef[i] - y2[i]) <= RelativeToMagnitude * (1 + g.Rows), $"y at {i}");
+            for (int i = 0; i < dxRef.Length; i++) Assert.True(Math.Abs(dxRef[i] - dx2[i]) <= RelativeToMagnitude * (1 + 9 * g.OutChannels), $"dx at {i}");
+            double weightBound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+            for (int i = 0; i < dwRef.Length; i++) Assert.True(Math.Abs(dwRef[i] - dw2[i]) <= weightBound, $"dW at {i}");
+            // Each output is one tile's column of the 36 GEMMs and one inverse transform, however the tiles are split;
+            // the weight gradient sums tiles in another order.
             foreach (var (y, dx, dw) in results.Skip(1))
             {
-                Assert.Equal(results[0].Y, y);
-                Assert.Equal(results[0].Dx, dx);
-                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(results[0].Dw[i] - dw[i]) <= bound);
+                Assert.Equal(y2, y);
+                Assert.Equal(dx2, dx);
+                for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(dw2[i] - dw[i]) <= weightBound);
             }
         }
         finally { Threading.Workers.MaxThreads = saved; }
