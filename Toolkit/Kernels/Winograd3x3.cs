@@ -209,10 +209,21 @@ public static unsafe class Winograd3x3
         }
     }
 
-    /// <summary>dU[p] (M × C) = Z[p] (M × len) · V[p]ᵀ (len × C) + beta·dU[p].</summary>
-    static void WeightGemm(float* z, float* v, float* du, int m, int c, int len, int p, float beta, int gemmThreads) =>
-        Gemm.Sgemm(false, true, m, c, len, 1, new ReadOnlySpan<float>(z + (long)p * m * len, m * len), len,
-            new ReadOnlySpan<float>(v + (long)p * c * len, c * len), len, beta, new Span<float>(du + (long)p * m * c, m * c), c, gemmThreads);
+    /// <summary>
+    /// dU[p] += Z[p]·V[p]ᵀ (after scaling dU[p] by beta): as M × C = (M × len)·(len × C), or, with fewer channels than
+    /// filters, transposed as C × M = V[p]·Z[p]ᵀ, so the GEMM's columns are the wider side and fill its 32-wide micro-tiles.
+    /// </summary>
+    static void WeightGemm(float* z, float* v, float* du, int m, int c, int len, int p, float beta, int gemmThreads)
+    {
+        var zp = new ReadOnlySpan<float>(z + (long)p * m * len, m * len);
+        var vp = new ReadOnlySpan<float>(v + (long)p * c * len, c * len);
+        var dup = new Span<float>(du + (long)p * m * c, m * c);
+        if (Transposed(m, c)) Gemm.Sgemm(false, true, c, m, len, 1, vp, len, zp, len, beta, dup, m, gemmThreads);
+        else Gemm.Sgemm(false, true, m, c, len, 1, zp, len, vp, len, beta, dup, c, gemmThreads);
+    }
+
+    /// <summary>Whether dU is laid out [36][C][M] (fewer channels than filters) rather than [36][M][C].</summary>
+    static bool Transposed(int filters, int channels) => channels < filters;
 
     /// <summary>Rough operations per tile and channel of a transform, for deciding whether to split one across threads.</summary>
     const long TransformWork = 100;
@@ -351,35 +362,39 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary>
-    /// dw[m, c] += Gᵀ (Σ_threads dU_t[·, m, c]) G, the partial sums dU_t [36][M][C] lying <paramref name="stride"/>
-    /// floats apart; filters are spread across threads, lanes run across channels.
+    /// dw[m, c] += Gᵀ (Σ_threads dU_t[·, m, c]) G, the partial sums dU_t [36][M][C] (or [36][C][M], see
+    /// <see cref="Transposed"/>) lying <paramref name="stride"/> floats apart; rows of dU are spread across threads,
+    /// lanes run along them.
     /// </summary>
     static void FilterGradient(nint partials, long stride, int threads, int filters, int channels, nint dwp)
     {
-        Workers.For(filters, (long)channels * 100 * threads, (m0, m1) =>
+        bool transposed = Transposed(filters, channels);
+        int rows = transposed ? channels : filters, cols = transposed ? filters : channels;
+        Workers.For(rows, (long)cols * 100 * threads, (a0, a1) =>
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated) c = FilterGradientTiles<Lanes512>((float*)partials, stride, threads, filters, channels, (float*)dwp, m0, m1, c);
-            else if (Vector256.IsHardwareAccelerated) c = FilterGradientTiles<Lanes256>((float*)partials, stride, threads, filters, channels, (float*)dwp, m0, m1, c);
-            FilterGradientTiles<Lane1>((float*)partials, stride, threads, filters, channels, (float*)dwp, m0, m1, c);
+            int b = 0;
+            if (Vector512.IsHardwareAccelerated) b = FilterGradientTiles<Lanes512>((float*)partials, stride, threads, filters, channels, transposed, (float*)dwp, a0, a1, b);
+            else if (Vector256.IsHardwareAccelerated) b = FilterGradientTiles<Lanes256>((float*)partials, stride, threads, filters, channels, transposed, (float*)dwp, a0, a1, b);
+            FilterGradientTiles<Lane1>((float*)partials, stride, threads, filters, channels, transposed, (float*)dwp, a0, a1, b);
         });
     }
 
+    /// <summary>Rows [a0, a1) of dU, columns b, b + L, … from b0 while a whole vector remains; returns the first column not done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static int FilterGradientTiles<T>(float* du, long stride, int threads, int filters, int channels, float* dw, int m0, int m1, int c0)
+    static int FilterGradientTiles<T>(float* du, long stride, int threads, int filters, int channels, bool transposed, float* dw, int a0, int a1, int b0)
         where T : unmanaged, ILanes<T>
     {
-        int lanes = T.Count, c = c0;
+        int lanes = T.Count, cols = transposed ? filters : channels, b = b0;
         float* e = stackalloc float[Points * lanes];
         float* t = stackalloc float[18 * lanes];
         float* r = stackalloc float[9 * lanes];
         long planeStride = (long)filters * channels;
-        for (int m = m0; m < m1; m++)
-            for (c = c0; c + lanes <= channels; c += lanes)
+        for (int a = a0; a < a1; a++)
+            for (b = b0; b + lanes <= cols; b += lanes)
             {
                 for (int p = 0; p < Points; p++)
                 {
-                    float* src = du + p * planeStride + (long)m * channels + c;
+                    float* src = du + p * planeStride + (long)a * cols + b;
                     T sum = T.Load(src);
                     for (int th = 1; th < threads; th++) sum += T.Load(src + th * stride);
                     T.Store(sum, e + p * lanes);
@@ -389,11 +404,11 @@ public static unsafe class Winograd3x3
                 for (int k = 0; k < 3; k++) FilterGradientStep<T>(t + k * 6 * lanes, lanes, r + k * 3 * lanes, lanes);
                 for (int l = 0; l < lanes; l++)
                 {
-                    float* dst = dw + ((long)m * channels + c + l) * 9;
+                    float* dst = dw + (transposed ? (long)(b + l) * channels + a : (long)a * channels + b + l) * 9;
                     for (int k = 0; k < 9; k++) dst[k] += r[k * lanes + l];
                 }
             }
-        return c;
+        return b;
     }
 
     /// <summary>Gᵀ·(e0, …, e5) for L filters: inputs at src + i·stride, three outputs at dst + u·dstStride.</summary>

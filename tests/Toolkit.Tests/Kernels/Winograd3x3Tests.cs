@@ -25,6 +25,8 @@ public class Winograd3x3Tests
         Same3x3(3, 4, 2, 2, 5),        // 2×2 planes
         Same3x3(3, 1, 4, 4, 1),        // exactly one tile per image, one channel
         Same3x3(2, 17, 13, 6, 19),     // channels not multiples of the vector width
+        Same3x3(2, 16, 15, 15, 64),    // fewer channels than filters (SqueezeNet's expand3x3): dU laid out transposed
+        Same3x3(2, 64, 9, 9, 16),      // more channels than filters
         Same3x3(3, 9, 5, 30, 10),      // 8 tiles across, 2 down: lanes cross image rows and images
         Same3x3(2, 12, 23, 21, 11),    // 36 tiles per image: vector groups and a scalar tail
         Same3x3(5, 10, 14, 14, 12),    // ResNet's 14×14 shape: 80 tiles
