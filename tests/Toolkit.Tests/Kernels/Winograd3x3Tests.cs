@@ -160,13 +160,36 @@ public class Winograd3x3Tests
         Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1)));
         Assert.False(Conv2D.UsesWinograd(Same3x3(2, 3, 56, 56, 64)));
         Assert.False(Conv2D.UsesWinograd(Same3x3(2, 64, 56, 56, 4)));
+        // The weight gradient wants at least 16 of each.
+        Assert.True(Conv2D.UsesWinogradWeight(Same3x3(32, 16, 55, 55, 64)));
+        Assert.False(Conv2D.UsesWinogradWeight(Same3x3(32, 8, 56, 56, 8)));
+        Assert.False(Conv2D.UsesWinogradWeight(new(2, 64, 56, 56, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)));
+    }
+
+    [Fact]
+    public void ConvolutionWithFewChannelsRunsWinogradForwardAndIm2colWeightGradient()
+    {
+        var g = Same3x3(3, 8, 10, 9, 12);
+        Assert.True(Conv2D.UsesWinograd(g));
+        Assert.False(Conv2D.UsesWinogradWeight(g));
+        var (x, w, dy) = Inputs(g);
+        var ws = new float[Conv2D.BackwardWorkspaceLength(g)];
+        var dx = new float[x.Length]; var dxWinograd = new float[x.Length];
+        Conv2D.BackwardData(g, dy, w, dx, ws);
+        Winograd3x3.BackwardData(g, dy, w, dxWinograd, new float[Winograd3x3.BackwardWorkspaceLength(g)]);
+        Assert.Equal(dxWinograd, dx);
+        var dw = new float[w.Length]; var dwRef = new float[w.Length];
+        Conv2D.BackwardWeight(g, x, dy, dw, ws);
+        ReferenceConv2D.BackwardWeight(g, x, dy, dwRef);
+        double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+        for (int i = 0; i < dw.Length; i++) Assert.True(Math.Abs(dwRef[i] - dw[i]) <= bound, $"dW at {i}");
     }
 
     [Fact]
     public void ConvolutionRunsTheWinogradKernelOnEligibleShapes()
     {
         // Bit-equal to the Winograd kernel's own result, which differs from the exact (reference) result in the last bits.
-        var eligible = Same3x3(3, 16, 10, 9, 12);
+        var eligible = Same3x3(3, 16, 10, 9, 20);
         var (x, w, dy) = Inputs(eligible);
         var viaConv = new float[dy.Length]; var viaWinograd = new float[dy.Length];
         Conv2D.Forward(eligible, x, w, default, viaConv, new float[Conv2D.WorkspaceLength(eligible)]);
