@@ -12,6 +12,8 @@ namespace TransferKit.Toolkit.Kernels;
 /// Images with few output positions (ResNet's 14×14 and 7×7 stages) would give each GEMM only a sliver of columns, so
 /// there several images are unfolded side by side and one GEMM covers them all (N = images × positions) in the
 /// forward, input-gradient and weight-gradient passes alike (<see cref="ImagesPerGemm"/>).
+/// 3×3, stride-1, pad-1 convolutions with enough channels take Winograd F(4×4, 3×3) instead (<see cref="UsesWinograd"/>
+/// for forward and input gradient, <see cref="UsesWinogradWeight"/> for the weight gradient, <see cref="Winograd3x3"/>).
 /// <see cref="Reference.ReferenceConv2D"/> is the plain loop they must equal.
 /// </summary>
 public static class Conv2D
@@ -91,14 +93,44 @@ public static class Conv2D
     public static int ColumnBlock(in Conv2DGeometry g) =>
         Math.Min(g.Positions, Math.Max(MinColumnBlock, ColumnBlockBytes / sizeof(float) / Math.Max(1, g.Rows) / 32 * 32));
 
+    /// <summary>
+    /// Fewest input and output channels for the Winograd forward and input gradient: its transforms cost about as much
+    /// per channel as a tile's GEMMs save per pair of channels (measured even at 8 and 8 channels, 56×56, batch 32).
+    /// </summary>
+    public const int WinogradMinChannels = 8;
+
+    /// <summary>
+    /// Fewest input and output channels for the Winograd weight gradient, which transforms both x and dy and whose
+    /// per-point GEMMs (filters × channels) are tiny with few of either: at 8 and 8 channels im2col is 20 % faster,
+    /// at 16 and 16 Winograd is.
+    /// </summary>
+    public const int WinogradWeightMinChannels = 16;
+
+    /// <summary>Whether this geometry's forward and input gradient run Winograd F(4×4, 3×3) rather than im2col and GEMM.</summary>
+    public static bool UsesWinograd(in Conv2DGeometry g) =>
+        Winograd3x3.Applies(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels;
+
+    /// <summary>Whether this geometry's weight gradient runs Winograd F(4×4, 3×3).</summary>
+    public static bool UsesWinogradWeight(in Conv2DGeometry g) =>
+        Winograd3x3.Applies(g) && g.InChannels >= WinogradWeightMinChannels && g.OutChannels >= WinogradWeightMinChannels;
+
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
+        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g)
+        : ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
         : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
 
-    /// <summary>Scratch floats the backward kernels need: unfolded columns per thread and a partial weight gradient for every thread but one.</summary>
-    public static long BackwardWorkspaceLength(in Conv2DGeometry g) => g.IsDepthwise ? 0
-        : ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+    /// <summary>
+    /// Scratch floats the backward kernels need (the larger of the two passes'): for im2col, unfolded columns per
+    /// thread and a partial weight gradient for every thread but one.
+    /// </summary>
+    public static long BackwardWorkspaceLength(in Conv2DGeometry g)
+    {
+        if (g.IsDepthwise) return 0;
+        long im2col = ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+        if (UsesWinogradWeight(g)) return Winograd3x3.BackwardWorkspaceLength(g);
+        return UsesWinograd(g) ? Math.Max(im2col, Winograd3x3.BackwardWorkspaceLength(g)) : im2col;
+    }
 
     /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded column block.</summary>
     static long ColumnScratch(in Conv2DGeometry g) =>
@@ -108,6 +140,7 @@ public static class Conv2D
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
+        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); return; }
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
@@ -428,6 +461,12 @@ public static class Conv2D
             DepthwiseConv2D.BackwardData(g, dy, w, dx);
             return;
         }
+        if (UsesWinograd(g))
+        {
+            if (!add) dx.Clear();
+            Winograd3x3.BackwardData(g, dy, w, dx, workspace);
+            return;
+        }
         unsafe
         {
             fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
@@ -529,6 +568,7 @@ public static class Conv2D
     public static void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> workspace)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.BackwardWeight(g, x, dy, dw); return; }
+        if (UsesWinogradWeight(g)) { Winograd3x3.BackwardWeight(g, x, dy, dw, workspace); return; }
         unsafe
         {
             fixed (float* px = x, pdy = dy, pdw = dw, pws = workspace)

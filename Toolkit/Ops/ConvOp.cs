@@ -50,7 +50,10 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1];
         var g = Geometry(x.ShapeArray, w.ShapeArray);
         ReadOnlySpan<float> bias = ctx.Inputs.Length > 2 ? ctx.Inputs[2].Span : default;
-        Conv2D.Forward(g, x.Span, w.Span, bias, ctx.Outputs[0].Span, ctx.Workspace);
+        // The plan sized the workspace for the thread count of its time; a later, larger setting needs more.
+        long need = Conv2D.WorkspaceLength(g);
+        var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
+        Conv2D.Forward(g, x.Span, w.Span, bias, ctx.Outputs[0].Span, ws);
     }
 
     public override bool HasBackward => true;

@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace TransferKit.Toolkit.Kernels;
+
+/// <summary>
+/// A register of float lanes, so a kernel is written once over the lane type: <see cref="Lanes512"/> (16 lanes),
+/// <see cref="Lanes256"/> (8) and <see cref="Lane1"/> (one float: the scalar path and the reference expression).
+/// Every operation is the same IEEE expression on every type (MulAdd is fused on all three), so a kernel gives
+/// bit-identical results whichever type runs it and the scalar tail is the vector body's exact semantics.
+/// </summary>
+internal unsafe interface ILanes<T> where T : unmanaged, ILanes<T>
+{
+    static abstract int Count { get; }
+    static abstract T Load(float* p);
+    static abstract void Store(T v, float* p);
+    static abstract T operator +(T a, T b);
+    static abstract T operator -(T a, T b);
+    static abstract T operator *(T a, float s);
+    /// <summary>a·s + c with one rounding.</summary>
+    static abstract T MulAdd(T a, float s, T c);
+}
+
+/// <summary>16 floats in a zmm register.</summary>
+internal unsafe struct Lanes512 : ILanes<Lanes512>
+{
+    Vector512<float> _v;
+    Lanes512(Vector512<float> v) => _v = v;
+    public static int Count => 16;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load(float* p) => new(Vector512.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes512 v, float* p) => v._v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator +(Lanes512 a, Lanes512 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator -(Lanes512 a, Lanes512 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator *(Lanes512 a, float s) => new(a._v * s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 MulAdd(Lanes512 a, float s, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, Vector512.Create(s), c._v));
+}
+
+/// <summary>8 floats in a ymm register.</summary>
+internal unsafe struct Lanes256 : ILanes<Lanes256>
+{
+    Vector256<float> _v;
+    Lanes256(Vector256<float> v) => _v = v;
+    public static int Count => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load(float* p) => new(Vector256.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes256 v, float* p) => v._v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator +(Lanes256 a, Lanes256 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator -(Lanes256 a, Lanes256 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator *(Lanes256 a, float s) => new(a._v * s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 MulAdd(Lanes256 a, float s, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, Vector256.Create(s), c._v));
+}
+
+/// <summary>One float: the scalar path.</summary>
+internal unsafe struct Lane1 : ILanes<Lane1>
+{
+    float _v;
+    Lane1(float v) => _v = v;
+    public static int Count => 1;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Load(float* p) => new(*p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lane1 v, float* p) => *p = v._v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 operator +(Lane1 a, Lane1 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 operator -(Lane1 a, Lane1 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 operator *(Lane1 a, float s) => new(a._v * s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane1 MulAdd(Lane1 a, float s, Lane1 c) => new(MathF.FusedMultiplyAdd(a._v, s, c._v));
+}
