@@ -56,13 +56,15 @@ public static class ModelBenchmark
     /// momentum 0.9. <paramref name="headOnly"/> freezes everything but the classifier head.
     /// </summary>
     public static BenchResult Training(ImportedModel model, int batch, int warmup, int iterations, bool headOnly, BatchNormPolicy bn = BatchNormPolicy.Train,
-        Dictionary<string, double>? profile = null)
+        Dictionary<string, double>? profile = null, IReadOnlyList<string>? freeze = null)
     {
         var graph = model.Graph;
         var head = Head.Find(graph);
         Head.SetAsideSoftmax(graph, head);
         var plan = new FreezePlan(graph) { BatchNorm = headOnly ? BatchNormPolicy.Eval : bn };
         if (headOnly) plan.FreezeAllButHead(head.Nodes); else plan.UnfreezeAll();
+        bool partial = !headOnly && freeze is { Count: > 0 };
+        if (partial) foreach (var f in freeze!) plan.Freeze(f);
         plan.ApplyBatchNormPolicy();
         var inputs = Verifier.RandomInputs(model, batch, 1);
         var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
@@ -82,7 +84,7 @@ public static class ModelBenchmark
         }
         Action<Node, Tensor[]>? fwd = profile == null ? null : (n, _) => Mark("forward " + Kind(n));
         Action<Node>? bwd = profile == null ? null : n => Mark("backward " + Kind(n));
-        var result = Measure(headOnly ? "train-head" : "train-full", batch, warmup, iterations, () =>
+        var result = Measure(headOnly ? "train-head" : partial ? "train-partial" : "train-full", batch, warmup, iterations, () =>
         {
             last = clock.Elapsed.TotalMilliseconds;
             var y = training.Forward(inputs, plan.TrainingMode, step++, fwd)[0];

@@ -13,6 +13,7 @@ public static class BenchCommand
         var model = ModelOption.CreateArgument();
         var modelOption = ModelOption.Create();
         var train = new Option<bool>("--train") { Description = "Measure the full training step (forward, backward, SGD momentum, batch norm in train mode) and the head-only step." };
+        var freeze = new Option<string[]>("--freeze") { Description = "With --train: freeze parameters or nodes matching these globs in the first step (as finetune's --freeze), e.g. the early layers.", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
@@ -24,7 +25,7 @@ public static class BenchCommand
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, modelOption, train, batch, threads, iterations, warmup, json, gemm, trans, profile,
+            model, modelOption, train, freeze, batch, threads, iterations, warmup, json, gemm, trans, profile,
         };
         cmd.SetAction(parse =>
         {
@@ -63,7 +64,7 @@ public static class BenchCommand
             if (parse.GetValue(profile) && parse.GetValue(train))
             {
                 var parts = new Dictionary<string, double>();
-                var r = ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false, profile: parts);
+                var r = ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false, profile: parts, freeze: parse.GetValue(freeze));
                 Console.WriteLine($"training step batch {b}, threads {r.Threads}: {r.MedianMilliseconds:F1} ms median ({r.MedianImagesPerSecond:F1} img/s); mean per part:");
                 foreach (var (k, v) in parts.OrderByDescending(kv => kv.Value))
                     Console.WriteLine($"  {k,-36} {v,9:F2} ms");
@@ -84,7 +85,7 @@ public static class BenchCommand
             var results = new List<BenchResult>();
             if (parse.GetValue(train))
             {
-                results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false));
+                results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false, freeze: parse.GetValue(freeze)));
                 results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: true));
             }
             else results.Add(ModelBenchmark.Inference(OnnxImporter.Import(path), b, wu, it));

@@ -109,6 +109,23 @@ public class CliTests
     }
 
     [Fact]
+    public void BenchTrainMeasuresAPartlyFrozenStepAndTheHeadStep()
+    {
+        var model = SharedAssets.Model("mnist-8.onnx");
+        var (code, output, _) = Run("bench", model, "--train", "--freeze", "Convolution28", "--batch", "2", "--iterations", "1", "--warmup", "0", "--threads", "1", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal("train-partial", results[0].GetProperty("mode").GetString());
+        Assert.Equal("train-head", results[1].GetProperty("mode").GetString());
+        Assert.True(doc.RootElement.GetProperty("native_img_s").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
+        var (bad, _, err) = Run("bench", model, "--train", "--freeze", "NoSuchLayer*", "--batch", "2", "--iterations", "1", "--warmup", "0");
+        Assert.Equal(2, bad);
+        Assert.Contains("NoSuchLayer*", err);
+    }
+
+    [Fact]
     public void BenchDataReportsThroughputAndSkippedFiles()
     {
         var data = SmallImageFolder();
