@@ -112,7 +112,7 @@ public class CliTests
     public void BenchTrainMeasuresAPartlyFrozenStepAndTheHeadStep()
     {
         var model = SharedAssets.Model("mnist-8.onnx");
-        var (code, output, _) = Run("bench", model, "--train", "--freeze", "Convolution28", "--batch", "2", "--iterations", "1", "--warmup", "0", "--threads", "1", "--json");
+        var (code, output, _) = Run("bench", model, "--train", "--freeze", "Convolution28", "--batch", "2", "--iterations", "1", "--warmup", "0", "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var results = doc.RootElement.GetProperty("results");

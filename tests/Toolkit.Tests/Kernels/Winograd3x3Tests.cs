@@ -5,6 +5,7 @@ namespace TransferKit.Toolkit.Tests.Kernels;
 
 /// <summary>Winograd F(4×4, 3×3): forward, input gradient and weight gradient against the plain loop, and the dispatch.</summary>
 [Trait("Category", "Kernels")]
+[Collection(ThreadCountCollection.Name)]
 public class Winograd3x3Tests
 {
     /// <summary>
