@@ -49,6 +49,8 @@ public class GradientCheckTests
             ([2, 3, 6, 6], [3, 1, 3, 3], Win(3, 3, 2, 2, 1, 1, [1, 1, 1, 1]), 3),   // depthwise
             ([1, 5, 5, 5], [3, 5, 1, 1], Win(1, 1), 1),                           // 1×1
             ([1, 2, 9, 9], [2, 2, 3, 3], Win(3, 3, 1, 1, 2, 2, [2, 2, 2, 2]), 1), // dilated
+            ([2, 16, 9, 7], [20, 16, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),  // Winograd forward and both gradients
+            ([2, 8, 6, 5], [12, 8, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),    // Winograd forward and input gradient, im2col weight gradient
         }.Select(c => new object[] { c.X, c.W, c.Win, c.Group });
 
     [Theory]
