@@ -71,6 +71,23 @@ public sealed class TrainingPlan
                 if (_needsGrad[o.Id]) { death[o.Id] = t; birth[o.Id] = Math.Min(birth[o.Id], t); }
         }
         foreach (var v in graph.Outputs) if (_needsGrad[v.Id]) birth[v.Id] = -1;
+        // A gradient born at the step of a node that reads it once and sets its input gradient whole
+        // (Op.OverwritesInputGrad) is not zeroed: that node sets it.
+        _freshInputs = new bool[steps][];
+        _setByNode = new HashSet<int>();
+        for (int t = 0; t < steps; t++)
+        {
+            var node = _backwardNodes[steps - 1 - t];
+            var fresh = new bool[node.Inputs.Length];
+            for (int i = 0; i < fresh.Length; i++)
+            {
+                var v = node.Inputs[i];
+                fresh[i] = _needsGrad[v.Id] && v.Kind == ValueKind.Activation && birth[v.Id] == t
+                           && node.Inputs.Count(u => u.Id == v.Id) == 1 && node.Op.OverwritesInputGrad(i);
+                if (fresh[i]) _setByNode.Add(v.Id);
+            }
+            _freshInputs[t] = fresh;
+        }
         _bornAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
         var diesAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
         foreach (var v in graph.Values)
@@ -102,6 +119,12 @@ public sealed class TrainingPlan
 
     /// <summary>Gradients (by value id) first written at each backward step, slot 0 being before the loop.</summary>
     readonly List<int>[] _bornAt;
+
+    /// <summary>Per backward step, which of the node's inputs have gradients it sets rather than adds to (see <see cref="Ops.OpContext.InputGradFresh"/>).</summary>
+    readonly bool[][] _freshInputs;
+
+    /// <summary>Gradients (by value id) set whole by the node at their birth, so never zeroed.</summary>
+    readonly HashSet<int> _setByNode;
 
     /// <summary>The shape of every value for this plan.</summary>
     public IReadOnlyList<int[]> Shapes => _forward.Shapes;
@@ -137,8 +160,9 @@ public sealed class TrainingPlan
         for (int t = 0; t < _backwardNodes.Length; t++)
         {
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
-            foreach (var id in _bornAt[t + 1]) Clear(_grads[id]!);
+            foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
             var ctx = _forward.ContextOf(node);
+            ctx.InputGradFresh = _freshInputs[t];
             ctx.OutputGrads = node.Outputs.Select(o => _grads[o.Id]!).ToArray();
             ctx.InputGrads = node.Inputs.Select(v => !_needsGrad[v.Id] ? null
                 : v.Kind == ValueKind.Parameter ? v.Parameter!.Grad : _grads[v.Id]).ToArray();

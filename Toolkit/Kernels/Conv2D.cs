@@ -450,12 +450,23 @@ public static class Conv2D
 
     /// <summary>
     /// dx += col2im(Wᵀ·dy). Images are spread across threads (each with its own unfolded buffer in the workspace); with
-    /// one image the GEMM itself is parallel. Depthwise convolutions run the direct kernel.
+    /// one image the GEMM itself is parallel. Depthwise convolutions run the direct kernel. With <paramref name="add"/>
+    /// false dx is set instead: pointwise GEMMs write it (β = 0), other images are cleared just before their fold.
     /// </summary>
-    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
+    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace, bool add = true)
     {
-        if (g.IsDepthwise) { DepthwiseConv2D.BackwardData(g, dy, w, dx); return; }
-        if (UsesWinograd(g)) { Winograd3x3.BackwardData(g, dy, w, dx, workspace); return; }
+        if (g.IsDepthwise)
+        {
+            if (!add) dx.Clear();
+            DepthwiseConv2D.BackwardData(g, dy, w, dx);
+            return;
+        }
+        if (UsesWinograd(g))
+        {
+            if (!add) dx.Clear();
+            Winograd3x3.BackwardData(g, dy, w, dx, workspace);
+            return;
+        }
         unsafe
         {
             fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
@@ -467,16 +478,16 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
-                        DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                        DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, add));
                     return;
                 }
                 long colSize = ColumnScratch(g);
-                ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, add));
             }
         }
     }
 
-    static unsafe void DataImage(in Conv2DGeometry g, int n, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
+    static unsafe void DataImage(in Conv2DGeometry g, int n, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads, bool add)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, plane = g.InHeight * g.InWidth, block = ColumnBlock(g);
         float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, col = (float*)wsp;
@@ -485,7 +496,8 @@ public static class Conv2D
             var dImage = new Span<float>(dx + ((long)n * g.InChannels + grp * cg) * plane, cg * plane);
             float* dyG = dy + ((long)n * g.OutChannels + grp * mg) * cols;
             var wG = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
-            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG, mg * cols), cols, 1, dImage, cols, gemmThreads); continue; }
+            if (g.IsPointwise) { Gemm.Sgemm(true, false, rows, cols, mg, 1, wG, rows, new ReadOnlySpan<float>(dyG, mg * cols), cols, add ? 1 : 0, dImage, cols, gemmThreads); continue; }
+            if (!add) dImage.Clear();
             // A block of columns at a time, folded back while it is still in cache.
             for (int q0 = 0; q0 < cols; q0 += block)
             {
@@ -501,7 +513,7 @@ public static class Conv2D
     /// A chunk of images side by side: per group, dyG[m, i·P + p] = dy[n0 + i, m, p], dcol = Wᵀ·dyG over all count·P
     /// columns, and each image's columns are folded back (col2im) into dx. Scratch: dyG, then dcol.
     /// </summary>
-    static unsafe void DataImages(in Conv2DGeometry g, int n0, int count, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads)
+    static unsafe void DataImages(in Conv2DGeometry g, int n0, int count, nint dyp, nint wp, nint dxp, nint wsp, int gemmThreads, bool add)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         float* dy = (float*)dyp, w = (float*)wp, dx = (float*)dxp, dyG = (float*)wsp, dcol = dyG + (long)mg * width;
@@ -514,11 +526,17 @@ public static class Conv2D
             {
                 var image = new Span<float>(dx + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane);
                 var part = new ReadOnlySpan<float>(dcol + (long)i * cols, (rows - 1) * width + cols);
-                if (!g.IsPointwise) { Col2ImAdd(g, part, image, width); continue; }
+                if (!g.IsPointwise)
+                {
+                    if (!add) image.Clear();
+                    Col2ImAdd(g, part, image, width);
+                    continue;
+                }
                 for (int c = 0; c < cg; c++)
                 {
                     var dst = image.Slice(c * cols, cols);
-                    System.Numerics.Tensors.TensorPrimitives.Add(dst, part.Slice(c * width, cols), dst);
+                    if (add) System.Numerics.Tensors.TensorPrimitives.Add(dst, part.Slice(c * width, cols), dst);
+                    else part.Slice(c * width, cols).CopyTo(dst);
                 }
             }
         }

@@ -143,12 +143,15 @@ public static class Pool2D
 
     /// <summary>
     /// dx[argmax] += dy (adds). The arg-max is the first tap, in row-major window order, that holds the window's
-    /// maximum y (the forward output), which is the reference's first maximum.
+    /// maximum y (the forward output), which is the reference's first maximum. With <paramref name="add"/> false, dx is
+    /// set instead: each plane is cleared just before its scatter, while it stays in cache.
     /// </summary>
-    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, bool add = true)
     {
         var (rows, cols) = Taps(g);
         int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
+        int vectorFrom = VectorColumnsFrom(g);
+        var geo = g;
         unsafe
         {
             fixed (float* px = x, py = y, pdy = dy, pdx = dx)
@@ -162,6 +165,7 @@ public static class Pool2D
                     {
                         float* xs = (float*)xp + (long)p * plane, dxs = (float*)dxp + (long)p * plane;
                         float* ys = (float*)yp + (long)p * oh * ow, dys = (float*)dyp + (long)p * oh * ow;
+                        if (!add) new Span<float>(dxs, plane).Clear();
                         for (int i = 0; i < oh; i++)
                         {
                             int n = rowCount[i];
@@ -169,6 +173,12 @@ public static class Pool2D
                             int rowAt = rowFirst[i] * iw;
                             for (int j = 0; j < ow; j++)
                             {
+                                // The vector columns run after the scalar ones before them, keeping the order of additions.
+                                if (j == vectorFrom)
+                                {
+                                    int jv1 = MaxBackwardStride2Columns(geo, xs + rowAt, dxs + rowAt, n, rowStep, ys + i * ow, dys + i * ow);
+                                    if (jv1 > j) { j = jv1 - 1; continue; }
+                                }
                                 int c = colCount[j];
                                 if (c == 0) continue;
                                 float target = ys[i * ow + j];
@@ -185,6 +195,55 @@ public static class Pool2D
                 });
             }
         }
+    }
+
+    /// <summary>
+    /// Max pooling's backward for one output row, stride 2 (dilation 1) on AVX-512, on the columns
+    /// <see cref="MaxStride2Columns"/> covers: 16 outputs at a time, first the arg-max tap of each (the first tap in
+    /// row-major window order equal to y, as the scalar loop finds it), then dx[tap] += dy, taps of a window row taken
+    /// from the last to the first so each dx element receives its additions in the scalar loop's order (output columns
+    /// ascending) and the result is the same to the bit. Other lanes add +0. <paramref name="x"/> and
+    /// <paramref name="dx"/> point at the output row's first window row; window rows are <paramref name="rowStep"/> apart.
+    /// Returns the column the scalar loop resumes at.
+    /// </summary>
+    static unsafe int MaxBackwardStride2Columns(in Pool2DGeometry g, float* x, float* dx, int rows, int rowStep, float* y, float* dy)
+    {
+        int j = VectorColumnsFrom(g), kw = g.KernelW, pl = g.PadLeft, ow = g.OutWidth, iw = g.InWidth;
+        if (!Avx512F.IsSupported || g.StrideW != 2 || g.DilationW != 1) return j;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        // Lane k of the 16 outputs goes to lane 2k of 32 (index 16 picks the zero vector's lane 0).
+        var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+        var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+        for (; j + 16 <= ow && 2 * j - pl + kw - 1 + 32 <= iw; j += 16)
+        {
+            int at = 2 * j - pl;
+            var yv = Vector512.Load(y + j);
+            var tap = Vector512.Create(-1);
+            var found = Vector512<int>.Zero;
+            for (int u = 0, t = 0; u < rows; u++)
+            {
+                float* r = x + (long)u * rowStep + at;
+                for (int v = 0; v < kw; v++, t++)
+                {
+                    var xv = Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16));
+                    var hit = Vector512.AndNot(Vector512.Equals(xv, yv).AsInt32(), found);
+                    tap = Vector512.ConditionalSelect(hit, Vector512.Create(t), tap);
+                    found |= hit;
+                }
+            }
+            var dyv = Vector512.Load(dy + j);
+            for (int u = 0; u < rows; u++)
+            {
+                float* d = dx + (long)u * rowStep + at;
+                for (int v = kw - 1; v >= 0; v--)
+                {
+                    var add = Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(u * kw + v)).AsSingle(), dyv, Vector512<float>.Zero);
+                    (Vector512.Load(d + v) + Avx512F.PermuteVar16x32x2(add, low, Vector512<float>.Zero)).Store(d + v);
+                    (Vector512.Load(d + v + 16) + Avx512F.PermuteVar16x32x2(add, high, Vector512<float>.Zero)).Store(d + v + 16);
+                }
+            }
+        }
+        return j;
     }
 
     /// <summary>Spreads dy over each window with forward's divisor (adds): per output row, the shares are gathered into one input row, then added to every valid input row.</summary>

@@ -92,9 +92,13 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>The input gradient is set whole when fresh; scale and bias gradients always add.</summary>
+    public override bool OverwritesInputGrad(int input) => input == 0;
+
     public override void Backward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var g = ctx.OutputGrads[0];
+        bool add = !ctx.IsFresh(0);
         var saved = (Saved)ctx.State!;
         var scale = ctx.Inputs[1].Data;
         int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
@@ -127,8 +131,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    if (!training) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
-                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), k, beta, gamma, gx.AsSpan(o, plane));
+                    if (!training && add) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
+                    else if (!training) System.Numerics.Tensors.TensorPrimitives.Multiply(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane));
+                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), k, beta, gamma, gx.AsSpan(o, plane), add);
                 }
             }
         });
@@ -172,8 +177,8 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         for (; i < x.Length; i++) y[i] = x[i] * a + b;
     }
 
-    /// <summary>dx += k·g + β·x + γ, vectorized; the tail is the same expression per element.</summary>
-    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float k, float beta, float gamma, Span<float> dx)
+    /// <summary>dx += k·g + β·x + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same expression per element.</summary>
+    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float k, float beta, float gamma, Span<float> dx, bool add)
     {
         int i = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
@@ -181,10 +186,12 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             int w = System.Numerics.Vector<float>.Count;
             var vk = new System.Numerics.Vector<float>(k); var vb = new System.Numerics.Vector<float>(beta); var vc = new System.Numerics.Vector<float>(gamma);
             for (; i <= g.Length - w; i += w)
-                (new System.Numerics.Vector<float>(dx.Slice(i, w)) + vk * new System.Numerics.Vector<float>(g.Slice(i, w))
-                 + vb * new System.Numerics.Vector<float>(x.Slice(i, w)) + vc).CopyTo(dx.Slice(i, w));
+            {
+                var v = vk * new System.Numerics.Vector<float>(g.Slice(i, w)) + vb * new System.Numerics.Vector<float>(x.Slice(i, w)) + vc;
+                (add ? new System.Numerics.Vector<float>(dx.Slice(i, w)) + v : v).CopyTo(dx.Slice(i, w));
+            }
         }
-        for (; i < g.Length; i++) dx[i] += k * g[i] + beta * x[i] + gamma;
+        for (; i < g.Length; i++) dx[i] = (add ? dx[i] : 0) + (k * g[i] + beta * x[i] + gamma);
     }
 
     public override string Describe() => $"BatchNormalization(epsilon={Epsilon}, momentum={Momentum})";

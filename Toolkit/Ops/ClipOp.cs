@@ -23,8 +23,8 @@ public sealed class ClipOp(float min, float max) : UnaryOp
             TensorPrimitives.Min(dst, Max, dst);
         }
     }
-    /// <summary>dx += g where min ≤ x ≤ max, a vector mask-and-add; the tail runs the scalar formula.</summary>
-    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    /// <summary>dx += g where min ≤ x ≤ max (dx = that when <paramref name="add"/> is false), a vector mask-and-add; the tail runs the scalar formula.</summary>
+    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx, bool add = true)
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -35,10 +35,11 @@ public sealed class ClipOp(float min, float max) : UnaryOp
             {
                 var v = new Vector<float>(x.Slice(i, w));
                 var mask = Vector.BitwiseAnd(Vector.GreaterThanOrEqual(v, lo), Vector.LessThanOrEqual(v, hi));
-                (new Vector<float>(dx.Slice(i, w)) + Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero)).CopyTo(dx.Slice(i, w));
+                var masked = Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero);
+                (add ? new Vector<float>(dx.Slice(i, w)) + masked : masked).CopyTo(dx.Slice(i, w));
             }
         }
-        for (; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
+        for (; i < x.Length; i++) dx[i] = (add ? dx[i] : 0) + g[i] * Derivative(x[i], y[i]);
     }
 
     public override string Describe() => $"Clip({Min}, {Max})";

@@ -41,6 +41,8 @@ public sealed class ConcatOp(int axis) : Op
 
     public override bool HasBackward => true;
 
+    public override bool OverwritesInputGrad(int input) => true;
+
     public override void Backward(OpContext ctx)
     {
         var g = ctx.OutputGrads[0];
@@ -53,7 +55,10 @@ public sealed class ConcatOp(int axis) : Op
             var x = ctx.Inputs[i];
             int row = Shapes.Product(x.Shape, a, x.Rank);
             var gx = ctx.InputGrads[i];
-            if (gx != null)
+            if (gx != null && ctx.IsFresh(i))
+                for (int o = 0; o < outer; o++)
+                    g.Data.AsSpan(o * gRow + offset, row).CopyTo(gx.Data.AsSpan(o * row, row));
+            else if (gx != null)
                 for (int o = 0; o < outer; o++)
                     System.Numerics.Tensors.TensorPrimitives.Add(gx.Data.AsSpan(o * row, row), g.Data.AsSpan(o * gRow + offset, row), gx.Data.AsSpan(o * row, row));
             offset += row;

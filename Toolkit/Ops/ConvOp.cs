@@ -58,13 +58,16 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>The input gradient is set whole when fresh; weight and bias gradients always add.</summary>
+    public override bool OverwritesInputGrad(int input) => input == 0;
+
     public override void Backward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1]; var dy = ctx.OutputGrads[0];
         var g = Geometry(x.ShapeArray, w.ShapeArray);
         long need = Conv2D.BackwardWorkspaceLength(g);
         var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
-        if (ctx.InputGrads[0] is { } gx) Conv2D.BackwardData(g, dy.Span, w.Span, gx.Span, ws);
+        if (ctx.InputGrads[0] is { } gx) Conv2D.BackwardData(g, dy.Span, w.Span, gx.Span, ws, add: !ctx.IsFresh(0));
         if (ctx.InputGrads[1] is { } gw) Conv2D.BackwardWeight(g, x.Span, dy.Span, gw.Span, ws);
         if (ctx.InputGrads.Length > 2 && ctx.InputGrads[2] is { } gb) Conv2D.BackwardBias(g, dy.Span, gb.Span);
     }

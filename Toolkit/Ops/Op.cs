@@ -36,6 +36,13 @@ public abstract class Op
     public virtual void Backward(OpContext ctx) =>
         throw new NotSupportedException($"{Type} has no backward pass.");
 
+    /// <summary>
+    /// Whether <see cref="Backward"/> sets every element of input <paramref name="input"/>'s gradient, instead of adding
+    /// into it, when <see cref="OpContext.InputGradFresh"/> says the buffer holds no gradient yet. The training plan then
+    /// skips zeroing that buffer, saving a pass over it and a read.
+    /// </summary>
+    public virtual bool OverwritesInputGrad(int input) => false;
+
     /// <summary>A short human-readable attribute summary for inspect.</summary>
     public virtual string Describe() => Type;
 
@@ -51,6 +58,14 @@ public sealed class OpContext
     /// <summary>Training mode (batch statistics in BatchNormalization, masks in Dropout).</summary>
     public bool Training;
     public Tensor?[] InputGrads = [];
+    /// <summary>
+    /// Per input (empty: none): true when the input's gradient buffer holds no gradient yet and its contents are
+    /// undefined, so an op whose <see cref="Op.OverwritesInputGrad"/> is true sets it instead of adding into it.
+    /// </summary>
+    public bool[] InputGradFresh = [];
+
+    /// <summary>Whether input <paramref name="input"/>'s gradient is to be set rather than added to.</summary>
+    public bool IsFresh(int input) => input < InputGradFresh.Length && InputGradFresh[input];
     public Tensor[] OutputGrads = [];
     /// <summary>Per-invocation data an op keeps from forward for backward (batch statistics, masks).</summary>
     public object? State;

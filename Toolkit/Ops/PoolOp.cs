@@ -45,13 +45,16 @@ public sealed class PoolOp(bool max, WindowSpec window, bool ceilMode, bool coun
 
     public override bool HasBackward => true;
 
+    /// <summary>Max pooling clears each plane of a fresh input gradient just before scattering into it (while it is in cache).</summary>
+    public override bool OverwritesInputGrad(int input) => IsMax;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
         var x = ctx.Inputs[0];
         var g = Geometry(x.ShapeArray);
-        if (IsMax) Pool2D.MaxBackward(g, x.Span, ctx.Outputs[0].Span, ctx.OutputGrads[0].Span, gx.Span);
+        if (IsMax) Pool2D.MaxBackward(g, x.Span, ctx.Outputs[0].Span, ctx.OutputGrads[0].Span, gx.Span, add: !ctx.IsFresh(0));
         else Pool2D.AverageBackward(g, ctx.OutputGrads[0].Span, gx.Span);
     }
 

@@ -11,8 +11,8 @@ public sealed class ReluOp : UnaryOp
     public override float Derivative(float x, float y) => x > 0 ? 1 : 0;
     public override void Apply(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 
-    /// <summary>dx += g where x &gt; 0, a vector mask-and-add; the tail runs the scalar formula.</summary>
-    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    /// <summary>dx += g where x &gt; 0 (dx = that when <paramref name="add"/> is false), a vector mask-and-add; the tail runs the scalar formula.</summary>
+    public override void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx, bool add = true)
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -21,10 +21,10 @@ public sealed class ReluOp : UnaryOp
             for (; i <= x.Length - w; i += w)
             {
                 var mask = Vector.GreaterThan(new Vector<float>(x.Slice(i, w)), Vector<float>.Zero);
-                var sum = new Vector<float>(dx.Slice(i, w)) + Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero);
-                sum.CopyTo(dx.Slice(i, w));
+                var masked = Vector.ConditionalSelect(mask, new Vector<float>(g.Slice(i, w)), Vector<float>.Zero);
+                (add ? new Vector<float>(dx.Slice(i, w)) + masked : masked).CopyTo(dx.Slice(i, w));
             }
         }
-        for (; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
+        for (; i < x.Length; i++) dx[i] = (add ? dx[i] : 0) + g[i] * Derivative(x[i], y[i]);
     }
 }

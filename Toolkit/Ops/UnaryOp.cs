@@ -30,17 +30,20 @@ public abstract class UnaryOp : Op
 
     public override bool HasBackward => true;
 
+    public override bool OverwritesInputGrad(int input) => true;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
-        Workers.For(gx.Length, 4, (s, e) => ApplyGradient(x.AsSpan(s, e - s), y.AsSpan(s, e - s), g.AsSpan(s, e - s), d.AsSpan(s, e - s)));
+        bool add = !ctx.IsFresh(0);
+        Workers.For(gx.Length, 4, (s, e) => ApplyGradient(x.AsSpan(s, e - s), y.AsSpan(s, e - s), g.AsSpan(s, e - s), d.AsSpan(s, e - s), add));
     }
 
-    /// <summary>Vectorized dx += g·f′(x) over a chunk; defaults to the scalar gradient formula.</summary>
-    public virtual void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    /// <summary>Vectorized dx += g·f′(x) (or dx = g·f′(x) when <paramref name="add"/> is false) over a chunk; defaults to the scalar gradient formula.</summary>
+    public virtual void ApplyGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx, bool add = true)
     {
-        for (int i = 0; i < x.Length; i++) dx[i] += g[i] * Derivative(x[i], y[i]);
+        for (int i = 0; i < x.Length; i++) dx[i] = (add ? dx[i] : 0) + g[i] * Derivative(x[i], y[i]);
     }
 }

@@ -37,6 +37,14 @@ public class ActivationTests
             op.ApplyGradient(x, y, g, dx);
             for (int i = 0; i < n; i++)
                 Assert.True(Math.Abs(dx[i] - expected[i]) <= Tolerance * (1 + Math.Abs(expected[i])), $"{op.Type} dx at {i} of {n}: {dx[i]} vs {expected[i]}");
+            // Set rather than added: whatever the buffer held (NaN here) is replaced.
+            var set = Enumerable.Repeat(float.NaN, n).ToArray();
+            op.ApplyGradient(x, y, g, set, add: false);
+            for (int i = 0; i < n; i++)
+            {
+                float e = g[i] * op.Derivative(x[i], y[i]);
+                Assert.True(Math.Abs(set[i] - e) <= Tolerance * (1 + Math.Abs(e)), $"{op.Type} set dx at {i} of {n}: {set[i]} vs {e}");
+            }
         }
     }
 }

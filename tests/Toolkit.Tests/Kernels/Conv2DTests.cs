@@ -122,6 +122,14 @@ public class Conv2DTests
             Assert.True(Math.Abs(dwExpected[i] - dwActual[i]) <= weightBound, $"{g} dW at {i}: expected {dwExpected[i]}, got {dwActual[i]}");
         for (int i = 0; i < g.OutChannels; i++)
             Assert.True(Math.Abs(dbExpected[i] - dbActual[i]) <= weightBound, $"{g} dB at {i}: expected {dbExpected[i]}, got {dbActual[i]}");
+
+        // Set rather than added: whatever dx held (NaN here) is replaced by the gradient alone.
+        var dxFromZero = new float[x.Length];
+        ReferenceConv2D.BackwardData(g, dy, w, dxFromZero);
+        var dxSet = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Conv2D.BackwardData(g, dy, w, dxSet, workspace, add: false);
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(Math.Abs(dxFromZero[i] - dxSet[i]) <= dataBound, $"{g} set dx at {i}: expected {dxFromZero[i]}, got {dxSet[i]}");
     }
 
     [Fact]

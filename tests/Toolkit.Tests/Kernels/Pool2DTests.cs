@@ -59,6 +59,36 @@ public class Pool2DTests
         Assert.Equal(dxExpected, dxActual);
     }
 
+    /// <summary>
+    /// Values from a handful of levels, so most windows hold their maximum more than once: the gradient must go to the
+    /// first of them in row-major window order, and dx (not zero to begin with) must equal the reference to the bit,
+    /// on stride-2 rows wide enough for the vector columns.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 111, 111, 0, true)]     // SqueezeNet's ceil-mode 3×3/2
+    [InlineData(3, 112, 112, 1, false)]    // ResNet's padded 3×3/2
+    [InlineData(1, 9, 150, 1, false)]
+    public void MaxBackwardWithTiesEqualsReference(int channels, int h, int w, int pad, bool ceil)
+    {
+        var g = new Pool2DGeometry(2, channels, h, w, 3, 3, 2, 2, 1, 1, pad, pad, pad, pad, ceil, false);
+        var r = new Random(11);
+        var x = Enumerable.Range(0, g.Batch * channels * h * w).Select(_ => (float)r.Next(-1, 3)).ToArray();
+        var dy = Random((long)g.Batch * channels * g.OutHeight * g.OutWidth, 12);
+        var y = new float[dy.Length];
+        Pool2D.MaxForward(g, x, y);
+        var dxExpected = Random(x.Length, 13); var dxActual = (float[])dxExpected.Clone();
+        ReferencePool2D.MaxBackward(g, x, dy, dxExpected);
+        Pool2D.MaxBackward(g, x, y, dy, dxActual);
+        Assert.Equal(dxExpected, dxActual);
+
+        // Set rather than added: whatever dx held (NaN here) is replaced by the gradient alone.
+        var fromZero = new float[x.Length];
+        ReferencePool2D.MaxBackward(g, x, dy, fromZero);
+        var set = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Pool2D.MaxBackward(g, x, y, dy, set, add: false);
+        Assert.Equal(fromZero, set);
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void AverageForwardAndBackwardEqualReference(Pool2DGeometry g)

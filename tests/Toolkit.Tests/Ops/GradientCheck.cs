@@ -48,6 +48,7 @@ public static class GradientCheck
         ctx.OutputGrads = r;
         ctx.InputGrads = inputs.Select((t, i) => check[i] ? new Tensor(t.ShapeArray) : null).ToArray();
         op.Backward(ctx);
+        CheckSetsFreshGradients(op, ctx, check);
 
         for (int k = 0; k < inputs.Length; k++)
         {
@@ -64,6 +65,40 @@ public static class GradientCheck
                     $"{op.Describe()}: input {k} element {i}: analytic {analytic:G6}, numeric {numeric:G6}");
             }
         }
+    }
+
+    /// <summary>
+    /// For inputs whose gradient the op sets whole when fresh (<see cref="Op.OverwritesInputGrad"/>): backward again
+    /// into buffers full of NaN marked fresh must give exactly the gradients added into zeroed buffers (every element
+    /// is written, and 0 + v = v).
+    /// </summary>
+    static void CheckSetsFreshGradients(Op op, OpContext ctx, bool[] check)
+    {
+        var fresh = check.Select((c, i) => c && op.OverwritesInputGrad(i)).ToArray();
+        if (!fresh.Any(f => f)) return;
+        var added = ctx.InputGrads;
+        var set = added.Select((t, i) => t == null ? null : fresh[i] ? Filled(t.ShapeArray, float.NaN) : new Tensor(t.ShapeArray)).ToArray();
+        var state = ctx.State;
+        ctx.InputGrads = set;
+        ctx.InputGradFresh = fresh;
+        op.Backward(ctx);
+        ctx.InputGradFresh = [];
+        ctx.InputGrads = added;
+        ctx.State = state;
+        for (int k = 0; k < fresh.Length; k++)
+        {
+            if (!fresh[k]) continue;
+            for (int i = 0; i < set[k]!.Length; i++)
+                Assert.True(set[k]!.Span[i].Equals(added[k]!.Span[i]),
+                    $"{op.Describe()}: input {k} element {i}: set {set[k]!.Span[i]:G9}, added {added[k]!.Span[i]:G9}");
+        }
+    }
+
+    static Tensor Filled(int[] shape, float value)
+    {
+        var t = new Tensor(shape);
+        t.Span.Fill(value);
+        return t;
     }
 
     /// <summary>Uniform values in ±scale, kept at least <paramref name="margin"/> away from zero (the kink of Relu-like ops).</summary>
