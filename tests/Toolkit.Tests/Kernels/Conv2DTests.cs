@@ -5,6 +5,7 @@ namespace TransferKit.Toolkit.Tests.Kernels;
 
 /// <summary>Convolution kernels (im2col + GEMM, pointwise, depthwise) against the plain loop on many geometries.</summary>
 [Trait("Category", "Kernels")]
+[Collection(ThreadSettingCollection.Name)]
 public class Conv2DTests
 {
     /// <summary>Error relative to Σ|x·w| of the output element (float32 summation in another order, see GemmTests).</summary>

@@ -5,6 +5,7 @@ namespace TransferKit.Toolkit.Tests.Kernels;
 
 /// <summary>Winograd F(4×4, 3×3): forward, input gradient and weight gradient against the plain loop, and the dispatch.</summary>
 [Trait("Category", "Kernels")]
+[Collection(ThreadSettingCollection.Name)]
 public class Winograd3x3Tests
 {
     /// <summary>
@@ -114,7 +115,7 @@ public class Winograd3x3Tests
             foreach (int threads in new[] { 2, 1, 3 })
             {
                 Threading.Workers.MaxThreads = threads;
-                if (threads == 2) Assert.Equal(shared, Winograd3x3.Shared(Winograd3x3.Tiles(g)));
+                if (threads == 2) Assert.Equal(shared, Winograd3x3.SharesBlocks(Winograd3x3.Tiles(g)));
                 var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
                 Winograd3x3.Forward(g, x, w, bias, y, new float[Winograd3x3.WorkspaceLength(g)]);
                 var ws = new float[Winograd3x3.BackwardWorkspaceLength(g)];
