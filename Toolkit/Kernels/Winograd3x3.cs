@@ -160,9 +160,10 @@ public static unsafe class Winograd3x3
 
     /// <summary>
     /// dx += conv(dy, w̃) with w̃[c, m, u, v] = w[m, c, 2 − u, 2 − v]: the input gradient of a stride-1, pad-1 3×3
-    /// convolution is the same convolution of the output gradient with the filters rotated and transposed.
+    /// convolution is the same convolution of the output gradient with the filters rotated and transposed. With
+    /// <paramref name="add"/> false dx is set instead: the inverse transform writes every element of it exactly once.
     /// </summary>
-    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
+    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace, bool add = true)
     {
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
@@ -171,7 +172,7 @@ public static unsafe class Winograd3x3
         fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
         {
             TransformFilters((nint)pw, m, c, (nint)pws, rotated: true);
-            Convolve(new Tiling(g), schedule, (nint)pdy, m, (nint)pws, c, (nint)pdx, 0, accumulate: true, (nint)(pws + Points * (long)m * c));
+            Convolve(new Tiling(g), schedule, (nint)pdy, m, (nint)pws, c, (nint)pdx, 0, accumulate: add, (nint)(pws + Points * (long)m * c));
         }
     }
 
