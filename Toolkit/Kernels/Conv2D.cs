@@ -461,12 +461,7 @@ public static class Conv2D
             DepthwiseConv2D.BackwardData(g, dy, w, dx);
             return;
         }
-        if (UsesWinograd(g))
-        {
-            if (!add) dx.Clear();
-            Winograd3x3.BackwardData(g, dy, w, dx, workspace);
-            return;
-        }
+        if (UsesWinograd(g)) { Winograd3x3.BackwardData(g, dy, w, dx, workspace, add); return; }
         unsafe
         {
             fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)

@@ -90,7 +90,7 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary>Threads for a batch of tiles: every core, but at least a few groups of tiles each.</summary>
-    static int Threads(long tiles) => (int)Math.Max(1, Math.Min(Workers.MaxThreads, tiles / (2 * Strip)));
+    static int ThreadsFor(long tiles) => (int)Math.Max(1, Math.Min(Workers.MaxThreads, tiles / (2 * Strip)));
 
     /// <summary>Scratch floats of one thread's block: transformed inputs and GEMM outputs.</summary>
     static long BlockScratch(int inChannels, int outChannels, long tiles) =>
@@ -107,26 +107,41 @@ public static unsafe class Winograd3x3
     const int SharedBelow = 1024;
 
     /// <summary>Whether the tiles go through in shared blocks (see <see cref="SharedBelow"/>).</summary>
-    internal static bool Shared(long tiles) => Workers.MaxThreads > 1 && tiles < (long)Workers.MaxThreads * SharedBelow;
+    internal static bool SharesBlocks(long tiles) => Workers.MaxThreads > 1 && tiles < (long)Workers.MaxThreads * SharedBelow;
 
-    /// <summary>Blocks of scratch in use at once: one shared, or one per thread.</summary>
-    static int Blocks(long tiles) => Shared(tiles) ? 1 : Threads(tiles);
+    /// <summary>
+    /// How one call splits the tiles: blocks shared by all threads, or a range per thread (and how many threads). Taken
+    /// once per call from the thread setting, so a setting changed meanwhile cannot make a call use more scratch than
+    /// it checked for.
+    /// </summary>
+    readonly record struct Schedule(bool Shared, int Threads)
+    {
+        public static Schedule For(long tiles) => SharesBlocks(tiles) ? new(true, 1) : new(false, ThreadsFor(tiles));
+
+        /// <summary>Blocks of scratch in use at once: one shared, or one per thread.</summary>
+        public int Blocks => Shared ? 1 : Threads;
+    }
 
     /// <summary>Scratch floats <see cref="Forward"/> needs: the transformed filters, then a block (per thread, unless shared).</summary>
-    public static long WorkspaceLength(in Conv2DGeometry g)
-    {
-        long tiles = new Tiling(g).Count;
-        return Points * (long)g.OutChannels * g.InChannels + BlockScratch(g.InChannels, g.OutChannels, tiles) * Blocks(tiles);
-    }
+    public static long WorkspaceLength(in Conv2DGeometry g) => ConvolveScratch(g, Schedule.For(Tiles(g)));
+
+    static long ConvolveScratch(in Conv2DGeometry g, Schedule s) =>
+        Points * (long)g.OutChannels * g.InChannels + BlockScratch(g.InChannels, g.OutChannels, Tiles(g)) * s.Blocks;
 
     /// <summary>
     /// Scratch floats <see cref="BackwardData"/> and <see cref="BackwardWeight"/> need (they run one after the other):
     /// a transformed weight gradient and a block, per thread unless the blocks are shared.
     /// </summary>
-    public static long BackwardWorkspaceLength(in Conv2DGeometry g)
+    public static long BackwardWorkspaceLength(in Conv2DGeometry g) => WeightScratch(g, Schedule.For(Tiles(g)));
+
+    static long WeightScratch(in Conv2DGeometry g, Schedule s) =>
+        (Points * (long)g.OutChannels * g.InChannels + BlockScratch(g.InChannels, g.OutChannels, Tiles(g))) * s.Blocks;
+
+    /// <summary>Refuses a workspace smaller than the call's schedule needs (sized for a smaller thread setting, say) rather than writing past it.</summary>
+    static void Require(Span<float> workspace, long need)
     {
-        long tiles = new Tiling(g).Count, filters = Points * (long)g.OutChannels * g.InChannels;
-        return (filters + BlockScratch(g.InChannels, g.OutChannels, tiles)) * Blocks(tiles);
+        if (workspace.Length < need)
+            throw new ArgumentException($"The workspace holds {workspace.Length} floats; this call needs {need} (sized for a smaller thread setting?).");
     }
 
     /// <summary>y = conv(x, w) + bias, x [N, C, H, W], w [M, C, 3, 3], bias length M or empty, y [N, M, H, W].</summary>
@@ -134,25 +149,30 @@ public static unsafe class Winograd3x3
     {
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
+        var schedule = Schedule.For(Tiles(g));
+        Require(workspace, ConvolveScratch(g, schedule));
         fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
         {
             TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
-            Convolve(new Tiling(g), (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c));
+            Convolve(new Tiling(g), schedule, (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c));
         }
     }
 
     /// <summary>
     /// dx += conv(dy, w̃) with w̃[c, m, u, v] = w[m, c, 2 − u, 2 − v]: the input gradient of a stride-1, pad-1 3×3
-    /// convolution is the same convolution of the output gradient with the filters rotated and transposed.
+    /// convolution is the same convolution of the output gradient with the filters rotated and transposed. With
+    /// <paramref name="add"/> false dx is set instead: the inverse transform writes every element of it exactly once.
     /// </summary>
-    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace)
+    public static void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, Span<float> workspace, bool add = true)
     {
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
+        var schedule = Schedule.For(Tiles(g));
+        Require(workspace, ConvolveScratch(g, schedule));
         fixed (float* pdy = dy, pw = w, pdx = dx, pws = workspace)
         {
             TransformFilters((nint)pw, m, c, (nint)pws, rotated: true);
-            Convolve(new Tiling(g), (nint)pdy, m, (nint)pws, c, (nint)pdx, 0, accumulate: true, (nint)(pws + Points * (long)m * c));
+            Convolve(new Tiling(g), schedule, (nint)pdy, m, (nint)pws, c, (nint)pdx, 0, accumulate: add, (nint)(pws + Points * (long)m * c));
         }
     }
 
@@ -168,12 +188,14 @@ public static unsafe class Winograd3x3
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
         var tiling = new Tiling(g);
-        int threads = Threads(tiling.Count), block = BlockTiles(c, m, tiling.Count);
+        var schedule = Schedule.For(tiling.Count);
+        Require(workspace, WeightScratch(g, schedule));
+        int threads = schedule.Threads, block = BlockTiles(c, m, tiling.Count);
         long filters = Points * (long)m * c, perThread = filters + BlockScratch(c, m, tiling.Count);
         fixed (float* px = x, pdy = dy, pdw = dw, pws = workspace)
         {
             nint xp = (nint)px, dyp = (nint)pdy, wsp = (nint)pws;
-            if (Shared(tiling.Count))
+            if (schedule.Shared)
             {
                 // One dU: per block, V and Z split by channel (C + M of them), then each thread's points summed in.
                 nint vp = wsp + (nint)(filters * sizeof(float)), zp = vp + (nint)(Points * (long)c * block * sizeof(float));
@@ -232,11 +254,11 @@ public static unsafe class Winograd3x3
     /// The common driver of forward and input gradient: dst (outChannels) = conv(src (inChannels), filters u) over
     /// every tile, written (plus bias) or added. Scratch per block: V [36][inChannels][block], then M [36][outChannels][block].
     /// </summary>
-    static void Convolve(Tiling tiling, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch)
+    static void Convolve(Tiling tiling, Schedule schedule, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch)
     {
-        int threads = Threads(tiling.Count), block = BlockTiles(inChannels, outChannels, tiling.Count);
+        int threads = schedule.Threads, block = BlockTiles(inChannels, outChannels, tiling.Count);
         long perThread = BlockScratch(inChannels, outChannels, tiling.Count);
-        if (Shared(tiling.Count))
+        if (schedule.Shared)
         {
             nint mp = scratch + (nint)(Points * (long)inChannels * block * sizeof(float));
             ForBlocks(0, tiling.Count, block, (b0, len) =>

@@ -82,6 +82,20 @@ public class Winograd3x3Tests
 
     [Theory]
     [MemberData(nameof(Geometries))]
+    public void InputGradientSetsDxWhenAskedTo(Conv2DGeometry g)
+    {
+        var (_, w, dy) = Inputs(g);
+        var expected = new float[(long)g.Batch * g.InChannels * g.InHeight * g.InWidth];
+        var actual = Random(expected.Length, 7); // garbage that must be overwritten, not added to
+        ReferenceConv2D.BackwardData(g, dy, w, expected);
+        Winograd3x3.BackwardData(g, dy, w, actual, new float[Winograd3x3.BackwardWorkspaceLength(g)], add: false);
+        double bound = RelativeToMagnitude * (1 + 9 * g.OutChannels);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dx at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
     public void WeightGradientMatchesReference(Conv2DGeometry g)
     {
         var (x, _, dy) = Inputs(g);
@@ -115,7 +129,7 @@ public class Winograd3x3Tests
             foreach (int threads in new[] { 2, 1, 3 })
             {
                 Threading.Workers.MaxThreads = threads;
-                if (threads == 2) Assert.Equal(shared, Winograd3x3.Shared(Winograd3x3.Tiles(g)));
+                if (threads == 2) Assert.Equal(shared, Winograd3x3.SharesBlocks(Winograd3x3.Tiles(g)));
                 var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
                 Winograd3x3.Forward(g, x, w, bias, y, new float[Winograd3x3.WorkspaceLength(g)]);
                 var ws = new float[Winograd3x3.BackwardWorkspaceLength(g)];
