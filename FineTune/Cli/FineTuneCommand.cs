@@ -36,6 +36,7 @@ public static class FineTuneCommand
         var cacheBudget = new Option<int>("--cache-budget-mb") { Description = "Memory the feature cache may hold (MB); the rest spills to RUN_DIR/cache and is read from there (0: all on disk).", DefaultValueFactory = _ => 4096 };
         var cacheFp16 = new Option<bool>("--cache-fp16") { Description = "Keep cached features in half precision, in memory and on disk (half the size)." };
         var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal (N(0, 0.01²)).", DefaultValueFactory = _ => Heads.HeadInitializer.Normal };
+        var headDropout = new Option<float?>("--head-dropout") { Description = "Dropout ratio of the model's Dropout right in front of the head while training (0 turns it off; default: the model's own)." };
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
@@ -46,7 +47,7 @@ public static class FineTuneCommand
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -75,7 +76,7 @@ public static class FineTuneCommand
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), CacheBudgetMb = Pick(cacheBudget, f => f.CacheBudgetMb), CacheFp16 = Pick(cacheFp16, f => f.CacheFp16),
-                HeadInit = Pick(headInit, f => f.HeadInit),
+                HeadInit = Pick(headInit, f => f.HeadInit), HeadDropout = Pick(headDropout, f => f.HeadDropout),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
                 Resume = resumeDir,
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),

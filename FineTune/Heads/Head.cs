@@ -93,6 +93,43 @@ public sealed class Head
         }
     }
 
+    /// <summary>
+    /// The Dropout nodes right in front of the head: the one producing its input, looking back through reshapes
+    /// (Flatten, Squeeze) and Identity.
+    /// </summary>
+    public IReadOnlyList<Node> DropoutsBefore()
+    {
+        var found = new List<Node>();
+        var v = Node.Inputs[0];
+        while (v.Producer is { } p)
+        {
+            if (p.Op is DropoutOp) found.Add(p);
+            else if (p.Op is not (ReshapeOp or IdentityOp)) break;
+            v = p.Inputs[0];
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Sets the training-time dropout ratio in front of the head (fastai's <c>ps</c>, a Keras head's Dropout rate): the
+    /// model's own Dropout there gets <paramref name="ratio"/>. Inference is unchanged (Dropout is the identity there).
+    /// </summary>
+    public void SetDropout(float ratio, string model)
+    {
+        if (!(ratio >= 0 && ratio < 1)) throw new ArgumentException($"A head dropout ratio must be in [0, 1); got {ratio}.");
+        var dropouts = DropoutsBefore();
+        if (dropouts.Count == 0)
+        {
+            if (ratio == 0) return;
+            throw new ArgumentException($"{model}: the head {Node.Name} has no Dropout in front of it whose ratio --head-dropout could set.");
+        }
+        foreach (var d in dropouts)
+        {
+            var old = (DropoutOp)d.Op;
+            d.Op = new DropoutOp(ratio) { Seed = old.Seed };
+        }
+    }
+
     /// <summary>The graph's outputs for training: the Softmax's input when a Softmax ends the graph.</summary>
     public static void SetAsideSoftmax(ComputeGraph graph, Head head)
     {

@@ -41,6 +41,8 @@ public sealed record FineTuneOptions
     public int LimitTrain { get; init; } = 0;
     /// <summary>Use at most this many validation images (0: all).</summary>
     public int LimitVal { get; init; } = 0;
+    /// <summary>Training-time dropout ratio of the model's Dropout right in front of the head (null: the model's own).</summary>
+    public float? HeadDropout { get; init; }
     /// <summary>How the new head's weights are drawn.</summary>
     public Heads.HeadInitializer HeadInit { get; init; } = Heads.HeadInitializer.Normal;
     /// <summary>

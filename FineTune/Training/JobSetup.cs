@@ -67,8 +67,10 @@ public static class JobSetup
         if (convention.Layout != "NCHW") throw new NotSupportedException($"{o.Model}: fine-tuning models with {convention.Layout} input is not supported yet.");
         var head = Head.Find(model.Graph, o.Head);
         head.Replace(classCount, o.HeadInit, o.Seed);
+        if (o.HeadDropout is { } p) head.SetDropout(p, o.Model);
         Head.SetAsideSoftmax(model.Graph, head);
-        log.WriteLine($"model {Path.GetFileName(o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes; preprocessing {convention.Preprocessing.Name}");
+        var dropout = head.DropoutsBefore().Select(d => ((Toolkit.Ops.DropoutOp)d.Op).Ratio).FirstOrDefault(-1);
+        log.WriteLine($"model {Path.GetFileName(o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes{(dropout >= 0 ? $", dropout {dropout:G3} before it" : "")}; preprocessing {convention.Preprocessing.Name}");
         var pre = convention.Preprocessing;
         var trainPipeline = o.Augment.Contains('(') ? TransformPipeline.Parse(o.Augment) : AugmentLevels.Get(o.Augment, pre.CropSize, pre);
         return new PreparedModel(model, convention, head, trainPipeline, pre.EvaluationPipeline());

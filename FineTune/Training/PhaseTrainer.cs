@@ -23,6 +23,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     FeatureCache? _trainCache, _valCache;
     DataLoader? _trainLoader, _valLoader;
     readonly Dictionary<int, TrainingPlan> _plans = new();
+    /// <summary>Batch tensors the cached path gathers features into, by batch size: reused, so epochs allocate nothing large.</summary>
+    readonly Dictionary<int, Tensor> _gathered = new();
     long _step;
 
     /// <summary>Counter-generator stream of the cached path's epoch shuffles.</summary>
@@ -150,7 +152,10 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return ok;
     }
 
-    /// <summary>The training batches of one epoch (cached features of view epoch mod K, or augmented images), shuffled by (seed, epoch).</summary>
+    /// <summary>
+    /// The training batches of one epoch (cached features of view epoch mod K, or augmented images), shuffled by (seed,
+    /// epoch). A batch is valid until the next one is asked for (cached batches reuse their tensor).
+    /// </summary>
     public IEnumerable<(Tensor X, int[] Labels)> TrainBatches(int epoch)
     {
         if (_trainCache != null)
@@ -166,9 +171,13 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         foreach (var b in _trainLoader!.Epoch(epoch)) yield return (b.CompactImages(), b.LabelSpan.ToArray());
     }
 
-    static (Tensor, int[]) Gather(FeatureCache cache, int view, int[] samples)
+    /// <summary>
+    /// The features of <paramref name="samples"/> in one batch tensor. The tensor is reused by the next batch of the
+    /// same size: each batch is finished (forward and backward) before the next is gathered.
+    /// </summary>
+    (Tensor, int[]) Gather(FeatureCache cache, int view, int[] samples)
     {
-        var x = new Tensor([samples.Length, .. cache.FeatureShape]);
+        if (!_gathered.TryGetValue(samples.Length, out var x)) _gathered[samples.Length] = x = new Tensor([samples.Length, .. cache.FeatureShape]);
         cache.Read(view, samples, x.Span);
         return (x, samples.Select(s => cache.Labels[s]).ToArray());
     }

@@ -42,6 +42,30 @@ public class HeadAndFreezeTests
     }
 
     [Fact]
+    public void HeadDropoutSetsTheModelsDropoutInFrontOfTheHead()
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
+        var head = Head.Find(m.Graph);
+        var before = Assert.Single(head.DropoutsBefore());
+        Assert.Equal(0.5f, ((DropoutOp)before.Op).Ratio);
+        ((DropoutOp)before.Op).Seed = 42;
+        head.SetDropout(0.2f, "squeezenet");
+        var after = (DropoutOp)Assert.Single(head.DropoutsBefore()).Op;
+        Assert.Equal(0.2f, after.Ratio);
+        Assert.Equal(42UL, after.Seed);
+        Assert.Throws<ArgumentException>(() => head.SetDropout(1f, "squeezenet"));
+
+        // resnet18 has no dropout before its Gemm: 0 is accepted (nothing to turn off), anything else is an error naming the model and the head.
+        var r = OnnxImporter.Import(SharedAssets.Model("bench/resnet18.onnx"));
+        var rh = Head.Find(r.Graph);
+        Assert.Empty(rh.DropoutsBefore());
+        rh.SetDropout(0, "resnet18.onnx");
+        var e = Assert.Throws<ArgumentException>(() => rh.SetDropout(0.3f, "resnet18.onnx"));
+        Assert.Contains("resnet18.onnx", e.Message);
+        Assert.Contains(rh.Node.Name, e.Message);
+    }
+
+    [Fact]
     public void ModelWithoutAHeadIsAClearError()
     {
         var g = new ComputeGraph();
