@@ -35,6 +35,9 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     FineTuneOptions _o = options;
     readonly List<EpochMetrics> _metrics = [];
 
+    /// <summary>Epochs in a row with one class predicted for every validation image before the run warns.</summary>
+    const int SinglePredictionEpochs = 3;
+
     /// <summary>Told every epoch's metrics; returning false ends the run after that epoch (the best epoch is still kept and exported).</summary>
     public Func<EpochMetrics, bool>? ContinueAfterEpoch { get; init; }
 
@@ -64,6 +67,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var baked = _o.BakePreprocess ? BakedPreprocessing.From(pre) : null;
 
         int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
+        int singleEpochs = 0;
         Dictionary<Parameter, float[]>? bestWeights = null;
         ValidationPass? bestValidation = null;
         PhaseTrainer? lastTrainer = null;
@@ -152,6 +156,11 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 lastGood = $"epoch {epoch}";
                 WriteMetrics();
                 log.WriteLine($"epoch {epoch,3}/{of} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
+                int? single = trainer.LastValidation?.SinglePrediction();
+                singleEpochs = single == null ? 0 : singleEpochs + 1;
+                if (singleEpochs == SinglePredictionEpochs)
+                    log.WriteLine($"warning: every validation image has been predicted as '{classes.Names[single!.Value]}' for {SinglePredictionEpochs} epochs: the model is not using its input "
+                        + "(when a ReLU follows the head, as in SqueezeNet, it can die at a high learning rate and pass no gradient); a lower --lr usually avoids it");
                 if (earlyStop)
                 {
                     log.WriteLine($"early stop: no better validation accuracy for {_o.EarlyStop} epochs");

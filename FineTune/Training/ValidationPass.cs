@@ -22,6 +22,19 @@ public sealed record ValidationPass(double Loss, double Accuracy, int[] Samples,
         return arg;
     }
 
+    /// <summary>
+    /// The class predicted for every sample when there is only one and the labels hold more than one class (the model
+    /// ignores its input, as when a ReLU after the head has died for all but one class), else null.
+    /// </summary>
+    public int? SinglePrediction()
+    {
+        if (Count < 2 || Labels.All(l => l == Labels[0])) return null;
+        int first = Predicted(0);
+        for (int i = 1; i < Count; i++)
+            if (Predicted(i) != first) return null;
+        return first;
+    }
+
     /// <summary>Plain cross-entropy of sample <paramref name="i"/>: −log softmax(z)_y, computed in double.</summary>
     public double SampleLoss(int i)
     {
