@@ -24,9 +24,9 @@ public static class Conv2D
     /// Calls image(n, thread, gemmThreads) for every image: contiguous ranges of images, one per thread (each thread
     /// uses its own scratch, indexed by thread), GEMMs single-threaded; with one thread, the GEMMs use every core.
     /// </summary>
-    static void ForImages(in Conv2DGeometry g, Action<int, int, int> image)
+    static void ForImages(in Conv2DGeometry g, int threads, Action<int, int, int> image)
     {
-        int threads = Threads(g), batch = g.Batch;
+        int batch = g.Batch;
         if (threads <= 1)
         {
             for (int n = 0; n < batch; n++) image(n, 0, Workers.MaxThreads);
@@ -43,9 +43,9 @@ public static class Conv2D
     /// Calls chunk(n0, count, thread, gemmThreads) over the batch: each thread's contiguous range of images (as
     /// <see cref="ForImages"/>) is cut into near-equal chunks of at most <paramref name="perChunk"/> images.
     /// </summary>
-    static void ForChunks(in Conv2DGeometry g, int perChunk, Action<int, int, int, int> chunk)
+    static void ForChunks(in Conv2DGeometry g, int threads, int perChunk, Action<int, int, int, int> chunk)
     {
-        int threads = Threads(g), batch = g.Batch;
+        int batch = g.Batch;
         void Range(int n0, int n1, int t, int gemmThreads)
         {
             int count = n1 - n0, chunks = (count + perChunk - 1) / perChunk;
@@ -116,9 +116,21 @@ public static class Conv2D
 
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g)
-        : ImagesPerGemm(g) > 1 ? BatchedScratch(g) * Threads(g)
-        : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * Threads(g);
+        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g) : ForwardScratch(g, Threads(g));
+
+    static long ForwardScratch(in Conv2DGeometry g, int threads) =>
+        ImagesPerGemm(g) > 1 ? BatchedScratch(g) * threads
+        : g.IsPointwise || g.IsDepthwise ? 0 : (long)g.Rows * ColumnBlock(g) * threads;
+
+    /// <summary>
+    /// Refuses a workspace smaller than a call with <paramref name="threads"/> threads needs (sized while the thread
+    /// setting was lower, say): the kernels index per-thread scratch with raw pointers and must never write past it.
+    /// </summary>
+    static void Require(ReadOnlySpan<float> workspace, long need, int threads)
+    {
+        if (workspace.Length < need)
+            throw new ArgumentException($"The convolution workspace holds {workspace.Length} floats; {threads} threads need {need} (was it sized for fewer threads?).");
+    }
 
     /// <summary>
     /// Scratch floats the backward kernels need (the larger of the two passes'): for im2col, unfolded columns per
@@ -127,10 +139,14 @@ public static class Conv2D
     public static long BackwardWorkspaceLength(in Conv2DGeometry g)
     {
         if (g.IsDepthwise) return 0;
-        long im2col = ColumnScratch(g) * Threads(g) + (long)g.OutChannels * g.Rows * (Threads(g) - 1);
+        long im2col = Im2ColBackwardScratch(g, Threads(g));
         if (UsesWinogradWeight(g)) return Winograd3x3.BackwardWorkspaceLength(g);
         return UsesWinograd(g) ? Math.Max(im2col, Winograd3x3.BackwardWorkspaceLength(g)) : im2col;
     }
+
+    /// <summary>The im2col backward passes' scratch with <paramref name="threads"/> threads: columns per thread and partial weight gradients for all but one.</summary>
+    static long Im2ColBackwardScratch(in Conv2DGeometry g, int threads) =>
+        ColumnScratch(g) * threads + (long)g.OutChannels * g.Rows * (threads - 1);
 
     /// <summary>Backward scratch floats per thread: a chunk's unfolded rows and output-gradient rows, or one unfolded column block.</summary>
     static long ColumnScratch(in Conv2DGeometry g) =>
@@ -148,16 +164,17 @@ public static class Conv2D
                 var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
-                int perGemm = ImagesPerGemm(g);
+                int perGemm = ImagesPerGemm(g), threads = Threads(g);
+                Require(workspace, ForwardScratch(g, threads), threads);
                 if (perGemm > 1)
                 {
                     long scratch = BatchedScratch(g);
-                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                    ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
                         Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
             }
         }
     }
@@ -468,16 +485,17 @@ public static class Conv2D
             {
                 var (dyp, wp, dxp, wsp) = ((nint)pdy, (nint)pw, (nint)pdx, (nint)pws);
                 var geo = g;
-                int perGemm = ImagesPerGemm(g);
+                int perGemm = ImagesPerGemm(g), threads = Threads(g);
+                Require(workspace, ColumnScratch(g) * threads, threads);
                 if (perGemm > 1)
                 {
                     long scratch = BatchedScratch(g);
-                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                    ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
                         DataImages(geo, n0, count, dyp, wp, dxp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, add));
                     return;
                 }
                 long colSize = ColumnScratch(g);
-                ForImages(g, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, add));
+                ForImages(g, threads, (n, t, gemmThreads) => DataImage(geo, n, dyp, wp, dxp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, add));
             }
         }
     }
@@ -571,6 +589,7 @@ public static class Conv2D
                 var (xp, dyp, dwp, wsp) = ((nint)px, (nint)pdy, (nint)pdw, (nint)pws);
                 var geo = g;
                 int threads = Threads(g), perGemm = ImagesPerGemm(g);
+                Require(workspace, Im2ColBackwardScratch(g, threads), threads);
                 long colSize = ColumnScratch(g);
                 int weights = dw.Length;
                 // Workspace: one unfolded buffer per thread, then a partial gradient for every thread but the first.
@@ -578,10 +597,10 @@ public static class Conv2D
                 new Span<float>((float*)partials, weights * (threads - 1)).Clear();
                 nint Partial(int t) => t == 0 ? dwp : partials + (nint)((long)weights * (t - 1) * sizeof(float));
                 if (perGemm > 1)
-                    ForChunks(g, perGemm, (n0, count, t, gemmThreads) =>
+                    ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
                         WeightImages(geo, n0, count, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
                 else
-                    ForImages(g, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                    ForImages(g, threads, (n, t, gemmThreads) => WeightImage(geo, n, xp, dyp, Partial(t), wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
                 for (int t = 1; t < threads; t++)
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, new ReadOnlySpan<float>((float*)partials + (long)weights * (t - 1), weights), dw);
             }

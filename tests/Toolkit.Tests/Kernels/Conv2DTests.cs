@@ -177,6 +177,36 @@ public class Conv2DTests
         finally { Threading.Workers.MaxThreads = saved; }
     }
 
+    [Theory]
+    [InlineData(11, 5, 20, 15)]   // images side by side in one GEMM
+    [InlineData(3, 3, 40, 40)]    // one GEMM per image, columns blocked
+    public void AWorkspaceSizedForFewerThreadsIsRefusedNotOverrun(int batch, int channels, int height, int width)
+    {
+        var g = new Conv2DGeometry(batch, channels, height, width, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        Assert.False(Conv2D.UsesWinograd(g));
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * 9, 2);
+        var dy = Random((long)g.Batch * g.OutChannels * g.Positions, 3);
+        var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[w.Length];
+        int saved = Threading.Workers.MaxThreads;
+        try
+        {
+            Threading.Workers.MaxThreads = 1;
+            var forward = new float[Conv2D.WorkspaceLength(g)];
+            var backward = new float[Conv2D.BackwardWorkspaceLength(g)];
+            Threading.Workers.MaxThreads = 3;
+            Assert.Throws<ArgumentException>(() => Conv2D.Forward(g, x, w, default, y, forward));
+            Assert.Throws<ArgumentException>(() => Conv2D.BackwardData(g, dy, w, dx, backward));
+            Assert.Throws<ArgumentException>(() => Conv2D.BackwardWeight(g, x, dy, dw, backward));
+            // Sized for the setting in force, the same calls run.
+            Conv2D.Forward(g, x, w, default, y, new float[Conv2D.WorkspaceLength(g)]);
+            var ws = new float[Conv2D.BackwardWorkspaceLength(g)];
+            Conv2D.BackwardData(g, dy, w, dx, ws);
+            Conv2D.BackwardWeight(g, x, dy, dw, ws);
+        }
+        finally { Threading.Workers.MaxThreads = saved; }
+    }
+
     [Fact]
     public void BackwardIsTheSameOnOneThreadAndOnMany()
     {
