@@ -64,7 +64,7 @@ public static class ModelBenchmark
         var plan = new FreezePlan(graph) { BatchNorm = headOnly ? BatchNormPolicy.Eval : bn };
         if (headOnly) plan.FreezeAllButHead(head.Nodes); else plan.UnfreezeAll();
         bool partial = !headOnly && freeze is { Count: > 0 };
-        if (partial) foreach (var f in freeze!) plan.Freeze(f);
+        if (partial) foreach (var f in freeze!) plan.FreezeRule(f);
         plan.ApplyBatchNormPolicy();
         var inputs = Verifier.RandomInputs(model, batch, 1);
         var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());

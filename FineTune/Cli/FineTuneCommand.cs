@@ -21,8 +21,8 @@ public static class FineTuneCommand
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov), adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "sgd" };
         var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
         var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-4f };
-        var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
-        var unfreeze = new Option<string[]>("--unfreeze") { Description = "Unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
+        var unfreeze = new Option<string[]>("--unfreeze") { Description = "Unfreeze parameters or nodes matching these globs; NODE.. unfreezes NODE and everything after it.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "Batch norm in frozen layers: eval, affine, train.", DefaultValueFactory = _ => BatchNormPolicy.Eval };
         var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };
         var classes = new Option<string>("--classes") { Description = "auto (the dataset's classes) or a number.", DefaultValueFactory = _ => "auto" };

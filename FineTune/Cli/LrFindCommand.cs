@@ -27,7 +27,7 @@ public static class LrFindCommand
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov), adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "sgd" };
         var output = new Option<string?>("--out") { Description = "Write the curve here as CSV (step, lr, loss, smoothed_loss)." };
         var plot = new Option<string?>("--plot") { Description = "Draw the curve into this PNG (log lr against loss, the suggestion marked)." };
-        var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
         var unfreeze = new Option<string[]>("--unfreeze") { Description = "Unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "Batch norm in frozen layers: eval, affine, train.", DefaultValueFactory = _ => BatchNormPolicy.Eval };
         var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };

@@ -31,7 +31,7 @@ public static class VerifyCommand
         var classes = new Option<int>("--classes") { Description = "With --grad: replace the head with a new one for N classes (0: keep the model's head).", DefaultValueFactory = _ => 0 };
         var head = new Option<string?>("--head") { Description = "With --grad: the classifier node (found automatically by default)." };
         var recipe = new Option<string>("--recipe") { Description = "With --grad: full (every parameter trains) or head (the body frozen), before --freeze/--unfreeze.", DefaultValueFactory = _ => "full" };
-        var freeze = new Option<string[]>("--freeze") { Description = "With --grad: freeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
+        var freeze = new Option<string[]>("--freeze") { Description = "With --grad: freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
         var unfreeze = new Option<string[]>("--unfreeze") { Description = "With --grad: unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "With --grad: batch norm in frozen layers: eval, affine, train (as finetune).", DefaultValueFactory = _ => BatchNormPolicy.Eval };
         var directions = new Option<int>("--directions") { Description = "With --grad: random directions per parameter tensor (the median counts).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };

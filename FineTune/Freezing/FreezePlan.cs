@@ -18,8 +18,14 @@ public sealed class FreezePlan
     public BatchNormPolicy BatchNorm { get; set; } = BatchNormPolicy.Eval;
 
     /// <summary>
+    /// Marks a node range in <c>--freeze</c> / <c>--unfreeze</c>: <c>..NODE</c> freezes everything up to and including
+    /// NODE (Keras' "layers up to", fastai's freeze_to), <c>NODE..</c> unfreezes NODE and everything after it.
+    /// </summary>
+    public const string UpTo = "..";
+
+    /// <summary>
     /// The plan of one fine-tune phase: the head only (<paramref name="phase"/> "head") or everything ("full"), then the
-    /// freeze and unfreeze globs in that order, then the batch-norm policy.
+    /// freeze and unfreeze rules in that order (globs, or node ranges with <see cref="UpTo"/>), then the batch-norm policy.
     /// </summary>
     public static FreezePlan ForPhase(ComputeGraph graph, string phase, IEnumerable<Node> head, BatchNormPolicy batchNorm,
         IEnumerable<string> freeze, IEnumerable<string> unfreeze)
@@ -28,8 +34,8 @@ public sealed class FreezePlan
         if (phase == "head") plan.FreezeAllButHead(head);
         else if (phase == "full") plan.UnfreezeAll();
         else throw new ArgumentException($"Unknown phase '{phase}' (head, full).");
-        foreach (var f in freeze) plan.Freeze(f);
-        foreach (var u in unfreeze) plan.Unfreeze(u);
+        foreach (var f in freeze) plan.FreezeRule(f);
+        foreach (var u in unfreeze) plan.UnfreezeRule(u);
         plan.ApplyBatchNormPolicy();
         return plan;
     }
@@ -48,6 +54,14 @@ public sealed class FreezePlan
         return found;
     }
 
+    /// <summary>A <c>--freeze</c> argument: <c>..NODE</c> (<see cref="FreezeTo"/>) or a glob (<see cref="Freeze"/>).</summary>
+    public FreezePlan FreezeRule(string rule) =>
+        rule.StartsWith(UpTo, StringComparison.Ordinal) ? FreezeTo(rule[UpTo.Length..]) : Freeze(rule);
+
+    /// <summary>An <c>--unfreeze</c> argument: <c>NODE..</c> (<see cref="UnfreezeFrom"/>) or a glob (<see cref="Unfreeze"/>).</summary>
+    public FreezePlan UnfreezeRule(string rule) =>
+        rule.EndsWith(UpTo, StringComparison.Ordinal) ? UnfreezeFrom(rule[..^UpTo.Length]) : Unfreeze(rule);
+
     public FreezePlan Freeze(string pattern) { foreach (var p in Matching(pattern)) p.Trainable = false; Rules.Add($"freeze {pattern}"); return this; }
 
     public FreezePlan Unfreeze(string pattern) { foreach (var p in Matching(pattern)) p.Trainable = true; Rules.Add($"unfreeze {pattern}"); return this; }
@@ -59,12 +73,27 @@ public sealed class FreezePlan
     /// <summary>Freezes every parameter read by nodes up to and including <paramref name="node"/> (topological order).</summary>
     public FreezePlan FreezeTo(string node)
     {
-        var target = _graph.Nodes.FirstOrDefault(n => n.Name == node) ?? throw new ArgumentException($"No node named '{node}'.");
+        var target = NodeNamed(node);
         foreach (var n in _graph.Nodes.Where(n => n.Index <= target.Index))
             foreach (var p in ParametersOf(n)) p.Trainable = false;
         Rules.Add($"freeze_to {node}");
         return this;
     }
+
+    /// <summary>Unfreezes every parameter read by <paramref name="node"/> and the nodes after it (topological order).</summary>
+    public FreezePlan UnfreezeFrom(string node)
+    {
+        var target = NodeNamed(node);
+        foreach (var n in _graph.Nodes.Where(n => n.Index >= target.Index))
+            foreach (var p in ParametersOf(n)) p.Trainable = true;
+        Rules.Add($"unfreeze_from {node}");
+        return this;
+    }
+
+    /// <summary>A node by its name or by the name of a value it produces.</summary>
+    Node NodeNamed(string name) =>
+        _graph.Nodes.FirstOrDefault(n => n.Name == name) ?? _graph.Nodes.FirstOrDefault(n => n.Outputs.Any(v => v.Name == name))
+        ?? throw new ArgumentException($"No node (or node output) named '{name}'.");
 
     /// <summary>Freezes everything except the parameters of the given head nodes.</summary>
     public FreezePlan FreezeAllButHead(IEnumerable<Node> head)

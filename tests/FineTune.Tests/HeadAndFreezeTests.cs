@@ -76,6 +76,29 @@ public class HeadAndFreezeTests
     }
 
     [Fact]
+    public void NodeRangesInFreezeAndUnfreezeRules()
+    {
+        var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
+        var convs = m.Graph.Nodes.Where(n => n.Op is ConvOp).ToList();
+        bool Trains(Node n) => n.Inputs[1].Parameter!.Trainable;
+        // "..VALUE" by a node's output name: fire5's concat and everything before it frozen, the rest trains.
+        var concats = m.Graph.Nodes.Where(n => n.Op is ConcatOp).ToList();
+        var cut = concats[2];
+        FreezePlan.ForPhase(m.Graph, "full", [], BatchNormPolicy.Eval, [FreezePlan.UpTo + cut.Outputs[0].Name], []);
+        Assert.All(convs, c => Assert.Equal(c.Index > cut.Index, Trains(c)));
+        // "NODE.." by node name, after a head-only start: the last two convolutions train, the others stay frozen.
+        var head = Head.Find(m.Graph);
+        var plan = FreezePlan.ForPhase(m.Graph, "head", head.Nodes, BatchNormPolicy.Eval, [], [convs[^2].Name + ".."]);
+        Assert.All(convs, c => Assert.Equal(c.Index >= convs[^2].Index, Trains(c)));
+        Assert.Contains($"unfreeze_from {convs[^2].Name}", plan.Rules);
+        var e = Assert.Throws<ArgumentException>(() => plan.FreezeRule("..no_such_node"));
+        Assert.Contains("no_such_node", e.Message);
+        // A glob is still a glob.
+        plan.FreezeRule("conv10*");
+        Assert.False(Trains(head.Node));
+    }
+
+    [Fact]
     public void FreezeRulesApplyInOrderAndTheDryRunTableSaysSo()
     {
         var m = OnnxImporter.Import(SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"));
