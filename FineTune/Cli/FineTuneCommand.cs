@@ -27,7 +27,7 @@ public static class FineTuneCommand
         var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };
         var classes = new Option<string>("--classes") { Description = "auto (the dataset's classes) or a number.", DefaultValueFactory = _ => "auto" };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset (default: from the model catalogue)." };
-        var augment = new Option<string>("--augment") { Description = "none, light, default, strong, or a transform spec.", DefaultValueFactory = _ => "default" };
+        var augment = new Option<string>("--augment") { Description = "none, light, default, strong, a transform spec, or auto: light for the head recipe (frozen body), default when the body trains.", DefaultValueFactory = _ => JobSetup.AutoAugment };
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen), full, or two-phase (head, then everything at lower, discriminative rates).", DefaultValueFactory = _ => "head" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };

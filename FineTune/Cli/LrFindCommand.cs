@@ -33,7 +33,7 @@ public static class LrFindCommand
         var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };
         var classes = new Option<string>("--classes") { Description = "auto (the dataset's classes) or a number.", DefaultValueFactory = _ => "auto" };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset (default: from the model catalogue)." };
-        var augment = new Option<string>("--augment") { Description = "none, light, default, strong, or a transform spec.", DefaultValueFactory = _ => "default" };
+        var augment = new Option<string>("--augment") { Description = "none, light, default, strong, a transform spec, or auto: light for the head recipe (frozen body), default when the body trains.", DefaultValueFactory = _ => JobSetup.AutoAugment };
         var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal (N(0, 0.01²)).", DefaultValueFactory = _ => Heads.HeadInitializer.Normal };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
         var cacheViews = new Option<int>("--cache-views") { Description = "Most augmented views per image in the frozen-prefix feature cache (0: no cache); the sweep builds no more than it uses.", DefaultValueFactory = _ => 8 };

@@ -62,7 +62,7 @@ public static class RunReport
         html.Append("<table class=\"summary\">\n");
         Row(html, "Model", o.Model);
         Row(html, "Data", o.Val != null ? $"{o.Data} (validation: {o.Val})" : o.Data);
-        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {F(o.Lr, "G3")}, schedule {o.Schedule}, augment {o.Augment}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
+        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {F(o.Lr, "G3")}, schedule {o.Schedule}, augment {Training.JobSetup.AugmentLevelFor(o)}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
         Row(html, "Preprocessing", data.Preprocessing.Name);
         Row(html, "Classes", $"{s.Classes.Length}: {string.Join(", ", s.Classes)}");
         Row(html, "Images", $"{s.TrainImages} training, {s.ValImages} validation");

@@ -24,7 +24,8 @@ public sealed record FineTuneOptions
     /// <summary>"auto" (the dataset's classes) or a number.</summary>
     public string Classes { get; init; } = "auto";
     public string? Preprocess { get; init; }
-    public string Augment { get; init; } = "default";
+    /// <summary>none, light, default, strong, a transform spec, or auto (<see cref="JobSetup.AugmentLevelFor"/>).</summary>
+    public string Augment { get; init; } = JobSetup.AutoAugment;
     /// <summary>head, full or two-phase.</summary>
     public string Recipe { get; init; } = "head";
     public int Seed { get; init; } = 0;

@@ -59,6 +59,17 @@ public static class JobSetup
         return classCount;
     }
 
+    /// <summary>
+    /// The augmentation a run uses: <c>--augment</c> as given, or for <c>auto</c> <c>light</c> when the body stays
+    /// frozen (the head recipe: a linear head on fixed features for a few epochs, where RandomResizedCrop down to 8 %
+    /// and colour jitter cost accuracy) and <c>default</c> (the standard training transforms) when it trains.
+    /// </summary>
+    public static string AugmentLevelFor(FineTuneOptions o) =>
+        o.Augment.Trim().Equals(AutoAugment, StringComparison.OrdinalIgnoreCase) ? (o.Recipe == "head" ? "light" : "default") : o.Augment;
+
+    /// <summary>The <c>--augment</c> value that picks the level by recipe.</summary>
+    public const string AutoAugment = "auto";
+
     /// <summary>Imports the model, replaces its head for <paramref name="classCount"/> classes and builds the pipelines.</summary>
     public static PreparedModel PrepareModel(FineTuneOptions o, int classCount, TextWriter log)
     {
@@ -72,7 +83,8 @@ public static class JobSetup
         var dropout = head.DropoutsBefore().Select(d => ((Toolkit.Ops.DropoutOp)d.Op).Ratio).FirstOrDefault(-1);
         log.WriteLine($"model {Path.GetFileName(o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes{(dropout >= 0 ? $", dropout {dropout:G3} before it" : "")}; preprocessing {convention.Preprocessing.Name}");
         var pre = convention.Preprocessing;
-        var trainPipeline = o.Augment.Contains('(') ? TransformPipeline.Parse(o.Augment) : AugmentLevels.Get(o.Augment, pre.CropSize, pre);
+        var augment = AugmentLevelFor(o);
+        var trainPipeline = augment.Contains('(') ? TransformPipeline.Parse(augment) : AugmentLevels.Get(augment, pre.CropSize, pre);
         return new PreparedModel(model, convention, head, trainPipeline, pre.EvaluationPipeline());
     }
 
