@@ -45,12 +45,15 @@ public sealed class TrainingPlan
             if (!node.Op.HasBackward)
                 throw new NotSupportedException($"Node '{node.Name}' ({node.Op.Type}) lies between a trainable parameter and the output but has no backward pass.");
 
-        // Everything a backward node reads (its inputs and outputs) stays alive after the forward pass.
+        // What a backward node reads (the inputs and outputs its op says it reads) stays alive after the forward pass;
+        // the rest (a Relu's input, a Conv's or BatchNormalization's output) gives its buffer back for reuse.
         var keep = new HashSet<int>();
         foreach (var node in _backwardNodes)
         {
-            foreach (var v in node.Inputs) if (v.Kind == ValueKind.Activation) keep.Add(v.Id);
-            foreach (var v in node.Outputs) keep.Add(v.Id);
+            for (int i = 0; i < node.Inputs.Length; i++)
+                if (node.Inputs[i].Kind == ValueKind.Activation && node.Op.BackwardReadsInput(i)) keep.Add(node.Inputs[i].Id);
+            for (int o = 0; o < node.Outputs.Length; o++)
+                if (node.Op.BackwardReadsOutput(o)) keep.Add(node.Outputs[o].Id);
         }
         _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
 

@@ -95,6 +95,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
     /// <summary>The input gradient is set whole when fresh; scale and bias gradients always add.</summary>
     public override bool OverwritesInputGrad(int input) => input == 0;
 
+    /// <summary>Backward reads the inputs (and the forward's saved state), never the output.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var g = ctx.OutputGrads[0];

@@ -61,6 +61,9 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
     /// <summary>The input gradient is set whole when fresh; weight and bias gradients always add.</summary>
     public override bool OverwritesInputGrad(int input) => input == 0;
 
+    /// <summary>Backward reads the inputs (and the forward's saved state), never the output.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1]; var dy = ctx.OutputGrads[0];

@@ -37,6 +37,15 @@ public abstract class Op
         throw new NotSupportedException($"{Type} has no backward pass.");
 
     /// <summary>
+    /// Whether <see cref="Backward"/> reads the values of input <paramref name="input"/> (its shape is always there).
+    /// When it does not, a training plan need not keep the input after the forward pass and may reuse its buffer.
+    /// </summary>
+    public virtual bool BackwardReadsInput(int input) => true;
+
+    /// <summary>Whether <see cref="Backward"/> reads the values of output <paramref name="output"/> (see <see cref="BackwardReadsInput"/>).</summary>
+    public virtual bool BackwardReadsOutput(int output) => true;
+
+    /// <summary>
     /// Whether <see cref="Backward"/> sets every element of input <paramref name="input"/>'s gradient, instead of adding
     /// into it, when <see cref="OpContext.InputGradFresh"/> says the buffer holds no gradient yet. The training plan then
     /// skips zeroing that buffer, saving a pass over it and a read.

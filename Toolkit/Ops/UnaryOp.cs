@@ -32,6 +32,11 @@ public abstract class UnaryOp : Op
 
     public override bool OverwritesInputGrad(int input) => true;
 
+    /// <summary>Whether f′ is computed from the output alone (<see cref="Derivative"/> and <see cref="ApplyGradient"/> never read x): then backward does not need the input kept.</summary>
+    public virtual bool GradientFromOutput => false;
+
+    public override bool BackwardReadsInput(int input) => !GradientFromOutput;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

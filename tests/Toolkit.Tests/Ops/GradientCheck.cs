@@ -49,6 +49,7 @@ public static class GradientCheck
         ctx.InputGrads = inputs.Select((t, i) => check[i] ? new Tensor(t.ShapeArray) : null).ToArray();
         op.Backward(ctx);
         CheckSetsFreshGradients(op, ctx, check);
+        CheckIgnoresValuesItDoesNotRead(op, ctx);
 
         for (int k = 0; k < inputs.Length; k++)
         {
@@ -91,6 +92,34 @@ public static class GradientCheck
             for (int i = 0; i < set[k]!.Length; i++)
                 Assert.True(set[k]!.Span[i].Equals(added[k]!.Span[i]),
                     $"{op.Describe()}: input {k} element {i}: set {set[k]!.Span[i]:G9}, added {added[k]!.Span[i]:G9}");
+        }
+    }
+
+    /// <summary>
+    /// For inputs and outputs the op says backward does not read (<see cref="Op.BackwardReadsInput"/>,
+    /// <see cref="Op.BackwardReadsOutput"/>; a training plan reuses their buffers): backward again with them full of
+    /// NaN must give exactly the same gradients.
+    /// </summary>
+    static void CheckIgnoresValuesItDoesNotRead(Op op, OpContext ctx)
+    {
+        var inputs = ctx.Inputs; var outputs = ctx.Outputs;
+        var hiddenIn = inputs.Select((_, i) => !op.BackwardReadsInput(i)).ToArray();
+        var hiddenOut = outputs.Select((_, o) => !op.BackwardReadsOutput(o)).ToArray();
+        if (!hiddenIn.Any(h => h) && !hiddenOut.Any(h => h)) return;
+        var expected = ctx.InputGrads;
+        var state = ctx.State;
+        ctx.Inputs = inputs.Select((t, i) => hiddenIn[i] ? Filled(t.ShapeArray, float.NaN) : t).ToArray();
+        ctx.Outputs = outputs.Select((t, o) => hiddenOut[o] ? Filled(t.ShapeArray, float.NaN) : t).ToArray();
+        ctx.InputGrads = expected.Select(t => t == null ? null : new Tensor(t.ShapeArray)).ToArray();
+        op.Backward(ctx);
+        var got = ctx.InputGrads;
+        ctx.Inputs = inputs; ctx.Outputs = outputs; ctx.InputGrads = expected; ctx.State = state;
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (expected[k] == null) continue;
+            for (int i = 0; i < expected[k]!.Length; i++)
+                Assert.True(got[k]!.Span[i].Equals(expected[k]!.Span[i]),
+                    $"{op.Describe()}: input {k} element {i}: {got[k]!.Span[i]:G9} with the unread values hidden, {expected[k]!.Span[i]:G9} with them");
         }
     }
 
