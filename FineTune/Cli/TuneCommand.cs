@@ -28,6 +28,7 @@ public static class TuneCommand
         var wdRange = new Option<string?>("--weight-decay-range") { Description = "Weight decay LOW:HIGH, log-uniform (default 1e-6:1e-2), or one value (0 allowed)." };
         var batchSizes = new Option<string?>("--batch-sizes") { Description = "Batch sizes to choose from (default 16,32)." };
         var augmentLevels = new Option<string?>("--augment-levels") { Description = "Augmentation levels to choose from: none, light, default, strong (default none,light,default)." };
+        var headDropouts = new Option<string?>("--head-dropouts") { Description = "Also search the dropout ratio in front of the head over these values (e.g. 0,0.2,0.5; default: not searched)." };
         var freezeDepths = new Option<string?>("--freeze-depths") { Description = "Freeze depths to choose from: k = head plus the last k weighted layers of the body trainable (0: head only), all (recipe full), two-phase (default 0,1,2,all)." };
         var earlyStop = new Option<string>("--early-stop") { Description = "Stop poor trials early: median (below the median of earlier trials at the same epoch), halving (successive halving, rungs at epochs 1, 3, 9, …), or none.", DefaultValueFactory = _ => "median" };
         var space = new Option<string?>("--space") { Description = "A JSON search space file, e.g. {\"lr\": \"1e-4:1e-1\", \"batch\": [16, 32], \"freeze-depth\": [0, \"all\"]}; flags given on the command line win." };
@@ -49,7 +50,7 @@ public static class TuneCommand
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
         var cmd = new Command("tune", "Search fine-tune hyperparameters (learning rate, weight decay, batch size, augmentation, freeze depth) by grid, random or TPE sampling, stopping poor trials early; writes trials.csv and best.json for finetune --config.")
         {
-            model, data, output, trials, sampler, epochs, seed, lrRange, wdRange, batchSizes, augmentLevels, freezeDepths, earlyStop, space, gridPoints,
+            model, data, output, trials, sampler, epochs, seed, lrRange, wdRange, batchSizes, augmentLevels, freezeDepths, headDropouts, earlyStop, space, gridPoints,
             val, valSplit, optimizer, schedule, bn, head, classes, preprocess, threads, cacheViews, headInit, limitTrain, limitVal, labelSmoothing,
         };
         cmd.SetAction(parse =>
@@ -62,6 +63,7 @@ public static class TuneCommand
             if (parse.GetValue(batchSizes) is { } bs) searchSpace = searchSpace.With(FineTuneSpace.ParseList(FineTuneSpace.Batch, bs));
             if (parse.GetValue(augmentLevels) is { } al) searchSpace = searchSpace.With(FineTuneSpace.ParseList(FineTuneSpace.Augment, al));
             if (parse.GetValue(freezeDepths) is { } fd) searchSpace = searchSpace.With(FineTuneSpace.ParseList(FineTuneSpace.Depth, fd));
+            if (parse.GetValue(headDropouts) is { } hd) searchSpace = searchSpace.With(FineTuneSpace.ParseList(FineTuneSpace.HeadDropout, hd));
 
             int seedValue = parse.GetValue(seed);
             int? trialCount = parse.GetValue(trials);

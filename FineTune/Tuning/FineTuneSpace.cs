@@ -18,8 +18,14 @@ public static class FineTuneSpace
     public const string Batch = "batch";
     public const string Augment = "augment";
     public const string Depth = "freeze-depth";
+    /// <summary>The dropout ratio in front of the head (<c>--head-dropout</c>); searched only when asked for.</summary>
+    public const string HeadDropout = "head-dropout";
 
+    /// <summary>The dimensions of <see cref="Default"/>.</summary>
     public static readonly IReadOnlyList<string> Names = [Lr, WeightDecay, Batch, Augment, Depth];
+
+    /// <summary>Every dimension a space may have: <see cref="Names"/> and <see cref="HeadDropout"/>.</summary>
+    public static readonly IReadOnlyList<string> Known = [.. Names, HeadDropout];
 
     /// <summary>lr 1e-4:1e-1, weight-decay 1e-6:1e-2, batch {16, 32}, augment {none, light, default}, freeze-depth {0, 1, 2, all}.</summary>
     public static SearchSpace Default { get; } = new([
@@ -41,7 +47,7 @@ public static class FineTuneSpace
         return new LogUniformDimension(name, low, high);
     }
 
-    /// <summary>A comma-separated list of choices for batch, augment or freeze-depth, each checked.</summary>
+    /// <summary>A comma-separated list of choices for batch, augment, freeze-depth or head-dropout, each checked.</summary>
     public static CategoricalDimension ParseList(string name, string text) => Categorical(name, text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>A categorical dimension with its values checked for what the dimension means.</summary>
@@ -55,13 +61,15 @@ public static class FineTuneSpace
                 Batch => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b >= 1,
                 Augment => AugmentLevels.IsLevel(v) || v.Contains('('),
                 Depth => FreezeDepth.IsWellFormed(v),
-                _ => throw new ArgumentException($"'{name}' is not a categorical dimension ({Batch}, {Augment}, {Depth})."),
+                HeadDropout => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) && p >= 0 && p < 1,
+                _ => throw new ArgumentException($"'{name}' is not a categorical dimension ({Batch}, {Augment}, {Depth}, {HeadDropout})."),
             };
             if (!ok)
                 throw new ArgumentException(name switch
                 {
                     Batch => $"{Batch}: '{v}' is not a batch size (a whole number, 1 or more).",
                     Augment => $"{Augment}: '{v}' is not an augmentation level ({string.Join(", ", AugmentLevels.Names)}) or a transform spec.",
+                    HeadDropout => $"{HeadDropout}: '{v}' is not a dropout ratio (0 or more, below 1).",
                     _ => $"{Depth}: '{v}' is not a number of trailing layers, '{FreezeDepth.All}' or '{FreezeDepth.TwoPhase}'.",
                 });
         }
@@ -82,7 +90,7 @@ public static class FineTuneSpace
         catch (JsonException e) { throw new JsonException($"{path}: not valid JSON ({e.Message})", e); }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: the search space must be a JSON object keyed by dimension ({string.Join(", ", Names)}).");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: the search space must be a JSON object keyed by dimension ({string.Join(", ", Known)}).");
             var space = start;
             foreach (var p in doc.RootElement.EnumerateObject())
             {
@@ -96,10 +104,10 @@ public static class FineTuneSpace
                             JsonValueKind.Number => new LogUniformDimension(p.Name, p.Value.GetDouble(), p.Value.GetDouble()),
                             _ => throw new ArgumentException($"{p.Name}: give \"LOW:HIGH\" or a number."),
                         },
-                        Batch or Augment or Depth => Categorical(p.Name, p.Value.ValueKind == JsonValueKind.Array
+                        Batch or Augment or Depth or HeadDropout => Categorical(p.Name, p.Value.ValueKind == JsonValueKind.Array
                             ? p.Value.EnumerateArray().Select(Scalar)
                             : [Scalar(p.Value)]),
-                        _ => throw new ArgumentException($"unknown dimension '{p.Name}' (known: {string.Join(", ", Names)})."),
+                        _ => throw new ArgumentException($"unknown dimension '{p.Name}' (known: {string.Join(", ", Known)})."),
                     });
                 }
                 catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e); }
@@ -127,6 +135,7 @@ public static class FineTuneSpace
         if (c.Choices.TryGetValue(Batch, out var b)) options = options with { Batch = int.Parse(b, CultureInfo.InvariantCulture) };
         if (c.Choices.TryGetValue(Augment, out var a)) options = options with { Augment = a };
         if (c.Choices.TryGetValue(Depth, out var d)) options = depth.Apply(d, options);
+        if (c.Choices.TryGetValue(HeadDropout, out var hd)) options = options with { HeadDropout = float.Parse(hd, CultureInfo.InvariantCulture) };
         return options;
     }
 }

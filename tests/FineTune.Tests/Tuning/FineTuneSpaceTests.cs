@@ -33,6 +33,21 @@ public class FineTuneSpaceTests
     }
 
     [Fact]
+    public void HeadDropoutIsSearchedOnlyWhenAskedFor()
+    {
+        Assert.Null(FineTuneSpace.Default.Find(FineTuneSpace.HeadDropout));
+        var path = Path.Combine(Directory.CreateTempSubdirectory("transferkit-space-").FullName, "space.json");
+        File.WriteAllText(path, """{ "head-dropout": [0, 0.2, 0.5] }""");
+        var space = FineTuneSpace.ReadFile(path, FineTuneSpace.Default);
+        Assert.Equal(["0", "0.2", "0.5"], ((CategoricalDimension)space.Find("head-dropout")!).Choices);
+        Assert.Contains("'1'", Assert.Throws<ArgumentException>(() => FineTuneSpace.ParseList("head-dropout", "0,1")).Message);
+        var options = new FineTuneOptions { Model = "m.onnx", Data = "d", Out = "o" };
+        Assert.Null(options.HeadDropout);
+        var tuned = FineTuneSpace.Apply(new Configuration(new Dictionary<string, double>(), new Dictionary<string, string> { ["head-dropout"] = "0.2" }), options, null!);
+        Assert.Equal(0.2f, tuned.HeadDropout);
+    }
+
+    [Fact]
     public void SpaceFileOverridesTheDimensionsItNames()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("transferkit-space-").FullName, "space.json");
