@@ -116,7 +116,9 @@ public static class Conv2D
 
     /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
     public static long WorkspaceLength(in Conv2DGeometry g) =>
-        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g) : ForwardScratch(g, Threads(g));
+        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g)
+        : FewChannelConv2D.Applies(g) ? FewChannelConv2D.WorkspaceLength(g, FewChannelConv2D.Threads(g))
+        : ForwardScratch(g, Threads(g));
 
     static long ForwardScratch(in Conv2DGeometry g, int threads) =>
         ImagesPerGemm(g) > 1 ? BatchedScratch(g) * threads
@@ -157,6 +159,7 @@ public static class Conv2D
     {
         if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
         if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); return; }
+        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); return; }
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
