@@ -1,3 +1,4 @@
+using TransferKit.Toolkit.Ops;
 using System.CommandLine;
 using System.Text.Json;
 using TransferKit.Importers.Onnx;
@@ -22,8 +23,13 @@ public static class InspectCommand
         {
             var m = OnnxImporter.Import(ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption)));
             var layers = m.Graph.Nodes
-                .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
+                .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
                 .Where(l => l.parameters.Length > 0).ToArray();
+            // Batch-norm running statistics are weights that no gradient trains; constants are operands, not weights.
+            var statistics = m.Graph.Nodes.Where(n => n.Op is BatchNormalizationOp).SelectMany(n => new[] { n.Inputs[3], n.Inputs[4] })
+                .Select(v => v.Parameter!).Distinct().ToList();
+            long statisticsCount = statistics.Sum(p => (long)p.Value.Length);
+            var constants = m.Graph.Parameters.Where(p => p.IsConstant).ToList();
             var runtimeOps = m.Graph.Nodes.GroupBy(n => n.Op.Type).ToDictionary(g => g.Key, g => g.First().Op.HasBackward);
             var support = m.OpHistogram.Keys.Select(op =>
             {
@@ -49,7 +55,11 @@ public static class InspectCommand
                     op_histogram = m.OpHistogram,
                     runtime_nodes = m.Graph.Nodes.Count,
                     parameters_total = m.Graph.ParameterCount,
-                    parameter_tensors = m.Graph.Parameters.Count(),
+                    parameter_tensors = m.Graph.Parameters.Count(p => !p.IsConstant),
+                    trainable_parameters = m.Graph.ParameterCount - statisticsCount,
+                    batch_norm_statistics = statisticsCount,
+                    constants_total = m.Graph.ConstantCount,
+                    constant_tensors = constants.Count,
                     layers,
                     op_support = support,
                     metadata = m.Metadata,
@@ -66,7 +76,9 @@ public static class InspectCommand
             Console.WriteLine("  parameters per layer:");
             foreach (var l in layers)
                 Console.WriteLine($"    {l.node,-32} {l.op,-20} {l.parameters.Sum(p => (long)p.count),10:N0}  {string.Join(" ", l.parameters.Select(p => p.name + Shapes.Format(p.shape)))}");
-            Console.WriteLine($"  total parameters: {m.Graph.ParameterCount:N0} in {m.Graph.Parameters.Count()} tensors; {m.Graph.Nodes.Count} runtime nodes");
+            Console.WriteLine($"  total parameters: {m.Graph.ParameterCount:N0} in {m.Graph.Parameters.Count(p => !p.IsConstant)} tensors " +
+                $"(trainable {m.Graph.ParameterCount - statisticsCount:N0}, batch-norm statistics {statisticsCount:N0}); " +
+                $"constants {m.Graph.ConstantCount:N0} in {constants.Count} tensors; {m.Graph.Nodes.Count} runtime nodes");
             return 0;
         });
         return cmd;

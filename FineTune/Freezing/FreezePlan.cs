@@ -44,7 +44,7 @@ public sealed class FreezePlan
     public List<string> Rules { get; } = [];
 
     /// <summary>Parameters read by a node.</summary>
-    static IEnumerable<Parameter> ParametersOf(Node n) => n.Inputs.Where(v => v.Kind == ValueKind.Parameter).Select(v => v.Parameter!);
+    static IEnumerable<Parameter> ParametersOf(Node n) => n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => v.Parameter!);
 
     /// <summary>Parameters selected by a <see cref="NameGlob"/> (by parameter name or by the name of a node reading them).</summary>
     IEnumerable<Parameter> Matching(string pattern)
@@ -157,7 +157,7 @@ public sealed class FreezePlan
             if (n.Op is BatchNormalizationOp) state += TrainingMode(n) ? ", bn: batch statistics" : ", bn: running statistics";
             sb.AppendLine($"{n.Name,-36} {n.Op.Type,-20} {count,12:N0}  {state}");
         }
-        sb.AppendLine($"trainable {trainable:N0}, frozen {frozen:N0}, batch-norm policy {BatchNorm.ToString().ToLowerInvariant()}");
+        sb.AppendLine($"trainable {trainable:N0}, frozen {frozen:N0}, constants {_graph.ConstantCount:N0}, batch-norm policy {BatchNorm.ToString().ToLowerInvariant()}");
         return sb.ToString();
     }
 }

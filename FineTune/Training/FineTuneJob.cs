@@ -103,7 +103,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
             var optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
-            log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, augment {JobSetup.AugmentLevelFor(_o)}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
+            log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, augment {JobSetup.AugmentLevelFor(_o)}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters, frozen {model.Graph.Parameters.Where(p => !p.Trainable && !p.IsConstant).Sum(p => (long)p.Value.Length):N0}, constants {model.Graph.ConstantCount:N0}");
 
             lastTrainer?.Dispose();
             var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);

@@ -88,11 +88,17 @@ public static class OnnxImporter
             return n;
         }
 
-        Value ParameterFor(string name, ConstTensor c)
+        /// <summary>The graph value of a constant input: a weight, or a constant when no op reads it in a weight slot.</summary>
+        Value ParameterFor(string name, ConstTensor c, bool weight)
         {
             var existing = _graph.Find(name);
-            if (existing != null) return existing;
+            if (existing != null)
+            {
+                if (weight && existing.Parameter is { IsConstant: true } p) p.IsConstant = false;
+                return existing;
+            }
             var v = _graph.AddParameter(name, c.ToTensor());
+            v.Parameter!.IsConstant = !weight;
             _byOnnxName[name] = v;
             return v;
         }
@@ -135,7 +141,7 @@ public static class OnnxImporter
                 {
                     if (!e.Const.IsFloat)
                         throw ctx.Error($"input '{inputNames[i]}' is a {e.Const.Type} constant where a float tensor is expected.");
-                    values[i] = ParameterFor(inputNames[i], e.Const);
+                    values[i] = ParameterFor(inputNames[i], e.Const, WeightSlots.IsWeight(op, i, e.Shape));
                 }
                 else values[i] = e.Value!;
             }
@@ -211,7 +217,7 @@ public static class OnnxImporter
             {
                 if (!_entries.TryGetValue(vo.Name, out var e))
                     throw new OnnxImportException(File, null, $"graph output '{vo.Name}' is not produced by any node.");
-                var value = e.Value ?? ParameterFor(vo.Name, e.Const!);
+                var value = e.Value ?? ParameterFor(vo.Name, e.Const!, weight: false);
                 _graph.MarkOutput(value);
                 outputs.Add(Describe(vo));
             }

@@ -22,8 +22,11 @@ public sealed class ComputeGraph
     public IReadOnlyList<Value> Outputs => _outputs;
     public IEnumerable<Parameter> Parameters => _values.Where(v => v.Kind == ValueKind.Parameter).Select(v => v.Parameter!);
 
-    /// <summary>Total number of parameter elements.</summary>
-    public long ParameterCount => Parameters.Sum(p => (long)p.Value.Length);
+    /// <summary>Total number of weight elements (constant operands not counted).</summary>
+    public long ParameterCount => Parameters.Where(p => !p.IsConstant).Sum(p => (long)p.Value.Length);
+
+    /// <summary>Total number of constant-operand elements (<see cref="Parameter.IsConstant"/>).</summary>
+    public long ConstantCount => Parameters.Where(p => p.IsConstant).Sum(p => (long)p.Value.Length);
 
     public Value? Find(string name) => _byName.GetValueOrDefault(name);
 

@@ -32,7 +32,21 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
     {
         public readonly float[] Mean = new float[c];
         public readonly float[] InvStd = new float[c];
+        /// <summary>Whether the last forward normalised with batch statistics (its backward then is the training one).</summary>
+        public bool BatchStatistics;
     }
+
+    /// <summary>
+    /// The fewest values per channel (N·H·W) batch statistics are taken over. Over fewer — a batch norm after a
+    /// squeeze-excite or classifier 1×1 convolution at batch 2 — x̂ is ±1 whatever the input, so the layer is a step
+    /// function of it: no gradient reaches the layers below and the loss jumps when a difference changes sign. Such a
+    /// layer normalises with its running statistics in training too (as in inference; they are not updated), and its
+    /// backward is the fixed-statistics one. PyTorch refuses one value per channel; this degrades gracefully instead.
+    /// </summary>
+    public const int MinBatchStatisticsValues = 8;
+
+    /// <summary>Whether a training forward over this input uses batch statistics (enough values per channel).</summary>
+    public static bool UsesBatchStatistics(int[] inputShape) => Shapes.ElementCount(inputShape) / Math.Max(1, inputShape[1]) >= MinBatchStatisticsValues;
 
     public override void Forward(OpContext ctx)
     {
@@ -42,7 +56,8 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         var xd = x.Data; var yd = y.Data;
         var saved = ctx.State as Saved;
         if (saved == null || saved.Mean.Length != c) ctx.State = saved = new Saved(c);
-        if (ctx.Training)
+        saved.BatchStatistics = ctx.Training && UsesBatchStatistics(x.ShapeArray);
+        if (saved.BatchStatistics)
         {
             Threading.Workers.For(c, (long)n * plane * 2, (s, e) =>
             {
@@ -108,63 +123,64 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         int m = n * plane;
         var xd = x.Data; var gd = g.Data;
         var gx = ctx.InputGrads[0]?.Data; var gScale = ctx.InputGrads[1]?.Data; var gBias = ctx.InputGrads[2]?.Data;
-        bool training = ctx.Training;
+        bool training = saved.BatchStatistics;
         Threading.Workers.For(c, (long)m * 3, (s, e) =>
         {
             for (int ch = s; ch < e; ch++)
             {
                 float mean = saved.Mean[ch], inv = saved.InvStd[ch];
-                // Σg and Σg·x̂ = σ⁻¹·(Σg·x − μ·Σg), per plane vectorized, added up in double.
-                double sumG = 0, sumGX = 0;
+                // Σg and Σg·x̂ = σ⁻¹·Σg·(x − μ), centred per element: Σg·x − μ·Σg would cancel when |μ| ≫ σ.
+                double sumG = 0, sumGC = 0;
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    var (sg, sgx) = SumAndDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane));
+                    var (sg, sgc) = SumAndCentredDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean);
                     sumG += sg;
-                    sumGX += sgx;
+                    sumGC += sgc;
                 }
-                double sumGx = inv * (sumGX - mean * sumG);
+                double sumGx = inv * sumGC;
                 if (gScale != null) gScale[ch] += (float)sumGx;
                 if (gBias != null) gBias[ch] += (float)sumG;
                 if (gx == null) continue;
                 float k = scale[ch] * inv;
-                // Training: dx = k/M·(M·g − Σg − x̂·Σg·x̂) = k·g + β·x + γ with β = −k·σ⁻¹·Σg·x̂/M, γ = −k·Σg/M − β·μ.
+                // Training: dx = k/M·(M·g − Σg − x̂·Σg·x̂) = k·g + β·(x − μ) + γ with β = −k·σ⁻¹·Σg·x̂/M, γ = −k·Σg/M.
                 float beta = training ? (float)(-k * inv * sumGx / m) : 0;
-                float gamma = training ? (float)(-k * sumG / m - beta * (double)mean) : 0;
+                float gamma = training ? (float)(-k * sumG / m) : 0;
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
                     if (!training && add) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
                     else if (!training) System.Numerics.Tensors.TensorPrimitives.Multiply(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane));
-                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), k, beta, gamma, gx.AsSpan(o, plane), add);
+                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, k, beta, gamma, gx.AsSpan(o, plane), add);
                 }
             }
         });
     }
 
     /// <summary>
-    /// (Σ g, Σ g·x) over a plane in one pass (g is read once, not once per sum): two vector accumulators per sum,
+    /// (Σ g, Σ g·(x − μ)) over a plane in one pass (g is read once, not once per sum): two vector accumulators per sum,
     /// added lane by lane at the end, then the tail per element.
     /// </summary>
-    static (float SumG, float SumGX) SumAndDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x)
+    static (float SumG, float SumGC) SumAndCentredDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean)
     {
         int i = 0;
-        float sumG = 0, sumGX = 0;
+        float sumG = 0, sumGC = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
         {
             int w = System.Numerics.Vector<float>.Count;
+            var mu = new System.Numerics.Vector<float>(mean);
             System.Numerics.Vector<float> s0 = default, s1 = default, d0 = default, d1 = default;
             for (; i <= g.Length - 2 * w; i += 2 * w)
             {
                 var g0 = new System.Numerics.Vector<float>(g.Slice(i, w)); var g1 = new System.Numerics.Vector<float>(g.Slice(i + w, w));
                 s0 += g0; s1 += g1;
-                d0 += g0 * new System.Numerics.Vector<float>(x.Slice(i, w)); d1 += g1 * new System.Numerics.Vector<float>(x.Slice(i + w, w));
+                d0 += g0 * (new System.Numerics.Vector<float>(x.Slice(i, w)) - mu); d1 += g1 * (new System.Numerics.Vector<float>(x.Slice(i + w, w)) - mu);
             }
             sumG = System.Numerics.Vector.Sum(s0 + s1);
-            sumGX = System.Numerics.Vector.Sum(d0 + d1);
+            sumGC = System.Numerics.Vector.Sum(d0 + d1);
         }
-        for (; i < g.Length; i++) { sumG += g[i]; sumGX += g[i] * x[i]; }
-        return (sumG, sumGX);
+        for (; i < g.Length; i++) { sumG += g[i]; sumGC += g[i] * (x[i] - mean); }
+        return (sumG, sumGC);
     }
 
     /// <summary>y = x·a + b in one vectorized pass; the tail is the same expression per element.</summary>
@@ -180,21 +196,22 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         for (; i < x.Length; i++) y[i] = x[i] * a + b;
     }
 
-    /// <summary>dx += k·g + β·x + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same expression per element.</summary>
-    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float k, float beta, float gamma, Span<float> dx, bool add)
+    /// <summary>dx += k·g + β·(x − μ) + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same expression per element.</summary>
+    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, float k, float beta, float gamma, Span<float> dx, bool add)
     {
         int i = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
         {
             int w = System.Numerics.Vector<float>.Count;
+            var vm = new System.Numerics.Vector<float>(mean);
             var vk = new System.Numerics.Vector<float>(k); var vb = new System.Numerics.Vector<float>(beta); var vc = new System.Numerics.Vector<float>(gamma);
             for (; i <= g.Length - w; i += w)
             {
-                var v = vk * new System.Numerics.Vector<float>(g.Slice(i, w)) + vb * new System.Numerics.Vector<float>(x.Slice(i, w)) + vc;
+                var v = vk * new System.Numerics.Vector<float>(g.Slice(i, w)) + vb * (new System.Numerics.Vector<float>(x.Slice(i, w)) - vm) + vc;
                 (add ? new System.Numerics.Vector<float>(dx.Slice(i, w)) + v : v).CopyTo(dx.Slice(i, w));
             }
         }
-        for (; i < g.Length; i++) dx[i] = (add ? dx[i] : 0) + (k * g[i] + beta * x[i] + gamma);
+        for (; i < g.Length; i++) dx[i] = (add ? dx[i] : 0) + (k * g[i] + beta * (x[i] - mean) + gamma);
     }
 
     public override string Describe() => $"BatchNormalization(epsilon={Epsilon}, momentum={Momentum})";

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace TransferKit.Importers.Tests;
+namespace TransferKit.Tests.Common.Onnx;
 
 /// <summary>Builds small ONNX models in memory for tests.</summary>
 public sealed class ModelBuilder

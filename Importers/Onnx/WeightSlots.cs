@@ -1,0 +1,26 @@
+using TransferKit.Toolkit.Ops;
+using TransferKit.Toolkit.Tensors;
+
+namespace TransferKit.Importers.Onnx;
+
+/// <summary>
+/// Which constant inputs of a runtime op are weights (trainable parameters) and which are constants. A weight is a
+/// tensor in a weight slot: Conv W and B, Gemm B and C, the constant operand of a MatMul (rank ≥ 2), the scale, bias
+/// and running statistics of BatchNormalization, PRelu's slope, and an elementwise or Concat operand with more than
+/// one element (a layer scale, a position embedding, a cls token). Scalars and other one-element operands — the 3 and
+/// 6 of a written-out hard-swish, an epsilon, a divisor — stay constants: never trained, not counted as parameters.
+/// </summary>
+public static class WeightSlots
+{
+    /// <summary>Whether input <paramref name="slot"/> of <paramref name="op"/>, a constant of <paramref name="shape"/>, is a weight.</summary>
+    public static bool IsWeight(Op op, int slot, int[] shape) => op switch
+    {
+        ConvOp => slot >= 1,
+        GemmOp => slot >= 1,
+        MatMulOp => shape.Length >= 2,
+        BatchNormalizationOp => slot >= 1,
+        PReluOp => slot == 1,
+        BinaryOp or ConcatOp => Shapes.ElementCount(shape) > 1,
+        _ => false,
+    };
+}

@@ -1,0 +1,204 @@
+using Onnx;
+
+namespace TransferKit.Tests.Common.Onnx;
+
+/// <summary>How a builder writes hard-swish: as exporters spell it out, or as the opset-14 op.</summary>
+public enum HardSwishForm
+{
+    /// <summary><c>x · Clip(x + 3, 0, 6) / 6</c> with scalar constant operands (paddle2onnx, older exporters).</summary>
+    WrittenOut,
+    /// <summary>The <c>HardSwish</c> op (opset 14 and later).</summary>
+    Op,
+}
+
+/// <summary>
+/// Layer-level helpers over <see cref="ModelBuilder"/> for building random-weight CNNs as exporters write them: weights
+/// as initializers or as <c>Constant</c> nodes, Clip in its attribute form before opset 11 and its input form after.
+/// Every tensor is seeded, so a model is the same on every run.
+/// </summary>
+public sealed class NetBuilder
+{
+    readonly Random _rng;
+    int _next;
+
+    public NetBuilder(int opset, bool weightsAsConstants, int seed = 0)
+    {
+        Opset = opset;
+        WeightsAsConstants = weightsAsConstants;
+        B = new ModelBuilder(opset);
+        _rng = new Random(seed);
+    }
+
+    public ModelBuilder B { get; }
+
+    /// <summary>
+    /// Mean of convolution weights in units of their standard deviation. Trained filters are far from zero-mean; on
+    /// non-negative inputs (after Relu or hard-swish) a shifted filter gives outputs whose mean dwarfs their spread,
+    /// the regime where batch-norm arithmetic must not cancel.
+    /// </summary>
+    public double WeightMeanShift { get; set; }
+    public int Opset { get; }
+    public bool WeightsAsConstants { get; }
+
+    /// <summary>A fresh value name with a readable prefix.</summary>
+    public string Name(string prefix) => $"{prefix}_{_next++}";
+
+    /// <summary>A float tensor, as an initializer or as the output of a <c>Constant</c> node.</summary>
+    public string Tensor(string prefix, long[] dims, float[] values)
+    {
+        var name = Name(prefix);
+        if (!WeightsAsConstants) { B.Initializer(name, dims, values); return name; }
+        var t = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(values);
+        var n = B.Node("Constant", [], [name], name: name + "_const");
+        n.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = t });
+        return name;
+    }
+
+    /// <summary>A scalar constant (rank 0), always a <c>Constant</c> node when weights are.</summary>
+    public string Scalar(string prefix, float value) => Tensor(prefix, [], [value]);
+
+    /// <summary>Gaussian values with standard deviation <paramref name="std"/>.</summary>
+    public float[] Gaussian(long count, double std, double mean = 0)
+    {
+        var v = new float[count];
+        for (long i = 0; i < count; i++)
+        {
+            double u1 = 1 - _rng.NextDouble(), u2 = _rng.NextDouble();
+            v[i] = (float)(mean + std * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+        }
+        return v;
+    }
+
+    /// <summary>Uniform values in [lo, hi).</summary>
+    public float[] Uniform(long count, double lo, double hi)
+    {
+        var v = new float[count];
+        for (long i = 0; i < count; i++) v[i] = (float)(lo + (hi - lo) * _rng.NextDouble());
+        return v;
+    }
+
+    /// <summary>A node with attributes; returns its single output.</summary>
+    public string Op(string opType, string[] inputs, params AttributeProto[] attributes)
+    {
+        var y = Name(opType.ToLowerInvariant());
+        var n = B.Node(opType, inputs, [y], name: y + "_node");
+        n.Attribute.AddRange(attributes);
+        return y;
+    }
+
+    public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    /// <summary>Conv with He-initialised weights (fan-in), optional bias.</summary>
+    public string Conv(string x, int cin, int cout, int k, int stride = 1, int groups = 1, bool bias = false)
+    {
+        long fanIn = cin / groups * k * k;
+        double std = Math.Sqrt(2.0 / fanIn);
+        var w = Tensor("w", [cout, cin / groups, k, k], Gaussian(cout * fanIn, std, WeightMeanShift * std));
+        var inputs = bias ? new[] { x, w, Tensor("b", [cout], Gaussian(cout, 0.1)) } : new[] { x, w };
+        int p = k / 2;
+        return Op("Conv", inputs, ModelBuilder.Ints("kernel_shape", k, k), ModelBuilder.Ints("strides", stride, stride),
+            ModelBuilder.Ints("pads", p, p, p, p), ModelBuilder.Int("group", groups), ModelBuilder.Ints("dilations", 1, 1));
+    }
+
+    /// <summary>BatchNormalization with random scale, bias and running statistics (variance positive).</summary>
+    public string BatchNorm(string x, int c)
+    {
+        var scale = Tensor("bn_scale", [c], Uniform(c, 0.5, 1.5));
+        var bias = Tensor("bn_bias", [c], Gaussian(c, 0.1));
+        var mean = Tensor("bn_mean", [c], Gaussian(c, 0.1));
+        var var_ = Tensor("bn_var", [c], Uniform(c, 0.5, 1.5));
+        return Op("BatchNormalization", [x, scale, bias, mean, var_], Float("epsilon", 1e-5f), Float("momentum", 0.9f));
+    }
+
+    /// <summary>Clip(x, lo, hi): attributes before opset 11, constant inputs from opset 11.</summary>
+    public string Clip(string x, float lo, float hi) => Opset < 11
+        ? Op("Clip", [x], Float("min", lo), Float("max", hi))
+        : Op("Clip", [x, Scalar("clip_min", lo), Scalar("clip_max", hi)]);
+
+    public string HardSwish(string x, HardSwishForm form)
+    {
+        if (form == HardSwishForm.Op) return Op("HardSwish", [x]);
+        var shifted = Op("Add", [x, Scalar("three", 3)]);
+        var gate = Clip(shifted, 0, 6);
+        var product = Op("Mul", [x, gate]);
+        return Op("Div", [product, Scalar("six", 6)]);
+    }
+
+    /// <summary>Squeeze-excite: GlobalAveragePool → 1×1 Conv → Relu → 1×1 Conv → HardSigmoid → Mul with the block input.</summary>
+    public string SqueezeExcite(string x, int c, int squeeze, bool batchNorm = false)
+    {
+        var pooled = Op("GlobalAveragePool", [x]);
+        string Project(string v, int cin, int cout) => batchNorm ? BatchNorm(Conv(v, cin, cout, 1), cout) : Conv(v, cin, cout, 1, bias: true);
+        var reduced = Op("Relu", [Project(pooled, c, squeeze)]);
+        var gate = Op("HardSigmoid", [Project(reduced, squeeze, c)], Float("alpha", 0.2f), Float("beta", 0.5f));
+        return Op("Mul", [x, gate]);
+    }
+
+    /// <summary>A classifier: Flatten then Gemm to <paramref name="classes"/> logits.</summary>
+    public string Classifier(string x, int features, int classes)
+    {
+        var flat = Op("Flatten", [x], ModelBuilder.Int("axis", 1));
+        var w = Tensor("fc_w", [classes, features], Gaussian((long)classes * features, Math.Sqrt(1.0 / features)));
+        var b = Tensor("fc_b", [classes], Gaussian(classes, 0.01));
+        return Op("Gemm", [flat, w, b], ModelBuilder.Int("transB", 1));
+    }
+
+    /// <summary>Declares the graph's input and output and writes the model to a temporary file.</summary>
+    public string Save(string input, long[] inputDims, string output, long[] outputDims, string fileName = "model.onnx")
+    {
+        B.Input(input, inputDims).Output(output, outputDims);
+        return B.Save(fileName);
+    }
+}
+
+/// <summary>Random-weight models of today's CNN families, built as their exporters write them.</summary>
+public static class TestNets
+{
+    /// <summary>
+    /// A MobileNetV3-Small-like classifier: a hard-swish stem, inverted residual blocks with depthwise convolutions,
+    /// squeeze-excite (GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul), hard-swish written out or as the op,
+    /// BatchNormalization after every block convolution, residual adds, then GlobalAveragePool → 1×1 Conv → hard-swish →
+    /// Flatten → Gemm. Weights as <c>Constant</c> nodes (as paddle2onnx writes them) or as initializers.
+    /// </summary>
+    public static string MobileNetV3Small(int opset = 9, HardSwishForm form = HardSwishForm.WrittenOut, bool weightsAsConstants = true,
+        int size = 64, int classes = 10, int seed = 0, double weightMeanShift = 0, bool batchNormEverywhere = false)
+    {
+        if (form == HardSwishForm.Op && opset < 14) throw new ArgumentException("HardSwish needs opset 14.");
+        var n = new NetBuilder(opset, weightsAsConstants, seed) { WeightMeanShift = weightMeanShift };
+        string x = "image";
+        string ConvBn(string v, int cin, int cout, int k, int stride, int groups, string? act)
+        {
+            var y = n.BatchNorm(n.Conv(v, cin, cout, k, stride, groups), cout);
+            return act switch { "relu" => n.Op("Relu", [y]), "hswish" => n.HardSwish(y, form), _ => y };
+        }
+        // Stem: 3×3 stride 2, 16 channels.
+        var h = ConvBn(x, 3, 16, 3, 2, 1, "hswish");
+        // (expand, out, kernel, stride, se, activation) as in MobileNetV3-Small's first blocks, narrowed.
+        (int Exp, int Out, int K, int S, bool Se, string Act)[] blocks =
+        [
+            (16, 16, 3, 2, true, "relu"),
+            (48, 24, 3, 2, false, "relu"),
+            (56, 24, 3, 1, false, "relu"),
+            (64, 32, 5, 2, true, "hswish"),
+            (96, 32, 5, 1, true, "hswish"),
+        ];
+        int c = 16;
+        foreach (var b in blocks)
+        {
+            var input = h;
+            var e = b.Exp == c ? h : ConvBn(h, c, b.Exp, 1, 1, 1, b.Act);
+            var d = ConvBn(e, b.Exp, b.Exp, b.K, b.S, b.Exp, b.Act);
+            if (b.Se) d = n.SqueezeExcite(d, b.Exp, Math.Max(8, b.Exp / 4), batchNormEverywhere);
+            var p = ConvBn(d, b.Exp, b.Out, 1, 1, 1, null);
+            h = b.S == 1 && c == b.Out ? n.Op("Add", [input, p]) : p;
+            c = b.Out;
+        }
+        h = ConvBn(h, c, 96, 1, 1, 1, "hswish");
+        var pooled = n.Op("GlobalAveragePool", [h]);
+        var last = n.HardSwish(batchNormEverywhere ? n.BatchNorm(n.Conv(pooled, 96, 128, 1), 128) : n.Conv(pooled, 96, 128, 1, bias: true), form);
+        var logits = n.Classifier(last, 128, classes);
+        return n.Save(x, [-1, 3, size, size], logits, [-1, classes]);
+    }
+}
