@@ -126,6 +126,9 @@ public sealed class NetBuilder
         return Op("Div", [product, Scalar("six", 6)]);
     }
 
+    /// <summary>SiLU as exporters write it: <c>x · Sigmoid(x)</c>.</summary>
+    public string Silu(string x) => Op("Mul", [x, Op("Sigmoid", [x])]);
+
     /// <summary>Squeeze-excite: GlobalAveragePool → 1×1 Conv → Relu → 1×1 Conv → HardSigmoid → Mul with the block input.</summary>
     public string SqueezeExcite(string x, int c, int squeeze, bool batchNorm = false)
     {
@@ -200,5 +203,47 @@ public static class TestNets
         var last = n.HardSwish(batchNormEverywhere ? n.BatchNorm(n.Conv(pooled, 96, 128, 1), 128) : n.Conv(pooled, 96, 128, 1, bias: true), form);
         var logits = n.Classifier(last, 128, classes);
         return n.Save(x, [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// An EfficientNet-B0-like classifier as torchvision/timm export it (opset 13, initializers): a SiLU stem, MBConv
+    /// blocks (1×1 expansion, depthwise k×k, squeeze-excite with SiLU and Sigmoid gates, 1×1 projection, residual add),
+    /// SiLU written as <c>x · Sigmoid(x)</c>, batch norm after every block convolution, then 1×1 Conv → GlobalAveragePool
+    /// → Flatten → Gemm.
+    /// </summary>
+    public static string EfficientNetB0(int size = 64, int classes = 10, int seed = 0)
+    {
+        var n = new NetBuilder(13, weightsAsConstants: false, seed);
+        string ConvBn(string v, int cin, int cout, int k, int stride, int groups, bool act)
+        {
+            var y = n.BatchNorm(n.Conv(v, cin, cout, k, stride, groups), cout);
+            return act ? n.Silu(y) : y;
+        }
+        string SqueezeExcite(string v, int c, int squeeze)
+        {
+            var pooled = n.Op("GlobalAveragePool", [v]);
+            var reduced = n.Silu(n.Conv(pooled, c, squeeze, 1, bias: true));
+            var gate = n.Op("Sigmoid", [n.Conv(reduced, squeeze, c, 1, bias: true)]);
+            return n.Op("Mul", [v, gate]);
+        }
+        var h = ConvBn("image", 3, 16, 3, 2, 1, true);
+        int c = 16;
+        // (expansion ratio, out, kernel, stride) as EfficientNet-B0's first stages, narrowed.
+        (int Ratio, int Out, int K, int S)[] blocks = [(1, 16, 3, 1), (4, 24, 3, 2), (4, 24, 3, 1), (4, 40, 5, 2), (4, 40, 5, 1)];
+        foreach (var b in blocks)
+        {
+            var input = h;
+            int exp = c * b.Ratio;
+            var e = b.Ratio == 1 ? h : ConvBn(h, c, exp, 1, 1, 1, true);
+            var d = ConvBn(e, exp, exp, b.K, b.S, exp, true);
+            d = SqueezeExcite(d, exp, Math.Max(4, c / 4));
+            var p = ConvBn(d, exp, b.Out, 1, 1, 1, false);
+            h = b.S == 1 && c == b.Out ? n.Op("Add", [input, p]) : p;
+            c = b.Out;
+        }
+        h = ConvBn(h, c, 128, 1, 1, 1, true);
+        var pooled = n.Op("GlobalAveragePool", [h]);
+        var logits = n.Classifier(pooled, 128, classes);
+        return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
     }
 }
