@@ -83,7 +83,7 @@ public static class FineTuneCommand
             };
             if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
             if (options.CacheBudgetMb < 0 || options.CacheViews < 0) throw new CliException("--cache-budget-mb and --cache-views cannot be negative.");
-            var summary = new FineTuneJob(options, Console.Out).Run();
+            var summary = new FineTuneJob(options, Console.Out) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
             Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
             return 0;
         });
