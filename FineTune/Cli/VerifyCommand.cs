@@ -77,6 +77,12 @@ public static class VerifyCommand
             if (n < 1) throw new CliException("--batch must be at least 1.");
             if (images.Length > 0 && parse.GetValue(random)) throw new CliException("--random and --input exclude each other.");
             var imported = OnnxImporter.Import(path);
+            // Refuse a batch whose plan does not fit before allocating anything for it.
+            long planned = Verifier.PlannedBytes(imported, Verifier.InputShapes(imported, n));
+            if (planned > Verifier.MemoryBudgetBytes)
+                throw new CliException($"--batch {n} is too large for {Path.GetFileName(path)}: verifying it plans "
+                    + (planned == long.MaxValue ? "more memory than can be counted" : $"{planned / (double)(1L << 30):F1} GiB")
+                    + $", above the budget of {Verifier.MemoryBudgetBytes >> 30} GiB; use a smaller --batch.");
             Tensor[] feed = images.Length > 0
                 ? [InputConvention.For(imported, parse.GetValue(preprocess)).Load(images, n)]
                 : Verifier.RandomInputs(imported, n, parse.GetValue(seed));

@@ -49,6 +49,7 @@ public sealed class OrtReference : IDisposable
     /// <summary>Runs the model; returns every output (by name) as float32.</summary>
     public Dictionary<string, Tensor> Run(IReadOnlyList<Tensor> inputs)
     {
+        if (inputs[0].Rank == 0) return RunOnce(inputs);   // a scalar input has no batch axis to slice
         int batch = inputs[0].Dim(0);
         int fixedBatch = _model.Inputs[0].Dims.Length > 0 ? _model.Inputs[0].Dims[0] : -1;
         if (fixedBatch > 0 && fixedBatch != batch)
