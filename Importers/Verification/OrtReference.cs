@@ -41,7 +41,14 @@ public sealed class OrtReference : IDisposable
         using var options = new SessionOptions { GraphOptimizationLevel = extraOutputs == null ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
         options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
-        _session = new InferenceSession(proto.ToByteArray(), options);
+        // External data resolves against the model's folder: ONNX Runtime gets the file's path when the model is
+        // run as written, and the folder (as a session option) when it gets the modified model's bytes.
+        bool external = proto.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(model.File));
+        if (external && folder != null) options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", folder);
+        _session = external && extraOutputs == null && System.IO.File.Exists(model.File)
+            ? new InferenceSession(model.File, options)
+            : new InferenceSession(proto.ToByteArray(), options);
     }
 
     public IReadOnlyList<string> OutputNames => _outputNames;
