@@ -10,7 +10,8 @@ namespace TransferKit.Importers.Onnx;
 /// </summary>
 public static class TensorProtoReader
 {
-    public static ConstTensor Read(TensorProto t, string modelFile, string? node)
+    /// <param name="checkSize">Told the declared element count before anything is read or allocated (throws to refuse).</param>
+    public static ConstTensor Read(TensorProto t, string modelFile, string? node, Action<long>? checkSize = null)
     {
         var type = (OnnxDataType)t.DataType;
         string what = string.IsNullOrEmpty(t.Name) ? "tensor" : $"tensor '{t.Name}'";
@@ -19,6 +20,7 @@ public static class TensorProtoReader
         long count;
         try { count = Shapes.ElementCount(t.Dims.ToArray().AsSpan()); }
         catch (ShapeException e) { throw new OnnxImportException(modelFile, node, $"{what}: {e.Message}"); }
+        checkSize?.Invoke(count);
         var dims = t.Dims.Select(d => (int)d).ToArray();
         int n = (int)count;
         int elemSize = ElementSize(type);

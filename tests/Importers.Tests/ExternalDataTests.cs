@@ -144,13 +144,14 @@ public class ExternalDataTests
     {
         var b = new ModelBuilder().Input("x", 1, 4).Output("y", 1, 4);
         var w = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[64]) };
-        w.Dims.AddRange([64L, 3, 3000, 3000]);
+        w.Dims.AddRange([1000L, 1000, 100]);   // 10^8 elements: within the import budget, 64 bytes present
         b.Graph.Initializer.Add(w);
         b.Node("Add", ["x", "w"], ["y"], "adder");
         var path = b.Save("declared.onnx");
         long before = GC.GetTotalAllocatedBytes(precise: true);
         var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(path));
         Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 64L << 20, "allocated for the declared size");
+        Assert.True(100_000_000L * ImportLimits.BytesPerConstantElement < ImportLimits.DefaultMemoryBudgetBytes);
         Assert.Contains("'w'", e.Message);
         Assert.Contains("64 bytes", e.Message);
     }
