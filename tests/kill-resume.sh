@@ -41,8 +41,9 @@ while (( kills < KILLS )); do
     if (( kills < KILLS && kills % 3 == 2 && done_epochs < EPOCHS )); then
       # Inside a checkpoint write: a random step of a random epoch still to come (best-* only fire on a new best).
       at="${STEPS[RANDOM % ${#STEPS[@]}]}:$((done_epochs + 1 + RANDOM % (EPOCHS - done_epochs)))"
-      # (in a subshell, so bash does not report the kill of a foreground job)
-      (TRANSFERKIT_KILL_AT=$at timeout "$TIMEOUT_S" dotnet "$CLI" "${cmd[@]}" >>"$run.log" 2>&1) && status=0 || status=$?
+      # (as a background job waited for, so that bash does not report the kill as it does a foreground job's)
+      TRANSFERKIT_KILL_AT=$at timeout "$TIMEOUT_S" dotnet "$CLI" "${cmd[@]}" >>"$run.log" 2>&1 &
+      wait $! && status=0 || status=$?
       echo "  [$rounds] ${cmd[1]:-} kill at $at: exit $status" >>"$WORK/kills.log"
       if (( status == 137 )); then kills=$((kills + 1)); self_kills=$((self_kills + 1)); continue; fi
     elif (( kills < KILLS )); then
