@@ -43,7 +43,7 @@ while (( kills < KILLS )); do
       at="${STEPS[RANDOM % ${#STEPS[@]}]}:$((done_epochs + 1 + RANDOM % (EPOCHS - done_epochs)))"
       # (as a background job waited for, so that bash does not report the kill as it does a foreground job's)
       TRANSFERKIT_KILL_AT=$at timeout "$TIMEOUT_S" dotnet "$CLI" "${cmd[@]}" >>"$run.log" 2>&1 &
-      wait $! && status=0 || status=$?
+      wait $! 2>/dev/null && status=0 || status=$?
       echo "  [$rounds] ${cmd[1]:-} kill at $at: exit $status" >>"$WORK/kills.log"
       if (( status == 137 )); then kills=$((kills + 1)); self_kills=$((self_kills + 1)); continue; fi
     elif (( kills < KILLS )); then
