@@ -51,7 +51,7 @@ public static class OptionLimits
         Require(o.EarlyStop >= 0, $"--early-stop {o.EarlyStop} cannot be negative (0: off).");
         Require(o.CacheViews >= 0, $"--cache-views {o.CacheViews} cannot be negative (0: no cache).");
         Require(o.CacheBudgetMb >= 0, $"--cache-budget-mb {o.CacheBudgetMb} cannot be negative.");
-        Require(o.Classes.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)
+        Require(o.Classes == "auto"
                 || (int.TryParse(o.Classes, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 2),
             $"--classes '{o.Classes}' must be auto or a whole number of classes (at least 2).");
         var augment = JobSetup.AugmentLevelFor(o);

@@ -29,6 +29,8 @@ public class BadFlagTests
 
     [Theory]
     [InlineData("--classes", "abc", "--classes 'abc'")]
+    [InlineData("--classes", "AUTO", "--classes 'AUTO'")]
+    [InlineData("--classes", "1", "--classes '1'")]
     [InlineData("--augment", "NotATransform(3)", "--augment 'NotATransform(3)'")]
     [InlineData("--augment", "sideways", "--augment 'sideways'")]
     [InlineData("--lr", "-1", "--lr -1")]
