@@ -53,10 +53,15 @@ public class RunFolderLockTests
         new FineTuneJob(Options(data, run), TextWriter.Null).Run();   // released: the folder can be used again
         Assert.True(File.Exists(Path.Combine(run, "tuned.onnx")));
 
-        // Another process: a fresh run and a resume into the folder this process holds both exit 2 naming this process.
+        // Another process: a fresh run, a resume and a search into the folder this process holds each exit 2 naming this process.
         using (RunFolderLock.Acquire(run))
         {
-            foreach (var args in new[] { new[] { "finetune", "--model", SharedAssets.Model("mnist-8.onnx"), "--data", data, "--out", run, "--epochs", "1" }, ["finetune", "--resume", run] })
+            foreach (var args in new[]
+                     {
+                         new[] { "finetune", "--model", SharedAssets.Model("mnist-8.onnx"), "--data", data, "--out", run, "--epochs", "1" },
+                         ["finetune", "--resume", run],
+                         ["tune", "--model", SharedAssets.Model("mnist-8.onnx"), "--data", data, "--out", run, "--trials", "1", "--epochs", "1"],
+                     })
             {
                 var (exit, stdout, stderr) = RunCli(Cli(args));
                 Assert.True(exit == 2, $"exit {exit}\n{stdout}\n{stderr}");
