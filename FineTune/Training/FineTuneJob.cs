@@ -53,9 +53,9 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     /// </summary>
     public FineTuneSummary Run()
     {
+        OptionLimits.Check(_o);
         // A resumed run's folder exists: lock it before anything is read from it. A new run's folder is made (and
         // locked) only after the data is opened, since it may sit inside the data folder.
-        OptionLimits.Check(_o);
         using var held = _o.Resume is { } dir && Directory.Exists(dir) ? RunFolderLock.Acquire(dir) : null;
         return RunLocked(held);
     }
