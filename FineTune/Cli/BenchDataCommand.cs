@@ -1,3 +1,4 @@
+using TransferKit.FineTune.Training;
 using System.CommandLine;
 using System.Text.Json;
 using TransferKit.Augment.Datasets;
@@ -13,9 +14,9 @@ public static class BenchDataCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Folder with one subfolder per class.", Required = true };
-        var size = new Option<int>("--size") { Description = "Output height and width.", DefaultValueFactory = _ => 224 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
+        var size = new Option<int>("--size") { Description = "Output height and width.", DefaultValueFactory = _ => 224 }.Size();
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount }.InRange(1, OptionLimits.MaxThreads);
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 }.Batch();
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs (after one warm-up epoch).", DefaultValueFactory = _ => 3 };
         var transforms = new Option<string?>("--transforms") { Description = "Transform spec or level (none|light|default|strong); default: RandomResizedCrop + flip + ColorJitter + Normalize." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };

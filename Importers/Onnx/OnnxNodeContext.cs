@@ -65,7 +65,18 @@ public sealed class OnnxNodeContext
     /// <summary>The import-time batch size of the model's inputs.</summary>
     public int ImportBatch => _state.ImportBatch;
 
-    public ConstTensor? TensorOf(TensorProto t) => TensorProtoReader.Read(t, _state.File, Name);
+    public ConstTensor? TensorOf(TensorProto t) => TensorProtoReader.Read(t, _state.File, Name, n => CheckConstantSize(n, $"tensor '{t.Name}'"));
+
+    /// <summary>Refuses a constant of this many elements above the import memory budget (<see cref="ImportLimits"/>), before it is allocated.</summary>
+    public void CheckConstantSize(long elements, string what) => _state.CheckConstant(elements, $"{OpType} (opset {Opset}): {what}", Name);
+
+    /// <summary><see cref="ConstEval.Binary"/> on two constants, within the import memory budget.</summary>
+    public ConstTensor FoldBinary(string op, ConstTensor a, ConstTensor b)
+    {
+        var shape = Shapes.Broadcast(a.Dims, b.Dims);
+        CheckConstantSize(Shapes.ElementCount(shape), $"the folded {op} result {Shapes.Format(shape)}");
+        return ConstEval.Binary(op, a, b);
+    }
 
     // ---- outputs ----------------------------------------------------------------------------
 
