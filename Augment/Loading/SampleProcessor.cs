@@ -6,8 +6,8 @@ using TransferKit.Augment.Transforms;
 namespace TransferKit.Augment.Loading;
 
 /// <summary>
-/// Turns one sample into a float image: read the header, plan every geometric transform, decode (at a reduced
-/// scale when the plan downsamples enough), resample once, then run the tensor transforms. The result depends
+/// Turns one sample into a float image: read the header, plan every geometric transform, decode, resample once
+/// (through mipmaps when the plan downsamples enough), then run the tensor transforms. The result depends
 /// only on (source, pipeline, seed, epoch, index), never on which thread or processor ran it.
 /// Not thread-safe: one per worker. Dispose it.
 /// </summary>
@@ -69,5 +69,6 @@ public sealed class SampleProcessor : IDisposable
         }
     }
 
-    public void Dispose() => _resampler.Dispose();
+    /// <summary>Nothing native is held since decoding moved to ImageSharp; kept so workers can scope a processor.</summary>
+    public void Dispose() { }
 }
