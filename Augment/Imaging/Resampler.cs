@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace TransferKit.Augment.Imaging;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class Resampler
     /// Renders <paramref name="source"/> into <paramref name="chw"/> (3 × height × width floats, planar RGB).
     /// <paramref name="outputToOriented"/> maps output pixels to the source's oriented full-resolution pixels.
     /// </summary>
-    public void Render(SourceImage source, Affine2D outputToOriented, int width, int height, Span<float> chw)
+    public unsafe void Render(SourceImage source, Affine2D outputToOriented, int width, int height, Span<float> chw)
     {
         if (chw.Length < 3 * width * height)
             throw new ArgumentException($"Destination holds {chw.Length} floats; {3 * width * height} needed for 3×{height}×{width}.");
@@ -42,58 +44,74 @@ public sealed class Resampler
         int wb = 0, hb = 0;
         if (t > 0) b = source.Level(lo + 1, out wb, out hb);
         double W = source.DecodedWidth, H = source.DecodedHeight;
-        double sax = wa / W, say = ha / H, sbx = wb / W, sby = hb / H;
+        float fsax = (float)(wa / W), fsay = (float)(ha / H), fsbx = (float)(wb / W), fsby = (float)(hb / H);
 
         // Output pixels per source pixel across the source's vertical (u = const) and horizontal (v = const) edges.
         double gu = Math.Sqrt(m.M11 * m.M11 + m.M12 * m.M12), gv = Math.Sqrt(m.M21 * m.M21 + m.M22 * m.M22);
         double invGu = gu > 0 ? 1 / gu : double.PositiveInfinity, invGv = gv > 0 ? 1 / gv : double.PositiveInfinity;
 
         int plane = width * height;
-        var rOut = chw[..plane];
-        var gOut = chw.Slice(plane, plane);
-        var bOut = chw.Slice(2 * plane, plane);
-        for (int y = 0; y < height; y++)
+        fixed (byte* pa = a, pb = b)
+        fixed (float* outR = chw)
         {
-            double u0 = m.M11 * 0.5 + m.M12 * (y + 0.5) + m.TX, v0 = m.M21 * 0.5 + m.M22 * (y + 0.5) + m.TY;
-            int row = y * width;
-            for (int x = 0; x < width; x++)
+            float* outG = outR + plane, outB = outR + 2 * plane;
+            float fW = (float)W, fH = (float)H, fInvGu = (float)invGu, fInvGv = (float)invGv;
+            float du = (float)m.M11, dv = (float)m.M21;
+            for (int y = 0; y < height; y++)
             {
-                double u = u0 + m.M11 * x, v = v0 + m.M21 * x;
-                double cu = 0.5 + Math.Min(u, W - u) * invGu, cv = 0.5 + Math.Min(v, H - v) * invGv;
-                int o = row + x;
-                if (!(cu > 0 && cv > 0))
+                // Positions are recomputed in double at each row start and stepped in float along the row.
+                float u = (float)(m.M11 * 0.5 + m.M12 * (y + 0.5) + m.TX), v = (float)(m.M21 * 0.5 + m.M22 * (y + 0.5) + m.TY);
+                float* r0 = outR + y * width, g0 = outG + y * width, b0 = outB + y * width;
+                for (int x = 0; x < width; x++, u += du, v += dv)
                 {
-                    rOut[o] = 0; gOut[o] = 0; bOut[o] = 0;
-                    continue;
+                    float cu = 0.5f + MathF.Min(u, fW - u) * fInvGu, cv = 0.5f + MathF.Min(v, fH - v) * fInvGv;
+                    if (!(cu > 0 && cv > 0))
+                    {
+                        r0[x] = 0; g0[x] = 0; b0[x] = 0;
+                        continue;
+                    }
+                    float coverage = MathF.Min(cu, 1f) * MathF.Min(cv, 1f) * Inv255;
+                    Bilinear(pa, wa, ha, u * fsax, v * fsay, out float r, out float g, out float bl);
+                    if (t > 0)
+                    {
+                        Bilinear(pb, wb, hb, u * fsbx, v * fsby, out float r2, out float g2, out float b2);
+                        r += t * (r2 - r); g += t * (g2 - g); bl += t * (b2 - bl);
+                    }
+                    r0[x] = r * coverage; g0[x] = g * coverage; b0[x] = bl * coverage;
                 }
-                float coverage = (float)(Math.Min(cu, 1) * Math.Min(cv, 1)) * Inv255;
-                Bilinear(a, wa, ha, u * sax, v * say, out float r, out float g, out float bl);
-                if (t > 0)
-                {
-                    Bilinear(b, wb, hb, u * sbx, v * sby, out float r2, out float g2, out float b2);
-                    r += t * (r2 - r); g += t * (g2 - g); bl += t * (b2 - bl);
-                }
-                rOut[o] = r * coverage; gOut[o] = g * coverage; bOut[o] = bl * coverage;
             }
         }
     }
 
-    /// <summary>Bilinear sample (0..255) of interleaved RGB at continuous coordinates, pixel centres at +0.5, clamped to the edge.</summary>
-    static void Bilinear(ReadOnlySpan<byte> p, int w, int h, double u, double v, out float r, out float g, out float b)
+    /// <summary>
+    /// Bilinear sample (0..255) of interleaved RGB at continuous coordinates, pixel centres at +0.5, clamped to the edge.
+    /// The common case (all four taps inside) takes one branch; only edge pixels clamp.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Bilinear(byte* p, int w, int h, float u, float v, out float r, out float g, out float b)
     {
-        double fx = u - 0.5, fy = v - 0.5;
-        double flx = Math.Floor(fx), fly = Math.Floor(fy);
-        float ax = (float)(fx - flx), ay = (float)(fy - fly);
-        int x0 = (int)Math.Clamp(flx, -1, w), y0 = (int)Math.Clamp(fly, -1, h);
-        int x1 = Math.Min(x0 + 1, w - 1), y1 = Math.Min(y0 + 1, h - 1);
-        x0 = Math.Clamp(x0, 0, w - 1); y0 = Math.Clamp(y0, 0, h - 1);
-        x1 = Math.Max(x1, 0); y1 = Math.Max(y1, 0);
-        int i00 = 3 * (y0 * w + x0), i01 = 3 * (y0 * w + x1), i10 = 3 * (y1 * w + x0), i11 = 3 * (y1 * w + x1);
-        r = Lerp2(p[i00], p[i01], p[i10], p[i11], ax, ay);
-        g = Lerp2(p[i00 + 1], p[i01 + 1], p[i10 + 1], p[i11 + 1], ax, ay);
-        b = Lerp2(p[i00 + 2], p[i01 + 2], p[i10 + 2], p[i11 + 2], ax, ay);
+        float fx = u - 0.5f, fy = v - 0.5f;
+        float flx = MathF.Floor(fx), fly = MathF.Floor(fy);
+        float ax = fx - flx, ay = fy - fly;
+        int x0, y0, dx, dy;
+        if (flx >= 0 && fly >= 0 && flx < w - 1 && fly < h - 1)
+        {
+            x0 = (int)flx; y0 = (int)fly; dx = 3; dy = 3 * w;
+        }
+        else
+        {
+            // Clamp each tap to the edge (a 1-pixel-wide image has both taps on its one column).
+            int ix = (int)Math.Clamp(flx, -1f, w), iy = (int)Math.Clamp(fly, -1f, h);
+            x0 = Math.Clamp(ix, 0, w - 1); y0 = Math.Clamp(iy, 0, h - 1);
+            dx = 3 * (Math.Clamp(ix + 1, 0, w - 1) - x0); dy = 3 * w * (Math.Clamp(iy + 1, 0, h - 1) - y0);
+        }
+        byte* q = p + 3 * ((long)y0 * w + x0);
+        r = Lerp2(q[0], q[dx], q[dy], q[dx + dy], ax, ay);
+        g = Lerp2(q[1], q[dx + 1], q[dy + 1], q[dx + dy + 1], ax, ay);
+        b = Lerp2(q[2], q[dx + 2], q[dy + 2], q[dx + dy + 2], ax, ay);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Lerp2(float p00, float p01, float p10, float p11, float ax, float ay)
     {
         float top = p00 + ax * (p01 - p00), bottom = p10 + ax * (p11 - p10);

@@ -8,7 +8,7 @@ namespace TransferKit.Augment.Imaging;
 /// A decoded image ready for the single resampling pass: 8-bit RGB pixels (interleaved R, G, B, row-major, no row
 /// padding) read straight from ImageSharp's contiguous pixel memory, plus the map from oriented full-resolution
 /// coordinates to decoded pixel coordinates. The box-filtered mipmap levels the resampler needs for strong
-/// downscaling are built on first use and kept. Not thread-safe; dispose it (it returns ImageSharp's pooled memory).
+/// downscaling are built on first use (under a lock) and kept. Reading is thread-safe; dispose it (it returns ImageSharp's pooled memory).
 /// </summary>
 public sealed class SourceImage : IDisposable
 {
@@ -84,6 +84,10 @@ public sealed class SourceImage : IDisposable
         return new SourceImage(null, default, rgb, width, height, width, height, Affine2D.Identity);
     }
 
+    /// <summary>A copy whose pixels live in a managed array (no pooled ImageSharp memory held), for keeping across epochs.</summary>
+    public SourceImage ToManaged() =>
+        new(null, default, Pixels.ToArray(), DecodedWidth, DecodedHeight, Width, Height, OrientedToDecoded);
+
     /// <summary>Number of mipmap levels that exist for this image (level 0 is the decoded image; the last is 1 pixel on its short side or smaller).</summary>
     public int LevelCount
     {
@@ -103,9 +107,14 @@ public sealed class SourceImage : IDisposable
     public ReadOnlySpan<byte> Level(int level, out int width, out int height)
     {
         if (level < 0 || level >= LevelCount) throw new ArgumentOutOfRangeException(nameof(level), level, $"Levels run 0..{LevelCount - 1}.");
-        while (_levelSizes.Count <= level) BuildNextLevel();
-        (width, height) = _levelSizes[level];
-        return level == 0 ? Pixels : _levels[level - 1];
+        if (level == 0) { (width, height) = (DecodedWidth, DecodedHeight); return Pixels; }
+        // Images kept by a DecodedImageCache are shared by the loader's workers: build levels under a lock.
+        lock (_levels)
+        {
+            while (_levelSizes.Count <= level) BuildNextLevel();
+            (width, height) = _levelSizes[level];
+            return _levels[level - 1];
+        }
     }
 
     void BuildNextLevel()
