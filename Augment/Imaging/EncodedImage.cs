@@ -17,9 +17,9 @@ namespace TransferKit.Augment.Imaging;
 /// plan its transforms first. JPEG, PNG, GIF (first frame), BMP, WebP and TGA are read with ImageSharp
 /// (<see cref="ImagingBackend.Configuration"/>); grayscale, palette, 16-bit, CMYK/YCCK and alpha all come out as 8-bit
 /// RGB (alpha dropped, as Pillow's <c>convert("RGB")</c> does). The order of checks is: file exists and is not empty →
-/// declared size sniffed from the first bytes (PNG, GIF, BMP) → <c>Image.Identify</c> (format, size, EXIF orientation)
-/// → <see cref="ImageLimits"/> → for JPEG, PNG and WebP a walk over the container structure that refuses truncated data
-/// (ImageSharp would otherwise fill a truncated scan with grey) → only then the pixel decode.
+/// declared size sniffed from the first bytes (PNG, GIF, BMP) → format from the signature → for JPEG, PNG and WebP a walk
+/// over the container structure that refuses truncated data (ImageSharp would otherwise fill a truncated scan with grey)
+/// → <c>Image.Identify</c> (size, EXIF orientation) → <see cref="ImageLimits"/> → only then the pixel decode.
 /// </summary>
 public sealed class EncodedImage : IDisposable
 {
@@ -81,18 +81,21 @@ public sealed class EncodedImage : IDisposable
         if (HeaderSniffer.TryReadSize(data) is var (sw, sh)
             && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
             throw new ImageDecodeException(path, sniffed + "; refused before decoding");
+        // The format from the signature, then the container walk (so a file cut inside its headers is called truncated,
+        // not corrupt), then ImageSharp's header parse.
+        var format = Image.DetectFormat(ImagingBackend.Configuration, data);
+        if (format is null)
+            throw new ImageDecodeException(path, "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)");
+        if (ContainerCheck.Truncation(format, data) is { } broken) throw new ImageDecodeException(path, broken);
         IImageInfo? info;
-        IImageFormat? format;
-        try { info = Image.Identify(ImagingBackend.Configuration, data, out format); }
+        try { info = Image.Identify(ImagingBackend.Configuration, data, out _); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ImageDecodeException(path, Describe(e, "the header"));
         }
-        if (info is null || format is null)
-            throw new ImageDecodeException(path, "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)");
+        if (info is null) throw new ImageDecodeException(path, $"the {FormatName(format)} header could not be read");
         if (limits.Check(info.Width, info.Height) is { } reason)
             throw new ImageDecodeException(path, reason + "; refused before decoding");
-        if (ContainerCheck.Truncation(format, data) is { } broken) throw new ImageDecodeException(path, broken);
         int orientation = 1;
         try
         {
