@@ -33,7 +33,7 @@ public static class LinePlot
         using var plot = new Plot();
         plot.Font.Set(Plots.FontName);
         plot.Title(title);
-        plot.XLabel(logX ? $"{xLabel} (log10)" : xLabel);
+        plot.XLabel(logX ? $"{xLabel} (log scale)" : xLabel);
         plot.YLabel(yLabel);
         foreach (var s in series)
         {
