@@ -151,5 +151,6 @@ public sealed class SourceImage : IDisposable
         _levelSizes.Add((dw, dh));
     }
 
+    /// <summary>Returns ImageSharp's pooled pixel memory (a no-op for images built from raw or kept pixels).</summary>
     public void Dispose() => _image?.Dispose();
 }

@@ -132,13 +132,25 @@ public sealed class BadImageCorpusTests : IDisposable
     [Fact]
     public void PixelLimitIsCheckedOnTheIdentifiedHeader()
     {
-        // 12000×9000 = 108 MP: a real PNG header ImageSharp identifies, over the 100 MP default.
-        var path = Write(Path.Combine(_root, "alpha"), "big-but-plausible.png", TestFiles.HugePngHeader(12_000, 9_000));
-        var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.Open(path).Dispose());
-        Assert.Contains("12000×9000", e.Reason);
-        Assert.Contains(ImageLimits.DefaultMaxPixels.ToString("N0"), e.Reason);
-        Assert.Contains(path, e.Message);
-        File.Delete(path);
+        // A well-formed small JPEG whose SOF0 frame header is rewritten to declare 12000×9000 = 108 MP: only
+        // Image.Identify sees that size (the sniffer reads PNG, GIF and BMP), and the 100 MP limit must refuse it.
+        var jpeg = ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90);
+        int sof = -1;
+        for (int i = 2; i + 9 < jpeg.Length; i++) if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) { sof = i; break; }
+        Assert.True(sof > 0, "the encoder wrote a baseline SOF0 segment");
+        jpeg[sof + 5] = 9000 >> 8; jpeg[sof + 6] = 9000 & 0xFF;   // height
+        jpeg[sof + 7] = 12000 >> 8; jpeg[sof + 8] = 12000 & 0xFF; // width
+        var path = Write(Path.Combine(_root, "alpha"), "declares-108-megapixels.jpg", jpeg);
+        try
+        {
+            Assert.Null(HeaderSniffer.TryReadSize(jpeg));
+            var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.Open(path).Dispose());
+            Assert.Contains("12000×9000", e.Reason);
+            Assert.Contains(ImageLimits.DefaultMaxPixels.ToString("N0"), e.Reason);
+            Assert.Contains("refused before decoding", e.Reason);
+            Assert.Contains(path, e.Message);
+        }
+        finally { File.Delete(path); }
     }
 
     [Fact]
