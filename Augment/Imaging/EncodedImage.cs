@@ -17,9 +17,10 @@ namespace TransferKit.Augment.Imaging;
 /// plan its transforms first. JPEG, PNG, GIF (first frame), BMP, WebP and TGA are read with ImageSharp
 /// (<see cref="ImagingBackend.Configuration"/>); grayscale, palette, 16-bit, CMYK/YCCK and alpha all come out as 8-bit
 /// RGB (alpha dropped, as Pillow's <c>convert("RGB")</c> does). The order of checks is: file exists and is not empty →
-/// declared size sniffed from the first bytes (PNG, GIF, BMP) → format from the signature → for JPEG, PNG and WebP a walk
-/// over the container structure that refuses truncated data (ImageSharp would otherwise fill a truncated scan with grey)
-/// → <c>Image.Identify</c> (size, EXIF orientation) → <see cref="ImageLimits"/> → only then the pixel decode.
+/// declared size sniffed from the first bytes (PNG, GIF, BMP) → format from the signature → <c>Image.Identify</c> (size,
+/// EXIF orientation) → <see cref="ImageLimits"/> → for JPEG, PNG and WebP a walk over the container structure
+/// (<see cref="ContainerCheck"/>) that refuses truncated data (ImageSharp would otherwise fill a truncated scan with
+/// grey) and headers declaring more pixels than the data can code → only then the pixel decode.
 /// </summary>
 public sealed class EncodedImage : IDisposable
 {
@@ -81,21 +82,22 @@ public sealed class EncodedImage : IDisposable
         if (HeaderSniffer.TryReadSize(data) is var (sw, sh)
             && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
             throw new ImageDecodeException(path, sniffed + "; refused before decoding");
-        // The format from the signature, then the container walk (so a file cut inside its headers is called truncated,
-        // not corrupt), then ImageSharp's header parse.
+        // The format from the signature, then ImageSharp's header parse and the size limits, then the container walk.
+        // A header parse that fails is explained by the walk when the file is merely cut short.
         var format = Image.DetectFormat(ImagingBackend.Configuration, data);
         if (format is null)
             throw new ImageDecodeException(path, "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)");
-        if (ContainerCheck.Truncation(format, data) is { } broken) throw new ImageDecodeException(path, broken);
         IImageInfo? info;
         try { info = Image.Identify(ImagingBackend.Configuration, data, out _); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ImageDecodeException(path, Describe(e, "the header"));
+            throw new ImageDecodeException(path, ContainerCheck.Truncation(format, data) ?? Describe(e, "the header"));
         }
-        if (info is null) throw new ImageDecodeException(path, $"the {FormatName(format)} header could not be read");
+        if (info is null)
+            throw new ImageDecodeException(path, ContainerCheck.Truncation(format, data) ?? $"the {FormatName(format)} header could not be read");
         if (limits.Check(info.Width, info.Height) is { } reason)
             throw new ImageDecodeException(path, reason + "; refused before decoding");
+        if (ContainerCheck.Truncation(format, data) is { } broken) throw new ImageDecodeException(path, broken + "; refused before decoding");
         int orientation = 1;
         try
         {

@@ -49,6 +49,9 @@ public sealed class BadImageCorpusTests : IDisposable
         _bad[Write(a, "zero.jpg", [])] = ["empty"];
         _bad[Write(b, "text.jpg", "GIF? no: plain text pretending to be a JPEG\n"u8.ToArray())] = ["not a recognised"];
         _bad[Write(a, "huge.png", TestFiles.HugePngHeader(30_000, 30_000))] = ["30000×30000"];
+        // Under the pixel limit but with next to no data behind the header: refused before a 300 MB buffer exists.
+        _bad[Write(b, "hollow.png", TestFiles.HugePngHeader(9_999, 9_999))] = ["cannot hold the 9999×9999 pixels"];
+        _bad[Write(a, "hollow.jpg", WithFrameSize(ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90), 11_000, 9_000))] = ["cannot code a 11000×9000 image"];
         _good.Add(Write(b, "sixteen-bit.png", TestFiles.Png16(8, 6)));
         _good.Add(Write(a, "gray.png", TestFiles.GrayPng(6, 2)));
         _good.Add(Write(b, "palette.png", TestFiles.PalettePng(8, 4)));
@@ -59,6 +62,18 @@ public sealed class BadImageCorpusTests : IDisposable
         for (ushort o = 1; o <= 8; o++) _good.Add(Write(o % 2 == 0 ? a : b, $"exif-{o}.jpg", TestFiles.WithExifOrientation(small, o)));
         Directory.CreateDirectory(Path.Combine(a, "x.jpg")); // a directory named like an image: not a sample
         Directory.CreateSymbolicLink(Path.Combine(b, "loop"), _root); // would list every file again, forever
+    }
+
+    /// <summary>A copy of a baseline JPEG whose SOF0 frame header declares <paramref name="width"/>×<paramref name="height"/>.</summary>
+    static byte[] WithFrameSize(byte[] jpeg, int width, int height)
+    {
+        var copy = (byte[])jpeg.Clone();
+        int sof = -1;
+        for (int i = 2; i + 9 < copy.Length; i++) if (copy[i] == 0xFF && copy[i + 1] == 0xC0) { sof = i; break; }
+        Assert.True(sof > 0, "the encoder wrote a baseline SOF0 segment");
+        copy[sof + 5] = (byte)(height >> 8); copy[sof + 6] = (byte)height;
+        copy[sof + 7] = (byte)(width >> 8); copy[sof + 8] = (byte)width;
+        return copy;
     }
 
     /// <summary>Two frames, red then blue: only the first is decoded.</summary>
@@ -118,15 +133,16 @@ public sealed class BadImageCorpusTests : IDisposable
     [Fact]
     public void HostileHeadersAreRefusedBeforeAnyPixelMemory()
     {
-        var huge = Path.Combine(_root, "alpha", "huge.png");
+        var hostile = new[] { Path.Combine(_root, "alpha", "huge.png"), Path.Combine(_root, "beta", "hollow.png"), Path.Combine(_root, "alpha", "hollow.jpg") };
         long before = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < 20; i++)
+        foreach (var path in hostile)
         {
-            var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.Open(huge).Dispose());
+            var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.Open(path).Dispose());
             Assert.Contains("refused before decoding", e.Reason);
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.True(allocated < HostileHeaderAllocationBudget, $"refusing 20 hostile headers allocated {allocated:N0} bytes");
+        Assert.True(allocated < HostileHeaderAllocationBudget, $"refusing 60 hostile headers allocated {allocated:N0} bytes");
     }
 
     [Fact]
@@ -134,12 +150,7 @@ public sealed class BadImageCorpusTests : IDisposable
     {
         // A well-formed small JPEG whose SOF0 frame header is rewritten to declare 12000×9000 = 108 MP: only
         // Image.Identify sees that size (the sniffer reads PNG, GIF and BMP), and the 100 MP limit must refuse it.
-        var jpeg = ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90);
-        int sof = -1;
-        for (int i = 2; i + 9 < jpeg.Length; i++) if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) { sof = i; break; }
-        Assert.True(sof > 0, "the encoder wrote a baseline SOF0 segment");
-        jpeg[sof + 5] = 9000 >> 8; jpeg[sof + 6] = 9000 & 0xFF;   // height
-        jpeg[sof + 7] = 12000 >> 8; jpeg[sof + 8] = 12000 & 0xFF; // width
+        var jpeg = WithFrameSize(ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90), 12_000, 9_000);
         var path = Write(Path.Combine(_root, "alpha"), "declares-108-megapixels.jpg", jpeg);
         try
         {
