@@ -19,10 +19,11 @@ public static class BenchDataCommand
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 }.Batch();
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs (after one warm-up epoch).", DefaultValueFactory = _ => 3 };
         var transforms = new Option<string?>("--transforms") { Description = "Transform spec or level (none|light|default|strong); default: RandomResizedCrop + flip + ColorJitter + Normalize." };
+        var decodeCache = new Option<int>("--decode-cache") { Description = "MB of decoded images kept across epochs (0: decode every sample from its file, as the first epoch of a run does).", DefaultValueFactory = _ => DataLoaderOptions.DefaultDecodeCacheMegabytes };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench-data", "Measure data loading and augmentation throughput (images per second).")
         {
-            data, size, threads, batch, epochs, transforms, json,
+            data, size, threads, batch, epochs, transforms, decodeCache, json,
         };
         command.SetAction(parse =>
         {
@@ -34,7 +35,8 @@ public static class BenchDataCommand
                     : AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, s, Preprocessing.TorchvisionImageNet)
                     : TransformPipeline.Parse(spec);
                 var dataset = ImageFolderDataset.FromFolder(parse.GetValue(data)!);
-                var r = LoaderBenchmark.Run(dataset, pipeline, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(epochs));
+                var r = LoaderBenchmark.Run(dataset, pipeline, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(epochs),
+                    decodeCacheMegabytes: parse.GetValue(decodeCache));
                 if (parse.GetValue(json))
                 {
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -47,12 +49,13 @@ public static class BenchDataCommand
                         ["batch"] = r.BatchSize,
                         ["size"] = s,
                         ["skipped"] = r.Skipped,
+                        ["decode_cache_mb"] = parse.GetValue(decodeCache),
                         ["transforms"] = r.Transforms,
                     }));
                 }
                 else
                 {
-                    Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped, {r.CpuMillisecondsPerImage:F2} CPU ms per image)");
+                    Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped, {r.CpuMillisecondsPerImage:F2} CPU ms per image, decode cache {parse.GetValue(decodeCache)} MB)");
                     Console.WriteLine($"transforms: {r.Transforms}");
                 }
                 return 0;

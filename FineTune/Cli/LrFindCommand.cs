@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using TransferKit.Augment.Preview;
+using TransferKit.FineTune.Reporting;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Training;
 using TransferKit.Toolkit.Optim;
