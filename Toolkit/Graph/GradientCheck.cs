@@ -166,15 +166,14 @@ public static class GradientCheck
     {
         double sumSq = 0;
         var directions = trainable.ToDictionary(p => p, p => new double[p.Value.Length]);
+        var steps = trainable.ToDictionary(p => p, p => Scale(original[p]) * NoiseStep);
         for (int k = 0; k < NoiseProbes; k++)
         {
             var rng = new Random(unchecked(seed * 31 + 977 * (k + 1)));
             foreach (var p in trainable)
             {
-                var theta = original[p];
-                double rms = Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(theta.Length, 1));
-                double s = Math.Max(rms, ScaleFloor) * NoiseStep;
                 var v = directions[p];
+                double s = steps[p];
                 for (int i = 0; i < v.Length; i++) v[i] = Gaussian(rng) * s;
             }
             double Side(int sign)
@@ -213,8 +212,7 @@ public static class GradientCheck
     static ParameterGradientCheck CheckParameter(Parameter p, float[] theta, float[] g, GradientCheckOptions o, int index, double roundOff, Func<double> loss)
     {
         int n = theta.Length;
-        double rms = Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(n, 1));
-        double s = Math.Max(rms, ScaleFloor);
+        double s = Scale(theta);
         double gNorm = Math.Sqrt(g.Sum(v => (double)v * v));
         // Per unit of ε, a central difference carries about roundOff/ε of round-off; below that/tolerance nothing is significant.
         double floor = Math.Max(FloorFraction * gNorm * s, roundOff / (o.Epsilon * o.Tolerance));
@@ -249,6 +247,9 @@ public static class GradientCheck
         return new ParameterGradientCheck(p.Name, p.Value.ShapeArray, median.Analytic, median.Numeric, median.Error,
             ordered[^1].Error, o.Directions, floor, median.Error <= o.Tolerance);
     }
+
+    /// <summary>A tensor's step scale: its root-mean-square value, at least <see cref="ScaleFloor"/>.</summary>
+    static double Scale(float[] theta) => Math.Max(Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(theta.Length, 1)), ScaleFloor);
 
     /// <summary>|a − n| / max(|a|, |n|, floor); zero when both are zero.</summary>
     public static double RelativeError(double analytic, double numeric, double floor)

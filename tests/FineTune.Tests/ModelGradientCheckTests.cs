@@ -21,13 +21,17 @@ public class ModelGradientCheckTests(ITestOutputHelper output)
     /// <summary>The factor the corrupted backward scales its gradient by: 2 % off, far outside the tolerance.</summary>
     const float CorruptionFactor = 1.02f;
 
-    GradientCheckReport Check(string model, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null)
+    GradientCheckReport Check(string model, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null) =>
+        CheckFile(SharedAssets.Model(model), s, o, inspect);
+
+    /// <summary>The check of a model file (a shared model, or one a test built), its table written to the test output.</summary>
+    GradientCheckReport CheckFile(string path, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null)
     {
         var sw = Stopwatch.StartNew();
-        var (m, plan) = GradientCheckJob.Prepare(SharedAssets.Model(model), s);
+        var (m, plan) = GradientCheckJob.Prepare(path, s);
         inspect?.Invoke(m, plan);
         var report = GradientCheckJob.Run(m, plan, s, o);
-        output.WriteLine($"{model}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, {report.Forwards} forward passes, {sw.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"{Path.GetFileName(path)}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, loss noise {report.LossNoise:E2}, {report.Forwards} forward passes, {sw.Elapsed.TotalSeconds:F1}s");
         foreach (var p in report.Parameters)
             output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2} (worst {p.MaxRelativeError:E2}) floor {p.Floor:E1}");
         return report;
@@ -111,17 +115,6 @@ public class ModelGradientCheckTests(ITestOutputHelper output)
         Assert.Equal(r.TrainableParameters, r.Parameters.Count);
         if (recipe == "head") Assert.Contains(r.Parameters, p => p.Name.StartsWith("bn_scale"));
         AssertWithinTolerance(r);
-    }
-
-    GradientCheckReport CheckFile(string path, GradientCheckSettings s, GradientCheckOptions? o = null)
-    {
-        var sw = Stopwatch.StartNew();
-        var (m, plan) = GradientCheckJob.Prepare(path, s);
-        var report = GradientCheckJob.Run(m, plan, s, o);
-        output.WriteLine($"{Path.GetFileName(path)}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, loss noise {report.LossNoise:E2}, {sw.Elapsed.TotalSeconds:F1}s");
-        foreach (var p in report.Parameters)
-            output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2}");
-        return report;
     }
 
     /// <summary>Delegates everything to another op, but its backward scales the incoming gradient: a wrong backward kernel.</summary>

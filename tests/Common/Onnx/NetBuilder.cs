@@ -31,12 +31,6 @@ public sealed class NetBuilder
 
     public ModelBuilder B { get; }
 
-    /// <summary>
-    /// Mean of convolution weights in units of their standard deviation. Trained filters are far from zero-mean; on
-    /// non-negative inputs (after Relu or hard-swish) a shifted filter gives outputs whose mean dwarfs their spread,
-    /// the regime where batch-norm arithmetic must not cancel.
-    /// </summary>
-    public double WeightMeanShift { get; set; }
     public int Opset { get; }
     public bool WeightsAsConstants { get; }
 
@@ -94,8 +88,7 @@ public sealed class NetBuilder
     public string Conv(string x, int cin, int cout, int k, int stride = 1, int groups = 1, bool bias = false)
     {
         long fanIn = cin / groups * k * k;
-        double std = Math.Sqrt(2.0 / fanIn);
-        var w = Tensor("w", [cout, cin / groups, k, k], Gaussian(cout * fanIn, std, WeightMeanShift * std));
+        var w = Tensor("w", [cout, cin / groups, k, k], Gaussian(cout * fanIn, Math.Sqrt(2.0 / fanIn)));
         var inputs = bias ? new[] { x, w, Tensor("b", [cout], Gaussian(cout, 0.1)) } : new[] { x, w };
         int p = k / 2;
         return Op("Conv", inputs, ModelBuilder.Ints("kernel_shape", k, k), ModelBuilder.Ints("strides", stride, stride),
@@ -166,10 +159,10 @@ public static class TestNets
     /// Flatten → Gemm. Weights as <c>Constant</c> nodes (as paddle2onnx writes them) or as initializers.
     /// </summary>
     public static string MobileNetV3Small(int opset = 9, HardSwishForm form = HardSwishForm.WrittenOut, bool weightsAsConstants = true,
-        int size = 64, int classes = 10, int seed = 0, double weightMeanShift = 0, bool batchNormEverywhere = false)
+        int size = 64, int classes = 10, int seed = 0, bool batchNormEverywhere = false)
     {
         if (form == HardSwishForm.Op && opset < 14) throw new ArgumentException("HardSwish needs opset 14.");
-        var n = new NetBuilder(opset, weightsAsConstants, seed) { WeightMeanShift = weightMeanShift };
+        var n = new NetBuilder(opset, weightsAsConstants, seed);
         string x = "image";
         string ConvBn(string v, int cin, int cout, int k, int stride, int groups, string? act)
         {
