@@ -56,6 +56,20 @@ public sealed class OnnxNodeContext
         return e.Const ?? throw Error($"input {i} ('{Proto.Input[i]}') must be a constant known at import time, but it is computed by the graph.");
     }
 
+    /// <summary>
+    /// The name of a float32 version of input i: the input itself when it is float or computed at run time, else a
+    /// constant holding its values as floats (an int exponent of Pow, a bool condition of Where: the graph is float).
+    /// </summary>
+    public string FloatInput(int i)
+    {
+        var name = Proto.Input[i];
+        var e = _state.Entry(name, this);
+        if (e.Const == null || e.Const.IsFloat) return name;
+        var floatName = $"{name}:float";
+        _state.SetConst(floatName, new ConstTensor(OnnxDataType.Float, e.Const.Dims, e.Const.Data));
+        return floatName;
+    }
+
     /// <summary>The import-time shape of input i (batch as in the model).</summary>
     public int[] Shape(int i) => _state.Entry(Proto.Input[i], this).Shape;
 
