@@ -95,7 +95,9 @@ public sealed class ReduceOp(ReduceKind kind, int[]? axes, bool keepDims) : Op
     {
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
-        var g = ctx.OutputGrads[0].Data; var dx = gx.Data;
+        // Buffers are shared by liveness and may be longer than their tensor: counts come from the tensors.
+        var gy = ctx.OutputGrads[0];
+        var g = gy.Data; var dx = gx.Data;
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
         var red = Reduced(gx.Rank);
         var shape = gx.ShapeArray;
@@ -103,14 +105,14 @@ public sealed class ReduceOp(ReduceKind kind, int[]? axes, bool keepDims) : Op
         {
             case ReduceKind.Sum: ForEach(shape, red, (i, o) => dx[i] += g[o]); break;
             case ReduceKind.Mean:
-                float inv = (float)g.Length / Math.Max(gx.Length, 1);
+                float inv = (float)gy.Length / Math.Max(gx.Length, 1);
                 ForEach(shape, red, (i, o) => dx[i] += g[o] * inv);
                 break;
             case ReduceKind.SumSquare: ForEach(shape, red, (i, o) => dx[i] += 2 * g[o] * x[i]); break;
             case ReduceKind.L2: ForEach(shape, red, (i, o) => { if (y[o] != 0) dx[i] += g[o] * x[i] / y[o]; }); break;
             default:
                 // Max/Min: count the ties of each output first, then share its gradient among them.
-                var ties = new int[g.Length];
+                var ties = new int[gy.Length];
                 ForEach(shape, red, (i, o) => { if (x[i] == y[o]) ties[o]++; });
                 ForEach(shape, red, (i, o) => { if (x[i] == y[o]) dx[i] += g[o] / ties[o]; });
                 break;

@@ -50,6 +50,16 @@ public sealed class NetBuilder
         return name;
     }
 
+    /// <summary>A 1-D int64 initializer (axes, shapes, indices), always an initializer whatever the weight form.</summary>
+    public string Longs(string prefix, long[] values)
+    {
+        var name = Name(prefix);
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(values.Length); t.Int64Data.AddRange(values);
+        B.Graph.Initializer.Add(t);
+        return name;
+    }
+
     /// <summary>A scalar constant (rank 0), always a <c>Constant</c> node when weights are.</summary>
     public string Scalar(string prefix, float value) => Tensor(prefix, [], [value]);
 
@@ -238,5 +248,36 @@ public static class TestNets
         var pooled = n.Op("GlobalAveragePool", [h]);
         var logits = n.Classifier(pooled, 128, classes);
         return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// A token MLP with the LayerNorm exporters write out op by op (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
+    /// Mul, Add) and an erf-form GELU: x [2, 5, 8] → MatMul → LayerNorm → GELU → ReduceMean over tokens → Gemm. Axes as
+    /// an attribute below opset 18, as an input from it.
+    /// </summary>
+    public static string DecomposedLayerNorm(int opset)
+    {
+        var n = new NetBuilder(opset, weightsAsConstants: false, seed: 3);
+        const int tokens = 5, width = 8, classes = 3;
+        var w = n.Tensor("w", [width, width], n.Gaussian(width * width, Math.Sqrt(1.0 / width)));
+        var h = n.Op("MatMul", ["x", w]);
+        string Mean(string v) => opset >= 18
+            ? n.Op("ReduceMean", [v, n.Longs("axes", [-1])], ModelBuilder.Int("keepdims", 1))
+            : n.Op("ReduceMean", [v], ModelBuilder.Ints("axes", -1), ModelBuilder.Int("keepdims", 1));
+        var mu = Mean(h);
+        var d = n.Op("Sub", [h, mu]);
+        var variance = Mean(n.Op("Pow", [d, n.Scalar("two", 2)]));
+        var std = n.Op("Sqrt", [n.Op("Add", [variance, n.Scalar("eps", 1e-5f)])]);
+        var normed = n.Op("Div", [d, std]);
+        var ln = n.Op("Add", [n.Op("Mul", [normed, n.Tensor("gamma", [width], n.Uniform(width, 0.5, 1.5))]), n.Tensor("beta", [width], n.Gaussian(width, 0.1))]);
+        // GELU in its Erf form: 0.5·x·(1 + erf(x/√2)).
+        var erf = n.Op("Erf", [n.Op("Div", [ln, n.Scalar("sqrt2", MathF.Sqrt(2))])]);
+        var gelu = n.Op("Mul", [n.Op("Mul", [ln, n.Op("Add", [erf, n.Scalar("one", 1)])]), n.Scalar("half", 0.5f)]);
+        var pooled = opset >= 18
+            ? n.Op("ReduceMean", [gelu, n.Longs("axes", [1])], ModelBuilder.Int("keepdims", 0))
+            : n.Op("ReduceMean", [gelu], ModelBuilder.Ints("axes", 1), ModelBuilder.Int("keepdims", 0));
+        var fc = n.Tensor("fc", [classes, width], n.Gaussian(classes * width, Math.Sqrt(1.0 / width)));
+        var logits = n.Op("Gemm", [pooled, fc], ModelBuilder.Int("transB", 1));
+        return n.Save("x", [2, tokens, width], logits, [2, classes]);
     }
 }
