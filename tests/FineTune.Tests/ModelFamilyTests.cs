@@ -23,12 +23,14 @@ public class ModelFamilyTests(ITestOutputHelper output)
     /// <summary>Input side of the family models: small, so every check runs in seconds.</summary>
     const int Size = 64;
 
-    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet" };
+    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet", "convnext" };
 
     static string Build(string family) => family switch
     {
         "mobilenetv3" => TestNets.MobileNetV3Small(opset: 13, size: Size, seed: 1),
         "efficientnet" => TestNets.EfficientNetB0(size: Size, seed: 3),
+        "convnext" => TestNets.ConvNeXt(size: Size, seed: 5),
+        "vit" => TestNets.VitTiny(size: Size, seed: 7),
         _ => throw new ArgumentException(family),
     };
 
