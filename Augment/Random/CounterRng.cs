@@ -67,6 +67,32 @@ public struct CounterRng
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
+    /// <summary>
+    /// A Gamma(<paramref name="shape"/>, 1) draw: Marsaglia and Tsang's squeeze method (2000) for shape ≥ 1, boosted by
+    /// U^(1/shape) below 1.
+    /// </summary>
+    public double NextGamma(double shape)
+    {
+        if (!(shape > 0)) throw new ArgumentOutOfRangeException(nameof(shape), shape, "The Gamma shape must be positive.");
+        if (shape < 1) return NextGamma(shape + 1) * Math.Pow(1.0 - NextDouble(), 1 / shape);
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do { x = NextGaussian(); v = 1 + c * x; } while (v <= 0);
+            v = v * v * v;
+            double u = 1.0 - NextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x || Math.Log(u) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+
+    /// <summary>A Beta(<paramref name="a"/>, <paramref name="b"/>) draw as G_a / (G_a + G_b) of two Gamma draws.</summary>
+    public double NextBeta(double a, double b)
+    {
+        double x = NextGamma(a), y = NextGamma(b);
+        return x + y > 0 ? x / (x + y) : 0.5;
+    }
+
     /// <summary>Fills <paramref name="order"/> with a uniform random permutation of 0..n-1 (Fisher–Yates).</summary>
     public void Permutation(Span<int> order)
     {

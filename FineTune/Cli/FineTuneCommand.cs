@@ -40,6 +40,8 @@ public static class FineTuneCommand
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
+        var mixup = new Option<float>("--mixup") { Description = "Mixup on training batches with λ ~ Beta(ALPHA, ALPHA), e.g. 0.2 (0: off). Mixing needs the images, so it turns the feature cache off.", DefaultValueFactory = _ => 0f };
+        var cutmix = new Option<float>("--cutmix") { Description = "CutMix on training batches with λ ~ Beta(ALPHA, ALPHA), e.g. 1.0 (0: off); with --mixup too, each batch uses one of them at even odds.", DefaultValueFactory = _ => 0f };
         var foldBn = new Option<bool>("--fold-bn") { Description = "Fold batch norms into the Conv/Gemm before them in tuned.onnx." };
         var bakePreprocess = new Option<bool>("--bake-preprocess") { Description = "Put the input normalisation inside tuned.onnx: it then takes raw RGB 0-255 NCHW float input." };
         var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (flags given on the command line win)." };
@@ -47,7 +49,7 @@ public static class FineTuneCommand
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, foldBn, bakePreprocess, config, resume,
+            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, mixup, cutmix, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -78,6 +80,7 @@ public static class FineTuneCommand
                 EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), CacheBudgetMb = Pick(cacheBudget, f => f.CacheBudgetMb), CacheFp16 = Pick(cacheFp16, f => f.CacheFp16),
                 HeadInit = Pick(headInit, f => f.HeadInit), HeadDropout = Pick(headDropout, f => f.HeadDropout),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
+                Mixup = Pick(mixup, f => f.Mixup), Cutmix = Pick(cutmix, f => f.Cutmix),
                 Resume = resumeDir,
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };

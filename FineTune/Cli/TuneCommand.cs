@@ -48,10 +48,12 @@ public static class TuneCommand
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var limitVal = new Option<int>("--limit-val") { Description = "Use at most N validation images (0: all).", DefaultValueFactory = _ => 0 };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
+        var mixup = new Option<float>("--mixup") { Description = "Mixup on training batches with λ ~ Beta(ALPHA, ALPHA), e.g. 0.2 (0: off). Mixing needs the images, so it turns the feature cache off.", DefaultValueFactory = _ => 0f };
+        var cutmix = new Option<float>("--cutmix") { Description = "CutMix on training batches with λ ~ Beta(ALPHA, ALPHA), e.g. 1.0 (0: off); with --mixup too, each batch uses one of them at even odds.", DefaultValueFactory = _ => 0f };
         var cmd = new Command("tune", "Search fine-tune hyperparameters (learning rate, weight decay, batch size, augmentation, freeze depth) by grid, random or TPE sampling, stopping poor trials early; writes trials.csv and best.json for finetune --config.")
         {
             model, data, output, trials, sampler, epochs, seed, lrRange, wdRange, batchSizes, augmentLevels, freezeDepths, headDropouts, earlyStop, space, gridPoints,
-            val, valSplit, optimizer, schedule, bn, head, classes, preprocess, threads, cacheViews, headInit, limitTrain, limitVal, labelSmoothing,
+            val, valSplit, optimizer, schedule, bn, head, classes, preprocess, threads, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, mixup, cutmix,
         };
         cmd.SetAction(parse =>
         {
@@ -100,7 +102,7 @@ public static class TuneCommand
                 Val = parse.GetValue(val), ValSplit = parse.GetValue(valSplit), Optimizer = parse.GetValue(optimizer)!, Schedule = parse.GetValue(schedule)!,
                 Bn = parse.GetValue(bn), Head = parse.GetValue(head), Classes = parse.GetValue(classes)!, Preprocess = parse.GetValue(preprocess),
                 Threads = parse.GetValue(threads), CacheViews = parse.GetValue(cacheViews), HeadInit = parse.GetValue(headInit),
-                LimitTrain = parse.GetValue(limitTrain), LimitVal = parse.GetValue(limitVal), LabelSmoothing = parse.GetValue(labelSmoothing),
+                LimitTrain = parse.GetValue(limitTrain), LimitVal = parse.GetValue(limitVal), LabelSmoothing = parse.GetValue(labelSmoothing), Mixup = parse.GetValue(mixup), Cutmix = parse.GetValue(cutmix),
             };
             OptionLimits.Check(baseOptions);
             var result = new Tuner(baseOptions, searchSpace, chosen, pruner, baseOptions.Out, trialCount ?? 20, Console.Out).Run();

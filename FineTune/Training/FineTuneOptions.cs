@@ -38,6 +38,10 @@ public sealed record FineTuneOptions
     /// <summary>Store cached features as half precision (half the memory and disk; values rounded to 11 significant bits).</summary>
     public bool CacheFp16 { get; init; }
     public float LabelSmoothing { get; init; } = 0;
+    /// <summary>Mixup's Beta(α, α) concentration on training batches (timm's <c>--mixup</c>; 0: off). Mixing needs the images, so it turns the feature cache off.</summary>
+    public float Mixup { get; init; } = 0;
+    /// <summary>CutMix's Beta(α, α) concentration (timm's <c>--cutmix</c>; 0: off); with mixup on too, each batch uses one of them.</summary>
+    public float Cutmix { get; init; } = 0;
     /// <summary>Use at most this many training images (a seeded, class-balanced subset; 0: all).</summary>
     public int LimitTrain { get; init; } = 0;
     /// <summary>Use at most this many validation images (0: all).</summary>

@@ -29,6 +29,9 @@ public static class OptionLimits
         if (batch is < 1 or > MaxBatch) throw new ArgumentException($"--batch {batch} is out of range: 1 to {MaxBatch}.");
     }
 
+    /// <summary>The largest Beta concentration of mixup and CutMix (timm uses 0.1–1; above 10, λ is all but always ½).</summary>
+    public const float MaxMixingAlpha = 10;
+
     public static void CheckSize(int size)
     {
         if (size is < 1 or > MaxImageSize) throw new ArgumentException($"--size {size} is out of range: 1 to {MaxImageSize} pixels.");
@@ -44,6 +47,8 @@ public static class OptionLimits
         Require(float.IsFinite(o.Lr) && o.Lr > 0, $"--lr {F(o.Lr)} must be a positive number.");
         Require(float.IsFinite(o.WeightDecay) && o.WeightDecay >= 0, $"--weight-decay {F(o.WeightDecay)} must be 0 or positive.");
         Require(float.IsFinite(o.LabelSmoothing) && o.LabelSmoothing is >= 0 and <= 1, $"--label-smoothing {F(o.LabelSmoothing)} is out of range: 0 to 1.");
+        Require(float.IsFinite(o.Mixup) && o.Mixup is >= 0 and <= MaxMixingAlpha, $"--mixup {F(o.Mixup)} is out of range: 0 (off) to {MaxMixingAlpha}.");
+        Require(float.IsFinite(o.Cutmix) && o.Cutmix is >= 0 and <= MaxMixingAlpha, $"--cutmix {F(o.Cutmix)} is out of range: 0 (off) to {MaxMixingAlpha}.");
         Require(o.HeadDropout is null || (float.IsFinite(o.HeadDropout.Value) && o.HeadDropout.Value is >= 0 and < 1), $"--head-dropout {F(o.HeadDropout ?? 0)} is out of range: 0 to below 1.");
         Require(double.IsFinite(o.ValSplit) && o.ValSplit is >= 0 and < 1, $"--val-split {o.ValSplit.ToString(CultureInfo.InvariantCulture)} is out of range: 0 to below 1.");
         Require(o.LimitTrain >= 0, $"--limit-train {o.LimitTrain} cannot be negative (0: all images).");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TransferKit.Augment.Datasets;
 using TransferKit.Augment.Loading;
+using TransferKit.Augment.Mixing;
 using TransferKit.Augment.Random;
 using TransferKit.Augment.Transforms;
 using TransferKit.FineTune.Freezing;
@@ -26,6 +27,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <summary>Batch tensors the cached path gathers features into, by batch size: reused, so epochs allocate nothing large.</summary>
     readonly Dictionary<int, Tensor> _gathered = new();
     long _step;
+    /// <summary>Mixup/CutMix of the training batches, when either is on (they mix images, so the cache is off then).</summary>
+    readonly BatchMixer? _mixer = new BatchMixing(o.Mixup, o.Cutmix) is { Enabled: true } m ? new BatchMixer(m, (ulong)o.Seed) : null;
 
     /// <summary>Counter-generator stream of the cached path's epoch shuffles.</summary>
     const int ShuffleStream = 0x5EED;
@@ -47,7 +50,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             ? graph.Nodes.Where(n => n.Index >= frontier).SelectMany(n => n.Inputs)
                 .Where(v => v.Kind != ValueKind.Parameter && (v.Producer == null || v.Producer.Index < frontier)).Distinct().ToList()
             : [];
-        bool cacheable = o.CacheViews > 0 && frontier > 0 && frontierValues.Count == 1 && frontierValues[0].Kind == ValueKind.Activation
+        bool cacheable = o.CacheViews > 0 && _mixer == null && frontier > 0 && frontierValues.Count == 1 && frontierValues[0].Kind == ValueKind.Activation
                          && graph.Nodes.Take(frontier).All(n => !plan.TrainingMode(n));
         if (cacheable)
         {
@@ -71,7 +74,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
         _trainLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"train: skipped {f}"); };
         if (_valLoader != null) _valLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"validation: skipped {f}"); };
-        log.WriteLine(frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
+        log.WriteLine(frontier > 0 && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix"
+            : frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
+        if (_mixer != null) log.WriteLine($"batch mixing: {_mixer.Settings}" + (o.Mixup > 0 && o.Cutmix > 0 ? $", cutmix on {BatchMixing.SwitchProbability:P0} of batches" : ""));
         return false;
     }
 
@@ -129,16 +134,22 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// One batch forward in training mode, its mean loss, and backward: adds the batch's gradients into the trainable
     /// parameters (the caller zeroes them and steps the optimizer). Returns the loss and how many predictions were right.
     /// </summary>
+    /// <remarks>
+    /// With mixup or CutMix on, the batch's images are mixed in place first (keyed on the step, so a resumed run mixes
+    /// alike) and the loss is taken against the mixed targets; a prediction counts as right when it names the label
+    /// with the larger share.
+    /// </remarks>
     public (double Loss, int Correct) TrainBatch(Tensor x, int[] labels)
     {
+        var mixed = _mixer != null ? _mixer.Mix(x.Span, x.ShapeArray, labels, _step) : null;
         var tp = PlanFor(x.ShapeArray);
         var y = tp.Forward([x], Training, _step++)[0];
         int n = labels.Length;
         var logits = y.Reshaped(n, y.Length / n);
         var grad = new Tensor(logits.ShapeArray);
-        double l = loss.Compute(logits, labels, grad);
+        double l = mixed == null ? loss.Compute(logits, labels, grad) : loss.Compute(logits, mixed.LabelsA, mixed.LabelsB, mixed.Lambda, grad);
         tp.Backward([grad.Reshaped(y.ShapeArray)]);
-        return (l, Correct(logits, labels));
+        return (l, Correct(logits, mixed == null || mixed.Lambda >= 0.5f ? labels : mixed.LabelsB));
     }
 
     static int Correct(Tensor logits, ReadOnlySpan<int> labels)
