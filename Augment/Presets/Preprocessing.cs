@@ -73,6 +73,27 @@ public sealed record Preprocessing(string Name, ChannelOrder Order, ValueRange R
         yield return ToNormalize();
     }
 
+    /// <summary>
+    /// The views test-time augmentation averages over, the evaluation view first: torchvision's <c>TenCrop</c> of the
+    /// resized image (the centre and the four corners, each also mirrored left–right) when the convention resizes then
+    /// crops; the evaluation view and its mirror when it resizes to the input size exactly.
+    /// </summary>
+    public IReadOnlyList<TransformPipeline> TestTimePipelines()
+    {
+        var views = new List<TransformPipeline>();
+        CropAnchor[] anchors = ResizeShorterSide > 0 ? [CropAnchor.Center, CropAnchor.TopLeft, CropAnchor.TopRight, CropAnchor.BottomLeft, CropAnchor.BottomRight] : [CropAnchor.Center];
+        foreach (var anchor in anchors)
+            foreach (var mirrored in new[] { false, true })
+            {
+                IEnumerable<Transform> geometry = ResizeShorterSide > 0
+                    ? [new Resize(ResizeShorterSide), anchor == CropAnchor.Center ? new CenterCrop(CropSize) : new AnchoredCrop(CropSize, anchor)]
+                    : EvaluationGeometry();
+                if (mirrored) geometry = geometry.Append(new RandomHorizontalFlip(1));
+                views.Add(new TransformPipeline(geometry.Concat(OutputConversion())));
+            }
+        return views;
+    }
+
     /// <summary>The deterministic evaluation pipeline.</summary>
     public TransformPipeline EvaluationPipeline() => new(EvaluationGeometry().Concat(OutputConversion()));
 }

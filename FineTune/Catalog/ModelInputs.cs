@@ -60,11 +60,14 @@ public sealed record InputConvention(Preprocessing Preprocessing, string Layout)
             Floats("mean"), Floats("std"), o.GetProperty("resize").GetInt32(), o.GetProperty("crop").GetInt32(), e.Input.Channels);
     }
 
-    /// <summary>Decodes and preprocesses images into one batch (images repeat cyclically up to <paramref name="batch"/>).</summary>
-    public Tensor Load(IReadOnlyList<string> images, int batch)
+    /// <summary>
+    /// Decodes and preprocesses images into one batch (images repeat cyclically up to <paramref name="batch"/>) through
+    /// <paramref name="pipeline"/>, by default the evaluation pipeline.
+    /// </summary>
+    public Tensor Load(IReadOnlyList<string> images, int batch, TransformPipeline? pipeline = null)
     {
         if (images.Count == 0) throw new ArgumentException("No images given.");
-        var pipeline = Preprocessing.EvaluationPipeline();
+        pipeline ??= Preprocessing.EvaluationPipeline();
         using var processor = new SampleProcessor();
         Tensor? t = null;
         for (int i = 0; i < batch; i++)

@@ -19,9 +19,10 @@ public static class EvaluateCommand
         var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 16 }.Batch();
         var threads = new Option<int>("--threads") { Description = "Decoding threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average each image's class probabilities over torchvision's ten crops of the resized image (centre and corners, each mirrored), or over the view and its mirror when the model takes an exact resize." };
         var cmd = new Command("evaluate", "Evaluate a classifier on a labelled image folder: accuracy, per-class precision, recall and F1, confusion matrix. Folder names map to classes through the model's labels metadata (else sorted folder names are classes 0, 1, …).")
         {
-            model, data, engine, preprocess, batch, threads, json,
+            model, data, engine, preprocess, batch, threads, json, tta,
         };
         cmd.SetAction(parse =>
         {
@@ -29,7 +30,7 @@ public static class EvaluateCommand
             int n = parse.GetValue(batch);
             if (n < 1) throw new CliException("--batch must be at least 1.");
             using var classifier = ImageClassifier.Open(parse.GetValue(model)!, parse.GetValue(engine)!, parse.GetValue(preprocess), parse.GetValue(threads));
-            var result = Evaluator.Run(classifier, dir, n, parse.GetValue(threads));
+            var result = Evaluator.Run(classifier, dir, n, parse.GetValue(threads), parse.GetValue(tta));
             if (parse.GetValue(json)) Console.WriteLine(ToJson(result));
             else Print(result);
             return 0;
@@ -40,7 +41,7 @@ public static class EvaluateCommand
     static void Print(EvaluationResult r)
     {
         Console.WriteLine($"{r.Model}  engine {r.Engine}  preprocessing {r.Preprocessing} (from {r.PreprocessingSource})");
-        Console.WriteLine($"{r.Data}: {r.Images} images, {r.Skipped.Count} skipped, {r.Seconds:F1}s");
+        Console.WriteLine($"{r.Data}: {r.Images} images, {r.Skipped.Count} skipped, {r.Seconds:F1}s" + (r.TtaViews > 1 ? $", test-time augmentation over {r.TtaViews} views" : ""));
         foreach (var s in r.Skipped) Console.WriteLine($"  skipped {s}");
         Console.WriteLine($"accuracy {F(100 * r.Accuracy, "F2")} % ({r.Confusion.Correct}/{r.Images})");
         var involved = r.Involved;
@@ -72,6 +73,7 @@ public static class EvaluateCommand
             images = r.Images,
             correct = r.Confusion.Correct,
             accuracy = r.Accuracy,
+            tta_views = r.TtaViews,
             skipped = r.Skipped.Select(s => new { path = s.Path, reason = s.Reason }),
             macro_precision = m.Precision,
             macro_recall = m.Recall,

@@ -20,9 +20,10 @@ public static class PredictCommand
         engine.AcceptOnlyFromAmong([.. InferenceEngine.Names]);
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset; default: the model's metadata, else the model catalogue, else a guess from the input shape." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a list." };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average the class probabilities over torchvision's ten crops of the resized image (centre and corners, each mirrored), or over the view and its mirror when the model takes an exact resize." };
         var cmd = new Command("predict", "Classify images: the top-k classes with probabilities, named by the model's labels metadata. Outputs that are already probabilities (every row in [0, 1] summing to 1 within 1e-3) are used as they are; otherwise a softmax is applied.")
         {
-            model, images, top, engine, preprocess, json,
+            model, images, top, engine, preprocess, json, tta,
         };
         cmd.SetAction(parse =>
         {
@@ -35,7 +36,7 @@ public static class PredictCommand
             bool softmax = false;
             foreach (var chunk in files.Chunk(ChunkSize))
             {
-                var (probs, classes, applied) = classifier.Classify(chunk);
+                var (probs, classes, applied) = classifier.Classify(chunk, parse.GetValue(tta));
                 softmax |= applied;
                 for (int i = 0; i < chunk.Length; i++)
                 {
@@ -53,6 +54,7 @@ public static class PredictCommand
                     preprocessing = classifier.Convention.Preprocessing.Name,
                     preprocessing_source = classifier.PreprocessingSource,
                     softmax_applied = softmax,
+                    tta_views = parse.GetValue(tta) ? classifier.Convention.Preprocessing.TestTimePipelines().Count : 1,
                     predictions = results.Select(r => new
                     {
                         image = r.Image,

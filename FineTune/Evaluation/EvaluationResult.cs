@@ -14,6 +14,9 @@ public sealed record EvaluationResult(
     IReadOnlyList<string> ClassNames, ConfusionMatrix Confusion, IReadOnlyList<ClassMetrics> Classes,
     IReadOnlyList<SkippedFile> Skipped, double Seconds)
 {
+    /// <summary>Views each image's prediction averaged (1 without test-time augmentation).</summary>
+    public int TtaViews { get; init; } = 1;
+
     public long Images => Confusion.Total;
     public double Accuracy => Confusion.Accuracy;
 

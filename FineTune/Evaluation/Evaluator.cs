@@ -27,44 +27,71 @@ public static class Evaluator
         return dir;
     }
 
-    public static EvaluationResult Run(ImageClassifier classifier, string dir, int batch = 16, int threads = 0)
+    /// <summary>
+    /// Evaluates <paramref name="classifier"/> on the folder (see <see cref="ResolveFolder"/>). With
+    /// <paramref name="tta"/>, each image's class probabilities are averaged over the test-time views of its
+    /// preprocessing (<see cref="Augment.Presets.Preprocessing.TestTimePipelines"/>: ten crops, or the view and its
+    /// mirror) before the prediction is taken, as fastai's <c>tta</c> does.
+    /// </summary>
+    public static EvaluationResult Run(ImageClassifier classifier, string dir, int batch = 16, int threads = 0, bool tta = false)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch size must be at least 1.");
         var sw = Stopwatch.StartNew();
         var folder = ResolveFolder(dir);
         var dataset = ImageFolderDataset.FromFolder(folder);
         var toModel = MapClasses(classifier, dataset.Classes, folder);
-        using var loader = new DataLoader(dataset, classifier.Convention.Preprocessing.EvaluationPipeline(), new DataLoaderOptions
+        var pre = classifier.Convention.Preprocessing;
+        var views = tta ? pre.TestTimePipelines() : [pre.EvaluationPipeline()];
+        float[]? sums = null;
+        int classes = 0;
+        var labels = new int[dataset.Count];
+        var seen = new bool[dataset.Count];
+        IReadOnlyList<Augment.Loading.SkippedFile> skipped = [];
+        foreach (var view in views)
         {
-            BatchSize = batch, Shuffle = false, Threads = threads > 0 ? threads : Environment.ProcessorCount,
-        });
-        ConfusionMatrix? matrix = null;
-        foreach (var b in loader.Epoch(0))
-        {
-            var shape = b.Images.ShapeArray; shape[0] = b.Count;
-            int per = b.Images.Length / b.Images.Dim(0);
-            var (rows, classes) = classifier.Scores(new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()));
-            if (matrix == null)
+            using var loader = new DataLoader(dataset, view, new DataLoaderOptions
             {
-                int needed = toModel.Max() + 1;
-                if (classes < needed)
-                    throw new InvalidDataException($"{classifier.Engine.File} outputs {classes} classes, but {folder} has {dataset.Classes.Count} class folders.");
-                matrix = new ConfusionMatrix(classes);
-            }
-            for (int i = 0; i < b.Count; i++)
+                BatchSize = batch, Shuffle = false, Threads = threads > 0 ? threads : Environment.ProcessorCount,
+            });
+            foreach (var b in loader.Epoch(0))
             {
-                var row = rows.AsSpan(i * classes, classes);
-                int arg = 0;
-                for (int k = 1; k < classes; k++) if (row[k] > row[arg]) arg = k;
-                matrix.Add(toModel[b.Labels[i]], arg);
+                var shape = b.Images.ShapeArray; shape[0] = b.Count;
+                int per = b.Images.Length / b.Images.Dim(0);
+                var (rows, k) = classifier.Scores(new Tensor(shape, b.Images.Span[..(b.Count * per)].ToArray()));
+                if (sums == null)
+                {
+                    int needed = toModel.Max() + 1;
+                    if (k < needed)
+                        throw new InvalidDataException($"{classifier.Engine.File} outputs {k} classes, but {folder} has {dataset.Classes.Count} class folders.");
+                    classes = k;
+                    sums = new float[dataset.Count * classes];
+                }
+                // One view: its raw scores decide (argmax); several: their probabilities are averaged.
+                var scores = views.Count == 1 ? rows : ClassProbabilities.From(rows, classes, out _);
+                for (int i = 0; i < b.Count; i++)
+                {
+                    int s = b.SampleIndices[i];
+                    seen[s] = true; labels[s] = b.Labels[i];
+                    var dst = sums.AsSpan(s * classes, classes);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dst, scores.AsSpan(i * classes, classes), dst);
+                }
             }
+            skipped = loader.Summary.Skipped;
         }
-        if (matrix == null) throw new InvalidOperationException($"None of the {dataset.Count} images in {folder} could be read.");
+        if (sums == null) throw new InvalidOperationException($"None of the {dataset.Count} images in {folder} could be read.");
+        var matrix = new ConfusionMatrix(classes);
+        for (int s = 0; s < dataset.Count; s++)
+        {
+            if (!seen[s]) continue;
+            var row = sums.AsSpan(s * classes, classes);
+            int arg = 0;
+            for (int k = 1; k < classes; k++) if (row[k] > row[arg]) arg = k;
+            matrix.Add(toModel[labels[s]], arg);
+        }
         var names = Enumerable.Range(0, matrix.Classes)
             .Select(k => classifier.Labels != null ? classifier.Labels[k] : k < dataset.Classes.Count ? dataset.Classes[k] : $"class {k}").ToList();
-        var pre = classifier.Convention.Preprocessing;
         return new EvaluationResult(classifier.Engine.File, folder, classifier.Engine.Name, pre.Name, classifier.PreprocessingSource,
-            names, matrix, ClassMetrics.Compute(matrix, names), loader.Summary.Skipped, sw.Elapsed.TotalSeconds);
+            names, matrix, ClassMetrics.Compute(matrix, names), skipped, sw.Elapsed.TotalSeconds) { TtaViews = views.Count };
     }
 
     /// <summary>Dataset class index → model output index.</summary>

@@ -74,12 +74,26 @@ public sealed class ImageClassifier : IDisposable
     }
 
     /// <summary>Decodes and preprocesses <paramref name="images"/> into one batch and returns its class probabilities
-    /// (see <see cref="ClassProbabilities"/> for when a softmax is applied).</summary>
-    public (float[] Probabilities, int Classes, bool SoftmaxApplied) Classify(IReadOnlyList<string> images)
+    /// (see <see cref="ClassProbabilities"/> for when a softmax is applied). With <paramref name="tta"/>, the
+    /// probabilities are the mean over the test-time views of the preprocessing
+    /// (<see cref="Augment.Presets.Preprocessing.TestTimePipelines"/>).</summary>
+    public (float[] Probabilities, int Classes, bool SoftmaxApplied) Classify(IReadOnlyList<string> images, bool tta = false)
     {
-        var nchw = new InputConvention(Convention.Preprocessing, "NCHW").Load(images, images.Count);
-        var (rows, classes) = Scores(nchw);
-        return (ClassProbabilities.From(rows, classes, out bool applied), classes, applied);
+        var nchw = new InputConvention(Convention.Preprocessing, "NCHW");
+        var views = tta ? Convention.Preprocessing.TestTimePipelines() : [Convention.Preprocessing.EvaluationPipeline()];
+        float[]? mean = null;
+        int classes = 0;
+        bool applied = false;
+        foreach (var view in views)
+        {
+            var (rows, k) = Scores(nchw.Load(images, images.Count, view));
+            var p = ClassProbabilities.From(rows, k, out bool a);
+            applied |= a;
+            if (mean == null) { mean = p; classes = k; continue; }
+            System.Numerics.Tensors.TensorPrimitives.Add(mean, p, mean);
+        }
+        if (views.Count > 1) System.Numerics.Tensors.TensorPrimitives.Multiply(mean!, 1f / views.Count, mean!);
+        return (mean!, classes, applied);
     }
 
     static Tensor ToNhwc(Tensor x)
