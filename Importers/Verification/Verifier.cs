@@ -23,13 +23,19 @@ public sealed record VerifyReport(
 /// <summary>Runs the same inputs through the native engine and ONNX Runtime and compares every output (and, optionally, every intermediate value).</summary>
 public static class Verifier
 {
-    /// <summary>Seeded standard-normal inputs of the model's input shapes at the given batch.</summary>
-    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed)
+    /// <summary>
+    /// Seeded standard-normal inputs of the model's input shapes at the given batch. Dynamic axes after the batch take
+    /// <paramref name="dynamicSize"/> (default <see cref="OnnxImporter.DynamicSizeAtImport"/>, the size the shapes were
+    /// inferred at).
+    /// </summary>
+    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed, int? dynamicSize = null)
     {
         var rng = new Random(seed);
+        int free = dynamicSize ?? OnnxImporter.DynamicSizeAtImport;
+        if (free < 1) throw new ArgumentException($"The size of dynamic input axes must be positive, not {free}.");
         return model.Inputs.Select(info =>
         {
-            var shape = info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : 1).ToArray();
+            var shape = info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : free).ToArray();
             var t = new Tensor(shape);
             var s = t.Span;
             for (int i = 0; i < s.Length; i++)
