@@ -5,14 +5,16 @@ namespace TransferKit.Augment.Datasets;
 /// <summary>
 /// Images in one subfolder per class (torchvision's <c>ImageFolder</c>). Class indices follow the ordinal order of
 /// the folder names; files are listed in ordinal order of their relative paths, searched recursively, and kept when
-/// their extension is .jpg, .jpeg, .png, .gif, .bmp or .webp (case-insensitive). Whether a file really is an image
-/// is found out when it is decoded.
+/// their extension is .jpg, .jpeg, .png, .gif, .bmp, .webp or .tga (case-insensitive). Whether a file really is an image
+/// is found out when it is decoded (a directory named like an image is not listed). Directory symbolic links are not
+/// followed, at any depth, so a link out of the root or back into it (a loop) neither escapes nor repeats the walk;
+/// a file reached twice (through file links) is listed once.
 /// </summary>
 public sealed class ImageFolderDataset : ImageDataset
 {
     /// <summary>Extensions taken to be images.</summary>
     public static readonly IReadOnlySet<string> ImageExtensions =
-        new HashSet<string>([".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>([".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tga"], StringComparer.OrdinalIgnoreCase);
 
     readonly string[] _paths;
     readonly int[] _labels;
@@ -46,25 +48,59 @@ public sealed class ImageFolderDataset : ImageDataset
     public static ImageFolderDataset FromFolder(string root, ClassMap? classes = null)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
-        var classDirs = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!)
+        var classDirs = Directory.GetDirectories(root).Where(d => !IsLink(d)).Select(d => Path.GetFileName(d)!)
             .Where(n => !n.StartsWith('.')).OrderBy(n => n, StringComparer.Ordinal).ToArray();
         if (classDirs.Length == 0) throw new InvalidDataException($"Image folder '{root}' has no class subfolders.");
         classes ??= new ClassMap(classDirs);
         var paths = new List<string>();
         var labels = new List<int>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in classDirs)
         {
             if (!classes.Contains(name))
                 throw new InvalidDataException($"Folder '{Path.Combine(root, name)}' is not one of the classes {string.Join(", ", classes.Names)}.");
             int label = classes.IndexOf(name);
             var dir = Path.Combine(root, name);
-            var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-                .Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
+            var files = Walk(dir).Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
                 .OrderBy(f => Path.GetRelativePath(dir, f), StringComparer.Ordinal);
-            foreach (var f in files) { paths.Add(f); labels.Add(label); }
+            foreach (var f in files)
+            {
+                if (!seen.Add(RealPath(f))) continue;
+                paths.Add(f);
+                labels.Add(label);
+            }
         }
-        if (paths.Count == 0) throw new InvalidDataException($"Image folder '{root}' has no image files (.jpg, .jpeg, .png, .gif, .bmp, .webp).");
+        if (paths.Count == 0) throw new InvalidDataException($"Image folder '{root}' has no image files (.jpg, .jpeg, .png, .gif, .bmp, .webp, .tga).");
         return new ImageFolderDataset(root, classes, paths.ToArray(), labels.ToArray());
+    }
+
+    /// <summary>Every file under <paramref name="dir"/>, descending into real subdirectories only (never through a directory link).</summary>
+    static IEnumerable<string> Walk(string dir)
+    {
+        var pending = new Stack<string>();
+        pending.Push(dir);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = true };
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos("*", options))
+            {
+                if (entry is DirectoryInfo sub)
+                {
+                    if (sub.LinkTarget is null) pending.Push(sub.FullName);
+                }
+                else yield return entry.FullName;
+            }
+        }
+    }
+
+    static bool IsLink(string path) => new DirectoryInfo(path).LinkTarget is not null;
+
+    /// <summary>The file a path finally names (links resolved), so one file reached twice is listed once.</summary>
+    static string RealPath(string file)
+    {
+        try { return new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(file); }
+        catch (IOException) { return Path.GetFullPath(file); }
     }
 
     /// <summary>

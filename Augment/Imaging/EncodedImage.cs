@@ -1,27 +1,41 @@
-using SkiaSharp;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tga;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace TransferKit.Augment.Imaging;
 
 /// <summary>
-/// An image file whose header has been read and checked but whose pixels are not decoded yet, so the
-/// caller can plan its transforms and then decode at the smallest scale that keeps the needed detail.
-/// JPEG, PNG, GIF (first frame), BMP and WebP are supported; grayscale, palette, alpha and CMYK
-/// all come out as RGB. Dispose it.
+/// An image file whose header has been identified and checked but whose pixels are not decoded yet, so the caller can
+/// plan its transforms first. JPEG, PNG, GIF (first frame), BMP, WebP and TGA are read with ImageSharp
+/// (<see cref="ImagingBackend.Configuration"/>); grayscale, palette, 16-bit, CMYK/YCCK and alpha all come out as 8-bit
+/// RGB (alpha dropped, as Pillow's <c>convert("RGB")</c> does). The order of checks is: file exists and is not empty →
+/// declared size sniffed from the first bytes (PNG, GIF, BMP) → format from the signature → <c>Image.Identify</c> (size,
+/// EXIF orientation) → <see cref="ImageLimits"/> → for JPEG, PNG and WebP a walk over the container structure
+/// (<see cref="ContainerCheck"/>) that refuses truncated data (ImageSharp would otherwise fill a truncated scan with
+/// grey) and headers declaring more pixels than the data can code → only then the pixel decode.
 /// </summary>
 public sealed class EncodedImage : IDisposable
 {
-    readonly SKData _data;
-    readonly SKCodec _codec;
+    readonly byte[] _data;
+    readonly IImageFormat _format;
     readonly int _rawWidth, _rawHeight;
 
-    EncodedImage(string path, SKData data, SKCodec codec, ImageHeader header)
+    EncodedImage(string path, byte[] data, IImageFormat format, int rawWidth, int rawHeight, ImageHeader header)
     {
         Path = path;
         _data = data;
-        _codec = codec;
+        _format = format;
+        _rawWidth = rawWidth;
+        _rawHeight = rawHeight;
         Header = header;
-        _rawWidth = codec.Info.Width;
-        _rawHeight = codec.Info.Height;
     }
 
     /// <summary>The file this came from.</summary>
@@ -31,19 +45,28 @@ public sealed class EncodedImage : IDisposable
     public ImageHeader Header { get; }
 
     /// <summary>
-    /// Opens a file and reads only its header. Throws <see cref="ImageDecodeException"/> naming the file
-    /// for an empty, unrecognised or implausibly large image; no pixel memory is allocated here.
+    /// Opens a file and reads only its header. Throws <see cref="ImageDecodeException"/> naming the file for a missing,
+    /// empty, unrecognised, truncated or implausibly large image; no pixel memory is allocated here.
     /// </summary>
     public static EncodedImage Open(string path, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
-        FileInfo info;
-        try { info = new FileInfo(path); }
-        catch (Exception e) { throw new ImageDecodeException(path, e.Message); }
-        if (!info.Exists) throw new ImageDecodeException(path, "the file does not exist");
-        if (info.Length == 0) throw new ImageDecodeException(path, "the file is empty (0 bytes)");
-        var data = SKData.Create(path);
-        if (data is null) throw new ImageDecodeException(path, "the file could not be opened for reading");
+        byte[] data;
+        try
+        {
+            if (Directory.Exists(path)) throw new ImageDecodeException(path, "it is a directory, not an image file");
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new ImageDecodeException(path, "the file does not exist");
+            if (info.Length == 0) throw new ImageDecodeException(path, "the file is empty (0 bytes)");
+            if (info.Length > limits.MaxFileBytes)
+                throw new ImageDecodeException(path, $"the file has {info.Length:N0} bytes, beyond the {limits.MaxFileBytes:N0}-byte limit");
+            data = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException(path, $"the file could not be read ({e.Message})");
+        }
+        if (data.Length == 0) throw new ImageDecodeException(path, "the file is empty (0 bytes)");
         return FromData(path, data, limits);
     }
 
@@ -51,44 +74,64 @@ public sealed class EncodedImage : IDisposable
     public static EncodedImage FromBytes(ReadOnlySpan<byte> bytes, string name, ImageLimits? limits = null)
     {
         if (bytes.Length == 0) throw new ImageDecodeException(name, "the data is empty (0 bytes)");
-        return FromData(name, SKData.CreateCopy(bytes), limits ?? ImageLimits.Default);
+        return FromData(name, bytes.ToArray(), limits ?? ImageLimits.Default);
     }
 
-    static EncodedImage FromData(string path, SKData data, ImageLimits limits)
+    static EncodedImage FromData(string path, byte[] data, ImageLimits limits)
     {
-        if (HeaderSniffer.TryReadSize(data.AsSpan()) is var (sw, sh)
+        if (HeaderSniffer.TryReadSize(data) is var (sw, sh)
             && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
-        {
-            data.Dispose();
             throw new ImageDecodeException(path, sniffed + "; refused before decoding");
-        }
-        // The codec takes ownership of the stream; the stream only borrows the data.
-        var codec = SKCodec.Create(new SKMemoryStream(data), out var result);
-        if (codec is null)
+        // The format from the signature, then ImageSharp's header parse and the size limits, then the container walk.
+        // A header parse that fails is explained by the walk when the file is merely cut short.
+        var format = Image.DetectFormat(ImagingBackend.Configuration, data);
+        if (format is null)
+            throw new ImageDecodeException(path, "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)");
+        IImageInfo? info;
+        try { info = Image.Identify(ImagingBackend.Configuration, data, out _); }
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            data.Dispose();
-            throw new ImageDecodeException(path, result switch
-            {
-                SKCodecResult.Unimplemented => "not a recognised image format (JPEG, PNG, GIF, BMP or WebP expected)",
-                SKCodecResult.IncompleteInput => "the header is truncated",
-                SKCodecResult.InvalidInput or SKCodecResult.ErrorInInput => "the header is corrupt",
-                _ => $"not a readable image ({result})",
-            });
+            throw new ImageDecodeException(path, ContainerCheck.Truncation(format, data) ?? Describe(e, "the header"));
         }
-        var raw = codec.Info;
-        if (limits.Check(raw.Width, raw.Height) is { } reason)
-        {
-            codec.Dispose();
-            data.Dispose();
+        if (info is null)
+            throw new ImageDecodeException(path, ContainerCheck.Truncation(format, data) ?? $"the {FormatName(format)} header could not be read");
+        if (limits.Check(info.Width, info.Height) is { } reason)
             throw new ImageDecodeException(path, reason + "; refused before decoding");
+        if (ContainerCheck.Truncation(format, data) is { } broken) throw new ImageDecodeException(path, broken + "; refused before decoding");
+        int orientation = 1;
+        try
+        {
+            if (info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation) is { } tag) orientation = tag.Value;
         }
-        int orientation = (int)codec.EncodedOrigin;
+        catch (Exception e) when (e is not OutOfMemoryException) { orientation = 1; } // an unreadable EXIF block is ignored, as Pillow does
         if (orientation < 1 || orientation > 8) orientation = 1;
         bool swap = orientation >= 5;
-        var header = new ImageHeader(swap ? raw.Height : raw.Width, swap ? raw.Width : raw.Height,
-            codec.EncodedFormat.ToString(), orientation);
-        return new EncodedImage(path, data, codec, header);
+        var header = new ImageHeader(swap ? info.Height : info.Width, swap ? info.Width : info.Height, FormatName(format), orientation);
+        return new EncodedImage(path, data, format, info.Width, info.Height, header);
     }
+
+    /// <summary>The names <see cref="ImageHeader.Format"/> uses.</summary>
+    static string FormatName(IImageFormat format) => format switch
+    {
+        JpegFormat => "Jpeg",
+        PngFormat => "Png",
+        GifFormat => "Gif",
+        BmpFormat => "Bmp",
+        WebpFormat => "Webp",
+        TgaFormat => "Tga",
+        _ => format.Name,
+    };
+
+    /// <summary>A reason for an ImageSharp failure; <paramref name="part"/> is "the header" or "the image data".</summary>
+    internal static string Describe(Exception e, string part) => e switch
+    {
+        InvalidMemoryOperationException => $"decoding needs a buffer beyond the {ImagingBackend.AllocationLimitMegabytes} MB allocation limit ({e.Message})",
+        UnknownImageFormatException => "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)",
+        InvalidImageContentException or ImageFormatException => $"{part} is corrupt ({e.Message})",
+        NotSupportedException => $"{part} uses an unsupported feature ({e.Message})",
+        EndOfStreamException => $"{part} is truncated",
+        _ => $"{part} is corrupt ({e.GetType().Name}: {e.Message})",
+    };
 
     /// <summary>
     /// Maps displayed (oriented) coordinates to stored coordinates for an EXIF orientation,
@@ -106,109 +149,38 @@ public sealed class EncodedImage : IDisposable
         _ => Affine2D.Identity,
     };
 
-    /// <summary>Margin in decoded pixels kept around a decoded region, covering the bilinear footprint.</summary>
-    public const int RegionMargin = 3;
+    /// <summary>
+    /// Decodes the pixels at full resolution into 8-bit RGB (the resampler's mipmaps do any downscaling). Orientation
+    /// is not applied to the pixels; <see cref="SourceImage.OrientedToDecoded"/> carries it into the one resampling
+    /// pass. Throws <see cref="ImageDecodeException"/> for corrupt data or data that needs too much memory.
+    /// </summary>
+    public SourceImage Decode()
+    {
+        Image<Rgb24> image;
+        try
+        {
+            var decoder = ImagingBackend.Configuration.ImageFormatsManager.FindDecoder(_format);
+            image = Image.Load<Rgb24>(ImagingBackend.Configuration, _data, decoder);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ImageDecodeException(Path, Describe(e, "the image data"));
+        }
+        if (image.Width != _rawWidth || image.Height != _rawHeight)
+        {
+            var (w, h) = (image.Width, image.Height);
+            image.Dispose();
+            throw new ImageDecodeException(Path, $"the header declares {_rawWidth}×{_rawHeight} pixels but {w}×{h} were decoded");
+        }
+        return SourceImage.FromImage(image, Header.Width, Header.Height, OrientationMap(Header.Orientation, _rawWidth, _rawHeight), Path);
+    }
 
     /// <summary>
-    /// Decodes the pixels. When <paramref name="sourcePixelsPerOutputPixel"/> is above 1 (the output is a
-    /// downscale of the source), decoders that support it (JPEG, WebP) decode at the smallest reduced scale that
-    /// still has at least one decoded pixel per output pixel. The choice depends only on the argument, so
-    /// results stay deterministic. Throws <see cref="ImageDecodeException"/> for corrupt or truncated data.
+    /// Decodes what a planned <paramref name="geometry"/> needs. ImageSharp 2.1 has no reduced-scale or region JPEG
+    /// decode, so this is the full image; the geometry is accepted so callers stay independent of that.
     /// </summary>
-    public SourceImage Decode(double sourcePixelsPerOutputPixel = 1) => DecodeRegion(sourcePixelsPerOutputPixel, null);
+    public SourceImage Decode(in Geometry geometry) => Decode();
 
-    /// <summary>
-    /// Decodes what a planned <paramref name="geometry"/> needs: at a reduced scale when it downsamples, and for
-    /// JPEG only the rows and columns its output maps into (plus <see cref="RegionMargin"/>), which skips most of the
-    /// work for small random crops. Pixels outside the region are never sampled, so the rendered result matches a
-    /// full decode up to JPEG's block-edge rounding.
-    /// </summary>
-    public SourceImage Decode(in Geometry geometry)
-    {
-        // Bounding box of the output rectangle in stored (raw) full-resolution coordinates.
-        var toRaw = OrientationMap(Header.Orientation, _rawWidth, _rawHeight) * geometry.OutputToSource;
-        double x0 = double.MaxValue, y0 = double.MaxValue, x1 = double.MinValue, y1 = double.MinValue;
-        foreach (var (cx, cy) in new[] { (0.0, 0.0), (geometry.Width, 0.0), (0.0, geometry.Height), (geometry.Width, geometry.Height) })
-        {
-            var (x, y) = toRaw.Apply(cx, cy);
-            x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
-        }
-        return DecodeRegion(geometry.OutputToSource.MinStretch(), (x0, y0, x1, y1));
-    }
-
-    SourceImage DecodeRegion(double sourcePixelsPerOutputPixel, (double X0, double Y0, double X1, double Y1)? rawRegion)
-    {
-        int dw = _rawWidth, dh = _rawHeight;
-        if (sourcePixelsPerOutputPixel > 1 && Header.Format is "Jpeg" or "Webp")
-        {
-            for (int k = 1; k < 8; k++)
-            {
-                var size = _codec.GetScaledDimensions(k / 8f);
-                if (size.Width <= 0 || size.Height <= 0) continue;
-                double sx = (double)size.Width / _rawWidth, sy = (double)size.Height / _rawHeight;
-                if (Math.Min(sx, sy) * sourcePixelsPerOutputPixel >= 1.0)
-                {
-                    dw = size.Width; dh = size.Height;
-                    break;
-                }
-            }
-        }
-        double scaleX = (double)dw / _rawWidth, scaleY = (double)dh / _rawHeight;
-        // The region in decoded pixels; only JPEG decodes top-down with column cropping.
-        int left = 0, top = 0, right = dw, bottom = dh;
-        if (rawRegion is var (rx0, ry0, rx1, ry1) && Header.Format == "Jpeg" && _codec.ScanlineOrder == SKCodecScanlineOrder.TopDown)
-        {
-            // Mipmapped sampling reads a footprint as wide as the remaining downscale; widen the margin to match.
-            int margin = RegionMargin + (int)Math.Ceiling(sourcePixelsPerOutputPixel * Math.Max(scaleX, scaleY));
-            left = Math.Clamp((int)Math.Floor(rx0 * scaleX) - margin, 0, dw);
-            right = Math.Clamp((int)Math.Ceiling(rx1 * scaleX) + margin, 0, dw);
-            top = Math.Clamp((int)Math.Floor(ry0 * scaleY) - margin, 0, dh);
-            bottom = Math.Clamp((int)Math.Ceiling(ry1 * scaleY) + margin, 0, dh);
-            if (right <= left || bottom <= top) { left = 0; top = 0; right = Math.Min(dw, 1); bottom = Math.Min(dh, 1); }
-        }
-        int w = right - left, h = bottom - top;
-        var full = new SKImageInfo(dw, dh, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var bitmap = new SKBitmap();
-        if (!bitmap.TryAllocPixels(info))
-        {
-            bitmap.Dispose();
-            throw new ImageDecodeException(Path, $"could not allocate {w}×{h} pixels");
-        }
-        SKCodecResult result;
-        if (w == dw && h == dh)
-            result = _codec.GetPixels(info, bitmap.GetPixels());
-        else
-        {
-            result = _codec.StartScanlineDecode(full, new SKCodecOptions(new SKRectI(left, 0, right, dh)));
-            if (result == SKCodecResult.Success)
-            {
-                if (top > 0 && !_codec.SkipScanlines(top)) result = SKCodecResult.IncompleteInput;
-                else if (_codec.GetScanlines(bitmap.GetPixels(), h, bitmap.RowBytes) != h) result = SKCodecResult.IncompleteInput;
-            }
-        }
-        if (result != SKCodecResult.Success)
-        {
-            bitmap.Dispose();
-            throw new ImageDecodeException(Path, result switch
-            {
-                SKCodecResult.IncompleteInput => "the image data is truncated",
-                SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput => "the image data is corrupt",
-                SKCodecResult.InvalidScale => $"cannot decode at {dw}×{dh}",
-                _ => $"decoding failed ({result})",
-            });
-        }
-        // Alpha is dropped (as Pillow's convert("RGB") does): view the unpremultiplied pixels as opaque.
-        var opaque = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var image = SKImage.FromPixels(opaque, bitmap.GetPixels(), bitmap.RowBytes);
-        var orientedToRaw = OrientationMap(Header.Orientation, _rawWidth, _rawHeight);
-        var rawToDecoded = Affine2D.Translation(-left, -top) * Affine2D.Scale(scaleX, scaleY);
-        return new SourceImage(image, bitmap, Header.Width, Header.Height, rawToDecoded * orientedToRaw);
-    }
-
-    public void Dispose()
-    {
-        _codec.Dispose();
-        _data.Dispose();
-    }
+    /// <summary>Nothing to release (the encoded bytes are managed); kept so callers can scope an open image.</summary>
+    public void Dispose() { }
 }

@@ -1,34 +1,60 @@
-using SkiaSharp;
+using System.Reflection;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tga;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata;
 
 namespace TransferKit.Augment.Imaging;
 
 /// <summary>
-/// The imaging backend (SkiaSharp). <see cref="EnsureLoaded"/> turns a missing native library into one clear
-/// message instead of a type-initialisation failure deep inside a worker thread.
+/// The imaging backend: SixLabors.ImageSharp 2.1 (fully managed, so nothing native to load). Every decode and encode
+/// in Augment goes through <see cref="Configuration"/>, which knows only the formats TransferKit reads (JPEG, PNG,
+/// GIF, BMP, WebP, TGA), decodes only the first frame of an animation, runs single-threaded inside one image (the
+/// loader already decodes one image per worker) and allocates through a <see cref="MemoryAllocator"/> whose
+/// single-buffer limit is <see cref="AllocationLimitMegabytes"/>, so no file can make the process allocate gigabytes
+/// even if a header slipped past <see cref="ImageLimits"/>.
 /// </summary>
 public static class ImagingBackend
 {
-    static readonly Lazy<string> Loaded = new(Load);
+    /// <summary>
+    /// Largest single buffer ImageSharp may allocate, in MB: the RGB pixels of an image at the default
+    /// <see cref="ImageLimits.DefaultMaxPixels"/> (300 MB) plus headroom for a decoder's planes.
+    /// </summary>
+    public const int AllocationLimitMegabytes = 512;
 
-    /// <summary>The native Skia version, loading the library on first use.</summary>
-    public static string Version => Loaded.Value;
+    /// <summary>Memory ImageSharp's pool may keep for reuse between images, in MB.</summary>
+    public const int PoolMegabytes = 64;
 
-    /// <summary>Loads the native library now; throws <see cref="InvalidOperationException"/> saying what is missing.</summary>
-    public static void EnsureLoaded() => _ = Loaded.Value;
+    /// <summary>The shared, thread-safe configuration every Augment decode and encode uses.</summary>
+    public static Configuration Configuration { get; } = Create();
 
-    static string Load()
+    /// <summary>The ImageSharp version in use, e.g. "2.1.13".</summary>
+    public static string Version { get; } = typeof(Image).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?
+        .InformationalVersion.Split('+')[0] ?? typeof(Image).Assembly.GetName().Version!.ToString(3);
+
+    /// <summary>Kept for callers that check the backend at start-up; ImageSharp is managed, so this only builds <see cref="Configuration"/>.</summary>
+    public static void EnsureLoaded() => _ = Configuration;
+
+    static Configuration Create()
     {
-        try
+        var config = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule(), new GifConfigurationModule(),
+            new BmpConfigurationModule(), new WebpConfigurationModule(), new TgaConfigurationModule())
         {
-            using var bitmap = new SKBitmap(1, 1);
-            return SkiaSharpVersion.Native.ToString();
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException)
-        {
-            throw new InvalidOperationException(
-                "The SkiaSharp native library (libSkiaSharp) could not be loaded. On Linux it comes from the " +
-                "SkiaSharp.NativeAssets.Linux.NoDependencies package, which must match the SkiaSharp version; " +
-                $"check that runtimes/<rid>/native/libSkiaSharp.so was copied beside the application. ({e.Message})", e);
-        }
+            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+            {
+                AllocationLimitMegabytes = AllocationLimitMegabytes,
+                MaximumPoolSizeMegabytes = PoolMegabytes,
+            }),
+            MaxDegreeOfParallelism = 1,
+            // The resampler reads one span of pixels.
+            PreferContiguousImageBuffers = true,
+        };
+        config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        return config;
     }
 }

@@ -38,7 +38,10 @@ public sealed class DataLoader : IDisposable
         _ring = new Batch[Options.Prefetch + 1];
         for (int i = 0; i < _ring.Length; i++) _ring[i] = new Batch(Options.BatchSize, Channels, Height, Width);
         _processors = new SampleProcessor[Options.Threads];
-        for (int i = 0; i < _processors.Length; i++) _processors[i] = new SampleProcessor();
+        if (Options.DecodeCacheMegabytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), Options.DecodeCacheMegabytes, "DecodeCacheMegabytes cannot be negative.");
+        Cache = Options.DecodeCacheMegabytes > 0 ? new DecodedImageCache((long)Options.DecodeCacheMegabytes << 20) : null;
+        for (int i = 0; i < _processors.Length; i++) _processors[i] = new SampleProcessor { Cache = Cache };
         _order = new int[dataset.Count];
     }
 
@@ -50,6 +53,9 @@ public sealed class DataLoader : IDisposable
 
     /// <summary>Samples delivered and files skipped so far.</summary>
     public LoaderSummary Summary { get; } = new();
+
+    /// <summary>The decoded images shared by the workers across epochs (null when <see cref="DataLoaderOptions.DecodeCacheMegabytes"/> is 0).</summary>
+    public DecodedImageCache? Cache { get; }
 
     /// <summary>Samples visited per epoch.</summary>
     public int SamplesPerEpoch => Options.DropLast ? _dataset.Count / Options.BatchSize * Options.BatchSize : _dataset.Count;

@@ -18,6 +18,15 @@ public sealed record DataLoaderOptions
     /// <summary>Visit the samples in a fresh seeded order each epoch.</summary>
     public bool Shuffle { get; init; } = true;
 
+    /// <summary>Default of <see cref="DecodeCacheMegabytes"/>.</summary>
+    public const int DefaultDecodeCacheMegabytes = 256;
+
+    /// <summary>
+    /// Decoded images kept across epochs and views, in MB of pixels (<see cref="DecodedImageCache"/>); 0 decodes every
+    /// sample from its file.
+    /// </summary>
+    public int DecodeCacheMegabytes { get; init; } = DefaultDecodeCacheMegabytes;
+
     /// <summary>Leave out the last batch when it would be smaller than <see cref="BatchSize"/>.</summary>
     public bool DropLast { get; init; }
 }

@@ -24,14 +24,18 @@ public sealed record LoaderBenchmarkResult(long Images, double Seconds, int Thre
 public static class LoaderBenchmark
 {
     /// <summary>
-    /// Runs one warm-up epoch (JIT, file cache), then <paramref name="epochs"/> timed epochs, touching every batch
+    /// Runs one warm-up epoch (JIT, file cache, and the decoded-image cache when <paramref name="decodeCacheMegabytes"/> is
+    /// above 0), then <paramref name="epochs"/> timed epochs, touching every batch
     /// as a consumer would.
     /// </summary>
     public static LoaderBenchmarkResult Run(ImageDataset dataset, TransformPipeline pipeline, int threads, int batchSize,
-        int epochs = 2, ulong seed = 0)
+        int epochs = 2, ulong seed = 0, int decodeCacheMegabytes = DataLoaderOptions.DefaultDecodeCacheMegabytes)
     {
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "At least one timed epoch is needed.");
-        using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = batchSize, Threads = threads, Seed = seed, Prefetch = 2 });
+        using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions
+        {
+            BatchSize = batchSize, Threads = threads, Seed = seed, Prefetch = 2, DecodeCacheMegabytes = decodeCacheMegabytes,
+        });
         float sink = 0;
         foreach (var b in loader.Epoch(0)) sink += b.Images.Data[0];
         long images = 0;

@@ -6,8 +6,8 @@ using TransferKit.Augment.Transforms;
 namespace TransferKit.Augment.Loading;
 
 /// <summary>
-/// Turns one sample into a float image: read the header, plan every geometric transform, decode (at a reduced
-/// scale when the plan downsamples enough), resample once, then run the tensor transforms. The result depends
+/// Turns one sample into a float image: read the header, plan every geometric transform, decode, resample once
+/// (through mipmaps when the plan downsamples enough), then run the tensor transforms. The result depends
 /// only on (source, pipeline, seed, epoch, index), never on which thread or processor ran it.
 /// Not thread-safe: one per worker. Dispose it.
 /// </summary>
@@ -17,6 +17,9 @@ public sealed class SampleProcessor : IDisposable
 
     /// <summary>The limits applied to image headers.</summary>
     public ImageLimits Limits { get; init; } = ImageLimits.Default;
+
+    /// <summary>Decoded images shared across epochs and views (null: decode every time).</summary>
+    public DecodedImageCache? Cache { get; init; }
 
     /// <summary>The last result (reused by the next call).</summary>
     public SampleBuffer Output { get; } = new();
@@ -28,14 +31,18 @@ public sealed class SampleProcessor : IDisposable
     public SampleBuffer Process(SampleSource source, TransformPipeline pipeline, ulong seed, long epoch, long index)
     {
         EncodedImage? encoded = null;
-        SourceImage? image = null;
+        SourceImage? image = null, shared = null;
         try
         {
             int w, h;
             if (source.Path is { } path)
             {
-                encoded = EncodedImage.Open(path, Limits);
-                (w, h) = (encoded.Header.Width, encoded.Header.Height);
+                if (Cache is not null && Cache.TryGet(path, out var kept)) (shared, w, h) = (kept, kept.Width, kept.Height);
+                else
+                {
+                    encoded = EncodedImage.Open(path, Limits);
+                    (w, h) = (encoded.Header.Width, encoded.Header.Height);
+                }
             }
             else (w, h) = (source.Width, source.Height);
 
@@ -48,11 +55,15 @@ public sealed class SampleProcessor : IDisposable
                 g.Plan(ref geometry, ref rng);
             }
 
-            image = encoded is not null
-                ? encoded.Decode(geometry)
-                : SourceImage.FromPixels(source.Pixels.Span, source.Width, source.Height, source.Channels);
+            if (shared is null)
+            {
+                image = encoded is not null
+                    ? encoded.Decode(geometry)
+                    : SourceImage.FromPixels(source.Pixels.Span, source.Width, source.Height, source.Channels);
+                if (encoded is not null && Cache is not null) shared = Cache.TryAdd(encoded.Path, image);
+            }
             Output.Reset(3, geometry.Height, geometry.Width);
-            _resampler.Render(image, geometry.OutputToSource, geometry.Width, geometry.Height, Output.Pixels);
+            _resampler.Render(shared ?? image!, geometry.OutputToSource, geometry.Width, geometry.Height, Output.Pixels);
 
             for (int i = 0; i < transforms.Count; i++)
             {
@@ -69,5 +80,6 @@ public sealed class SampleProcessor : IDisposable
         }
     }
 
-    public void Dispose() => _resampler.Dispose();
+    /// <summary>Nothing native is held since decoding moved to ImageSharp; kept so workers can scope a processor.</summary>
+    public void Dispose() { }
 }

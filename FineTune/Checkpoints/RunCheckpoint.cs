@@ -62,8 +62,11 @@ public sealed record RunCheckpoint
     /// <summary>The options' JSON: the <c>--config</c> file format (kebab-case), so a saved run's options can be reused.</summary>
     public static JsonSerializerOptions OptionsJson => FineTuneConfigFile.JsonOptions;
 
-    /// <summary>Writes the checkpoint with the current values of <paramref name="parameters"/> (atomically).</summary>
-    public void Save(string path, IEnumerable<Parameter> parameters)
+    /// <summary>
+    /// Writes the checkpoint with the current values of <paramref name="parameters"/> (atomically; see
+    /// <see cref="CheckpointFile.Save"/> for <paramref name="beforeReplace"/>).
+    /// </summary>
+    public void Save(string path, IEnumerable<Parameter> parameters, Action<string>? beforeReplace = null)
     {
         var file = new CheckpointFile();
         file.AddParameters(parameters);
@@ -73,7 +76,7 @@ public sealed record RunCheckpoint
         file.State["options"] = JsonSerializer.SerializeToNode(Options, OptionsJson);
         file.State["run"] = JsonSerializer.SerializeToNode(this, StateJson);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        file.Save(path);
+        file.Save(path, beforeReplace);
     }
 
     /// <summary>Reads a run checkpoint; a file of another kind or version is an error naming it.</summary>

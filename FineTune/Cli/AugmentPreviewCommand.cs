@@ -15,7 +15,7 @@ public static class AugmentPreviewCommand
         var transforms = new Option<string>("--transforms") { Description = "Transform spec or level (none|light|default|strong).", DefaultValueFactory = _ => "default" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0UL };
         var count = new Option<int>("--count") { Description = "Number of samples.", DefaultValueFactory = _ => 16 };
-        var size = new Option<int>("--size") { Description = "Output size used by a level.", DefaultValueFactory = _ => 224 };
+        var size = new Option<int>("--size") { Description = "Output size used by a level.", DefaultValueFactory = _ => 224 }.Size();
         var output = new Option<string>("--out") { Description = "PNG file to write.", Required = true };
         var command = new Command("augment-preview", "Draw a grid of augmented samples with their class names.")
         {

@@ -14,8 +14,8 @@ public static class BenchCommand
         var modelOption = ModelOption.Create();
         var train = new Option<bool>("--train") { Description = "Measure the full training step (forward, backward, SGD momentum, batch norm in train mode) and the head-only step." };
         var freeze = new Option<string[]>("--freeze") { Description = "With --train: freeze parameters or nodes matching these globs (or ..NODE: everything up to and including NODE) in the first step, as finetune's --freeze.", AllowMultipleArgumentsPerToken = true };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 }.Batch();
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };

@@ -16,8 +16,8 @@ public static class EvaluateCommand
         var engine = new Option<string>("--engine") { Description = "native (TransferKit's kernels) or ort (ONNX Runtime).", DefaultValueFactory = _ => "native" };
         engine.AcceptOnlyFromAmong([.. InferenceEngine.Names]);
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset; default: the model's metadata, else the model catalogue, else a guess from the input shape." };
-        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 16 };
-        var threads = new Option<int>("--threads") { Description = "Decoding threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 16 }.Batch();
+        var threads = new Option<int>("--threads") { Description = "Decoding threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var cmd = new Command("evaluate", "Evaluate a classifier on a labelled image folder: accuracy, per-class precision, recall and F1, confusion matrix. Folder names map to classes through the model's labels metadata (else sorted folder names are classes 0, 1, …).")
         {

@@ -16,7 +16,7 @@ public static class FineTuneCommand
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
         var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 }.Batch();
         var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov), adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "sgd" };
         var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
@@ -30,7 +30,7 @@ public static class FineTuneCommand
         var augment = new Option<string>("--augment") { Description = "none, light, default, strong, a transform spec, or auto: light for the head recipe (frozen body), default when the body trains.", DefaultValueFactory = _ => JobSetup.AutoAugment };
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen), full, or two-phase (head, then everything at lower, discriminative rates).", DefaultValueFactory = _ => "head" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
         var cacheBudget = new Option<int>("--cache-budget-mb") { Description = "Memory the feature cache may hold (MB); the rest spills to RUN_DIR/cache and is read from there (0: all on disk).", DefaultValueFactory = _ => 4096 };
@@ -81,9 +81,8 @@ public static class FineTuneCommand
                 Resume = resumeDir,
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
-            if (options.Epochs < 1 || options.Batch < 1) throw new CliException("--epochs and --batch must be at least 1.");
-            if (options.CacheBudgetMb < 0 || options.CacheViews < 0) throw new CliException("--cache-budget-mb and --cache-views cannot be negative.");
-            var summary = new FineTuneJob(options, Console.Out).Run();
+            OptionLimits.Check(options);
+            var summary = new FineTuneJob(options, Console.Out) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
             Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
             return 0;
         });

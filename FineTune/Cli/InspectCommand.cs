@@ -19,9 +19,11 @@ public static class InspectCommand
         {
             model, modelOption, json,
         };
+        var limits = new ImportLimitOptions();
+        limits.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            var m = OnnxImporter.Import(ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption)));
+            var m = OnnxImporter.Import(ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption)), limits.Get(parse));
             var layers = m.Graph.Nodes
                 .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
                 .Where(l => l.parameters.Length > 0).ToArray();
@@ -30,7 +32,19 @@ public static class InspectCommand
                 .Select(v => v.Parameter!).Distinct().ToList();
             long statisticsCount = statistics.Sum(p => (long)p.Value.Length);
             var constants = m.Graph.Parameters.Where(p => p.IsConstant).ToList();
-            var runtimeOps = m.Graph.Nodes.GroupBy(n => n.Op.Type).ToDictionary(g => g.Key, g => g.First().Op.HasBackward);
+            // Whether every runtime node an ONNX node became (its name, or its name + "/…" for composites) has a backward:
+            // hashed and binary-searched, so that it stays linear-ish in the node count (a scan per node was quadratic).
+            var backwardByName = m.Graph.Nodes.ToDictionary(g => g.Name, g => g.Op.HasBackward, StringComparer.Ordinal);
+            var sortedNames = backwardByName.Keys.Order(StringComparer.Ordinal).ToArray();
+            bool HasBackward(string onnxName)
+            {
+                bool ok = !backwardByName.TryGetValue(onnxName, out var own) || own;
+                var prefix = onnxName + "/";
+                int i = Array.BinarySearch(sortedNames, prefix, StringComparer.Ordinal);
+                for (i = i < 0 ? ~i : i; ok && i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal); i++) ok = backwardByName[sortedNames[i]];
+                return ok;
+            }
+            var backwardByOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.All(n => HasBackward(n.Name)));
             var support = m.OpHistogram.Keys.Select(op =>
             {
                 var conv = OnnxOpRegistry.Find(op);
@@ -38,7 +52,7 @@ public static class InspectCommand
                 {
                     op,
                     forward = conv != null,
-                    backward = conv != null && m.OnnxNodes.Where(n => n.OpType == op).All(n => m.Graph.Nodes.Where(g => g.Name == n.Name || g.Name.StartsWith(n.Name + "/")).All(g => g.Op.HasBackward)),
+                    backward = conv != null && backwardByOp.GetValueOrDefault(op, true),
                     folded_at_import = conv is { Runtime: false },
                 };
             }).ToArray();

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using TransferKit.Augment.Preview;
+using TransferKit.FineTune.Reporting;
 using TransferKit.FineTune.Freezing;
 using TransferKit.FineTune.Training;
 using TransferKit.Toolkit.Optim;
@@ -20,7 +20,7 @@ public static class LrFindCommand
         var val = new Option<string?>("--val") { Description = "A separate validation folder (then all of --data trains)." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction held out of --data, as in finetune (those images are not swept on).", DefaultValueFactory = _ => 0.2 };
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen) or full (everything trains).", DefaultValueFactory = _ => "head" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 }.Batch();
         var steps = new Option<int>("--steps") { Description = "Batches in the sweep (it stops earlier when the loss explodes).", DefaultValueFactory = _ => 100 };
         var startLr = new Option<double>("--start-lr") { Description = "First learning rate of the sweep.", DefaultValueFactory = _ => 1e-7 };
         var endLr = new Option<double>("--end-lr") { Description = "Last learning rate of the sweep.", DefaultValueFactory = _ => 10 };
@@ -39,7 +39,7 @@ public static class LrFindCommand
         var cacheViews = new Option<int>("--cache-views") { Description = "Most augmented views per image in the frozen-prefix feature cache (0: no cache); the sweep builds no more than it uses.", DefaultValueFactory = _ => 8 };
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (progress goes to stderr)." };
         var cmd = new Command("lr-find", "Sweep the learning rate exponentially over a few hundred batches (fastai's lr_find) and suggest one for finetune.")
         {
@@ -59,6 +59,7 @@ public static class LrFindCommand
                 LabelSmoothing = parse.GetValue(labelSmoothing), CacheViews = parse.GetValue(cacheViews), LimitTrain = parse.GetValue(limitTrain),
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
             };
+            OptionLimits.Check(options);
             var finder = new LrFinder { StartLr = parse.GetValue(startLr), EndLr = parse.GetValue(endLr), Steps = parse.GetValue(steps) };
             bool asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;

@@ -45,5 +45,12 @@ public static class TransferKitCommand
             if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);
             return 2;
         }
+        catch (Exception e) when (e is FormatException or IndexOutOfRangeException or KeyNotFoundException or NullReferenceException or OutOfMemoryException)
+        {
+            // Not a reported error but a gap in a check: still one line and exit 2, never a stack trace.
+            Console.Error.WriteLine($"error: {e.Message} ({e.GetType().Name}; TRANSFERKIT_DEBUG=1 shows where)");
+            if (Environment.GetEnvironmentVariable("TRANSFERKIT_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 2;
+        }
     }
 }

@@ -42,7 +42,7 @@ public static class TuneCommand
         var head = new Option<string?>("--head") { Description = "The classifier node to replace (found automatically by default)." };
         var classes = new Option<string>("--classes") { Description = "auto (the dataset's classes) or a number.", DefaultValueFactory = _ => Defaults.Classes };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset (default: from the model catalogue)." };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Defaults.Threads };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Defaults.Threads }.Threads();
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => Defaults.CacheViews };
         var headInit = new Option<Heads.HeadInitializer>("--head-init") { Description = "New head's weights: kaiming, xavier, or normal.", DefaultValueFactory = _ => Defaults.HeadInit };
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
@@ -102,6 +102,7 @@ public static class TuneCommand
                 Threads = parse.GetValue(threads), CacheViews = parse.GetValue(cacheViews), HeadInit = parse.GetValue(headInit),
                 LimitTrain = parse.GetValue(limitTrain), LimitVal = parse.GetValue(limitVal), LabelSmoothing = parse.GetValue(labelSmoothing),
             };
+            OptionLimits.Check(baseOptions);
             var result = new Tuner(baseOptions, searchSpace, chosen, pruner, baseOptions.Out, trialCount ?? 20, Console.Out).Run();
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

@@ -42,6 +42,8 @@ public static class VerifyCommand
             model, modelOption, random, inputs, batch, perNode, json, seed, preprocess,
             grad, classes, head, recipe, freeze, unfreeze, bn, directions, epsilon, maxParams,
         };
+        var limits = new ImportLimitOptions();
+        limits.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(grad))
@@ -76,7 +78,13 @@ public static class VerifyCommand
             int n = parse.Tokens.Any(t => t.Value == "--batch") || images.Length == 0 ? parse.GetValue(batch) : images.Length;
             if (n < 1) throw new CliException("--batch must be at least 1.");
             if (images.Length > 0 && parse.GetValue(random)) throw new CliException("--random and --input exclude each other.");
-            var imported = OnnxImporter.Import(path);
+            var imported = OnnxImporter.Import(path, limits.Get(parse));
+            // Refuse a batch whose plan does not fit before allocating anything for it.
+            long planned = Verifier.PlannedBytes(imported, Verifier.InputShapes(imported, n));
+            if (planned > Verifier.MemoryBudgetBytes)
+                throw new CliException($"--batch {n} is too large for {Path.GetFileName(path)}: verifying it plans "
+                    + (planned == long.MaxValue ? "more memory than can be counted" : $"{planned / (double)(1L << 30):F1} GiB")
+                    + $", above the budget of {Verifier.MemoryBudgetBytes >> 30} GiB; use a smaller --batch.");
             Tensor[] feed = images.Length > 0
                 ? [InputConvention.For(imported, parse.GetValue(preprocess)).Load(images, n)]
                 : Verifier.RandomInputs(imported, n, parse.GetValue(seed));

@@ -109,12 +109,12 @@ public static class Plots
 
     /// <summary>The charts' font, named outright because fontconfig may resolve "sans-serif" to a serif face here;
     /// ScottPlot falls back to its default font when it is not installed.</summary>
-    const string Font = "DejaVu Sans";
+    internal const string FontName = "DejaVu Sans";
 
     static Plot NewPlot(string title, string xLabel, string yLabel)
     {
         var plot = new Plot();
-        plot.Font.Set(Font);
+        plot.Font.Set(FontName);
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);

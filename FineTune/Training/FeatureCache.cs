@@ -185,7 +185,7 @@ public sealed class FeatureCache : IDisposable
             log?.WriteLine($"feature cache {kind}: not trusting the existing file ({problem}); rebuilding it");
             File.Delete(path);
         }
-        var cache = Build(kind, key, path, prefix, dataset, pipeline, views, settings, progress);
+        var cache = Build(kind, key, path, prefix, dataset, pipeline, views, settings, progress, log);
         log?.WriteLine($"feature cache {kind}: built {Describe(cache)}{(cache.FilePath != null ? $" in {cache.FilePath}" : "")} in {sw.Elapsed.TotalSeconds:F1}s");
         return cache;
     }
@@ -220,9 +220,11 @@ public sealed class FeatureCache : IDisposable
     }
 
     static FeatureCache Build(string kind, FeatureCacheKey key, string? path, ComputeGraph prefix, ImageDataset dataset, TransformPipeline pipeline,
-        int views, FeatureCacheSettings s, Action<int, int>? progress)
+        int views, FeatureCacheSettings s, Action<int, int>? progress, TextWriter? log)
     {
         using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Threads = s.Threads });
+        // Each unreadable file is reported once (by path and reason), from whichever worker met it first.
+        if (log != null) loader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"feature cache {kind}: skipped {f}"); };
         var runner = new GraphRunner(prefix);
         int count = dataset.Count, records = views * count;
         var labels = new int[count];

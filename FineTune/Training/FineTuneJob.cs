@@ -41,7 +41,26 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     /// <summary>Told every epoch's metrics; returning false ends the run after that epoch (the best epoch is still kept and exported).</summary>
     public Func<EpochMetrics, bool>? ContinueAfterEpoch { get; init; }
 
+    /// <summary>
+    /// Told each step of every checkpoint write with the epoch's number (see <see cref="CheckpointKeeper.Save"/>):
+    /// the seam kill tests stop a run at; null in normal runs.
+    /// </summary>
+    public Action<CheckpointStep, int>? CheckpointStop { get; init; }
+
+    /// <summary>
+    /// Runs the job holding the run folder's lock (<see cref="RunFolderLock"/>) from before it reads a checkpoint or
+    /// writes a file there until it ends; a folder another process holds is an <see cref="IOException"/> naming it.
+    /// </summary>
     public FineTuneSummary Run()
+    {
+        OptionLimits.Check(_o);
+        // A resumed run's folder exists: lock it before anything is read from it. A new run's folder is made (and
+        // locked) only after the data is opened, since it may sit inside the data folder.
+        using var held = _o.Resume is { } dir && Directory.Exists(dir) ? RunFolderLock.Acquire(dir) : null;
+        return RunLocked(held);
+    }
+
+    FineTuneSummary RunLocked(RunFolderLock? held)
     {
         var wall = Stopwatch.StartNew();
         RunCheckpoint? resume = null;
@@ -55,7 +74,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             throw new ArgumentException($"{_o.Data}: the classes ({string.Join(", ", classes.Names)}) are not the ones the run in {_o.Resume} was started with ({string.Join(", ", resume.Classes)}).");
         if (resume == null && File.Exists(RunCheckpoint.LastPath(_o.Out)))
             log.WriteLine($"note: {_o.Out} holds checkpoints of an earlier run; this run replaces them (--resume {_o.Out} would continue it)");
-        Directory.CreateDirectory(_o.Out);
+        using var fresh = held == null ? RunFolderLock.Acquire(_o.Out) : null;
         classes.Save(Path.Combine(_o.Out, "classes.json"));
 
         // Model, head and preprocessing.
@@ -85,10 +104,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             usedCache = resume.FeatureCache;
             skipped = resume.SkippedFiles;
             previousWall = resume.WallSeconds;
-            if (resume.Best is { } b)
+            if (resume.Best != null)
             {
+                (var b, bestWeights) = CheckpointKeeper.BestWeights(_o.Out, resume, model.Graph, log);
                 (best, bestAcc, bestLoss) = (b.Epoch - 1, b.ValAccuracy, b.ValLoss);
-                bestWeights = CheckpointKeeper.BestWeights(_o.Out, resume, model.Graph);
             }
             if (resume.Phases.Length != phases.Length) throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the run has {resume.Phases.Length} phases; recipe {_o.Recipe} has {phases.Length}.");
         }
@@ -152,7 +171,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                     Freeze = FreezeSnapshot.Of(plan, model.Graph), Best = new BestEpoch(best + 1, bestAcc, bestLoss), Metrics = [.. _metrics],
                     FeatureCache = usedCache, SkippedFiles = skipped, WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
                     CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer.ExportState(),
-                }, model.Graph, improved);
+                }, model.Graph, improved, CheckpointStop);
                 lastGood = $"epoch {epoch}";
                 WriteMetrics();
                 log.WriteLine($"epoch {epoch,3}/{of} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");

@@ -69,6 +69,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         _trainGraph = graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount, Shuffle = true });
         _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
+        _trainLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"train: skipped {f}"); };
+        if (_valLoader != null) _valLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"validation: skipped {f}"); };
         log.WriteLine(frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
         return false;
     }

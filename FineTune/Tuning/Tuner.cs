@@ -45,6 +45,8 @@ public sealed class Tuner
 
     public TuneResult Run()
     {
+        // One search per folder: a second tune (or a finetune) into it is refused naming this process.
+        using var held = Checkpoints.RunFolderLock.Acquire(_out);
         if (Directory.Exists(_out) && Directory.EnumerateDirectories(_out, "trial-*").Any())
             throw new IOException($"{_out} already holds trial folders from an earlier search; give a new --out (or remove them).");
         if (!File.Exists(_base.Model)) throw new FileNotFoundException($"Model file '{_base.Model}' does not exist.", _base.Model);

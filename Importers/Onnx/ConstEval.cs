@@ -27,12 +27,32 @@ public static class ConstEval
                 "Div" => integer ? (y == 0 ? 0 : Math.Truncate(x / y)) : x / y,
                 "Max" => Math.Max(x, y),
                 "Min" => Math.Min(x, y),
+                "Pow" => Math.Pow(x, y),
                 "Equal" => x == y ? 1 : 0,
+                "Less" => x < y ? 1 : 0,
+                "Greater" => x > y ? 1 : 0,
                 _ => throw new ArgumentException($"No constant evaluation for {op}."),
             };
-            r[flat] = ConstTensor.Round(op == "Equal" ? OnnxDataType.Bool : a.Type, v);
+            r[flat] = ConstTensor.Round(IsComparison(op) ? OnnxDataType.Bool : a.Type, v);
         }
-        return new ConstTensor(op == "Equal" ? OnnxDataType.Bool : a.Type, shape, r);
+        return new ConstTensor(IsComparison(op) ? OnnxDataType.Bool : a.Type, shape, r);
+    }
+
+    static bool IsComparison(string op) => op is "Equal" or "Less" or "Greater";
+
+    /// <summary>Where(condition, x, y) with numpy broadcasting of all three; the result has x's type.</summary>
+    public static ConstTensor Where(ConstTensor condition, ConstTensor x, ConstTensor y)
+    {
+        var shape = Shapes.Broadcast(Shapes.Broadcast(condition.Dims, x.Dims), y.Dims);
+        var r = new double[Shapes.ElementCount(shape)];
+        var idx = new int[shape.Length];
+        for (int flat = 0; flat < r.Length; flat++)
+        {
+            int rem = flat;
+            for (int d = shape.Length - 1; d >= 0; d--) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+            r[flat] = condition.Data[Offset(idx, condition.Dims)] != 0 ? x.Data[Offset(idx, x.Dims)] : y.Data[Offset(idx, y.Dims)];
+        }
+        return new ConstTensor(x.Type, shape, r);
     }
 
     static int Offset(int[] outIdx, int[] dims)

@@ -24,7 +24,10 @@ public static class OnnxImporter
     public const long MinIrVersion = 3;
 
     /// <summary>Imports a model file.</summary>
-    public static ImportedModel Import(string path)
+    public static ImportedModel Import(string path) => Import(path, ImportLimits.FromEnvironment());
+
+    /// <summary>Imports a model file within <paramref name="limits"/> (node count, memory of constants).</summary>
+    public static ImportedModel Import(string path, ImportLimits limits)
     {
         if (!System.IO.File.Exists(path)) throw new OnnxImportException(path, null, "file not found.");
         ModelProto model;
@@ -38,11 +41,14 @@ public static class OnnxImporter
         {
             throw new OnnxImportException(path, null, $"not a valid ONNX protobuf file (truncated or another format): {e.Message}", e);
         }
-        return Import(model, path);
+        return Import(model, path, limits);
     }
 
     /// <summary>Imports an already-parsed model; <paramref name="path"/> names it in errors and locates external data.</summary>
-    public static ImportedModel Import(ModelProto model, string path)
+    public static ImportedModel Import(ModelProto model, string path) => Import(model, path, ImportLimits.FromEnvironment());
+
+    /// <inheritdoc cref="Import(ModelProto, string)"/>
+    public static ImportedModel Import(ModelProto model, string path, ImportLimits limits)
     {
         if (model.Graph == null || (model.Graph.Node.Count == 0 && model.Graph.Output.Count == 0))
             throw new OnnxImportException(path, null, "the file holds no graph (not an ONNX model, or truncated).");
@@ -54,7 +60,10 @@ public static class OnnxImporter
         int opset = (int)opsetEntry.Version;
         if (opset < MinOpset || opset > MaxOpset)
             throw new OnnxImportException(path, null, $"default-domain opset {opset} is not supported (opsets {MinOpset}–{MaxOpset} are).");
-        var state = new State(path, model, opset);
+        if (model.Graph.Node.Count > limits.MaxNodes)
+            throw new OnnxImportException(path, null, $"the graph has {model.Graph.Node.Count:N0} nodes, more than the limit of {limits.MaxNodes:N0} "
+                + $"(ImportLimits.MaxNodes; raise it with --max-nodes or {ImportLimits.MaxNodesVariable}).");
+        var state = new State(path, model, opset, limits);
         return state.Run();
     }
 
@@ -67,9 +76,27 @@ public static class OnnxImporter
         public bool BatchLeading;
     }
 
-    internal sealed class State(string file, ModelProto model, int opset)
+    internal sealed class State(string file, ModelProto model, int opset, ImportLimits limits)
     {
         public string File { get; } = file;
+        public ImportLimits Limits { get; } = limits;
+        long _initializerBytes;
+
+        /// <summary>
+        /// Refuses a constant of <paramref name="elements"/> elements above the memory budget before it is allocated
+        /// (with <paramref name="initializer"/>, also when all initializers together would exceed it).
+        /// </summary>
+        public void CheckConstant(long elements, string what, string? node, bool initializer = false)
+        {
+            double bytes = (double)elements * ImportLimits.BytesPerConstantElement;
+            double total = initializer ? _initializerBytes + bytes : bytes;
+            if (total > Limits.MemoryBudgetBytes)
+                throw new OnnxImportException(File, node, $"{what} is {elements:N0} elements ({ImportLimits.Format(bytes)} as import holds them)"
+                    + (initializer && _initializerBytes > 0 ? $", {ImportLimits.Format(total)} with the initializers before it" : "")
+                    + $", above the import memory budget of {ImportLimits.Format(Limits.MemoryBudgetBytes)} "
+                    + $"(ImportLimits.MemoryBudgetBytes; raise it with --import-budget-mb or {ImportLimits.BudgetVariable}).");
+            if (initializer) _initializerBytes += (long)bytes;
+        }
         readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
         readonly ComputeGraph _graph = new() { Name = string.IsNullOrEmpty(model.Graph.Name) ? Path.GetFileNameWithoutExtension(file) : model.Graph.Name };
         readonly HashSet<string> _nodeNames = new(StringComparer.Ordinal);
@@ -127,7 +154,8 @@ public static class OnnxImporter
 
             if (entries.All(e => e.Const != null))
             {
-                // Constant folding: run the op now on the constant inputs.
+                // Constant folding: run the op now on the constant inputs (within the budget).
+                CheckConstant(outShapes.Sum(s => Shapes.ElementCount(s)), $"the folded constant {string.Join(" ", outShapes.Select(s => Shapes.Format(s)))} of {op.Type}", ctx.Name);
                 foreach (var e in entries)
                     if (!e.Const!.IsFloat) throw ctx.Error($"{op.Type} on a constant of type {e.Const.Type} is not supported.");
                 var inputs = entries.Select(e => e.Const!.ToTensor()).ToArray();
@@ -174,7 +202,8 @@ public static class OnnxImporter
             foreach (var init in g.Initializer)
             {
                 if (string.IsNullOrEmpty(init.Name)) throw new OnnxImportException(File, null, "an initializer has no name.");
-                SetConst(init.Name, TensorProtoReader.Read(init, File, null));
+                SetConst(init.Name, TensorProtoReader.Read(init, File, null,
+                    elements => CheckConstant(elements, $"initializer '{init.Name}' [{string.Join(",", init.Dims)}]", null, initializer: true)));
             }
             foreach (var sparse in g.SparseInitializer)
                 throw new OnnxImportException(File, null, $"sparse initializer '{sparse.Values?.Name}' is not supported.");

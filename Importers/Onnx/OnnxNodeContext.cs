@@ -56,6 +56,20 @@ public sealed class OnnxNodeContext
         return e.Const ?? throw Error($"input {i} ('{Proto.Input[i]}') must be a constant known at import time, but it is computed by the graph.");
     }
 
+    /// <summary>
+    /// The name of a float32 version of input i: the input itself when it is float or computed at run time, else a
+    /// constant holding its values as floats (an int exponent of Pow, a bool condition of Where: the graph is float).
+    /// </summary>
+    public string FloatInput(int i)
+    {
+        var name = Proto.Input[i];
+        var e = _state.Entry(name, this);
+        if (e.Const == null || e.Const.IsFloat) return name;
+        var floatName = $"{name}:float";
+        _state.SetConst(floatName, new ConstTensor(OnnxDataType.Float, e.Const.Dims, e.Const.Data));
+        return floatName;
+    }
+
     /// <summary>The import-time shape of input i (batch as in the model).</summary>
     public int[] Shape(int i) => _state.Entry(Proto.Input[i], this).Shape;
 
@@ -65,7 +79,18 @@ public sealed class OnnxNodeContext
     /// <summary>The import-time batch size of the model's inputs.</summary>
     public int ImportBatch => _state.ImportBatch;
 
-    public ConstTensor? TensorOf(TensorProto t) => TensorProtoReader.Read(t, _state.File, Name);
+    public ConstTensor? TensorOf(TensorProto t) => TensorProtoReader.Read(t, _state.File, Name, n => CheckConstantSize(n, $"tensor '{t.Name}'"));
+
+    /// <summary>Refuses a constant of this many elements above the import memory budget (<see cref="ImportLimits"/>), before it is allocated.</summary>
+    public void CheckConstantSize(long elements, string what) => _state.CheckConstant(elements, $"{OpType} (opset {Opset}): {what}", Name);
+
+    /// <summary><see cref="ConstEval.Binary"/> on two constants, within the import memory budget.</summary>
+    public ConstTensor FoldBinary(string op, ConstTensor a, ConstTensor b)
+    {
+        var shape = Shapes.Broadcast(a.Dims, b.Dims);
+        CheckConstantSize(Shapes.ElementCount(shape), $"the folded {op} result {Shapes.Format(shape)}");
+        return ConstEval.Binary(op, a, b);
+    }
 
     // ---- outputs ----------------------------------------------------------------------------
 

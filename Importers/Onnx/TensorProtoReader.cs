@@ -10,7 +10,8 @@ namespace TransferKit.Importers.Onnx;
 /// </summary>
 public static class TensorProtoReader
 {
-    public static ConstTensor Read(TensorProto t, string modelFile, string? node)
+    /// <param name="checkSize">Told the declared element count before anything is read or allocated (throws to refuse).</param>
+    public static ConstTensor Read(TensorProto t, string modelFile, string? node, Action<long>? checkSize = null)
     {
         var type = (OnnxDataType)t.DataType;
         string what = string.IsNullOrEmpty(t.Name) ? "tensor" : $"tensor '{t.Name}'";
@@ -19,6 +20,7 @@ public static class TensorProtoReader
         long count;
         try { count = Shapes.ElementCount(t.Dims.ToArray().AsSpan()); }
         catch (ShapeException e) { throw new OnnxImportException(modelFile, node, $"{what}: {e.Message}"); }
+        checkSize?.Invoke(count);
         var dims = t.Dims.Select(d => (int)d).ToArray();
         int n = (int)count;
         int elemSize = ElementSize(type);
@@ -29,7 +31,7 @@ public static class TensorProtoReader
         bool hasRaw = false;
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            raw = ReadExternal(t, modelFile, node, what, (long)n * elemSize);
+            raw = ExternalData.Read(t, modelFile, node, what, (long)n * elemSize);
             hasRaw = true;
         }
         else if (t.HasRawData)
@@ -38,11 +40,12 @@ public static class TensorProtoReader
             hasRaw = true;
         }
 
-        var data = new double[n];
+        // The declared size is checked against the data actually present before anything of that size is allocated.
         if (hasRaw)
         {
             if (raw.Length != (long)n * elemSize)
                 throw new OnnxImportException(modelFile, node, $"{what} holds {raw.Length} bytes of data; shape [{string.Join(",", dims)}] of {type} needs {(long)n * elemSize}.");
+            var data = new double[n];
             for (int i = 0; i < n; i++) data[i] = Decode(type, raw.Slice(i * elemSize, elemSize));
             return new ConstTensor(type, dims, data);
         }
@@ -58,9 +61,10 @@ public static class TensorProtoReader
         };
         if (available != n)
             throw new OnnxImportException(modelFile, node, $"{what} holds {available} values; shape [{string.Join(",", dims)}] needs {n}.");
+        var values = new double[n];
         for (int i = 0; i < n; i++)
         {
-            data[i] = type switch
+            values[i] = type switch
             {
                 OnnxDataType.Float => t.FloatData[i],
                 OnnxDataType.Double => t.DoubleData[i],
@@ -71,7 +75,7 @@ public static class TensorProtoReader
                 _ => t.Int32Data[i],
             };
         }
-        return new ConstTensor(type, dims, data);
+        return new ConstTensor(type, dims, values);
     }
 
     public static int ElementSize(OnnxDataType type) => type switch
@@ -98,39 +102,4 @@ public static class TensorProtoReader
         OnnxDataType.Int8 => (sbyte)b[0],
         _ => b[0],
     };
-
-    static byte[] ReadExternal(TensorProto t, string modelFile, string? node, string what, long expected)
-    {
-        string? location = null; long offset = 0; long length = -1;
-        foreach (var kv in t.ExternalData)
-        {
-            switch (kv.Key)
-            {
-                case "location": location = kv.Value; break;
-                case "offset": offset = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-                case "length": length = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture); break;
-            }
-        }
-        if (string.IsNullOrEmpty(location))
-            throw new OnnxImportException(modelFile, node, $"{what} has external data without a location.");
-        var folder = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(modelFile)) ?? ".");
-        if (Path.IsPathRooted(location))
-            throw new OnnxImportException(modelFile, node, $"{what}: external data path '{location}' is absolute; only paths inside the model's folder are read.");
-        var full = Path.GetFullPath(Path.Combine(folder, location));
-        var rel = Path.GetRelativePath(folder, full);
-        if (rel.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(rel))
-            throw new OnnxImportException(modelFile, node, $"{what}: external data path '{location}' leads outside the model's folder.");
-        if (!System.IO.File.Exists(full))
-            throw new OnnxImportException(modelFile, node, $"{what}: external data file '{location}' does not exist.");
-        if (length < 0) length = expected;
-        using var fs = System.IO.File.OpenRead(full);
-        if (offset < 0 || offset + length > fs.Length)
-            throw new OnnxImportException(modelFile, node, $"{what}: external data '{location}' is {fs.Length} bytes; offset {offset} + length {length} runs past its end.");
-        if (length != expected)
-            throw new OnnxImportException(modelFile, node, $"{what}: external data length {length} does not match the {expected} bytes its shape needs.");
-        var buf = new byte[length];
-        fs.Seek(offset, SeekOrigin.Begin);
-        fs.ReadExactly(buf);
-        return buf;
-    }
 }

@@ -41,7 +41,14 @@ public sealed class OrtReference : IDisposable
         using var options = new SessionOptions { GraphOptimizationLevel = extraOutputs == null ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
         options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
-        _session = new InferenceSession(proto.ToByteArray(), options);
+        // External data resolves against the model's folder: ONNX Runtime gets the file's path when the model is
+        // run as written, and the folder (as a session option) when it gets the modified model's bytes.
+        bool external = proto.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(model.File));
+        if (external && folder != null) options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", folder);
+        _session = external && extraOutputs == null && System.IO.File.Exists(model.File)
+            ? new InferenceSession(model.File, options)
+            : new InferenceSession(proto.ToByteArray(), options);
     }
 
     public IReadOnlyList<string> OutputNames => _outputNames;
@@ -49,6 +56,7 @@ public sealed class OrtReference : IDisposable
     /// <summary>Runs the model; returns every output (by name) as float32.</summary>
     public Dictionary<string, Tensor> Run(IReadOnlyList<Tensor> inputs)
     {
+        if (inputs[0].Rank == 0) return RunOnce(inputs);   // a scalar input has no batch axis to slice
         int batch = inputs[0].Dim(0);
         int fixedBatch = _model.Inputs[0].Dims.Length > 0 ? _model.Inputs[0].Dims[0] : -1;
         if (fixedBatch > 0 && fixedBatch != batch)

@@ -24,18 +24,70 @@ public sealed record VerifyReport(
 public static class Verifier
 {
     /// <summary>
-    /// Seeded standard-normal inputs of the model's input shapes at the given batch. Dynamic axes after the batch take
-    /// <paramref name="dynamicSize"/> (default <see cref="OnnxImporter.DynamicSizeAtImport"/>, the size the shapes were
-    /// inferred at).
+    /// The most memory a verification may plan (<see cref="PlannedBytes"/>); a larger batch is refused before anything
+    /// is allocated.
     /// </summary>
-    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed, int? dynamicSize = null)
+    public const long MemoryBudgetBytes = 2L << 30;
+
+    /// <summary>
+    /// The input shapes a verification at <paramref name="batch"/> feeds: the declared dimensions with the first one
+    /// set to the batch and dynamic ones after it set to <paramref name="dynamicSize"/> (default
+    /// <see cref="OnnxImporter.DynamicSizeAtImport"/>, the size the shapes were inferred at). A scalar input has no batch
+    /// axis: only batch 1 fits it.
+    /// </summary>
+    public static int[][] InputShapes(ImportedModel model, int batch, int? dynamicSize = null)
     {
-        var rng = new Random(seed);
         int free = dynamicSize ?? OnnxImporter.DynamicSizeAtImport;
         if (free < 1) throw new ArgumentException($"The size of dynamic input axes must be positive, not {free}.");
         return model.Inputs.Select(info =>
         {
-            var shape = info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : free).ToArray();
+            if (info.Dims.Length == 0 && batch != 1)
+                throw new ArgumentException($"--batch {batch}: input '{info.Name}' of {model.File} is a scalar, which has no batch axis; only batch 1 fits it.");
+            return info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : free).ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Bytes a verification with these input shapes plans at most, from shape inference alone: the inputs and every
+    /// node output as float32, once for the native run (every value kept, as <c>--per-node</c> does) and once for ONNX
+    /// Runtime. A shape that overflows counts as <see cref="long.MaxValue"/>.
+    /// </summary>
+    public static long PlannedBytes(ImportedModel model, int[][] inputShapes)
+    {
+        var graph = model.Graph;
+        var shapes = new int[graph.Values.Count][];
+        for (int i = 0; i < inputShapes.Length && i < graph.Inputs.Count; i++) shapes[graph.Inputs[i].Id] = inputShapes[i];
+        foreach (var v in graph.Values)
+            if (v.Kind == ValueKind.Parameter) shapes[v.Id] = v.Parameter!.Value.ShapeArray;
+        try
+        {
+            checked
+            {
+                long floats = inputShapes.Sum(s => Shapes.ElementCount(s));
+                foreach (var node in graph.Nodes)
+                {
+                    var outs = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
+                    for (int o = 0; o < node.Outputs.Length; o++)
+                    {
+                        shapes[node.Outputs[o].Id] = outs[o];
+                        floats += Shapes.ElementCount(outs[o]);
+                    }
+                }
+                return floats * sizeof(float) * 2;
+            }
+        }
+        catch (Exception e) when (e is OverflowException or ShapeException) { return long.MaxValue; }
+    }
+
+    /// <summary>
+    /// Seeded standard-normal inputs of <see cref="InputShapes"/> at the given batch; dynamic axes after the batch take
+    /// <paramref name="dynamicSize"/>.
+    /// </summary>
+    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed, int? dynamicSize = null)
+    {
+        var rng = new Random(seed);
+        return InputShapes(model, batch, dynamicSize).Select(shape =>
+        {
             var t = new Tensor(shape);
             var s = t.Span;
             for (int i = 0; i < s.Length; i++)
@@ -106,6 +158,6 @@ public static class Verifier
                 if (first != null) break;
             }
         }
-        return new VerifyReport(model.File, inputs[0].Dim(0), tol, outputs, first, compared, nativeMs, ortMs);
+        return new VerifyReport(model.File, inputs[0].Rank > 0 ? inputs[0].Dim(0) : 1, tol, outputs, first, compared, nativeMs, ortMs);
     }
 }

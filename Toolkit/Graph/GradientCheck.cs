@@ -16,6 +16,9 @@ namespace TransferKit.Toolkit.Graph;
 /// are compared with |a − n| / max(|a|, |n|, floor); the floor is what the loss's own round-off makes of a central
 /// difference (divided by the tolerance), or a fraction of the size |g·v| is expected to have (‖g‖·s), whichever is
 /// larger, so neither round-off nor a direction that happens to be nearly orthogonal to the gradient decides a result.
+/// The round-off is measured, not assumed: pairs of evaluations a tiny step either side of θ along directions moving
+/// every tensor, whose true difference is g·δ, leave the float32 noise of the whole forward pass
+/// (<see cref="NoiseProbes"/>); a deep stack on batch statistics has several times the logits' own.
 /// </para>
 /// <para>
 /// A real network has millions of Relu, Clip and max-pool switches; any step large enough to rise above float32
@@ -53,6 +56,23 @@ public static class GradientCheck
     /// about two to three such units, the float32 rounding of the layers before the logits included.
     /// </summary>
     public const double RoundOff = 4.0 / (1 << 24);
+
+    /// <summary>
+    /// Pairs of loss evaluations that measure the loss's actual round-off: every trainable tensor moved together by
+    /// ±<see cref="NoiseStep"/> of its scale along a seeded direction, where the true change of the loss is g·δ to third
+    /// order. What is left over is float32 round-off of the whole forward pass (the layers before the logits included,
+    /// which a deep stack on batch statistics makes several times the logits' own).
+    /// </summary>
+    public const int NoiseProbes = 8;
+
+    /// <summary>The probes' step relative to each tensor's scale: far below ε, so truncation is nil, yet every weight moves.</summary>
+    public const double NoiseStep = 1e-4;
+
+    /// <summary>
+    /// How many standard deviations of measured round-off a central difference may carry before it is significant:
+    /// the round-off term of the floor is this many times the measured loss noise.
+    /// </summary>
+    public const double NoiseSigmas = 3;
 
     /// <summary>
     /// Runs the check. <paramref name="graph"/> must end in logits (one output, [N, …] with N = labels.Length); its
@@ -117,6 +137,9 @@ public static class GradientCheck
                 n.Op = HeldSwitchOp.At(n.Op, x0[n.Inputs[0].Id]);
             }
 
+            double noise = MeasureLossNoise(trainable, original, grads, o.Seed, () => Loss());
+            roundOff = Math.Max(roundOff, NoiseSigmas * noise);
+
             var checkedParams = Select(trainable.Where(p => o.Include?.Invoke(p) ?? true).ToList(), o.MaxParameters);
             var rows = new List<ParameterGradientCheck>();
             for (int k = 0; k < checkedParams.Count; k++)
@@ -125,13 +148,49 @@ public static class GradientCheck
                 rows.Add(CheckParameter(p, original[p], grads[p], o, k, roundOff, () => Loss()));
                 original[p].CopyTo(p.Value.Span);
             }
-            return new GradientCheckReport(rows, loss, o.Tolerance, o.Epsilon, trainable.Count, held.Count, forwards, sw.Elapsed.TotalSeconds);
+            return new GradientCheckReport(rows, loss, o.Tolerance, o.Epsilon, trainable.Count, held.Count, forwards, sw.Elapsed.TotalSeconds, noise);
         }
         finally
         {
             foreach (var (n, op) in ops) n.Op = op;
             foreach (var p in all) original[p].CopyTo(p.Value.Span);
         }
+    }
+
+    /// <summary>
+    /// The standard deviation of one loss evaluation's round-off: over <see cref="NoiseProbes"/> seeded directions δ
+    /// moving every trainable tensor at once, r = L(θ + δ) − L(θ − δ) − 2·g·δ (the second-order term cancels, the third is
+    /// negligible at <see cref="NoiseStep"/>) carries the round-off of two evaluations, so σ = rms(r)/√2.
+    /// </summary>
+    static double MeasureLossNoise(List<Parameter> trainable, Dictionary<Parameter, float[]> original, Dictionary<Parameter, float[]> grads, int seed, Func<double> loss)
+    {
+        double sumSq = 0;
+        var directions = trainable.ToDictionary(p => p, p => new double[p.Value.Length]);
+        var steps = trainable.ToDictionary(p => p, p => Scale(original[p]) * NoiseStep);
+        for (int k = 0; k < NoiseProbes; k++)
+        {
+            var rng = new Random(unchecked(seed * 31 + 977 * (k + 1)));
+            foreach (var p in trainable)
+            {
+                var v = directions[p];
+                double s = steps[p];
+                for (int i = 0; i < v.Length; i++) v[i] = Gaussian(rng) * s;
+            }
+            double Side(int sign)
+            {
+                double linear = 0;
+                foreach (var p in trainable)
+                {
+                    var theta = original[p]; var w = p.Value.Data; var v = directions[p]; var g = grads[p];
+                    for (int i = 0; i < w.Length; i++) { w[i] = (float)(theta[i] + sign * v[i]); linear += g[i] * ((double)w[i] - theta[i]); }
+                }
+                return loss() - linear;
+            }
+            double r = Side(1) - Side(-1);
+            sumSq += r * r;
+            foreach (var p in trainable) original[p].CopyTo(p.Value.Span);
+        }
+        return Math.Sqrt(sumSq / NoiseProbes / 2);
     }
 
     /// <summary>At most <paramref name="max"/> items spread evenly over the list, the last one always included.</summary>
@@ -153,8 +212,7 @@ public static class GradientCheck
     static ParameterGradientCheck CheckParameter(Parameter p, float[] theta, float[] g, GradientCheckOptions o, int index, double roundOff, Func<double> loss)
     {
         int n = theta.Length;
-        double rms = Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(n, 1));
-        double s = Math.Max(rms, ScaleFloor);
+        double s = Scale(theta);
         double gNorm = Math.Sqrt(g.Sum(v => (double)v * v));
         // Per unit of ε, a central difference carries about roundOff/ε of round-off; below that/tolerance nothing is significant.
         double floor = Math.Max(FloorFraction * gNorm * s, roundOff / (o.Epsilon * o.Tolerance));
@@ -189,6 +247,9 @@ public static class GradientCheck
         return new ParameterGradientCheck(p.Name, p.Value.ShapeArray, median.Analytic, median.Numeric, median.Error,
             ordered[^1].Error, o.Directions, floor, median.Error <= o.Tolerance);
     }
+
+    /// <summary>A tensor's step scale: its root-mean-square value, at least <see cref="ScaleFloor"/>.</summary>
+    static double Scale(float[] theta) => Math.Max(Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(theta.Length, 1)), ScaleFloor);
 
     /// <summary>|a − n| / max(|a|, |n|, floor); zero when both are zero.</summary>
     public static double RelativeError(double analytic, double numeric, double floor)

@@ -26,9 +26,10 @@ public sealed record ParameterGradientCheck(
 /// <param name="HeldSwitches">Switching nodes (Relu, Clip, max pooling, …) held at θ during the perturbed evaluations.</param>
 /// <param name="Forwards">Forward passes run.</param>
 /// <param name="Seconds">Wall time of the check.</param>
+/// <param name="LossNoise">The measured round-off of one float32 evaluation of the loss (its standard deviation).</param>
 public sealed record GradientCheckReport(
     IReadOnlyList<ParameterGradientCheck> Parameters, double Loss, double Tolerance, double Epsilon,
-    int TrainableParameters, int HeldSwitches, int Forwards, double Seconds)
+    int TrainableParameters, int HeldSwitches, int Forwards, double Seconds, double LossNoise = 0)
 {
     /// <summary>The largest per-parameter (median) relative error.</summary>
     public double MaxRelativeError => Parameters.Count == 0 ? 0 : Parameters.Max(p => p.RelativeError);

@@ -4,7 +4,12 @@ using TransferKit.Toolkit.Threading;
 namespace TransferKit.Toolkit.Kernels;
 
 /// <summary>Binary arithmetic the broadcast driver can run.</summary>
-public enum BinaryKind { Add, Sub, Mul, Div, Max, Min, PRelu }
+public enum BinaryKind
+{
+    Add, Sub, Mul, Div, Max, Min, PRelu, Pow,
+    /// <summary>Comparisons give a float mask: 1 where the relation holds, 0 elsewhere.</summary>
+    Equal, Less, Greater,
+}
 
 /// <summary>
 /// Elementwise kernels over spans. Contiguous runs go to <see cref="TensorPrimitives"/> (Vector512/256/128 inside);
@@ -30,6 +35,12 @@ public static class Elementwise
     static void Run(BinaryKind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, Span<float> dst)
     {
         int n = dst.Length;
+        if (kind >= BinaryKind.Equal)
+        {
+            // Comparisons (masks for Where) are not on a hot path: the scalar reference, operand index = base + i·stride.
+            for (int i = 0; i < n; i++) dst[i] = Reference.ReferenceElementwise.Apply(kind, a[ia + i * sa], b[ib + i * sb]);
+            return;
+        }
         if (sa == 1 && sb == 1)
         {
             ReadOnlySpan<float> x = a.AsSpan(ia, n), y = b.AsSpan(ib, n);
@@ -42,6 +53,7 @@ public static class Elementwise
                 case BinaryKind.Max: TensorPrimitives.Max(x, y, dst); break;
                 case BinaryKind.Min: TensorPrimitives.Min(x, y, dst); break;
                 case BinaryKind.PRelu: for (int i = 0; i < n; i++) dst[i] = x[i] < 0 ? x[i] * y[i] : x[i]; break;
+                case BinaryKind.Pow: TensorPrimitives.Pow(x, y, dst); break;
             }
         }
         else if (sa == 1)
@@ -56,6 +68,7 @@ public static class Elementwise
                 case BinaryKind.Max: TensorPrimitives.Max(x, y, dst); break;
                 case BinaryKind.Min: TensorPrimitives.Min(x, y, dst); break;
                 case BinaryKind.PRelu: for (int i = 0; i < n; i++) dst[i] = x[i] < 0 ? x[i] * y : x[i]; break;
+                case BinaryKind.Pow: PowScalarExponent(x, y, dst); break;
             }
         }
         else if (sb == 1)
@@ -70,8 +83,26 @@ public static class Elementwise
                 case BinaryKind.Max: TensorPrimitives.Max(y, x, dst); break;
                 case BinaryKind.Min: TensorPrimitives.Min(y, x, dst); break;
                 case BinaryKind.PRelu: for (int i = 0; i < n; i++) dst[i] = x < 0 ? x * y[i] : x; break;
+                case BinaryKind.Pow: TensorPrimitives.Pow(x, y, dst); break;
             }
         }
         else dst.Fill(Reference.ReferenceElementwise.Apply(kind, a[ia], b[ib]));
+    }
+
+    /// <summary>
+    /// xᵉ for one exponent: the exponents exporters write (2 of a variance, 0.5, 1, 3) as products, the rest by
+    /// <see cref="TensorPrimitives.Pow(ReadOnlySpan{float}, float, Span{float})"/>. Equals MathF.Pow(x, e) per element
+    /// up to rounding (x² is exact as x·x).
+    /// </summary>
+    static void PowScalarExponent(ReadOnlySpan<float> x, float e, Span<float> dst)
+    {
+        switch (e)
+        {
+            case 1f: x.CopyTo(dst); break;
+            case 2f: TensorPrimitives.Multiply(x, x, dst); break;
+            case 3f: TensorPrimitives.Multiply(x, x, dst); TensorPrimitives.Multiply(dst, x, dst); break;
+            case 0.5f: TensorPrimitives.Sqrt(x, dst); break;
+            default: TensorPrimitives.Pow(x, e, dst); break;
+        }
     }
 }

@@ -45,8 +45,6 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
     /// </summary>
     public const int MinBatchStatisticsValues = 8;
 
-    /// <summary>Whether a training forward over this input uses batch statistics (enough values per channel).</summary>
-    public static bool UsesBatchStatistics(int[] inputShape) => Shapes.ElementCount(inputShape) / Math.Max(1, inputShape[1]) >= MinBatchStatisticsValues;
 
     public override void Forward(OpContext ctx)
     {
@@ -56,7 +54,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         var xd = x.Data; var yd = y.Data;
         var saved = ctx.State as Saved;
         if (saved == null || saved.Mean.Length != c) ctx.State = saved = new Saved(c);
-        saved.BatchStatistics = ctx.Training && UsesBatchStatistics(x.ShapeArray);
+        saved.BatchStatistics = ctx.Training && (long)n * plane >= MinBatchStatisticsValues;
         if (saved.BatchStatistics)
         {
             Threading.Workers.For(c, (long)n * plane * 2, (s, e) =>

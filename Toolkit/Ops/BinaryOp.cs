@@ -45,6 +45,8 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         BinaryKind.Max => a >= b ? (1, 0) : (0, 1),
         BinaryKind.Min => a <= b ? (1, 0) : (0, 1),
         BinaryKind.PRelu => (a < 0 ? b : 1, a < 0 ? a : 0),
+        BinaryKind.Pow => (b * MathF.Pow(a, b - 1), a == 0 ? 0 : MathF.Pow(a, b) * MathF.Log(a)),
+        BinaryKind.Equal or BinaryKind.Less or BinaryKind.Greater => (0, 0),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

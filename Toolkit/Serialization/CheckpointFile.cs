@@ -55,8 +55,12 @@ public sealed class CheckpointFile
 
     public bool TryGet(string name, out Tensor tensor) => _tensors.TryGetValue(name, out tensor!);
 
-    /// <summary>Writes the checkpoint atomically (temporary file in the same folder, flushed, then renamed).</summary>
-    public void Save(string path)
+    /// <summary>
+    /// Writes the checkpoint atomically (temporary file in the same folder, flushed, then renamed).
+    /// <paramref name="beforeReplace"/>, when given, is told the temporary file's path once it is complete and before
+    /// it replaces <paramref name="path"/> (a seam for tests that stop a writer at that point).
+    /// </summary>
+    public void Save(string path, Action<string>? beforeReplace = null)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Checkpoints are written on little-endian machines only.");
         var index = new JsonArray();
@@ -86,13 +90,14 @@ public sealed class CheckpointFile
                 fs.Write(hash.GetHashAndReset());
                 fs.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
         }
         catch
         {
             try { File.Delete(tmp); } catch (IOException) { }
             throw;
         }
+        beforeReplace?.Invoke(tmp);
+        File.Move(tmp, full, overwrite: true);
     }
 
     /// <summary>Reads and verifies a checkpoint; a damaged or foreign file is an <see cref="InvalidDataException"/> naming it.</summary>

@@ -50,6 +50,29 @@ public class LoaderTests
     }
 
     [Fact]
+    public void DecodedImageCacheChangesNothingButTheWork()
+    {
+        var data = Hymenoptera(24);
+        var p = Training(64);
+        using var cached = new DataLoader(data, p, new DataLoaderOptions { BatchSize = 8, Threads = 2, Seed = 7, DecodeCacheMegabytes = 64 });
+        using var uncached = new DataLoader(data, p, new DataLoaderOptions { BatchSize = 8, Threads = 2, Seed = 7, DecodeCacheMegabytes = 0 });
+        Assert.Null(uncached.Cache);
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            var a = cached.Epoch(epoch).Select(b => b.Images.Span.ToArray()).ToList();
+            var b = uncached.Epoch(epoch).Select(b => b.Images.Span.ToArray()).ToList();
+            Assert.Equal(a.Count, b.Count);
+            for (int i = 0; i < a.Count; i++) Assert.True(a[i].AsSpan().SequenceEqual(b[i]), $"epoch {epoch} batch {i} differs");
+            Assert.Equal(data.Count, cached.Cache!.Count); // every image kept after the first epoch
+        }
+        Assert.InRange(cached.Cache!.Bytes, 1, cached.Cache.BudgetBytes);
+        // A budget smaller than one image keeps nothing and still loads everything.
+        using var tiny = new DataLoader(data, p, new DataLoaderOptions { BatchSize = 8, Threads = 2, Seed = 7, DecodeCacheMegabytes = 1 });
+        Assert.Equal(data.Count, tiny.Epoch(0).Sum(b => b.Count));
+        Assert.True(tiny.Cache!.Bytes <= 1 << 20);
+    }
+
+    [Fact]
     public void DifferentSeedsAndEpochsGiveDifferentBatches()
     {
         var data = Hymenoptera(16);

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace TransferKit.Augment.Tests;
 
-/// <summary>Hand-built image files for formats and quirks SkiaSharp cannot encode (16-bit PNG, CMYK JPEG, BMP, EXIF).</summary>
+/// <summary>Hand-built image files for formats and quirks the encoders in ImageIO do not write (16-bit PNG, CMYK JPEG, BMP, EXIF).</summary>
 public static class TestFiles
 {
     /// <summary>A PNG with the given colour type and bit depth; <paramref name="rows"/> are the unfiltered scanlines.</summary>

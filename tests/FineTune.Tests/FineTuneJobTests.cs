@@ -38,6 +38,45 @@ public class FineTuneJobTests
         Assert.Contains("ants", tuned.Metadata["labels"]);
     }
 
+    /// <summary>Cut points of the five truncated photos (the case of an intermittent crash on the old native decoder).</summary>
+    static readonly int[] TruncationCuts = [600, 2000, 23353, 42035, 46704];
+
+    [Fact]
+    public void TruncatedPhotosAreSkippedAndReportedAndTheJobFinishes()
+    {
+        var data = Directory.CreateTempSubdirectory("transferkit-truncated-").FullName;
+        var truncated = new List<string>();
+        try
+        {
+            foreach (var split in new[] { "train", "val" })
+            foreach (var cls in new[] { "ants", "bees" })
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(data, split, cls)).FullName;
+                var photos = Directory.GetFiles(SharedAssets.Dataset($"hymenoptera_data/{split}/{cls}"), "*.jpg").Order(StringComparer.Ordinal)
+                    .Where(f => new FileInfo(f).Length > TruncationCuts.Max() + 1).Take(split == "train" ? 10 : 4).ToList();
+                foreach (var p in photos) File.Copy(p, Path.Combine(dir, Path.GetFileName(p)));
+            }
+            var donors = Directory.GetFiles(Path.Combine(data, "train", "bees")).Order(StringComparer.Ordinal).ToArray();
+            for (int i = 0; i < TruncationCuts.Length; i++)
+            {
+                var path = Path.Combine(data, "train", i % 2 == 0 ? "ants" : "bees", $"cut-at-{TruncationCuts[i]}.jpg");
+                File.WriteAllBytes(path, File.ReadAllBytes(donors[i])[..TruncationCuts[i]]);
+                truncated.Add(path);
+            }
+            var log = new StringWriter();
+            var summary = new FineTuneJob(new FineTuneOptions
+            {
+                Model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), Data = data, Out = Path.Combine(data, "run"),
+                Epochs = 2, CacheViews = 2, Augment = "light", HeadDropout = 0, Threads = 2,
+            }, log).Run();
+            Assert.Equal(25, summary.TrainImages);
+            Assert.Equal(5, summary.SkippedFiles);
+            foreach (var path in truncated) Assert.Contains($"skipped {path}: the image data is truncated", log.ToString());
+            Assert.True(File.Exists(Path.Combine(data, "run", "tuned.onnx")));
+        }
+        finally { Directory.Delete(data, true); }
+    }
+
     [Fact]
     public void OneClassIsRefusedBeforeTraining()
     {

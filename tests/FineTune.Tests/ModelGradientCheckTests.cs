@@ -18,22 +18,20 @@ public class ModelGradientCheckTests(ITestOutputHelper output)
     /// <summary>The bound every checked parameter's relative error must meet.</summary>
     const double Tolerance = GradientCheck.Tolerance;
 
-    /// <summary>
-    /// Directions per tensor for deep stacks on batch statistics: their float32 forwards put about 1e-3 of noise into
-    /// single central differences (it moves from tensor to tensor with ε), so the median is taken over more of them.
-    /// </summary>
-    const int DeepBatchStatisticsDirections = 7;
-
     /// <summary>The factor the corrupted backward scales its gradient by: 2 % off, far outside the tolerance.</summary>
     const float CorruptionFactor = 1.02f;
 
-    GradientCheckReport Check(string model, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null)
+    GradientCheckReport Check(string model, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null) =>
+        CheckFile(SharedAssets.Model(model), s, o, inspect);
+
+    /// <summary>The check of a model file (a shared model, or one a test built), its table written to the test output.</summary>
+    GradientCheckReport CheckFile(string path, GradientCheckSettings s, GradientCheckOptions? o = null, Action<ImportedModel, FreezePlan>? inspect = null)
     {
         var sw = Stopwatch.StartNew();
-        var (m, plan) = GradientCheckJob.Prepare(SharedAssets.Model(model), s);
+        var (m, plan) = GradientCheckJob.Prepare(path, s);
         inspect?.Invoke(m, plan);
         var report = GradientCheckJob.Run(m, plan, s, o);
-        output.WriteLine($"{model}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, {report.Forwards} forward passes, {sw.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"{Path.GetFileName(path)}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, loss noise {report.LossNoise:E2}, {report.Forwards} forward passes, {sw.Elapsed.TotalSeconds:F1}s");
         foreach (var p in report.Parameters)
             output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2} (worst {p.MaxRelativeError:E2}) floor {p.Floor:E1}");
         return report;
@@ -108,33 +106,31 @@ public class ModelGradientCheckTests(ITestOutputHelper output)
     [InlineData(14, HardSwishForm.Op, "head", BatchNormPolicy.Train)]
     public void MobileNetV3SmallWithSqueezeExcite(int opset, HardSwishForm form, string recipe, BatchNormPolicy bn)
     {
-        var path = TestNets.MobileNetV3Small(opset, form, size: 128, seed: MobileNetV3Seed, batchNormEverywhere: true);
+        var path = TestNets.MobileNetV3Small(opset, form, size: 128, seed: opset, batchNormEverywhere: true);
         var s = new GradientCheckSettings { Classes = 2, Recipe = recipe, Bn = bn, Batch = 2, Seed = 4 };
         var (m, _) = GradientCheckJob.Prepare(path, s);
         Assert.DoesNotContain(m.Graph.Parameters, p => p.Trainable && p.Value.Length == 1);
         if (form == HardSwishForm.WrittenOut) Assert.True(m.Graph.ConstantCount > 0, "the hard-swish and clip operands should import as constants");
-        var r = CheckFile(path, s, new GradientCheckOptions { Directions = DeepBatchStatisticsDirections });
+        var r = CheckFile(path, s);
         Assert.Equal(r.TrainableParameters, r.Parameters.Count);
         if (recipe == "head") Assert.Contains(r.Parameters, p => p.Name.StartsWith("bn_scale"));
         AssertWithinTolerance(r);
     }
 
     /// <summary>
-    /// The weights' seed. The stem batch norm's bias gets a gradient that is a small remainder of cancelling terms
-    /// (every later batch norm removes the mean it shifts), so on some draws its float32 central differences alone
-    /// wander to about 1e-3; this draw keeps it clear, with every other tensor where any draw puts it.
+    /// The LayerNorm exporters write out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) with an erf-form
+    /// GELU, the weight in front of it trained through the pattern. A reduction whose output gradient sat in a shared
+    /// buffer longer than the tensor once divided by the buffer's length: the weight came out 17–23 % off.
     /// </summary>
-    const int MobileNetV3Seed = 14;
-
-    GradientCheckReport CheckFile(string path, GradientCheckSettings s, GradientCheckOptions? o = null)
+    [Theory]
+    [InlineData(17)]
+    [InlineData(18)]
+    public void DecomposedLayerNormWithErfGelu(int opset)
     {
-        var sw = Stopwatch.StartNew();
-        var (m, plan) = GradientCheckJob.Prepare(path, s);
-        var report = GradientCheckJob.Run(m, plan, s, o);
-        output.WriteLine($"{Path.GetFileName(path)}: {report.Parameters.Count} of {report.TrainableParameters} trainable tensors checked, max relative error {report.MaxRelativeError:E2}, {sw.Elapsed.TotalSeconds:F1}s");
-        foreach (var p in report.Parameters)
-            output.WriteLine($"  {p.Name,-24} analytic {p.Analytic,14:E6} numeric {p.Numeric,14:E6} rel {p.RelativeError:E2}");
-        return report;
+        var r = CheckFile(TestNets.DecomposedLayerNorm(opset), new GradientCheckSettings { Batch = 2, Seed = 6 });
+        Assert.Equal(r.TrainableParameters, r.Parameters.Count);
+        Assert.Contains(r.Parameters, p => p.Name.StartsWith("w_"));
+        AssertWithinTolerance(r);
     }
 
     /// <summary>Delegates everything to another op, but its backward scales the incoming gradient: a wrong backward kernel.</summary>

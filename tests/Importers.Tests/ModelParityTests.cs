@@ -17,6 +17,15 @@ public class ModelParityTests
         "bench/resnet18.onnx", "bench/mobilenet_v2.onnx", "bench/squeezenet1_1.onnx",
     ];
 
+    /// <summary>
+    /// Shared models that do not import yet, each with the op the importer must name in its refusal. The PP-OCRv4 text
+    /// detector's FPN neck needs Resize and ConvTranspose (open work); until then it must be refused clearly, not crash.
+    /// </summary>
+    public static readonly (string Model, string Op)[] NotYetSupported =
+    [
+        ("ch_PP-OCRv4_det_infer.onnx", "Resize"),
+    ];
+
     public static IEnumerable<object[]> ModelsAndBatches() =>
         Models.SelectMany(m => new[] { 1, 8 }.Select(b => new object[] { m, b }));
 
@@ -27,7 +36,19 @@ public class ModelParityTests
         var onDisk = new[] { "", "light", "bench" }
             .SelectMany(d => Directory.GetFiles(Path.Combine(root, d), "*.onnx").Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Order().ToArray();
-        Assert.Equal(onDisk, Models.Order().ToArray());
+        Assert.Equal(onDisk, Models.Concat(NotYetSupported.Select(u => u.Model)).Order().ToArray());
+    }
+
+    [Fact]
+    public void ModelsNotYetSupportedAreRefusedNamingFileNodeAndOp()
+    {
+        foreach (var (model, op) in NotYetSupported)
+        {
+            var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(SharedAssets.Model(model)));
+            Assert.Contains(Path.GetFileName(model), e.Message);
+            Assert.Contains($"op '{op}'", e.Message);
+            Assert.Contains("node '", e.Message);
+        }
     }
 
     [Theory]

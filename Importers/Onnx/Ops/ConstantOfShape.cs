@@ -18,6 +18,7 @@ public sealed class ConstantOfShape : IOnnxOp
         catch (ShapeException e) { throw ctx.Error(e.Message); }
         var fill = ctx.TensorAttr("value") is { } t ? ctx.TensorOf(t)! : ConstTensor.Scalar(OnnxDataType.Float, 0);
         if (fill.Length != 1) throw ctx.Error("value must hold exactly one element.");
+        ctx.CheckConstantSize(count, $"shape [{string.Join(",", dims)}]");
         var data = new double[count];
         Array.Fill(data, fill.Data[0]);
         ctx.SetConst(0, new ConstTensor(fill.Type, dims.Select(d => (int)d).ToArray(), data));

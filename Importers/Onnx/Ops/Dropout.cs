@@ -17,6 +17,7 @@ public sealed class Dropout : IOnnxOp
         {
             // At inference nothing is dropped: the mask is all true.
             var shape = ctx.Shape(0);
+            ctx.CheckConstantSize(Toolkit.Tensors.Shapes.ElementCount(shape), $"the mask {Toolkit.Tensors.Shapes.Format(shape)}");
             var ones = new double[Toolkit.Tensors.Shapes.ElementCount(shape)];
             Array.Fill(ones, 1.0);
             ctx.SetConst(1, new ConstTensor(OnnxDataType.Bool, shape, ones));

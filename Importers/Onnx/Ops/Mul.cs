@@ -9,7 +9,7 @@ public sealed class Mul : IOnnxOp
 
     public void Import(OnnxNodeContext ctx)
     {
-        if (ctx.IsConstant(0) && ctx.IsConstant(1)) { ctx.SetConst(0, ConstEval.Binary("Mul", ctx.Const(0), ctx.Const(1))); return; }
+        if (ctx.IsConstant(0) && ctx.IsConstant(1)) { ctx.SetConst(0, ctx.FoldBinary("Mul", ctx.Const(0), ctx.Const(1))); return; }
         ctx.Emit(new MulOp(), [0, 1]);
     }
 }

@@ -9,7 +9,7 @@ public sealed class Sub : IOnnxOp
 
     public void Import(OnnxNodeContext ctx)
     {
-        if (ctx.IsConstant(0) && ctx.IsConstant(1)) { ctx.SetConst(0, ConstEval.Binary("Sub", ctx.Const(0), ctx.Const(1))); return; }
+        if (ctx.IsConstant(0) && ctx.IsConstant(1)) { ctx.SetConst(0, ctx.FoldBinary("Sub", ctx.Const(0), ctx.Const(1))); return; }
         ctx.Emit(new SubOp(), [0, 1]);
     }
 }

@@ -15,8 +15,8 @@ static class Variadic
         if (Enumerable.Range(0, n).All(ctx.IsConstant))
         {
             var acc = ctx.Const(0);
-            for (int i = 1; i < n; i++) acc = ConstEval.Binary(kind == "Max" ? "Max" : "Add", acc, ctx.Const(i));
-            if (kind == "Mean") acc = ConstEval.Binary("Mul", acc, ConstTensor.Scalar(acc.Type, 1.0 / n));
+            for (int i = 1; i < n; i++) acc = ctx.FoldBinary(kind == "Max" ? "Max" : "Add", acc, ctx.Const(i));
+            if (kind == "Mean") acc = ctx.FoldBinary("Mul", acc, ConstTensor.Scalar(acc.Type, 1.0 / n));
             ctx.SetConst(0, acc);
             return;
         }

@@ -14,6 +14,10 @@ public static class ReferenceElementwise
         BinaryKind.Max => float.IsNaN(x) || float.IsNaN(y) ? float.NaN : Math.Max(x, y),
         BinaryKind.Min => float.IsNaN(x) || float.IsNaN(y) ? float.NaN : Math.Min(x, y),
         BinaryKind.PRelu => x < 0 ? x * y : x,
+        BinaryKind.Pow => MathF.Pow(x, y),
+        BinaryKind.Equal => x == y ? 1 : 0,
+        BinaryKind.Less => x < y ? 1 : 0,
+        BinaryKind.Greater => x > y ? 1 : 0,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -31,12 +31,6 @@ public sealed class NetBuilder
 
     public ModelBuilder B { get; }
 
-    /// <summary>
-    /// Mean of convolution weights in units of their standard deviation. Trained filters are far from zero-mean; on
-    /// non-negative inputs (after Relu or hard-swish) a shifted filter gives outputs whose mean dwarfs their spread,
-    /// the regime where batch-norm arithmetic must not cancel.
-    /// </summary>
-    public double WeightMeanShift { get; set; }
     public int Opset { get; }
     public bool WeightsAsConstants { get; }
 
@@ -53,6 +47,16 @@ public sealed class NetBuilder
         t.FloatData.AddRange(values);
         var n = B.Node("Constant", [], [name], name: name + "_const");
         n.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = t });
+        return name;
+    }
+
+    /// <summary>A 1-D int64 initializer (axes, shapes, indices), always an initializer whatever the weight form.</summary>
+    public string Longs(string prefix, long[] values, long[]? dims = null)
+    {
+        var name = Name(prefix);
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.AddRange(dims ?? [values.Length]); t.Int64Data.AddRange(values);
+        B.Graph.Initializer.Add(t);
         return name;
     }
 
@@ -91,13 +95,12 @@ public sealed class NetBuilder
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     /// <summary>Conv with He-initialised weights (fan-in), optional bias.</summary>
-    public string Conv(string x, int cin, int cout, int k, int stride = 1, int groups = 1, bool bias = false)
+    public string Conv(string x, int cin, int cout, int k, int stride = 1, int groups = 1, bool bias = false, int? pad = null)
     {
         long fanIn = cin / groups * k * k;
-        double std = Math.Sqrt(2.0 / fanIn);
-        var w = Tensor("w", [cout, cin / groups, k, k], Gaussian(cout * fanIn, std, WeightMeanShift * std));
+        var w = Tensor("w", [cout, cin / groups, k, k], Gaussian(cout * fanIn, Math.Sqrt(2.0 / fanIn)));
         var inputs = bias ? new[] { x, w, Tensor("b", [cout], Gaussian(cout, 0.1)) } : new[] { x, w };
-        int p = k / 2;
+        int p = pad ?? k / 2;
         return Op("Conv", inputs, ModelBuilder.Ints("kernel_shape", k, k), ModelBuilder.Ints("strides", stride, stride),
             ModelBuilder.Ints("pads", p, p, p, p), ModelBuilder.Int("group", groups), ModelBuilder.Ints("dilations", 1, 1));
     }
@@ -126,6 +129,9 @@ public sealed class NetBuilder
         return Op("Div", [product, Scalar("six", 6)]);
     }
 
+    /// <summary>SiLU as exporters write it: <c>x · Sigmoid(x)</c>.</summary>
+    public string Silu(string x) => Op("Mul", [x, Op("Sigmoid", [x])]);
+
     /// <summary>Squeeze-excite: GlobalAveragePool → 1×1 Conv → Relu → 1×1 Conv → HardSigmoid → Mul with the block input.</summary>
     public string SqueezeExcite(string x, int c, int squeeze, bool batchNorm = false)
     {
@@ -143,6 +149,29 @@ public sealed class NetBuilder
         var w = Tensor("fc_w", [classes, features], Gaussian((long)classes * features, Math.Sqrt(1.0 / features)));
         var b = Tensor("fc_b", [classes], Gaussian(classes, 0.01));
         return Op("Gemm", [flat, w, b], ModelBuilder.Int("transB", 1));
+    }
+
+    /// <summary>LayerNormalization (opset 17) over the last axis with random scale and bias.</summary>
+    public string LayerNorm(string x, int c) => Op("LayerNormalization",
+        [x, Tensor("ln_scale", [c], Uniform(c, 0.5, 1.5)), Tensor("ln_bias", [c], Gaussian(c, 0.1))],
+        ModelBuilder.Int("axis", -1), Float("epsilon", 1e-6f));
+
+    /// <summary>LayerNorm over the channels of an NCHW map as ConvNeXt writes it: Transpose to NHWC, normalise, back.</summary>
+    public string LayerNorm2d(string x, int c) =>
+        Op("Transpose", [LayerNorm(Op("Transpose", [x], ModelBuilder.Ints("perm", 0, 2, 3, 1)), c)], ModelBuilder.Ints("perm", 0, 3, 1, 2));
+
+    /// <summary>A linear layer as PyTorch exports <c>nn.Linear</c> on a rank &gt; 2 input: MatMul by Wᵀ, then Add of the bias.</summary>
+    public string Linear(string x, int cin, int cout)
+    {
+        var w = Tensor("linear_w", [cin, cout], Gaussian((long)cin * cout, Math.Sqrt(1.0 / cin)));
+        return Op("Add", [Op("MatMul", [x, w]), Tensor("linear_b", [cout], Gaussian(cout, 0.02))]);
+    }
+
+    /// <summary>GELU in the Erf form exporters write: <c>x · 0.5 · (1 + erf(x / √2))</c>.</summary>
+    public string GeluErf(string x)
+    {
+        var erf = Op("Erf", [Op("Div", [x, Scalar("sqrt2", MathF.Sqrt(2))])]);
+        return Op("Mul", [Op("Mul", [x, Scalar("half", 0.5f)]), Op("Add", [erf, Scalar("one", 1)])]);
     }
 
     /// <summary>Declares the graph's input and output and writes the model to a temporary file.</summary>
@@ -163,10 +192,10 @@ public static class TestNets
     /// Flatten → Gemm. Weights as <c>Constant</c> nodes (as paddle2onnx writes them) or as initializers.
     /// </summary>
     public static string MobileNetV3Small(int opset = 9, HardSwishForm form = HardSwishForm.WrittenOut, bool weightsAsConstants = true,
-        int size = 64, int classes = 10, int seed = 0, double weightMeanShift = 0, bool batchNormEverywhere = false)
+        int size = 64, int classes = 10, int seed = 0, bool batchNormEverywhere = false)
     {
         if (form == HardSwishForm.Op && opset < 14) throw new ArgumentException("HardSwish needs opset 14.");
-        var n = new NetBuilder(opset, weightsAsConstants, seed) { WeightMeanShift = weightMeanShift };
+        var n = new NetBuilder(opset, weightsAsConstants, seed);
         string x = "image";
         string ConvBn(string v, int cin, int cout, int k, int stride, int groups, string? act)
         {
@@ -200,5 +229,145 @@ public static class TestNets
         var last = n.HardSwish(batchNormEverywhere ? n.BatchNorm(n.Conv(pooled, 96, 128, 1), 128) : n.Conv(pooled, 96, 128, 1, bias: true), form);
         var logits = n.Classifier(last, 128, classes);
         return n.Save(x, [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// An EfficientNet-B0-like classifier as torchvision/timm export it (opset 13, initializers): a SiLU stem, MBConv
+    /// blocks (1×1 expansion, depthwise k×k, squeeze-excite with SiLU and Sigmoid gates, 1×1 projection, residual add),
+    /// SiLU written as <c>x · Sigmoid(x)</c>, batch norm after every block convolution, then 1×1 Conv → GlobalAveragePool
+    /// → Flatten → Gemm.
+    /// </summary>
+    public static string EfficientNetB0(int size = 64, int classes = 10, int seed = 0)
+    {
+        var n = new NetBuilder(13, weightsAsConstants: false, seed);
+        string ConvBn(string v, int cin, int cout, int k, int stride, int groups, bool act)
+        {
+            var y = n.BatchNorm(n.Conv(v, cin, cout, k, stride, groups), cout);
+            return act ? n.Silu(y) : y;
+        }
+        string SqueezeExcite(string v, int c, int squeeze)
+        {
+            var pooled = n.Op("GlobalAveragePool", [v]);
+            var reduced = n.Silu(n.Conv(pooled, c, squeeze, 1, bias: true));
+            var gate = n.Op("Sigmoid", [n.Conv(reduced, squeeze, c, 1, bias: true)]);
+            return n.Op("Mul", [v, gate]);
+        }
+        var h = ConvBn("image", 3, 16, 3, 2, 1, true);
+        int c = 16;
+        // (expansion ratio, out, kernel, stride) as EfficientNet-B0's first stages, narrowed.
+        (int Ratio, int Out, int K, int S)[] blocks = [(1, 16, 3, 1), (4, 24, 3, 2), (4, 24, 3, 1), (4, 40, 5, 2), (4, 40, 5, 1)];
+        foreach (var b in blocks)
+        {
+            var input = h;
+            int exp = c * b.Ratio;
+            var e = b.Ratio == 1 ? h : ConvBn(h, c, exp, 1, 1, 1, true);
+            var d = ConvBn(e, exp, exp, b.K, b.S, exp, true);
+            d = SqueezeExcite(d, exp, Math.Max(4, c / 4));
+            var p = ConvBn(d, exp, b.Out, 1, 1, 1, false);
+            h = b.S == 1 && c == b.Out ? n.Op("Add", [input, p]) : p;
+            c = b.Out;
+        }
+        h = ConvBn(h, c, 128, 1, 1, 1, true);
+        var pooled = n.Op("GlobalAveragePool", [h]);
+        var logits = n.Classifier(pooled, 128, classes);
+        return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// A token MLP with the LayerNorm exporters write out op by op (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
+    /// Mul, Add) and an erf-form GELU: x [2, 5, 8] → MatMul → LayerNorm → GELU → ReduceMean over tokens → Gemm. Axes as
+    /// an attribute below opset 18, as an input from it.
+    /// </summary>
+    public static string DecomposedLayerNorm(int opset)
+    {
+        var n = new NetBuilder(opset, weightsAsConstants: false, seed: 3);
+        const int tokens = 5, width = 8, classes = 3;
+        var w = n.Tensor("w", [width, width], n.Gaussian(width * width, Math.Sqrt(1.0 / width)));
+        var h = n.Op("MatMul", ["x", w]);
+        string Mean(string v) => opset >= 18
+            ? n.Op("ReduceMean", [v, n.Longs("axes", [-1])], ModelBuilder.Int("keepdims", 1))
+            : n.Op("ReduceMean", [v], ModelBuilder.Ints("axes", -1), ModelBuilder.Int("keepdims", 1));
+        var mu = Mean(h);
+        var d = n.Op("Sub", [h, mu]);
+        var variance = Mean(n.Op("Pow", [d, n.Scalar("two", 2)]));
+        var std = n.Op("Sqrt", [n.Op("Add", [variance, n.Scalar("eps", 1e-5f)])]);
+        var normed = n.Op("Div", [d, std]);
+        var ln = n.Op("Add", [n.Op("Mul", [normed, n.Tensor("gamma", [width], n.Uniform(width, 0.5, 1.5))]), n.Tensor("beta", [width], n.Gaussian(width, 0.1))]);
+        // GELU in its Erf form: 0.5·x·(1 + erf(x/√2)).
+        var erf = n.Op("Erf", [n.Op("Div", [ln, n.Scalar("sqrt2", MathF.Sqrt(2))])]);
+        var gelu = n.Op("Mul", [n.Op("Mul", [ln, n.Op("Add", [erf, n.Scalar("one", 1)])]), n.Scalar("half", 0.5f)]);
+        var pooled = opset >= 18
+            ? n.Op("ReduceMean", [gelu, n.Longs("axes", [1])], ModelBuilder.Int("keepdims", 0))
+            : n.Op("ReduceMean", [gelu], ModelBuilder.Ints("axes", 1), ModelBuilder.Int("keepdims", 0));
+        var fc = n.Tensor("fc", [classes, width], n.Gaussian(classes * width, Math.Sqrt(1.0 / width)));
+        var logits = n.Op("Gemm", [pooled, fc], ModelBuilder.Int("transB", 1));
+        return n.Save("x", [2, tokens, width], logits, [2, classes]);
+    }
+
+    /// <summary>
+    /// A ConvNeXt-like classifier as torchvision exports it (opset 17, initializers): a 4×4 stride-4 patch stem and
+    /// LayerNorm over channels (through Transpose), blocks of depthwise 7×7 → NHWC → LayerNorm → Linear → GELU (Erf form)
+    /// → Linear → layer scale (Mul by a per-channel weight) → NCHW → residual Add, a LayerNorm + 2×2 stride-2 downsampling,
+    /// then GlobalAveragePool → Flatten → LayerNorm → Gemm.
+    /// </summary>
+    public static string ConvNeXt(int size = 64, int classes = 10, int seed = 0)
+    {
+        var n = new NetBuilder(17, weightsAsConstants: false, seed);
+        string Block(string x, int c)
+        {
+            var dw = n.Conv(x, c, c, 7, groups: c, bias: true);
+            var t = n.LayerNorm(n.Op("Transpose", [dw], ModelBuilder.Ints("perm", 0, 2, 3, 1)), c);
+            var mlp = n.Linear(n.GeluErf(n.Linear(t, c, 4 * c)), 4 * c, c);
+            var scaled = n.Op("Mul", [mlp, n.Tensor("layer_scale", [c], n.Uniform(c, 0.05, 0.2))]);
+            return n.Op("Add", [x, n.Op("Transpose", [scaled], ModelBuilder.Ints("perm", 0, 3, 1, 2))]);
+        }
+        const int c1 = 24, c2 = 48;
+        var h = n.LayerNorm2d(n.Conv("image", 3, c1, 4, stride: 4, bias: true, pad: 0), c1);
+        h = Block(Block(h, c1), c1);
+        h = n.Conv(n.LayerNorm2d(h, c1), c1, c2, 2, stride: 2, bias: true, pad: 0);
+        h = Block(h, c2);
+        var pooled = n.Op("Flatten", [n.Op("GlobalAveragePool", [h])], ModelBuilder.Int("axis", 1));
+        var logits = n.Classifier(n.LayerNorm(pooled, c2), c2, classes);
+        return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// A ViT-Tiny-like encoder as PyTorch exports it (opset 17, initializers): a 16×16 stride-16 patch Conv, tokens
+    /// through Reshape and Transpose, a cls token expanded to the batch (<c>Shape → Gather → Unsqueeze → Concat →
+    /// Expand</c>) and concatenated in front, a position embedding added, pre-norm blocks of multi-head attention
+    /// (Linear q, k, v → Reshape/Transpose to heads → batched MatMul → scale → Softmax → MatMul → back → Linear, residual)
+    /// and a GELU MLP (residual), a final LayerNorm, the cls token picked by Gather, and a Gemm classifier.
+    /// </summary>
+    public static string VitTiny(int size = 64, int classes = 10, int seed = 0, int width = 32, int heads = 2, int depth = 2)
+    {
+        const int patch = 16;
+        var n = new NetBuilder(17, weightsAsConstants: false, seed);
+        int grid = size / patch, tokens = grid * grid + 1, headDim = width / heads;
+        var patches = n.Conv("image", 3, width, patch, stride: patch, bias: true, pad: 0);
+        var seq = n.Op("Transpose", [n.Op("Reshape", [patches, n.Longs("shape", [0, width, -1])])], ModelBuilder.Ints("perm", 0, 2, 1));
+        var batch = n.Op("Unsqueeze", [n.Op("Gather", [n.Op("Shape", ["image"]), n.Longs("index", [0], [])], ModelBuilder.Int("axis", 0)), n.Longs("axes", [0])]);
+        var target = n.Op("Concat", [batch, n.Longs("ones", [1, 1])], ModelBuilder.Int("axis", 0));
+        var cls = n.Op("Expand", [n.Tensor("cls_token", [1, 1, width], n.Gaussian(width, 0.02)), target]);
+        var h = n.Op("Concat", [cls, seq], ModelBuilder.Int("axis", 1));
+        h = n.Op("Add", [h, n.Tensor("pos_embedding", [1, tokens, width], n.Gaussian((long)tokens * width, 0.02))]);
+        string Heads(string v, params long[] perm) =>
+            n.Op("Transpose", [n.Op("Reshape", [v, n.Longs("shape", [0, tokens, heads, headDim])])], ModelBuilder.Ints("perm", perm));
+        for (int b = 0; b < depth; b++)
+        {
+            var x = n.LayerNorm(h, width);
+            var q = Heads(n.Linear(x, width, width), 0, 2, 1, 3);
+            var k = Heads(n.Linear(x, width, width), 0, 2, 3, 1);
+            var v = Heads(n.Linear(x, width, width), 0, 2, 1, 3);
+            var scores = n.Op("Mul", [n.Op("MatMul", [q, k]), n.Scalar("scale", 1 / MathF.Sqrt(headDim))]);
+            var attn = n.Op("MatMul", [n.Op("Softmax", [scores], ModelBuilder.Int("axis", -1)), v]);
+            var merged = n.Op("Reshape", [n.Op("Transpose", [attn], ModelBuilder.Ints("perm", 0, 2, 1, 3)), n.Longs("shape", [0, tokens, width])]);
+            h = n.Op("Add", [h, n.Linear(merged, width, width)]);
+            var mlp = n.Linear(n.GeluErf(n.Linear(n.LayerNorm(h, width), width, 2 * width)), 2 * width, width);
+            h = n.Op("Add", [h, mlp]);
+        }
+        var clsOut = n.Op("Gather", [n.LayerNorm(h, width), n.Longs("cls_index", [0], [])], ModelBuilder.Int("axis", 1));
+        var logits = n.Op("Gemm", [clsOut, n.Tensor("fc_w", [classes, width], n.Gaussian((long)classes * width, Math.Sqrt(1.0 / width))),
+            n.Tensor("fc_b", [classes], n.Gaussian(classes, 0.01))], ModelBuilder.Int("transB", 1));
+        return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
     }
 }

@@ -28,8 +28,8 @@ public class ElementwiseTests
     [MemberData(nameof(Shapes))]
     public void BroadcastMatchesReference(BinaryKind kind, int[] shapeA, int[] shapeB)
     {
-        var a = Random((int)Tensors.Shapes.ElementCount(shapeA), 1);
-        var b = Random((int)Tensors.Shapes.ElementCount(shapeB), 2, positive: kind == BinaryKind.Div);
+        var a = Random((int)Tensors.Shapes.ElementCount(shapeA), 1, positive: kind == BinaryKind.Pow);
+        var b = Random((int)Tensors.Shapes.ElementCount(shapeB), 2, positive: kind is BinaryKind.Div or BinaryKind.Pow);
         var expected = ReferenceElementwise.Binary(kind, shapeA, a, shapeB, b, out var outShape);
         var bc = new Broadcast(shapeA, shapeB);
         Assert.Equal(outShape, bc.OutShape);
@@ -45,7 +45,7 @@ public class ElementwiseTests
         foreach (var kind in Enum.GetValues<BinaryKind>())
             for (int n = 1; n <= 130; n++)
             {
-                var a = Random(n, n); var b = Random(n, n + 1000, positive: kind == BinaryKind.Div);
+                var a = Random(n, n, positive: kind == BinaryKind.Pow); var b = Random(n, n + 1000, positive: kind is BinaryKind.Div or BinaryKind.Pow);
                 foreach (var (sa, sb) in new[] { (new[] { n }, new[] { n }), (new[] { n }, new[] { 1 }), (new[] { 1 }, new[] { n }) })
                 {
                     var x = sa[0] == 1 ? a[..1] : a; var y = sb[0] == 1 ? b[..1] : b;
@@ -55,6 +55,25 @@ public class ElementwiseTests
                     AssertClose(expected, actual);
                 }
             }
+    }
+
+    [Theory]
+    [InlineData(2f)]
+    [InlineData(3f)]
+    [InlineData(1f)]
+    [InlineData(0.5f)]
+    [InlineData(-1.5f)]
+    public void PowByTheExponentsExportersWriteMatchesTheReferenceAtEveryLength(float exponent)
+    {
+        // x^2, x^3, x^1 and x^0.5 run as products, a square root or a copy; negative bases for the integer exponents.
+        for (int n = 1; n <= 130; n++)
+        {
+            var a = Random(n, n, positive: exponent is 0.5f or -1.5f);
+            var expected = ReferenceElementwise.Binary(BinaryKind.Pow, [n], a, [1], [exponent], out _);
+            var actual = new float[n];
+            Elementwise.Binary(BinaryKind.Pow, new Broadcast([n], [1]), a, [exponent], actual);
+            AssertClose(expected, actual);
+        }
     }
 
     [Fact]

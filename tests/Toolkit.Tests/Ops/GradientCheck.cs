@@ -50,6 +50,7 @@ public static class GradientCheck
         op.Backward(ctx);
         CheckSetsFreshGradients(op, ctx, check);
         CheckIgnoresValuesItDoesNotRead(op, ctx);
+        CheckIgnoresBufferSlack(op, ctx, ws);
 
         for (int k = 0; k < inputs.Length; k++)
         {
@@ -121,6 +122,59 @@ public static class GradientCheck
                 Assert.True(got[k]!.Span[i].Equals(expected[k]!.Span[i]),
                     $"{op.Describe()}: input {k} element {i}: {got[k]!.Span[i]:G9} with the unread values hidden, {expected[k]!.Span[i]:G9} with them");
         }
+    }
+
+    /// <summary>Elements of NaN past the end of every tensor in <see cref="CheckIgnoresBufferSlack"/>.</summary>
+    const int SlackElements = 17;
+
+    /// <summary>
+    /// A training plan hands out shared buffers that may be longer than the tensor they hold. Forward and backward
+    /// again with every input, output and gradient in a buffer <see cref="SlackElements"/> longer, the tail full of
+    /// NaN, must give exactly the same outputs and gradients: an op takes sizes from its tensors, never from arrays.
+    /// </summary>
+    static void CheckIgnoresBufferSlack(Op op, OpContext ctx, float[] ws)
+    {
+        if (op.IsView) return;
+        var inputs = ctx.Inputs; var outputs = ctx.Outputs; var outGrads = ctx.OutputGrads; var expected = ctx.InputGrads;
+        var state = ctx.State;
+        var slackOut = outputs.Select(t => Slack(t.ShapeArray)).ToArray();
+        var fwd = new OpContext { Inputs = inputs.Select(Slack).ToArray(), Outputs = slackOut, Workspace = ws, Training = ctx.Training, Step = ctx.Step };
+        op.Forward(fwd);
+        for (int o = 0; o < outputs.Length; o++)
+            for (int i = 0; i < outputs[o].Length; i++)
+                Assert.True(slackOut[o].Span[i].Equals(outputs[o].Span[i]),
+                    $"{op.Describe()}: output {o} element {i}: {slackOut[o].Span[i]:G9} with buffer slack, {outputs[o].Span[i]:G9} without");
+        fwd.OutputGrads = outGrads.Select(Slack).ToArray();
+        fwd.InputGrads = expected.Select(t => t == null ? null : Slack(t.ShapeArray, 0f)).ToArray();
+        fwd.Inputs = inputs.Select(Slack).ToArray();
+        fwd.Outputs = outputs.Select(Slack).ToArray();
+        op.Backward(fwd);
+        ctx.State = state;
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (expected[k] == null) continue;
+            for (int i = 0; i < expected[k]!.Length; i++)
+                Assert.True(fwd.InputGrads[k]!.Span[i].Equals(expected[k]!.Span[i]),
+                    $"{op.Describe()}: input {k} element {i}: gradient {fwd.InputGrads[k]!.Span[i]:G9} with buffer slack, {expected[k]!.Span[i]:G9} without");
+        }
+    }
+
+    /// <summary>A copy of t in a buffer <see cref="SlackElements"/> longer, the tail NaN.</summary>
+    static Tensor Slack(Tensor t)
+    {
+        var s = Slack(t.ShapeArray);
+        t.Span.CopyTo(s.Span);
+        return s;
+    }
+
+    /// <summary>A tensor of zeros (or <paramref name="fill"/>) in a buffer <see cref="SlackElements"/> longer, the tail NaN.</summary>
+    static Tensor Slack(int[] shape, float fill = 0f)
+    {
+        var data = new float[Shapes.ElementCount(shape) + SlackElements];
+        Array.Fill(data, float.NaN);
+        var t = new Tensor(shape, data);
+        t.Span.Fill(fill);
+        return t;
     }
 
     static Tensor Filled(int[] shape, float value)

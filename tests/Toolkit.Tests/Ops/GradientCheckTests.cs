@@ -1,3 +1,4 @@
+using TransferKit.Toolkit.Kernels;
 using TransferKit.Toolkit.Ops;
 using TransferKit.Toolkit.Tensors;
 using static TransferKit.Toolkit.Tests.Ops.GradientCheck;
@@ -13,8 +14,67 @@ public class GradientCheckTests
     public static IEnumerable<object[]> Activations() => new Op[]
     {
         new ReluOp(), new LeakyReluOp(0.1f), new SigmoidOp(), new TanhOp(), new HardSigmoidOp(0.2f, 0.5f), new HardSwishOp(),
-        new ClipOp(-0.5f, 0.6f), new ScaleOp(0.25f),
+        new ClipOp(-0.5f, 0.6f), new ScaleOp(0.25f), new ExpOp(), new NegOp(), new AbsOp(), new ErfOp(), new GeluOp(false),
+        new GeluOp(true), new EluOp(0.7f), new SeluOp(SeluOp.DefaultAlpha, SeluOp.DefaultGamma), new SoftplusOp(), new MishOp(),
     }.Select(o => new object[] { o });
+
+    /// <summary>Ops defined for positive inputs only.</summary>
+    public static IEnumerable<object[]> PositiveActivations() =>
+        new Op[] { new SqrtOp(), new ReciprocalOp(), new LogOp() }.Select(o => new object[] { o });
+
+    [Theory]
+    [MemberData(nameof(PositiveActivations))]
+    public void PositiveDomainActivation(Op op)
+    {
+        // x in [0.5, 2.5]: far enough from 0 that the step stays in the smooth part (1/x and ln x steepen near 0).
+        var x = Random([2, 3, 5], 1);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = 1.5f + x.Span[i];
+        Check(op, [x]);
+    }
+
+    [Theory]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 4 })]
+    [InlineData(new[] { 3, 1 }, new[] { 1, 5 })]
+    [InlineData(new[] { 2, 3 }, new int[0])]
+    public void Pow(int[] a, int[] b)
+    {
+        // Positive bases (ln a in d/db); exponents in [1, 3] around the 2 of a variance.
+        var x = Random(a, 1); var e = Random(b, 2);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = 1.2f + x.Span[i] * 0.7f;
+        for (int i = 0; i < e.Length; i++) e.Span[i] = 2f + e.Span[i];
+        Check(new PowOp(), [x, e]);
+    }
+
+    [Fact]
+    public void PowOfAConstantTwoGivesTheVarianceGradient()
+    {
+        // The decomposed LayerNorm's (x − μ)²: negative bases, exponent 2, only the base's gradient.
+        Check(new PowOp(), [Random([3, 7], 3, scale: 2f), new Tensor([], [2f])], [true, false]);
+    }
+
+    [Theory]
+    [InlineData(BinaryKind.Equal)]
+    [InlineData(BinaryKind.Less)]
+    [InlineData(BinaryKind.Greater)]
+    public void ComparisonsHaveAZeroGradient(BinaryKind kind)
+    {
+        // Values half a ramp step apart never cross within the finite-difference step: numeric gradients are 0.
+        var a = Distinct([3, 4], 1); var b = Distinct([4], 2);
+        for (int i = 0; i < b.Length; i++) b.Span[i] += 0.025f;
+        if (kind == BinaryKind.Equal) b.Span[1] = a.Span[5]; // one exact tie
+        Check(new CompareOp(kind), [a, b], [kind != BinaryKind.Equal, true]);
+    }
+
+    [Theory]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 2, 3, 4 }, new[] { 2, 3, 4 })]
+    [InlineData(new[] { 3, 1 }, new[] { 1, 4 }, new[] { 3, 4 })]
+    [InlineData(new[] { 4 }, new[] { 2, 3, 4 }, new int[0])]
+    public void Where(int[] c, int[] x, int[] y)
+    {
+        var mask = Random(c, 9);
+        for (int i = 0; i < mask.Length; i++) mask.Span[i] = mask.Span[i] > 0 ? 1 : 0;
+        Check(new WhereOp(), [mask, Random(x, 1), Random(y, 2)], [false, true, true]);
+    }
 
     [Theory]
     [MemberData(nameof(Activations))]
@@ -110,11 +170,61 @@ public class GradientCheckTests
     [InlineData(PadMode.Edge)]
     public void Pad(PadMode mode) => Check(new PadOp([0, 1, 2, 0, 2, 1], mode, 0.3f), [Random([2, 3, 4], 1)]);
 
+    public static IEnumerable<object[]> ReduceCases() =>
+        from kind in Enum.GetValues<ReduceKind>()
+        from c in new (int[]? Axes, bool Keep)[] { ([2, 3], true), ([1], false), (null, false), ([-1, 0], true), ([], true) }
+        select new object[] { kind, c.Axes!, c.Keep };
+
     [Theory]
-    [InlineData(new[] { 2, 3 }, true)]
-    [InlineData(new[] { 1 }, false)]
-    [InlineData(null, false)]
-    public void ReduceMean(int[]? axes, bool keep) => Check(new ReduceMeanOp(axes, keep), [Random([2, 3, 4, 2], 1)]);
+    [MemberData(nameof(ReduceCases))]
+    public void Reduce(ReduceKind kind, int[]? axes, bool keep)
+    {
+        // Max/Min on distinct values (no ties within a step); L2 away from an all-zero slice.
+        var x = kind is ReduceKind.Max or ReduceKind.Min ? Distinct([2, 3, 4, 2], 1) : Random([2, 3, 4, 2], 1, margin: 0.05f);
+        Check(new ReduceOp(kind, axes, keep), [x]);
+    }
+
+    [Fact]
+    public void ReduceMaxSharesTheGradientOfTies()
+    {
+        var x = new Tensor([2, 3], [0.5f, 0.5f, -1f, 2f, 1f, 2f]);
+        var op = new ReduceOp(ReduceKind.Max, [1], false);
+        var ctx = new OpContext { Inputs = [x], Outputs = [new Tensor([2])], InputGrads = [new Tensor([2, 3])], OutputGrads = [new Tensor([2], [1f, 4f])] };
+        op.Forward(ctx);
+        Assert.Equal(new[] { 0.5f, 2f }, ctx.Outputs[0].Span.ToArray());
+        op.Backward(ctx);
+        Assert.Equal(new[] { 0.5f, 0.5f, 0f, 2f, 0f, 2f }, ctx.InputGrads[0]!.Span.ToArray());
+    }
+
+    [Theory]
+    [InlineData(-1, new[] { 5 }, false)]
+    [InlineData(1, new[] { 3, 5 }, true)]
+    [InlineData(0, new[] { 2, 3, 5 }, false)]
+    [InlineData(1, new[] { 1, 5 }, true)]
+    [InlineData(-2, new[] { 3, 1 }, false)]
+    public void LayerNormalization(int axis, int[] scale, bool statistics)
+    {
+        var x = Random([2, 3, 5], 1, scale: 2f);
+        var op = new LayerNormalizationOp(axis, 1e-5f, statistics);
+        Check(op, [x, Random(scale, 2), Random(scale, 3)]);
+        Check(op, [x, Random(scale, 4)]); // no bias
+    }
+
+    [Fact]
+    public void InstanceNormalization() =>
+        Check(new InstanceNormalizationOp(1e-5f), [Random([2, 3, 4, 3], 1, scale: 2f), Random([3], 2), Random([3], 3)]);
+
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    [InlineData(6, true)]
+    public void GroupNormalization(int groups, bool perGroup)
+    {
+        int c = 6;
+        int affine = perGroup ? groups : c;
+        Check(new GroupNormalizationOp(groups, 1e-5f, perGroup), [Random([2, c, 3, 2], 1, scale: 2f), Random([affine], 2), Random([affine], 3)]);
+    }
 
     [Fact]
     public void ShapeOps()
