@@ -48,11 +48,13 @@ public static class Verifier
     }
 
     /// <summary>
-    /// Bytes a verification with these input shapes plans at most, from shape inference alone: the inputs and every
-    /// node output as float32, once for the native run (every value kept, as <c>--per-node</c> does) and once for ONNX
-    /// Runtime. A shape that overflows counts as <see cref="long.MaxValue"/>.
+    /// Bytes a verification with these input shapes plans at most, from shape inference alone, once for the native run
+    /// and once for ONNX Runtime, as float32. With <paramref name="perNode"/> (as <c>--per-node</c> runs) every value is
+    /// kept: the inputs and every node output count. Without it both sides reuse memory: a value lives from the node
+    /// that makes it to its last reader (graph outputs to the end), and the most that is alive at once counts. A shape
+    /// that overflows counts as <see cref="long.MaxValue"/>.
     /// </summary>
-    public static long PlannedBytes(ImportedModel model, int[][] inputShapes)
+    public static long PlannedBytes(ImportedModel model, int[][] inputShapes, bool perNode = true)
     {
         var graph = model.Graph;
         var shapes = new int[graph.Values.Count][];
@@ -63,17 +65,32 @@ public static class Verifier
         {
             checked
             {
-                long floats = inputShapes.Sum(s => Shapes.ElementCount(s));
+                long inputs = inputShapes.Sum(s => Shapes.ElementCount(s));
+                long all = inputs;
                 foreach (var node in graph.Nodes)
                 {
                     var outs = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
                     for (int o = 0; o < node.Outputs.Length; o++)
                     {
                         shapes[node.Outputs[o].Id] = outs[o];
-                        floats += Shapes.ElementCount(outs[o]);
+                        all += Shapes.ElementCount(outs[o]);
                     }
                 }
-                return floats * sizeof(float) * 2;
+                if (perNode) return all * sizeof(float) * 2;
+                var lastUse = new int[graph.Values.Count];
+                Array.Fill(lastUse, -1);
+                foreach (var node in graph.Nodes)
+                    foreach (var v in node.Inputs) lastUse[v.Id] = Math.Max(lastUse[v.Id], node.Index);
+                foreach (var v in graph.Outputs) lastUse[v.Id] = int.MaxValue;
+                long live = inputs, peak = inputs;
+                foreach (var node in graph.Nodes)
+                {
+                    foreach (var o in node.Outputs) live += Shapes.ElementCount(shapes[o.Id]);
+                    peak = Math.Max(peak, live);
+                    foreach (var v in node.Inputs.Concat(node.Outputs).Distinct())
+                        if (v.Kind == ValueKind.Activation && lastUse[v.Id] <= node.Index) live -= Shapes.ElementCount(shapes[v.Id]);
+                }
+                return peak * sizeof(float) * 2;
             }
         }
         catch (Exception e) when (e is OverflowException or ShapeException) { return long.MaxValue; }
