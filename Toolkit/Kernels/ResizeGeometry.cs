@@ -18,10 +18,12 @@ public enum ResizeRounding
 
 /// <summary>
 /// Shape and coordinate mapping of one Resize: input and output shapes, the per-axis scale used by the coordinate
-/// transform (the given scale, or output/input when sizes were given), the region of interest of tf_crop_and_resize.
+/// transform (the given scale, or output/input when sizes were given), the resized length align_corners and
+/// tf_crop_and_resize divide by (in·scale as the ONNX specification has it when scales were given, not the floored
+/// output size; the output size when sizes were given), the region of interest of tf_crop_and_resize.
 /// Arithmetic is float32, as ONNX Runtime's, so ties of nearest rounding fall the same way.
 /// </summary>
-public sealed record ResizeGeometry(int[] In, int[] Out, float[] Scales, ResizeMode Mode, ResizeCoordinates Coordinates,
+public sealed record ResizeGeometry(int[] In, int[] Out, float[] Scales, float[] ResizedLengths, ResizeMode Mode, ResizeCoordinates Coordinates,
     ResizeRounding Rounding, float[]? Roi, float ExtrapolationValue)
 {
     public long InputLength => Shapes.ElementCount(In);
@@ -30,13 +32,13 @@ public sealed record ResizeGeometry(int[] In, int[] Out, float[] Scales, ResizeM
     /// <summary>The input coordinate output index <paramref name="x"/> of axis <paramref name="axis"/> maps to.</summary>
     public float Original(int axis, int x)
     {
-        float scale = Scales[axis];
+        float scale = Scales[axis], resized = ResizedLengths[axis];
         int inLen = In[axis], outLen = Out[axis];
         return Coordinates switch
         {
             ResizeCoordinates.HalfPixel => (x + 0.5f) / scale - 0.5f,
             ResizeCoordinates.PytorchHalfPixel => outLen > 1 ? (x + 0.5f) / scale - 0.5f : 0f,
-            ResizeCoordinates.AlignCorners => outLen == 1 ? 0f : x * (float)(inLen - 1) / (outLen - 1),
+            ResizeCoordinates.AlignCorners => resized == 1 ? 0f : x * (float)(inLen - 1) / (resized - 1),
             ResizeCoordinates.Asymmetric => x / scale,
             ResizeCoordinates.TfHalfPixelForNearest => (x + 0.5f) / scale,
             ResizeCoordinates.TfCropAndResize => CropAndResize(axis, x),
@@ -46,10 +48,11 @@ public sealed record ResizeGeometry(int[] In, int[] Out, float[] Scales, ResizeM
 
     float CropAndResize(int axis, int x)
     {
-        int rank = In.Length, inLen = In[axis], outLen = Out[axis];
+        int rank = In.Length, inLen = In[axis];
+        float resized = ResizedLengths[axis];
         float start = Roi![axis], end = Roi[axis + rank];
-        return outLen > 1
-            ? start * (inLen - 1) + x * (end - start) * (inLen - 1) / (outLen - 1)
+        return resized != 1
+            ? start * (inLen - 1) + x * (end - start) * (inLen - 1) / (resized - 1)
             : 0.5f * (start + end) * (inLen - 1);
     }
 

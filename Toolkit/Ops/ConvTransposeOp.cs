@@ -42,7 +42,9 @@ public sealed class ConvTransposeOp(WindowSpec window, int group, int[] outputPa
             {
                 int total = natural + op - t;
                 if (total < 0) { begin = 0; end = 0; extra = t - natural; } // a larger output: zeros (and bias) at the end
-                else if (Window.AutoPad == AutoPad.SameLower) { begin = total - total / 2; end = total / 2; }
+                // The specification's split: with output_shape, the odd pad goes to the end under SAME_UPPER and to
+                // the beginning otherwise (NOTSET included); auto_pad alone puts it at the end unless SAME_LOWER.
+                else if (OutputShape != null ? Window.AutoPad != AutoPad.SameUpper : Window.AutoPad == AutoPad.SameLower) { begin = total - total / 2; end = total / 2; }
                 else { begin = total / 2; end = total - total / 2; }
             }
             else if (Window.AutoPad == AutoPad.Valid) { begin = 0; end = 0; }

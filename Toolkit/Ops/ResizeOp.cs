@@ -43,13 +43,14 @@ public sealed class ResizeOp : Op
         if ((Scales?.Length ?? Sizes!.Length) != rank)
             throw new ShapeException($"Resize has {(Scales?.Length ?? Sizes!.Length)} {(Scales != null ? "scales" : "sizes")} for a rank-{rank} input {Shapes.Format(x)}.");
         if (Roi != null && Roi.Length != 2 * rank) throw new ShapeException($"Resize roi has {Roi.Length} values for a rank-{rank} input.");
-        var outShape = new int[rank]; var scales = new float[rank];
+        var outShape = new int[rank]; var scales = new float[rank]; var resized = new float[rank];
         for (int a = 0; a < rank; a++)
         {
             if (Sizes != null)
             {
                 outShape[a] = Sizes[a] == 0 ? x[a] : Sizes[a];
                 scales[a] = (float)outShape[a] / x[a];
+                resized[a] = outShape[a];
             }
             else
             {
@@ -58,10 +59,11 @@ public sealed class ResizeOp : Op
                 float extent = Coordinates == ResizeCoordinates.TfCropAndResize ? Roi![a + rank] - Roi[a] : 1f;
                 outShape[a] = (int)Math.Floor(x[a] * extent * scale);
                 scales[a] = scale;
+                resized[a] = x[a] * extent * scale;
             }
             if (outShape[a] < 1 || x[a] < 1) throw new ShapeException($"Resize of {Shapes.Format(x)} gives an empty axis {a}.");
         }
-        var g = new ResizeGeometry(x, outShape, scales, Mode, Coordinates, Rounding, Roi, ExtrapolationValue);
+        var g = new ResizeGeometry(x, outShape, scales, resized, Mode, Coordinates, Rounding, Roi, ExtrapolationValue);
         if (Mode == ResizeMode.Linear && !g.LeadingAxesAreIdentity())
             throw new ShapeException($"linear Resize interpolates the last two axes only; {Shapes.Format(x)} → {Shapes.Format(outShape)} also changes a leading axis (its scale must be 1).");
         return g;

@@ -9,6 +9,8 @@ namespace TransferKit.Importers.Onnx.Ops;
 /// coordinate_transformation_mode, nearest_mode, extrapolation_value; 18+: axes. Scales, sizes and roi must be constants
 /// (initializers, Constant nodes or folded shape arithmetic). Refused with a clear error: cubic mode, exclude_outside,
 /// antialias, keep_aspect_ratio_policy other than stretch, linear interpolation of axes other than the last two.
+/// align_corners with scales divides by in·scale − 1, as the specification and its conformance data do; ONNX Runtime
+/// divides by the floored output size − 1, which differs only when in·scale is not a whole number.
 /// </summary>
 public sealed class Resize : IOnnxOp
 {
@@ -35,7 +37,7 @@ public sealed class Resize : IOnnxOp
             "pytorch_half_pixel" => ResizeCoordinates.PytorchHalfPixel,
             "align_corners" => ResizeCoordinates.AlignCorners,
             "asymmetric" => ResizeCoordinates.Asymmetric,
-            "tf_half_pixel_for_nearest" => ResizeCoordinates.TfHalfPixelForNearest,
+            "tf_half_pixel_for_nn" => ResizeCoordinates.TfHalfPixelForNearest,
             "tf_crop_and_resize" => ResizeCoordinates.TfCropAndResize,
             "half_pixel_symmetric" => throw ctx.Error("coordinate_transformation_mode 'half_pixel_symmetric' is not supported."),
             var m => throw ctx.Error($"coordinate_transformation_mode '{m}' is not an ONNX value."),
