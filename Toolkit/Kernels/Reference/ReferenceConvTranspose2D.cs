@@ -59,4 +59,13 @@ public static class ReferenceConvTranspose2D
         Taps(g, (xi, yi, wi) => acc[wi] += (double)x[xi] * dy[yi]);
         for (int i = 0; i < dw.Length; i++) dw[i] = (float)(dw[i] + acc[i]);
     }
+
+    /// <summary>dB += Σ dy over batch and space, per output channel.</summary>
+    public static void BackwardBias(in Conv2DGeometry g, float[] dy, float[] db)
+    {
+        int plane = g.InHeight * g.InWidth;
+        var acc = new double[db.Length];
+        for (int i = 0; i < dy.Length; i++) acc[i / plane % g.InChannels] += dy[i];
+        for (int m = 0; m < db.Length; m++) db[m] = (float)(db[m] + acc[m]);
+    }
 }
