@@ -111,6 +111,10 @@ public class GradientCheckTests
             ([1, 2, 9, 9], [2, 2, 3, 3], Win(3, 3, 1, 1, 2, 2, [2, 2, 2, 2]), 1), // dilated
             ([2, 16, 9, 7], [20, 16, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),  // Winograd forward and both gradients
             ([2, 8, 6, 5], [12, 8, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),    // Winograd forward and input gradient, im2col weight gradient
+            ([2, 6, 2, 2], [6, 1, 5, 5], Win(5, 5, 1, 1, 1, 1, [2, 2, 2, 2]), 6),     // depthwise 5×5 on a 2×2 plane (a 1/32 map of a 64 input)
+            ([2, 6, 4, 4], [6, 1, 5, 5], Win(5, 5, 2, 2, 1, 1, [2, 2, 2, 2]), 6),     // depthwise 5×5 stride 2
+            ([2, 4, 3, 3], [4, 1, 3, 3], Win(3, 3, 2, 2, 1, 1, [1, 1, 1, 1]), 4),     // depthwise 3×3 stride 2 on an odd plane
+            ([2, 4, 1, 1], [4, 1, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 4),     // depthwise on a single pixel
         }.Select(c => new object[] { c.X, c.W, c.Win, c.Group });
 
     [Theory]
