@@ -18,11 +18,15 @@ public static class Resize
         public required int[][] Leading { get; init; }
         /// <summary>Second-to-last axis: first and second neighbour, weight of the second; H0 = −1 marks an extrapolated row.</summary>
         public required int[] H0 { get; init; }
+        /// <summary>Second-to-last axis: the second neighbour of every output row.</summary>
         public required int[] H1 { get; init; }
+        /// <summary>Second-to-last axis: the weight of the second neighbour (0 in nearest mode).</summary>
         public required float[] HW { get; init; }
-        /// <summary>Last axis, as for the rows.</summary>
+        /// <summary>Last axis, as for the rows: first neighbour (−1: extrapolated).</summary>
         public required int[] W0 { get; init; }
+        /// <summary>Last axis: second neighbour.</summary>
         public required int[] W1 { get; init; }
+        /// <summary>Last axis: weight of the second neighbour.</summary>
         public required float[] WW { get; init; }
         /// <summary>Whether the leading axes map each output plane to its own input plane (planes then never share a source).</summary>
         public required bool LeadingIdentity { get; init; }

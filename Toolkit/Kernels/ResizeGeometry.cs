@@ -26,7 +26,9 @@ public enum ResizeRounding
 public sealed record ResizeGeometry(int[] In, int[] Out, float[] Scales, float[] ResizedLengths, ResizeMode Mode, ResizeCoordinates Coordinates,
     ResizeRounding Rounding, float[]? Roi, float ExtrapolationValue)
 {
+    /// <summary>Elements of the input.</summary>
     public long InputLength => Shapes.ElementCount(In);
+    /// <summary>Elements of the output.</summary>
     public long OutputLength => Shapes.ElementCount(Out);
 
     /// <summary>The input coordinate output index <paramref name="x"/> of axis <paramref name="axis"/> maps to.</summary>

@@ -14,6 +14,7 @@ public sealed class ConvTransposeOp(WindowSpec window, int group, int[] outputPa
 {
     /// <summary>Kernel, strides, dilations, pads and auto_pad (pads as ONNX writes them: begins, then ends).</summary>
     public WindowSpec Window { get; } = window;
+    /// <summary>Groups the input and output channels are divided into.</summary>
     public int Group { get; } = group;
     /// <summary>Extra output rows/columns at the end of each spatial axis.</summary>
     public int[] OutputPadding { get; } = outputPadding;

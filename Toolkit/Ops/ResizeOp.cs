@@ -26,13 +26,21 @@ public sealed class ResizeOp : Op
         Mode = mode; Coordinates = coordinates; Rounding = rounding; Scales = scales; Sizes = sizes; Roi = roi; ExtrapolationValue = extrapolationValue;
     }
 
+    /// <summary>Nearest or linear interpolation.</summary>
     public ResizeMode Mode { get; }
+    /// <summary>How output coordinates map back to the input.</summary>
     public ResizeCoordinates Coordinates { get; }
+    /// <summary>Nearest mode's rounding of a mapped coordinate.</summary>
     public ResizeRounding Rounding { get; }
+    /// <summary>Per-axis scales, or null when <see cref="Sizes"/> are given.</summary>
     public float[]? Scales { get; }
+    /// <summary>Per-axis output sizes (0: the input's), or null when <see cref="Scales"/> are given.</summary>
     public int[]? Sizes { get; }
+    /// <summary>tf_crop_and_resize's region (starts of every axis, then ends, normalised), or null.</summary>
     public float[]? Roi { get; }
+    /// <summary>The value of outputs that map outside the input (tf_crop_and_resize).</summary>
     public float ExtrapolationValue { get; }
+    /// <inheritdoc/>
     public override string Type => "Resize";
 
     /// <summary>The geometry for input shape <paramref name="x"/>.</summary>
