@@ -67,16 +67,22 @@ public class ConvTransposeParityTests
         AssertMatchesOrt(n.Save("x", [-1, 3, 5, 5], y, [-1, 4, o, o]), $"ConvTranspose auto_pad {autoPad} k{k} s{stride}");
     }
 
+    /// <summary>output_shape below, at and above the natural 11×13: the pads come from it, split as auto_pad says.</summary>
     [Theory]
-    [InlineData(10, 10)]
-    [InlineData(11, 12)]
-    public void OutputShapeMatchesOnnxRuntime(int oh, int ow)
+    [InlineData(10, 10, "NOTSET")]
+    [InlineData(11, 12, "NOTSET")]
+    [InlineData(12, 14, "NOTSET")]
+    [InlineData(10, 10, "SAME_UPPER")]
+    [InlineData(10, 10, "SAME_LOWER")]
+    public void OutputShapeMatchesOnnxRuntime(int oh, int ow, string autoPad)
     {
         var n = new NetBuilder(13, weightsAsConstants: false, seed: oh);
         var wt = n.Tensor("w", [3, 2, 3, 3], n.Gaussian(3 * 2 * 9, 0.3));
-        var y = n.Op("ConvTranspose", ["x", wt], ModelBuilder.Ints("kernel_shape", 3, 3), ModelBuilder.Ints("strides", 2, 2),
-            ModelBuilder.Ints("output_shape", oh, ow));
-        AssertMatchesOrt(n.Save("x", [-1, 3, 5, 6], y, [-1, 2, oh, ow]), $"ConvTranspose output_shape {oh}×{ow}");
+        var attrs = new List<AttributeProto> { ModelBuilder.Ints("kernel_shape", 3, 3), ModelBuilder.Ints("strides", 2, 2), ModelBuilder.Ints("output_shape", oh, ow) };
+        if (autoPad != "NOTSET")
+            attrs.Add(new AttributeProto { Name = "auto_pad", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(autoPad) });
+        var y = n.Op("ConvTranspose", ["x", wt], attrs.ToArray());
+        AssertMatchesOrt(n.Save("x", [-1, 3, 5, 6], y, [-1, 2, oh, ow]), $"ConvTranspose output_shape {oh}×{ow} {autoPad}");
     }
 
     [Fact]
