@@ -27,7 +27,7 @@ public static class VerifyCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
-        var grad = new Option<bool>("--grad") { Description = $"Instead of comparing with ONNX Runtime, check the training gradients of the whole model: every checked trainable parameter's gradient from the training plan against Richardson-extrapolated central differences of the cross-entropy loss along seeded random directions (Relu/Clip/max-pool switches held), relative error ≤ {GradientCheck.Tolerance:g}. Seeded random inputs; the batch defaults to 2." };
+        var grad = new Option<bool>("--grad") { Description = $"Instead of comparing with ONNX Runtime, check the training gradients of the whole model: every checked trainable parameter's gradient from the training plan against Richardson-extrapolated central differences of the loss (--loss: cross-entropy or mse) along seeded random directions (Relu/Clip/max-pool switches held), relative error ≤ {GradientCheck.Tolerance:g}. Seeded random inputs; the batch defaults to 2." };
         var classes = new Option<int>("--classes") { Description = "With --grad: replace the head with a new one for N classes (0: keep the model's head).", DefaultValueFactory = _ => 0 };
         var head = new Option<string?>("--head") { Description = "With --grad: the classifier node (found automatically by default)." };
         var recipe = new Option<string>("--recipe") { Description = "With --grad: full (every parameter trains) or head (the body frozen), before --freeze/--unfreeze.", DefaultValueFactory = _ => "full" };
@@ -36,27 +36,52 @@ public static class VerifyCommand
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "With --grad: batch norm in frozen layers: eval, affine, train (as finetune).", DefaultValueFactory = _ => BatchNormPolicy.Eval };
         var directions = new Option<int>("--directions") { Description = "With --grad: random directions per parameter tensor (the median counts).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
         var epsilon = new Option<double>("--epsilon") { Description = "With --grad: the step, relative to each parameter tensor's RMS.", DefaultValueFactory = _ => GradientCheck.DefaultEpsilon };
+        var loss = new Option<string>("--loss")
+        {
+            Description = "With --grad: the loss to differentiate. cross-entropy (default): on the logits against cycling labels, for classifiers. "
+                + "mse: mean squared error of the whole output against a seeded standard-normal target of the output's shape, the model's output as it is "
+                + "(no head replacement, no Softmax set aside) — the generic check for dense-prediction and other non-classifier models.",
+            DefaultValueFactory = _ => "cross-entropy",
+        };
+        loss.Validators.Add(result =>
+        {
+            var v = result.GetValueOrDefault<string>();
+            if (v is not ("cross-entropy" or "mse")) result.AddError($"--loss '{v}' is not a loss: cross-entropy or mse.");
+        });
+        var size = new Option<int>("--size")
+        {
+            Description = $"Height and width (every dynamic input axis after the batch) of the random inputs, in pixels (default {OnnxImporter.DynamicSizeAtImport}); models with fixed input sizes take only those.",
+            DefaultValueFactory = _ => OnnxImporter.DynamicSizeAtImport,
+        }.Size();
         var maxParams = new Option<int>("--max-params") { Description = "With --grad: check at most N parameter tensors, spread over the graph, the last one included (0: all trainable).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("verify", "Run a model on TransferKit's kernels and in ONNX Runtime with the same inputs and compare the outputs: |native − ort| ≤ 1e-4 + 1e-3·|ort|. With --grad, check the whole model's training gradients against finite differences instead. Exit 0 within tolerance, 1 outside, 2 on error.")
         {
             model, modelOption, random, inputs, batch, perNode, json, seed, preprocess,
-            grad, classes, head, recipe, freeze, unfreeze, bn, directions, epsilon, maxParams,
+            grad, classes, head, recipe, freeze, unfreeze, bn, directions, epsilon, maxParams, loss, size,
         };
         var limits = new ImportLimitOptions();
         limits.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            bool sizeGiven = parse.Tokens.Any(t => t.Value == "--size");
+            int? sizeValue = sizeGiven ? parse.GetValue(size) : null;
+            bool lossGiven = parse.Tokens.Any(t => t.Value == "--loss");
+            if (lossGiven && !parse.GetValue(grad)) throw new CliException("--loss chooses the loss of --grad; it needs --grad.");
             if (parse.GetValue(grad))
             {
                 if ((parse.GetValue(inputs) ?? []).Length > 0 || parse.GetValue(perNode))
                     throw new CliException("--grad runs on seeded random inputs; it does not take --input or --per-node.");
                 var recipeName = parse.GetValue(recipe)!;
                 if (recipeName is not ("full" or "head")) throw new CliException($"--recipe must be full or head, not '{recipeName}'.");
+                var lossKind = parse.GetValue(loss) == "mse" ? GradientCheckLoss.MeanSquaredError : GradientCheckLoss.CrossEntropy;
+                if (lossKind == GradientCheckLoss.MeanSquaredError && (parse.GetValue(classes) > 0 || parse.GetValue(head) != null || recipeName == "head"))
+                    throw new CliException("--loss mse checks the model's output as it is; it does not take --classes, --head or --recipe head.");
                 var settings = new GradientCheckSettings
                 {
                     Classes = parse.GetValue(classes), Head = parse.GetValue(head), Recipe = recipeName,
                     Freeze = parse.GetValue(freeze) ?? [], Unfreeze = parse.GetValue(unfreeze) ?? [], Bn = parse.GetValue(bn),
                     Batch = parse.Tokens.Any(t => t.Value == "--batch") ? parse.GetValue(batch) : 2, Seed = parse.GetValue(seed),
+                    Size = sizeValue, Loss = lossKind,
                 };
                 if (settings.Batch < 1) throw new CliException("--batch must be at least 1.");
                 if (settings.Classes < 0) throw new CliException("--classes must be 0 (keep the head) or a class count.");
@@ -64,12 +89,14 @@ public static class VerifyCommand
                 if (!(parse.GetValue(epsilon) > 0)) throw new CliException("--epsilon must be positive.");
                 var modelPath = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
                 var (m, plan) = GradientCheckJob.Prepare(modelPath, settings);
+                if (sizeGiven) CheckSizeApplies(m, sizeValue!.Value);
                 var gradReport = GradientCheckJob.Run(m, plan, settings, new GradientCheckOptions
                 {
                     Directions = parse.GetValue(directions), Epsilon = parse.GetValue(epsilon), Seed = parse.GetValue(seed), MaxParameters = parse.GetValue(maxParams),
                 });
-                if (parse.GetValue(json)) Console.WriteLine(ToJson(modelPath, settings.Batch, gradReport));
-                else Print(modelPath, settings.Batch, gradReport);
+                string lossName = lossKind == GradientCheckLoss.MeanSquaredError ? "mse" : "cross-entropy";
+                if (parse.GetValue(json)) Console.WriteLine(ToJson(modelPath, settings.Batch, lossName, gradReport));
+                else Print(modelPath, settings.Batch, lossName, gradReport);
                 return gradReport.Passed ? 0 : 1;
             }
 
@@ -78,22 +105,33 @@ public static class VerifyCommand
             int n = parse.Tokens.Any(t => t.Value == "--batch") || images.Length == 0 ? parse.GetValue(batch) : images.Length;
             if (n < 1) throw new CliException("--batch must be at least 1.");
             if (images.Length > 0 && parse.GetValue(random)) throw new CliException("--random and --input exclude each other.");
+            if (images.Length > 0 && sizeGiven) throw new CliException("--size sizes the random inputs; --input images take the size of the model's preprocessing.");
             var imported = OnnxImporter.Import(path, limits.Get(parse));
+            if (sizeGiven) CheckSizeApplies(imported, sizeValue!.Value);
             // Refuse a batch whose plan does not fit before allocating anything for it.
-            long planned = Verifier.PlannedBytes(imported, Verifier.InputShapes(imported, n));
+            long planned = Verifier.PlannedBytes(imported, Verifier.InputShapes(imported, n, sizeValue), parse.GetValue(perNode));
             if (planned > Verifier.MemoryBudgetBytes)
                 throw new CliException($"--batch {n} is too large for {Path.GetFileName(path)}: verifying it plans "
                     + (planned == long.MaxValue ? "more memory than can be counted" : $"{planned / (double)(1L << 30):F1} GiB")
-                    + $", above the budget of {Verifier.MemoryBudgetBytes >> 30} GiB; use a smaller --batch.");
+                    + $", above the budget of {Verifier.MemoryBudgetBytes >> 30} GiB; use a smaller --batch"
+                    + (parse.GetValue(perNode) ? " (--per-node keeps every value)." : "."));
             Tensor[] feed = images.Length > 0
                 ? [InputConvention.For(imported, parse.GetValue(preprocess)).Load(images, n)]
-                : Verifier.RandomInputs(imported, n, parse.GetValue(seed));
+                : Verifier.RandomInputs(imported, n, parse.GetValue(seed), sizeValue);
             var report = Verifier.Verify(imported, feed, parse.GetValue(perNode));
             if (parse.GetValue(json)) Console.WriteLine(ToJson(report));
             else Print(report);
             return report.WithinTolerance ? 0 : 1;
         });
         return cmd;
+    }
+
+    /// <summary>Refuses --size for a model whose inputs have no dynamic axis after the batch (their sizes are fixed).</summary>
+    static void CheckSizeApplies(ImportedModel model, int size)
+    {
+        if (!model.Inputs.Any(i => i.Dims.Skip(1).Any(d => d <= 0)))
+            throw new CliException($"--size {size}: the inputs of {Path.GetFileName(model.File)} have fixed sizes ("
+                + string.Join(", ", model.Inputs.Select(i => $"{i.Name} [{string.Join(",", i.Dims.Select(d => d > 0 ? d.ToString() : "?"))}]")) + "); there is no dynamic axis to size.");
     }
 
     static void Print(VerifyReport r)
@@ -109,9 +147,9 @@ public static class VerifyCommand
         Console.WriteLine(r.WithinTolerance ? "PASS: within tolerance" : "FAIL: outside tolerance");
     }
 
-    static void Print(string model, int batch, GradientCheckReport r)
+    static void Print(string model, int batch, string lossName, GradientCheckReport r)
     {
-        Console.WriteLine($"{Path.GetFileName(model)}  gradient check  batch {batch}  loss {r.Loss:F4}  ε {r.Epsilon:g} (relative)  {r.Parameters.Count} of {r.TrainableParameters} trainable tensors  {r.HeldSwitches} switching nodes held  rule |a − n| / max(|a|, |n|, floor) ≤ {r.Tolerance:g}");
+        Console.WriteLine($"{Path.GetFileName(model)}  gradient check  batch {batch}  {lossName} loss {r.Loss:F4}  ε {r.Epsilon:g} (relative)  {r.Parameters.Count} of {r.TrainableParameters} trainable tensors  {r.HeldSwitches} switching nodes held  rule |a − n| / max(|a|, |n|, floor) ≤ {r.Tolerance:g}");
         Console.WriteLine($"  {"parameter",-32} {"shape",-18} {"analytic",14} {"numeric",14} {"rel error",10} {"worst",10}");
         foreach (var p in r.Parameters)
             Console.WriteLine($"  {p.Name,-32} {Shapes.Format(p.Shape),-18} {p.Analytic,14:E6} {p.Numeric,14:E6} {p.RelativeError,10:E2} {p.MaxRelativeError,10:E2}  {(p.Passed ? "ok" : "OUTSIDE TOLERANCE")}");
@@ -119,11 +157,12 @@ public static class VerifyCommand
         Console.WriteLine(r.Passed ? $"PASS: max relative error {r.MaxRelativeError:E2}" : $"FAIL: max relative error {r.MaxRelativeError:E2}");
     }
 
-    static string ToJson(string model, int batch, GradientCheckReport r) => JsonSerializer.Serialize(new
+    static string ToJson(string model, int batch, string lossName, GradientCheckReport r) => JsonSerializer.Serialize(new
     {
         model,
         mode = "grad",
         batch,
+        loss_function = lossName,
         within_tolerance = r.Passed,
         max_rel = r.MaxRelativeError,
         tolerance = r.Tolerance,

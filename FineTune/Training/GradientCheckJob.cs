@@ -22,6 +22,23 @@ public sealed class GradientCheckSettings
     public BatchNormPolicy Bn { get; init; } = BatchNormPolicy.Eval;
     public int Batch { get; init; } = 2;
     public int Seed { get; init; }
+    /// <summary>The size of dynamic input axes after the batch (null: <see cref="OnnxImporter.DynamicSizeAtImport"/>).</summary>
+    public int? Size { get; init; }
+    /// <summary>
+    /// The loss: <see cref="GradientCheckLoss.CrossEntropy"/> on the logits against cycling labels, or
+    /// <see cref="GradientCheckLoss.MeanSquaredError"/> against a seeded standard-normal target of the output's shape
+    /// (the model's output as it is: no head found or replaced, no Softmax set aside).
+    /// </summary>
+    public GradientCheckLoss Loss { get; init; } = GradientCheckLoss.CrossEntropy;
+}
+
+/// <summary>The loss a whole-model gradient check differentiates.</summary>
+public enum GradientCheckLoss
+{
+    /// <summary>Cross-entropy on the logits (classifiers).</summary>
+    CrossEntropy,
+    /// <summary>Mean squared error of the whole output against a seeded random target (dense predictions, any model).</summary>
+    MeanSquaredError,
 }
 
 /// <summary>
@@ -43,6 +60,12 @@ public static class GradientCheckJob
     {
         var graph = model.Graph;
         Head? head = null;
+        if (s.Loss == GradientCheckLoss.MeanSquaredError)
+        {
+            if (s.Classes > 0 || s.Head != null || s.Recipe == "head")
+                throw new ArgumentException("The mean-squared-error check takes the model's output as it is: no new head, no head node, no head recipe.");
+            return FreezePlan.ForPhase(graph, s.Recipe, [], s.Bn, s.Freeze, s.Unfreeze);
+        }
         if (s.Classes > 0 || s.Head != null || s.Recipe == "head")
         {
             head = Head.Find(graph, s.Head);
@@ -58,16 +81,39 @@ public static class GradientCheckJob
     public static GradientCheckReport Run(ImportedModel model, FreezePlan plan, GradientCheckSettings s, GradientCheckOptions? options = null)
     {
         if (s.Batch < 1) throw new ArgumentException("The gradient-check batch must be at least 1.");
-        var inputs = Verifier.RandomInputs(model, s.Batch, s.Seed);
+        var inputs = Verifier.RandomInputs(model, s.Batch, s.Seed, s.Size);
         var shapes = inputs.Select(t => t.ShapeArray).ToArray();
-        int classes = ClassCount(model.Graph, shapes, s.Batch);
-        var labels = Enumerable.Range(0, s.Batch).Select(i => (i * 7 + s.Seed) % classes).ToArray();
         var o = options ?? new GradientCheckOptions();
+        int[] labels;
+        float[]? targets = null;
+        if (s.Loss == GradientCheckLoss.MeanSquaredError)
+        {
+            labels = new int[s.Batch];
+            targets = RandomTarget(model.Graph.Plan(shapes).Shapes[model.Graph.Outputs[0].Id], s.Seed);
+        }
+        else
+        {
+            int classes = ClassCount(model.Graph, shapes, s.Batch);
+            labels = Enumerable.Range(0, s.Batch).Select(i => (i * 7 + s.Seed) % classes).ToArray();
+        }
         return GradientCheck.Run(model.Graph, inputs, labels, new GradientCheckOptions
         {
-            Loss = o.Loss, Training = o.Training ?? plan.TrainingMode, Step = o.Step, Directions = o.Directions, Epsilon = o.Epsilon,
+            Loss = o.Loss, MseTargets = targets ?? o.MseTargets, Training = o.Training ?? plan.TrainingMode, Step = o.Step, Directions = o.Directions, Epsilon = o.Epsilon,
             Tolerance = o.Tolerance, Seed = o.Seed, Include = o.Include, MaxParameters = o.MaxParameters,
         });
+    }
+
+    /// <summary>Seeded standard-normal values, one per element of <paramref name="shape"/> (its own stream, apart from the inputs').</summary>
+    static float[] RandomTarget(int[] shape, int seed)
+    {
+        var rng = new Random(unchecked(seed * 7919 + 104729));
+        var t = new float[Shapes.ElementCount(shape)];
+        for (int i = 0; i < t.Length; i++)
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            t[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+        }
+        return t;
     }
 
     /// <summary>Classes of the logits: the output's elements per sample.</summary>

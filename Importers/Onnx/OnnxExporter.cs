@@ -143,7 +143,7 @@ public static class OnnxExporter
         return new ExportResult(proto, options, folded, rewritten);
     }
 
-    static int[] Probe(Value input) => input.DeclaredShape!.Select((d, i) => i == 0 ? 1 : d > 0 ? d : 1).ToArray();
+    static int[] Probe(Value input) => input.DeclaredShape!.Select((d, i) => i == 0 ? 1 : d > 0 ? d : OnnxImporter.DynamicSizeAtImport).ToArray();
 
     /// <summary>Writes the model to <paramref name="path"/> atomically; returns what was written.</summary>
     public static ExportResult Save(ImportedModel model, string path, ExportOptions? options = null)

@@ -14,6 +14,13 @@ public static class OnnxImporter
 {
     public const int MinOpset = 7;
     public const int MaxOpset = 21;
+
+    /// <summary>
+    /// The size a dynamic non-batch input axis (a free H or W) takes while the graph's shapes are inferred at import; at
+    /// run time the plan uses the real size. Large enough for the strides of an image CNN (224 = 7·32), so the
+    /// feature maps an FPN adds together agree.
+    /// </summary>
+    public const int DynamicSizeAtImport = 224;
     public const long MinIrVersion = 3;
 
     /// <summary>Imports a model file.</summary>
@@ -211,7 +218,7 @@ public static class OnnxImporter
                 if (info.ElementType is not (OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double))
                     throw new OnnxImportException(File, null, $"graph input '{vi.Name}' has element type {info.ElementType}; only float inputs are supported.");
                 if (inputs.Count == 0 && info.Dims.Length > 0 && info.Dims[0] > 0) ImportBatch = info.Dims[0];
-                var staticShape = info.Dims.Select((d, i) => d >= 0 ? d : i == 0 ? ImportBatch : 1).ToArray();
+                var staticShape = info.Dims.Select((d, i) => d >= 0 ? d : i == 0 ? ImportBatch : DynamicSizeAtImport).ToArray();
                 var v = _graph.AddInput(vi.Name, info.Dims.Select((d, i) => i == 0 ? -1 : d).ToArray());
                 _entries[vi.Name] = new Entry { Value = v, Shape = staticShape, BatchLeading = staticShape.Length > 0 };
                 _byOnnxName[vi.Name] = v;

@@ -5,9 +5,9 @@ namespace TransferKit.Importers.Onnx;
 
 /// <summary>
 /// Which constant inputs of a runtime op are weights (trainable parameters) and which are constants. A weight is a
-/// tensor in a weight slot: Conv W and B, Gemm B and C, the constant operand of a MatMul (rank ≥ 2), the scale, bias
-/// and running statistics of BatchNormalization, the scale and bias of LayerNormalization, InstanceNormalization and
-/// GroupNormalization, PRelu's slope, and an elementwise or Concat operand with more than
+/// tensor in a weight slot: Conv and ConvTranspose W and B, Gemm B and C, the constant operand of a MatMul (rank ≥ 2), the
+/// scale, bias and running statistics of BatchNormalization, the scale and bias of LayerNormalization,
+/// InstanceNormalization and GroupNormalization, PRelu's slope, and an elementwise or Concat operand with more than
 /// one element (a layer scale, a position embedding, a cls token). Scalars and other one-element operands — the 3 and
 /// 6 of a written-out hard-swish, an epsilon, a divisor — stay constants: never trained, not counted as parameters;
 /// so do Pow's exponent, the operands of comparisons and of Where, whatever their size.
@@ -18,6 +18,7 @@ public static class WeightSlots
     public static bool IsWeight(Op op, int slot, int[] shape) => op switch
     {
         ConvOp => slot >= 1,
+        ConvTransposeOp => slot >= 1,
         GemmOp => slot >= 1,
         MatMulOp => shape.Length >= 2,
         BatchNormalizationOp => slot >= 1,

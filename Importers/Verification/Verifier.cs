@@ -23,7 +23,6 @@ public sealed record VerifyReport(
 /// <summary>Runs the same inputs through the native engine and ONNX Runtime and compares every output (and, optionally, every intermediate value).</summary>
 public static class Verifier
 {
-    /// <summary>Seeded standard-normal inputs of the model's input shapes at the given batch.</summary>
     /// <summary>
     /// The most memory a verification may plan (<see cref="PlannedBytes"/>); a larger batch is refused before anything
     /// is allocated.
@@ -32,21 +31,30 @@ public static class Verifier
 
     /// <summary>
     /// The input shapes a verification at <paramref name="batch"/> feeds: the declared dimensions with the first one
-    /// set to the batch and symbolic ones set to 1. A scalar input has no batch axis: only batch 1 fits it.
+    /// set to the batch and dynamic ones after it set to <paramref name="dynamicSize"/> (default
+    /// <see cref="OnnxImporter.DynamicSizeAtImport"/>, the size the shapes were inferred at). A scalar input has no batch
+    /// axis: only batch 1 fits it.
     /// </summary>
-    public static int[][] InputShapes(ImportedModel model, int batch) => model.Inputs.Select(info =>
+    public static int[][] InputShapes(ImportedModel model, int batch, int? dynamicSize = null)
     {
-        if (info.Dims.Length == 0 && batch != 1)
-            throw new ArgumentException($"--batch {batch}: input '{info.Name}' of {model.File} is a scalar, which has no batch axis; only batch 1 fits it.");
-        return info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : 1).ToArray();
-    }).ToArray();
+        int free = dynamicSize ?? OnnxImporter.DynamicSizeAtImport;
+        if (free < 1) throw new ArgumentException($"The size of dynamic input axes must be positive, not {free}.");
+        return model.Inputs.Select(info =>
+        {
+            if (info.Dims.Length == 0 && batch != 1)
+                throw new ArgumentException($"--batch {batch}: input '{info.Name}' of {model.File} is a scalar, which has no batch axis; only batch 1 fits it.");
+            return info.Dims.Select((d, i) => i == 0 ? batch : d > 0 ? d : free).ToArray();
+        }).ToArray();
+    }
 
     /// <summary>
-    /// Bytes a verification with these input shapes plans at most, from shape inference alone: the inputs and every
-    /// node output as float32, once for the native run (every value kept, as <c>--per-node</c> does) and once for ONNX
-    /// Runtime. A shape that overflows counts as <see cref="long.MaxValue"/>.
+    /// Bytes a verification with these input shapes plans at most, from shape inference alone, once for the native run
+    /// and once for ONNX Runtime, as float32. With <paramref name="perNode"/> (as <c>--per-node</c> runs) every value is
+    /// kept: the inputs and every node output count. Without it both sides reuse memory: a value lives from the node
+    /// that makes it to its last reader (graph outputs to the end), and the most that is alive at once counts. A shape
+    /// that overflows counts as <see cref="long.MaxValue"/>.
     /// </summary>
-    public static long PlannedBytes(ImportedModel model, int[][] inputShapes)
+    public static long PlannedBytes(ImportedModel model, int[][] inputShapes, bool perNode = true)
     {
         var graph = model.Graph;
         var shapes = new int[graph.Values.Count][];
@@ -57,26 +65,45 @@ public static class Verifier
         {
             checked
             {
-                long floats = inputShapes.Sum(s => Shapes.ElementCount(s));
+                long inputs = inputShapes.Sum(s => Shapes.ElementCount(s));
+                long all = inputs;
                 foreach (var node in graph.Nodes)
                 {
                     var outs = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
                     for (int o = 0; o < node.Outputs.Length; o++)
                     {
                         shapes[node.Outputs[o].Id] = outs[o];
-                        floats += Shapes.ElementCount(outs[o]);
+                        all += Shapes.ElementCount(outs[o]);
                     }
                 }
-                return floats * sizeof(float) * 2;
+                if (perNode) return all * sizeof(float) * 2;
+                var lastUse = new int[graph.Values.Count];
+                Array.Fill(lastUse, -1);
+                foreach (var node in graph.Nodes)
+                    foreach (var v in node.Inputs) lastUse[v.Id] = Math.Max(lastUse[v.Id], node.Index);
+                foreach (var v in graph.Outputs) lastUse[v.Id] = int.MaxValue;
+                long live = inputs, peak = inputs;
+                foreach (var node in graph.Nodes)
+                {
+                    foreach (var o in node.Outputs) live += Shapes.ElementCount(shapes[o.Id]);
+                    peak = Math.Max(peak, live);
+                    foreach (var v in node.Inputs.Concat(node.Outputs).Distinct())
+                        if (v.Kind == ValueKind.Activation && lastUse[v.Id] <= node.Index) live -= Shapes.ElementCount(shapes[v.Id]);
+                }
+                return peak * sizeof(float) * 2;
             }
         }
         catch (Exception e) when (e is OverflowException or ShapeException) { return long.MaxValue; }
     }
 
-    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed)
+    /// <summary>
+    /// Seeded standard-normal inputs of <see cref="InputShapes"/> at the given batch; dynamic axes after the batch take
+    /// <paramref name="dynamicSize"/>.
+    /// </summary>
+    public static Tensor[] RandomInputs(ImportedModel model, int batch, int seed, int? dynamicSize = null)
     {
         var rng = new Random(seed);
-        return InputShapes(model, batch).Select(shape =>
+        return InputShapes(model, batch, dynamicSize).Select(shape =>
         {
             var t = new Tensor(shape);
             var s = t.Span;

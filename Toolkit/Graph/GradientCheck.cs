@@ -75,7 +75,8 @@ public static class GradientCheck
     public const double NoiseSigmas = 3;
 
     /// <summary>
-    /// Runs the check. <paramref name="graph"/> must end in logits (one output, [N, …] with N = labels.Length); its
+    /// Runs the check. <paramref name="graph"/> must end in logits (one output, [N, …] with N = labels.Length), or in
+    /// any one output when <see cref="GradientCheckOptions.MseTargets"/> are given; its
     /// parameters' <see cref="Parameter.Trainable"/> flags say what trains. Parameter values (and batch-norm running
     /// statistics, which training-mode forward passes move) are restored afterwards; gradients are left as the
     /// analytic pass computed them.
@@ -104,6 +105,13 @@ public static class GradientCheck
             if (state != null) foreach (var p in state) original[p].CopyTo(p.Value.Span);
             var y = plan.Forward(inputs, o.Training, o.Step, afterNode)[0];
             forwards++;
+            if (o.MseTargets is { } targets)
+            {
+                if (targets.Length != y.Length) throw new ArgumentException($"{targets.Length} mean-squared-error targets for an output of shape {Shapes.Format(y.Shape)}.");
+                double mse = Mse.Compute(y, targets, gradient);
+                if (gradient != null) sensitivity = LogitSensitivity(y, gradient);
+                return mse;
+            }
             int n = labels.Length;
             if (n == 0 || y.Length % n != 0) throw new ArgumentException($"{labels.Length} labels for an output of shape {Shapes.Format(y.Shape)}.");
             var logits = y.Reshaped(n, y.Length / n);
@@ -201,6 +209,8 @@ public static class GradientCheck
     }
 
     /// <summary>Σ|z|·|∂L/∂z| over the logits: how much the loss moves when every logit moves by its own relative round-off.</summary>
+    static readonly Losses.MeanSquaredErrorLoss Mse = new();
+
     static double LogitSensitivity(Tensor logits, Tensor dLogits)
     {
         double sum = 0;

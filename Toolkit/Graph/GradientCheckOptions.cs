@@ -8,6 +8,12 @@ public sealed class GradientCheckOptions
     /// <summary>The loss on the logits (the graph's single output, seen as [N, C]). Default: plain cross-entropy.</summary>
     public CrossEntropyLoss Loss { get; init; } = new();
 
+    /// <summary>
+    /// When set, the loss is instead the mean squared error (<see cref="MeanSquaredErrorLoss"/>) of the whole output
+    /// against these targets, one per output element (a dense prediction, a regression); the labels are then unused.
+    /// </summary>
+    public float[]? MseTargets { get; init; }
+
     /// <summary>Per-node training mode (batch statistics, dropout masks), as the trainer passes it. Default: inference everywhere.</summary>
     public Func<Node, bool>? Training { get; init; }
 

@@ -81,9 +81,9 @@ public class BadFlagTests
         Assert.True(GC.GetTotalAllocatedBytes() - before < 256L << 20, "allocated for the refused batch");
         // Just above and below the budget, from the plan's own figure: 28×28 input, so batch b plans about b × 8 × 784 × (1 + layers).
         var model = Importers.Onnx.OnnxImporter.Import(SharedAssets.Model("mnist-8.onnx"));
-        long perImage = Verifier.PlannedBytes(model, Verifier.InputShapes(model, 1));
+        long perImage = Verifier.PlannedBytes(model, Verifier.InputShapes(model, 1), perNode: false);
         int over = (int)(Verifier.MemoryBudgetBytes / perImage) + 2;
-        Assert.True(Verifier.PlannedBytes(model, Verifier.InputShapes(model, over)) > Verifier.MemoryBudgetBytes);
+        Assert.True(Verifier.PlannedBytes(model, Verifier.InputShapes(model, over), perNode: false) > Verifier.MemoryBudgetBytes);
         AssertRefused(CliTests.Run("verify", SharedAssets.Model("mnist-8.onnx"), "--batch", over.ToString()), $"--batch {over}");
     }
 

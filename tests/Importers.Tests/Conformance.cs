@@ -45,6 +45,16 @@ public static class Conformance
         ["test_castlike_FLOAT_to_DOUBLE_expanded"] = "cast of a run-time tensor to another element type: TransferKit graphs are float32 throughout",
         ["test_castlike_FLOAT_to_FLOAT16_expanded"] = "cast of a run-time tensor to another element type: TransferKit graphs are float32 throughout",
         ["test_castlike_FLOAT_to_STRING_expanded"] = "string tensors are not supported",
+        ["test_resize_downsample_scales_cubic"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_downsample_scales_cubic_A_n0p5_exclude_outside"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_downsample_scales_cubic_align_corners"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_downsample_sizes_cubic"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_upsample_scales_cubic"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_upsample_scales_cubic_A_n0p5_exclude_outside"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_upsample_scales_cubic_align_corners"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_upsample_scales_cubic_asymmetric"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_resize_upsample_sizes_cubic"] = "Resize mode cubic: TransferKit interpolates nearest and linear (the modes CNN necks and decoders use)",
+        ["test_convtranspose_3d"] = "3-D transposed convolution: TransferKit supports 1-D and 2-D windows (image CNNs)",
     };
 
     /// <summary>Why a case is not run, or null when it must pass.</summary>

@@ -15,16 +15,14 @@ public class ModelParityTests
         "squeezenet1.1_imagenet_fp32.onnx", "squeezenet1.1_imagenet_fp16.onnx",
         "light/light_bvlc_alexnet.onnx", "light/light_resnet50.onnx", "light/light_shufflenet.onnx", "light/light_squeezenet.onnx", "light/light_vgg19.onnx",
         "bench/resnet18.onnx", "bench/mobilenet_v2.onnx", "bench/squeezenet1_1.onnx",
+        "ch_PP-OCRv4_det_infer.onnx",
     ];
 
-    /// <summary>
-    /// Shared models that do not import yet, each with the op the importer must name in its refusal. The PP-OCRv4 text
-    /// detector's FPN neck needs Resize and ConvTranspose (open work); until then it must be refused clearly, not crash.
-    /// </summary>
-    public static readonly (string Model, string Op)[] NotYetSupported =
-    [
-        ("ch_PP-OCRv4_det_infer.onnx", "Resize"),
-    ];
+    /// <summary>The PP-OCRv4 text detector (FPN neck with nearest Resize, ConvTranspose head) at the size its card names.</summary>
+    public const string TextDetector = "ch_PP-OCRv4_det_infer.onnx";
+
+    /// <summary>Height and width of the text detector's random inputs (H and W are dynamic; multiples of 32).</summary>
+    public const int TextDetectorSize = 640;
 
     public static IEnumerable<object[]> ModelsAndBatches() =>
         Models.SelectMany(m => new[] { 1, 8 }.Select(b => new object[] { m, b }));
@@ -36,19 +34,18 @@ public class ModelParityTests
         var onDisk = new[] { "", "light", "bench" }
             .SelectMany(d => Directory.GetFiles(Path.Combine(root, d), "*.onnx").Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Order().ToArray();
-        Assert.Equal(onDisk, Models.Concat(NotYetSupported.Select(u => u.Model)).Order().ToArray());
+        Assert.Equal(onDisk, Models.Order().ToArray());
     }
 
-    [Fact]
-    public void ModelsNotYetSupportedAreRefusedNamingFileNodeAndOp()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void TextDetectorMatchesOnnxRuntimeAt640(int batch)
     {
-        foreach (var (model, op) in NotYetSupported)
-        {
-            var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(SharedAssets.Model(model)));
-            Assert.Contains(Path.GetFileName(model), e.Message);
-            Assert.Contains($"op '{op}'", e.Message);
-            Assert.Contains("node '", e.Message);
-        }
+        var imported = OnnxImporter.Import(SharedAssets.Model(TextDetector));
+        var report = Verifier.Verify(imported, Verifier.RandomInputs(imported, batch, seed: 7, TextDetectorSize));
+        Assert.Equal([batch, 1, TextDetectorSize, TextDetectorSize], report.Outputs[0].Shape);
+        Assert.True(report.WithinTolerance, $"batch {batch}: max_abs {report.MaxAbs:E3} max_rel {report.MaxRel:E3}");
     }
 
     [Theory]

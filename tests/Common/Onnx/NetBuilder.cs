@@ -174,6 +174,33 @@ public sealed class NetBuilder
         return Op("Mul", [Op("Mul", [x, Scalar("half", 0.5f)]), Op("Add", [erf, Scalar("one", 1)])]);
     }
 
+    /// <summary>A string attribute.</summary>
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
+
+    /// <summary>
+    /// Resize by constant scales [1, 1, s, s] as exporters write it: (X, scales) at opset 10, (X, roi, scales) from 11
+    /// (an empty roi), with the given mode and, from 11, coordinate transform and nearest rounding.
+    /// </summary>
+    public string Resize(string x, float scale, string mode = "nearest", string coordinates = "asymmetric", string nearestMode = "floor")
+    {
+        var scales = Tensor("scales", [4], [1, 1, scale, scale]);
+        if (Opset < 11) return Op("Resize", [x, scales], String("mode", mode));
+        var attrs = new List<AttributeProto> { String("mode", mode), String("coordinate_transformation_mode", coordinates) };
+        if (mode == "nearest") attrs.Add(String("nearest_mode", nearestMode));
+        return Op("Resize", [x, Tensor("roi", [0], []), scales], attrs.ToArray());
+    }
+
+    /// <summary>ConvTranspose with k×k weights [cin, cout, k, k] (He-initialised over the fan-in per output), stride, pads, optional bias.</summary>
+    public string ConvTranspose(string x, int cin, int cout, int k, int stride, int pad = 0, bool bias = false)
+    {
+        long fanIn = (long)cin * k * k / (stride * stride);
+        var w = Tensor("wt", [cin, cout, k, k], Gaussian(cin * cout * k * k, Math.Sqrt(2.0 / Math.Max(1, fanIn))));
+        var inputs = bias ? new[] { x, w, Tensor("bt", [cout], Gaussian(cout, 0.1)) } : new[] { x, w };
+        return Op("ConvTranspose", inputs, ModelBuilder.Ints("kernel_shape", k, k), ModelBuilder.Ints("strides", stride, stride),
+            ModelBuilder.Ints("pads", pad, pad, pad, pad), ModelBuilder.Ints("dilations", 1, 1), ModelBuilder.Int("group", 1));
+    }
+
     /// <summary>Declares the graph's input and output and writes the model to a temporary file.</summary>
     public string Save(string input, long[] inputDims, string output, long[] outputDims, string fileName = "model.onnx")
     {
@@ -369,5 +396,40 @@ public static class TestNets
         var logits = n.Op("Gemm", [clsOut, n.Tensor("fc_w", [classes, width], n.Gaussian((long)classes * width, Math.Sqrt(1.0 / width))),
             n.Tensor("fc_b", [classes], n.Gaussian(classes, 0.01))], ModelBuilder.Int("transB", 1));
         return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
+    }
+
+    /// <summary>
+    /// A tiny dense-prediction net shaped like the PP-OCRv4 text detector (DB) as paddle2onnx writes it (opset 11,
+    /// weights in <c>Constant</c> nodes): a strided backbone (Conv → BatchNormalization → Relu or written-out
+    /// hard-swish) to 1/4, 1/8 and 1/16, 1×1 lateral convolutions, a top-down FPN path (nearest Resize ×2 asymmetric
+    /// floor, Add), 3×3 output convolutions, the coarser maps brought up by nearest ×2 and ×4 and by a linear
+    /// half-pixel ×2 Resize, Concat, then the head: 3×3 Conv → BatchNormalization → Relu, two 2×2 stride-2
+    /// ConvTransposes (the first with batch norm and Relu, the last with bias) and a Sigmoid, giving a per-pixel map
+    /// [N, 1, size, size]. The output is not a classifier: its gradient check uses the mean-squared-error loss.
+    /// </summary>
+    public static string TinyFpn(int size = 64, int seed = 0)
+    {
+        if (size % 16 != 0) throw new ArgumentException("The tiny FPN needs a size divisible by 16.");
+        var n = new NetBuilder(11, weightsAsConstants: true, seed);
+        string ConvBn(string v, int cin, int cout, int k, int stride, string act)
+        {
+            var y = n.BatchNorm(n.Conv(v, cin, cout, k, stride), cout);
+            return act == "relu" ? n.Op("Relu", [y]) : n.HardSwish(y, HardSwishForm.WrittenOut);
+        }
+        const int f = 8;
+        var stem = ConvBn("image", 3, 8, 3, 2, "hswish");        // 1/2
+        var c1 = ConvBn(stem, 8, 8, 3, 2, "relu");               // 1/4
+        var c2 = ConvBn(c1, 8, 12, 3, 2, "relu");                // 1/8
+        var c3 = ConvBn(c2, 12, 16, 3, 2, "hswish");             // 1/16
+        var l1 = n.Conv(c1, 8, f, 1); var l2 = n.Conv(c2, 12, f, 1); var l3 = n.Conv(c3, 16, f, 1);
+        var p2 = n.Op("Add", [l2, n.Resize(l3, 2)]);
+        var p1 = n.Op("Add", [l1, n.Resize(p2, 2)]);
+        var o3 = n.Conv(l3, f, f / 2, 3); var o2 = n.Conv(p2, f, f / 2, 3); var o1 = n.Conv(p1, f, f / 2, 3);
+        var fused = n.Op("Concat", [n.Resize(o3, 4), n.Resize(o2, 2, "linear", "half_pixel"), o1], ModelBuilder.Int("axis", 1));
+        var h = ConvBn(fused, 3 * f / 2, f, 3, 1, "relu");       // 1/4
+        h = n.Op("Relu", [n.BatchNorm(n.ConvTranspose(h, f, f, 2, 2), f)]);   // 1/2
+        var logits = n.ConvTranspose(h, f, 1, 2, 2, bias: true);
+        var map = n.Op("Sigmoid", [logits]);
+        return n.Save("image", [-1, 3, size, size], map, [-1, 1, size, size]);
     }
 }

@@ -111,6 +111,10 @@ public class GradientCheckTests
             ([1, 2, 9, 9], [2, 2, 3, 3], Win(3, 3, 1, 1, 2, 2, [2, 2, 2, 2]), 1), // dilated
             ([2, 16, 9, 7], [20, 16, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),  // Winograd forward and both gradients
             ([2, 8, 6, 5], [12, 8, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1),    // Winograd forward and input gradient, im2col weight gradient
+            ([2, 6, 2, 2], [6, 1, 5, 5], Win(5, 5, 1, 1, 1, 1, [2, 2, 2, 2]), 6),     // depthwise 5×5 on a 2×2 plane (a 1/32 map of a 64 input)
+            ([2, 6, 4, 4], [6, 1, 5, 5], Win(5, 5, 2, 2, 1, 1, [2, 2, 2, 2]), 6),     // depthwise 5×5 stride 2
+            ([2, 4, 3, 3], [4, 1, 3, 3], Win(3, 3, 2, 2, 1, 1, [1, 1, 1, 1]), 4),     // depthwise 3×3 stride 2 on an odd plane
+            ([2, 4, 1, 1], [4, 1, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 4),     // depthwise on a single pixel
         }.Select(c => new object[] { c.X, c.W, c.Win, c.Group });
 
     [Theory]
@@ -269,4 +273,39 @@ public class GradientCheckTests
     [Fact]
     public void DropoutTrainingUsesTheSameMaskForwardAndBackward() =>
         Check(new DropoutOp(0.3f) { Seed = 11 }, [Random([4, 7], 1)], training: true);
+
+    public static IEnumerable<object[]> ResizeCases() =>
+        new (ResizeMode Mode, ResizeCoordinates Coords, ResizeRounding Rounding, int[] X, float[]? Scales, int[]? Sizes)[]
+        {
+            (ResizeMode.Nearest, ResizeCoordinates.Asymmetric, ResizeRounding.Floor, [2, 3, 4, 5], [1, 1, 2, 2], null),   // PP-OCRv4's ×2
+            (ResizeMode.Nearest, ResizeCoordinates.HalfPixel, ResizeRounding.RoundPreferFloor, [1, 2, 7, 6], [1, 1, 0.5f, 1.7f], null),
+            (ResizeMode.Nearest, ResizeCoordinates.Asymmetric, ResizeRounding.Simple, [2, 2, 3, 3], [1, 2, 1, 3], null),  // the channel axis too
+            (ResizeMode.Linear, ResizeCoordinates.HalfPixel, ResizeRounding.RoundPreferFloor, [2, 2, 4, 5], [1, 1, 2, 2], null),
+            (ResizeMode.Linear, ResizeCoordinates.AlignCorners, ResizeRounding.RoundPreferFloor, [1, 3, 5, 4], null, [0, 3, 9, 3]),
+            (ResizeMode.Linear, ResizeCoordinates.PytorchHalfPixel, ResizeRounding.RoundPreferFloor, [1, 2, 8, 7], [1, 1, 0.5f, 0.6f], null),
+            (ResizeMode.Linear, ResizeCoordinates.Asymmetric, ResizeRounding.RoundPreferFloor, [3, 5, 6], [1, 1, 2.5f], null),
+        }.Select(c => new object[] { c.Mode, c.Coords, c.Rounding, c.X, c.Scales!, c.Sizes! });
+
+    /// <summary>Resize is linear in x (a gather, or fixed weights on four neighbours): its backward is the adjoint.</summary>
+    [Theory]
+    [MemberData(nameof(ResizeCases))]
+    public void Resize(ResizeMode mode, ResizeCoordinates coords, ResizeRounding rounding, int[] x, float[]? scales, int[]? sizes) =>
+        Check(new ResizeOp(mode, coords, rounding, scales, sizes), [Random(x, 1)]);
+
+    public static IEnumerable<object[]> ConvTransposeCases() =>
+        new (int[] X, int[] W, WindowSpec Win, int Group, int[] OutputPadding, bool Bias)[]
+        {
+            ([2, 3, 4, 5], [3, 4, 2, 2], Win(2, 2, 2, 2), 1, [0, 0], true),                       // PP-OCRv4's 2×2 stride 2
+            ([1, 4, 5, 4], [4, 3, 3, 3], Win(3, 3, 2, 2, 1, 1, [1, 1, 1, 1]), 1, [1, 1], true),  // padded, output_padding
+            ([2, 6, 4, 4], [6, 2, 3, 2], Win(3, 2, 2, 1, 1, 2, [1, 0, 0, 1]), 3, [1, 0], false), // grouped, dilated, asymmetric
+            ([1, 4, 3, 4], [4, 1, 3, 3], Win(3, 3, 1, 1, 2, 2, [2, 2, 2, 2]), 4, [0, 0], true),  // depthwise, dilated
+            ([1, 16, 5, 6], [16, 8, 3, 3], Win(3, 3, 1, 1, 1, 1, [1, 1, 1, 1]), 1, [0, 0], true), // Winograd underneath
+        }.Select(c => new object[] { c.X, c.W, c.Win, c.Group, c.OutputPadding, c.Bias });
+
+    /// <summary>ConvTranspose's gradients for input, weight and bias.</summary>
+    [Theory]
+    [MemberData(nameof(ConvTransposeCases))]
+    public void ConvTranspose(int[] x, int[] w, WindowSpec win, int group, int[] outputPadding, bool bias) =>
+        Check(new ConvTransposeOp(win, group, outputPadding, null),
+            bias ? [Random(x, 1), Random(w, 2), Random([w[1] * group], 3)] : [Random(x, 1), Random(w, 2)]);
 }
