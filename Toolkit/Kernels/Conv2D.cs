@@ -154,12 +154,18 @@ public static class Conv2D
     static long ColumnScratch(in Conv2DGeometry g) =>
         ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
 
-    /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
-    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    /// <summary>
+    /// y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW]. An
+    /// <paramref name="epilogue"/> runs on every stretch of y once it is final: per output row of a channel right after
+    /// its bias in the GEMM paths and per plane in the depthwise one (still in cache); after the whole output for
+    /// Winograd and the few-channel kernel.
+    /// </summary>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
+        ConvEpilogue? epilogue = null)
     {
-        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
-        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); return; }
-        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); return; }
+        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue); return; }
+        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
+        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
@@ -173,13 +179,21 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, epilogue));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue));
             }
         }
+    }
+
+    /// <summary>The epilogue over the whole output, planes spread across threads (kernels that finish y all at once).</summary>
+    static void Planes(in Conv2DGeometry g, ConvEpilogue? epilogue)
+    {
+        if (epilogue == null) return;
+        int positions = g.Positions;
+        Workers.For(g.Batch * g.OutChannels, positions, (s, e) => epilogue(s * positions, (e - s) * positions));
     }
 
     /// <summary>
@@ -187,7 +201,7 @@ public static class Conv2D
     /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
     /// packs it; the GEMM writes each block's columns of y in place.
     /// </summary>
-    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
@@ -208,12 +222,23 @@ public static class Conv2D
                     Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
                         new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads);
                 }
-            if (b != null)
-                for (int m = 0; m < mg; m++)
+            if (b != null || epilogue != null)
+            {
+                // Bias and epilogue a row at a time; across threads when this image's GEMM had them (batch 1).
+                nint og = (nint)outGroup, bg = b == null ? 0 : (nint)(b + grp * mg);
+                long offset = outGroup - y;
+                void Rows(int m0, int m1)
                 {
-                    var row = new Span<float>(outGroup + (long)m * cols, cols);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, b[grp * mg + m], row);
+                    for (int m = m0; m < m1; m++)
+                    {
+                        var row = new Span<float>((float*)og + (long)m * cols, cols);
+                        if (bg != 0) System.Numerics.Tensors.TensorPrimitives.Add(row, ((float*)bg)[m], row);
+                        epilogue?.Invoke((int)(offset + (long)m * cols), cols);
+                    }
                 }
+                if (gemmThreads > 1) Workers.For(mg, cols, Rows);
+                else Rows(0, mg);
+            }
         }
     }
 
@@ -223,7 +248,7 @@ public static class Conv2D
     /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
-    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
@@ -252,9 +277,11 @@ public static class Conv2D
                 for (int m = 0; m < mg; m++)
                 {
                     var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
-                    var dst = new Span<float>(y + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols);
+                    long at = ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols;
+                    var dst = new Span<float>(y + at, cols);
                     if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
                     else src.CopyTo(dst);
+                    epilogue?.Invoke((int)at, cols);
                 }
         }
     }
