@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TransferKit.Toolkit.Kernels;
 
@@ -9,7 +11,7 @@ namespace TransferKit.Toolkit.Kernels;
 /// stored once (the plane-wide <see cref="DepthwiseConv2D"/> pass reads and writes its accumulator once per tap).
 /// The input plane is copied once into a zero-padded buffer split into s column phases (phase q holds padded columns
 /// q, q + s, …), so the tap (u, v) of L consecutive outputs is one contiguous load from phase v mod s at column
-/// j + v div s even for stride 2. Four output vectors go side by side so the multiply-add chains overlap.
+/// j + v div s even for stride 2. Four output vectors go side by side so the multiply-add chains overlap; the stride-2 split is an AVX2 permute.
 /// </summary>
 internal sealed unsafe class DepthwiseRows
 {
@@ -44,16 +46,26 @@ internal sealed unsafe class DepthwiseRows
     {
         new Span<float>(buf, _buffer.Length).Clear();
         int h = _g.InHeight, w = _g.InWidth, pl = _g.PadLeft, phase = _hp * _wq;
+        // Stride 2: input column x = 2t goes to phase pl mod 2 at t + pl div 2, x = 2t + 1 to the other phase at
+        // t + (pl + 1) div 2.
+        int evenPhase = (pl & 1) * phase + (pl >> 1), oddPhase = ((pl + 1) & 1) * phase + ((pl + 1) >> 1);
+        var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
         for (int r = 0; r < h; r++)
         {
             float* row = src + (long)r * w;
             float* dst = buf + (r + _g.PadTop) * _wq;
             if (_s == 1) { new ReadOnlySpan<float>(row, w).CopyTo(new Span<float>(dst + pl, w)); continue; }
-            for (int x = 0; x < w; x++)
-            {
-                int c = x + pl;
-                dst[(c & 1) * phase + (c >> 1)] = row[x];
-            }
+            int x = 0;
+            if (Avx2.IsSupported)
+                for (; x + 16 <= w; x += 16)
+                {
+                    // Each half permuted to (evens, odds), then the two evens halves and the two odds halves joined.
+                    var p0 = Avx2.PermuteVar8x32(Avx.LoadVector256(row + x), order);
+                    var p1 = Avx2.PermuteVar8x32(Avx.LoadVector256(row + x + 8), order);
+                    Avx.Store(dst + evenPhase + x / 2, Avx.Permute2x128(p0, p1, 0x20));
+                    Avx.Store(dst + oddPhase + x / 2, Avx.Permute2x128(p0, p1, 0x31));
+                }
+            for (; x < w; x++) dst[(x & 1) == 0 ? evenPhase + x / 2 : oddPhase + x / 2] = row[x];
         }
     }
 
@@ -62,53 +74,53 @@ internal sealed unsafe class DepthwiseRows
     public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue)
     {
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
+        // The plane's output vectors ("slots": row i, columns [j, j + L)) go four at a time, whatever row they are on,
+        // so 7×7 and 14×14 planes get four independent multiply-add chains too.
+        int perRow = (ow + lanes - 1) / lanes, slots = oh * perRow;
         fixed (float* buf = _buffer)
         fixed (int* off = _offsets)
         {
             Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
             float* k = w + (long)c * taps;
             var start = new Vector<float>(b == null ? 0 : b[c]);
-            float* tail = stackalloc float[lanes];
             float* plane = y + (long)p * oh * ow;
-            for (int i = 0; i < oh; i++)
+            float* tail = stackalloc float[lanes];
+            int slot = 0;
+            for (; slot + 4 <= slots; slot += 4)
             {
-                float* rowIn = buf + i * _s * _wq;
-                float* rowOut = plane + (long)i * ow;
-                int j = 0;
-                // Four vectors of outputs at once: four independent multiply-add chains over the taps.
-                for (; j <= ow - 4 * lanes; j += 4 * lanes)
+                float* i0 = In(slot, buf), i1 = In(slot + 1, buf), i2 = In(slot + 2, buf), i3 = In(slot + 3, buf);
+                Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                for (int t = 0; t < taps; t++)
                 {
-                    Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
-                    float* at = rowIn + j;
-                    for (int t = 0; t < taps; t++)
-                    {
-                        var kv = new Vector<float>(k[t]);
-                        float* src = at + off[t];
-                        a0 += kv * Vector.Load(src);
-                        a1 += kv * Vector.Load(src + lanes);
-                        a2 += kv * Vector.Load(src + 2 * lanes);
-                        a3 += kv * Vector.Load(src + 3 * lanes);
-                    }
-                    Vector.Store(a0, rowOut + j);
-                    Vector.Store(a1, rowOut + j + lanes);
-                    Vector.Store(a2, rowOut + j + 2 * lanes);
-                    Vector.Store(a3, rowOut + j + 3 * lanes);
+                    var kv = new Vector<float>(k[t]);
+                    int o = off[t];
+                    a0 += kv * Vector.Load(i0 + o);
+                    a1 += kv * Vector.Load(i1 + o);
+                    a2 += kv * Vector.Load(i2 + o);
+                    a3 += kv * Vector.Load(i3 + o);
                 }
-                // One vector at a time; the last may reach past the row and goes through a scratch vector.
-                for (; j < ow; j += lanes)
-                {
-                    Vector<float> a = start;
-                    float* at = rowIn + j;
-                    for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(at + off[t]);
-                    if (j + lanes <= ow) Vector.Store(a, rowOut + j);
-                    else
-                    {
-                        Vector.Store(a, tail);
-                        for (int q = 0; q < ow - j; q++) rowOut[j + q] = tail[q];
-                    }
-                }
+                Put(slot, a0); Put(slot + 1, a1); Put(slot + 2, a2); Put(slot + 3, a3);
+            }
+            for (; slot < slots; slot++)
+            {
+                float* i0 = In(slot, buf);
+                Vector<float> a = start;
+                for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(i0 + off[t]);
+                Put(slot, a);
             }
             epilogue?.Invoke(p * oh * ow, oh * ow);
+
+            // Where slot q's taps start in the phase buffer (tap offsets added), and where its outputs go: a vector
+            // that would reach past the row is stored whole into scratch and only its first lanes copied.
+            float* In(int q, float* b0) => b0 + (q / perRow) * _s * _wq + (q % perRow) * lanes;
+            void Put(int q, Vector<float> v)
+            {
+                int i = q / perRow, j = (q % perRow) * lanes;
+                float* dst = plane + (long)i * ow + j;
+                if (j + lanes <= ow) { Vector.Store(v, dst); return; }
+                Vector.Store(v, tail);
+                for (int e = 0; e < ow - j; e++) dst[e] = tail[e];
+            }
         }
     }
 }
