@@ -100,7 +100,7 @@ public static class ModelBenchmark
         if (partial) foreach (var f in freeze!) plan.FreezeRule(f);
         plan.ApplyBatchNormPolicy();
         var inputs = Verifier.RandomInputs(model, batch, 1);
-        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
+        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray(), n => !plan.TrainingMode(n));
         var sgd = new Sgd(graph.Parameters.Where(p => p.Trainable), lr: 1e-4f, momentum: 0.9f);
         var labels = Enumerable.Range(0, batch).Select(i => i % head.Classes).ToArray();
         var loss = new CrossEntropyLoss();

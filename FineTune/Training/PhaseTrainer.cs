@@ -93,7 +93,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     TrainingPlan PlanFor(int[] shape)
     {
-        if (!_plans.TryGetValue(shape[0], out var p)) _plans[shape[0]] = p = new TrainingPlan(_trainGraph, [shape]);
+        if (!_plans.TryGetValue(shape[0], out var p)) _plans[shape[0]] = p = new TrainingPlan(_trainGraph, [shape], n => !Training(n));
         return p;
     }
 

@@ -18,7 +18,12 @@ public static class PlanOptimizer
     /// <param name="graph">The graph to rewrite (left unchanged).</param>
     /// <param name="inputShapes">Input shapes the plan is for (residual Adds are fused only when no broadcast happens).</param>
     /// <param name="inferenceOnly">Nodes that may be fused: they run in inference mode and need no gradient (default: all).</param>
-    public static ComputeGraph Optimize(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceOnly = null)
+    public static ComputeGraph Optimize(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceOnly = null) =>
+        Optimize(graph, inputShapes, inferenceOnly, out _, out _);
+
+    /// <summary>As above; also maps every surviving value and every node left as it was to its counterpart in the new graph.</summary>
+    public static ComputeGraph Optimize(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceOnly,
+        out IReadOnlyDictionary<Value, Value> values, out IReadOnlyDictionary<Node, Node> nodes)
     {
         var may = inferenceOnly ?? (_ => true);
         var shapes = InferShapes(graph, inputShapes);
@@ -81,6 +86,7 @@ public static class PlanOptimizer
 
         var opt = new ComputeGraph { Name = graph.Name };
         var map = new Dictionary<Value, Value>();
+        var nodeMap = new Dictionary<Node, Node>();
         foreach (var v in graph.Inputs) map[v] = opt.AddInput(v.Name, v.DeclaredShape!);
         Value Map(Value v)
         {
@@ -94,6 +100,7 @@ public static class PlanOptimizer
             {
                 var copy = opt.AddNode(node.Name, node.Op, node.Inputs.Select(Map).ToArray(), node.Outputs.Select(o => o.Name).ToArray());
                 for (int i = 0; i < node.Outputs.Length; i++) map[node.Outputs[i]] = copy.Outputs[i];
+                nodeMap[node] = copy;
                 continue;
             }
             if (node != chain.Members[^1]) continue;   // the fused node goes where its last member was
@@ -106,6 +113,7 @@ public static class PlanOptimizer
             map[chain.Output] = fusedNode.Outputs[0];
         }
         opt.SetOutputs(graph.Outputs.Select(Map));
+        values = map; nodes = nodeMap;
         return opt;
     }
 
@@ -146,7 +154,8 @@ public static class PlanOptimizer
                 new Parameter(conv.Name + "@folded_B", b) { IsConstant = true, Trainable = false });
     }
 
-    static int[][] InferShapes(ComputeGraph graph, int[][] inputShapes)
+    /// <summary>The shape of every value of <paramref name="graph"/> (by id) for these input shapes.</summary>
+    internal static int[][] InferShapes(ComputeGraph graph, int[][] inputShapes)
     {
         var shapes = new int[graph.Values.Count][];
         for (int i = 0; i < inputShapes.Length; i++) shapes[graph.Inputs[i].Id] = inputShapes[i];

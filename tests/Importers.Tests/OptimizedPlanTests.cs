@@ -114,6 +114,42 @@ public class OptimizedPlanTests
         return m;
     }
 
+    /// <summary>
+    /// A training plan whose frozen first half (batch norm on running statistics) runs rewritten gives the same outputs
+    /// and the same weight gradients as the plain training plan.
+    /// </summary>
+    [Fact]
+    public void ATrainingPlansFrozenPartRunsRewrittenWithTheSameOutputsAndGradients()
+    {
+        var model = OnnxImporter.Import(TestNets.MobileNetV3Small(opset: 14, form: HardSwishForm.Op, seed: 6, batchNormEverywhere: true));
+        var graph = model.Graph;
+        int half = graph.Nodes.Count / 2;
+        foreach (var n in graph.Nodes.Where(n => n.Index < half))
+            foreach (var v in n.Inputs.Where(v => v.Kind == ValueKind.Parameter)) v.Parameter!.Trainable = false;
+        var inputs = Verifier.RandomInputs(model, 2, 8);
+        var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+        (float[] Output, Dictionary<string, float[]> Grads) Step(TrainingPlan plan)
+        {
+            foreach (var p in graph.Parameters) p.Grad = null;
+            var y = plan.Forward(inputs)[0].Span.ToArray();
+            var g = new Toolkit.Tensors.Tensor(plan.Shapes[graph.Outputs[0].Id]);
+            g.Span.Fill(0.1f);
+            plan.Backward([g]);
+            return (y, graph.Parameters.Where(p => p.Trainable).ToDictionary(p => p.Name, p => p.Grad!.Span.ToArray()));
+        }
+        var plain = Step(new TrainingPlan(graph, shapes));
+        var rewritten = new TrainingPlan(graph, shapes, _ => true);
+        var fused = Step(rewritten);
+        Assert.True(Tolerance.Import.Compare(fused.Output, plain.Output).Within);
+        Assert.NotEmpty(plain.Grads);
+        foreach (var (name, g) in plain.Grads)
+        {
+            var c = Tolerance.Import.Compare(fused.Grads[name], g);
+            Assert.True(c.Within, $"gradient of {name}: max abs {c.MaxAbs}, max rel {c.MaxRel}");
+        }
+        Assert.True(rewritten.ForwardFloats > 0);
+    }
+
     /// <summary>A node that trains (its batch norm in training mode, its weights updated) is left to the plain ops.</summary>
     [Fact]
     public void NodesOutsideTheInferencePartAreNotFused()
