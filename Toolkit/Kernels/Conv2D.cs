@@ -157,7 +157,7 @@ public static class Conv2D
     /// <summary>
     /// y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW]. An
     /// <paramref name="epilogue"/> runs on every stretch of y once it is final: per output row of a channel right after
-    /// its bias in the GEMM paths and per plane in the depthwise one (still in cache); after the whole output for
+    /// its bias in the GEMM paths (by the GEMM thread that computed it) and per plane in the depthwise one (still in cache); after the whole output for
     /// Winograd and the few-channel kernel.
     /// </summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
@@ -211,34 +211,30 @@ public static class Conv2D
             float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
             var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
             float* outGroup = y + ((long)n * g.OutChannels + grp * mg) * cols;
+            // Bias and epilogue on each stretch of a row the GEMM has finished, by the GEMM thread that finished it
+            // (at batch 1 the GEMM splits columns across threads: no second parallel pass over y).
+            long offset = outGroup - y;
+            nint bg = b == null ? 0 : (nint)(b + grp * mg), yBase = (nint)y;
+            ConvEpilogue? done = b == null && epilogue == null ? null : (start, length) =>
+            {
+                if (bg != 0)
+                {
+                    var row = new Span<float>((float*)yBase + start, length);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, ((float*)bg)[(int)((start - offset) / cols)], row);
+                }
+                epilogue?.Invoke(start, length);
+            };
             if (g.IsPointwise)
                 Gemm.Sgemm(false, false, mg, cols, rows, 1, weights, rows, new ReadOnlySpan<float>(xImage, cg * plane), cols, 0,
-                    new Span<float>(outGroup, mg * cols), cols, gemmThreads);
+                    new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
             else
                 for (int q0 = 0; q0 < cols; q0 += block)
                 {
                     int width = Math.Min(block, cols - q0);
                     Im2ColRange(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * width), q0, q0 + width);
                     Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
-                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads);
+                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
                 }
-            if (b != null || epilogue != null)
-            {
-                // Bias and epilogue a row at a time; across threads when this image's GEMM had them (batch 1).
-                nint og = (nint)outGroup, bg = b == null ? 0 : (nint)(b + grp * mg);
-                long offset = outGroup - y;
-                void Rows(int m0, int m1)
-                {
-                    for (int m = m0; m < m1; m++)
-                    {
-                        var row = new Span<float>((float*)og + (long)m * cols, cols);
-                        if (bg != 0) System.Numerics.Tensors.TensorPrimitives.Add(row, ((float*)bg)[m], row);
-                        epilogue?.Invoke((int)(offset + (long)m * cols), cols);
-                    }
-                }
-                if (gemmThreads > 1) Workers.For(mg, cols, Rows);
-                else Rows(0, mg);
-            }
         }
     }
 

@@ -45,11 +45,20 @@ public static unsafe class Gemm
         ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
         Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, MaxThreads);
 
-    /// <summary>As above with an explicit thread limit (1 when the caller already runs one GEMM per thread).</summary>
+    /// <summary>
+    /// As above with an explicit thread limit (1 when the caller already runs one GEMM per thread). When C is final,
+    /// <paramref name="done"/> gets each row's finished columns as (<paramref name="doneOffset"/> + i·ldc + j0, j1 − j0),
+    /// called by the thread that computed them, right after it finished its columns of every row.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads)
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done = null, long doneOffset = 0)
     {
         if (m <= 0 || n <= 0) return;
+        void Done(int j0, int j1)
+        {
+            if (done == null) return;
+            for (int i = 0; i < m; i++) done((int)(doneOffset + (long)i * ldc + j0), j1 - j0);
+        }
         if (k <= 0 || alpha == 0)
         {
             for (int i = 0; i < m; i++)
@@ -57,6 +66,7 @@ public static unsafe class Gemm
                 var row = c.Slice(i * ldc, n);
                 if (beta == 0) row.Clear(); else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
             }
+            Done(0, n);
             return;
         }
         // Element (i, p) of op(A) is a[i·rsA + p·csA]; (p, j) of op(B) is b[p·rsB + j·csB].
@@ -68,13 +78,13 @@ public static unsafe class Gemm
             float* A = pa, B = pb, C = pc;
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
-            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr); return; }
+            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr); Done(0, n); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 int j0 = (int)((long)strips * t / threads) * nr, j1 = Math.Min(n, (int)((long)strips * (t + 1) / threads) * nr);
-                if (j1 > j0) Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr);
+                if (j1 > j0) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr); Done(j0, j1); }
             });
         }
     }

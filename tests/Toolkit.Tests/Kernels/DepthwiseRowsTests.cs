@@ -75,6 +75,8 @@ public class DepthwiseRowsTests
         new(1, 8, 40, 33, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // pointwise, one GEMM over 1320 positions
         new(11, 5, 20, 15, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),   // images side by side
         new(2, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // one image per GEMM, column blocks
+        new(1, 8, 40, 33, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // batch 1: each GEMM's columns split across threads
+        new(1, 32, 30, 30, 48, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2),  // grouped pointwise, batch 1
         new(2, 16, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // Winograd
         new(2, 3, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),   // stem with 3 channels
     }.Select(g => new object[] { g });
@@ -89,17 +91,26 @@ public class DepthwiseRowsTests
         long outLen = (long)g.Batch * g.OutChannels * g.Positions;
         var plain = new float[outLen];
         Conv2D.Forward(g, x, w, bias, plain, new float[Conv2D.WorkspaceLength(g)]);
-        var y = new float[outLen];
-        var seen = new int[outLen];
-        var snapshot = new float[outLen];
-        Conv2D.Forward(g, x, w, bias, y, new float[Conv2D.WorkspaceLength(g)], (start, length) =>
+        foreach (int threads in new[] { 1, 2 })
         {
-            for (int i = start; i < start + length; i++) { Interlocked.Increment(ref seen[i]); snapshot[i] = y[i]; }
-        });
-        for (int i = 0; i < outLen; i++)
-        {
-            Assert.True(seen[i] == 1, $"{g}: output {i} reached the epilogue {seen[i]} times");
-            Assert.Equal(plain[i], snapshot[i]);
+            int before = Threading.Workers.MaxThreads;
+            Threading.Workers.MaxThreads = threads;
+            try
+            {
+                var y = new float[outLen];
+                var seen = new int[outLen];
+                var snapshot = new float[outLen];
+                Conv2D.Forward(g, x, w, bias, y, new float[Conv2D.WorkspaceLength(g)], (start, length) =>
+                {
+                    for (int i = start; i < start + length; i++) { Interlocked.Increment(ref seen[i]); snapshot[i] = y[i]; }
+                });
+                for (int i = 0; i < outLen; i++)
+                {
+                    Assert.True(seen[i] == 1, $"{g}, {threads} threads: output {i} reached the epilogue {seen[i]} times");
+                    Assert.Equal(plain[i], snapshot[i]);
+                }
+            }
+            finally { Threading.Workers.MaxThreads = before; }
         }
     }
 }
