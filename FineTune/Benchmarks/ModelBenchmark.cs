@@ -52,6 +52,9 @@ public static class ModelBenchmark
         return Measure("inference", batch, warmup, iterations, () => plan.Run(inputs));
     }
 
+    /// <summary>Untimed pause before each timed run of <see cref="InferenceBesideOrt"/>.</summary>
+    public const int SettleMilliseconds = 20;
+
     /// <summary>
     /// Inference natively and in ONNX Runtime (<see cref="OrtBenchmarkSession"/>: same batch, same threads) on the same
     /// random inputs, the two timed alternately iteration by iteration so a busy machine slows both alike.
@@ -70,6 +73,9 @@ public static class ModelBenchmark
             // Alternate which engine goes first so neither always runs right after the other's cache footprint.
             for (int k = 0; k < 2; k++)
             {
+                // ONNX Runtime's intra-op workers spin for a while after a run (its default, kept: it is part of its
+                // speed); an untimed pause lets them park so they do not take a core from the native run that follows.
+                Thread.Sleep(SettleMilliseconds);
                 var sw = Stopwatch.StartNew();
                 if ((i + k) % 2 == 0) { plan.Run(inputs); native.Add(sw.Elapsed.TotalMilliseconds); }
                 else { ort.Run(); reference.Add(sw.Elapsed.TotalMilliseconds); }
