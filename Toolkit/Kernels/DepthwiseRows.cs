@@ -18,6 +18,8 @@ internal sealed unsafe class DepthwiseRows
     readonly Conv2DGeometry _g;
     readonly int _s, _hp, _wq;
     readonly int[] _offsets;
+    /// <summary>Per output vector ("slot": row i, columns [j, j + L)): where its taps start in the buffer, where it goes in the output plane, and how many of its lanes are real.</summary>
+    readonly int[] _slotIn, _slotOut, _slotLanes;
     /// <summary>The padded, phase-split input plane.</summary>
     readonly float[] _buffer;
 
@@ -39,6 +41,15 @@ internal sealed unsafe class DepthwiseRows
         for (int u = 0; u < g.KernelH; u++)
             for (int v = 0; v < g.KernelW; v++)
                 _offsets[u * g.KernelW + v] = (v % _s) * _hp * _wq + u * _wq + v / _s;
+        int perRow = owr / lanes, slots = g.OutHeight * perRow;
+        _slotIn = new int[slots]; _slotOut = new int[slots]; _slotLanes = new int[slots];
+        for (int i = 0, q = 0; i < g.OutHeight; i++)
+            for (int j = 0; j < g.OutWidth; j += lanes, q++)
+            {
+                _slotIn[q] = i * _s * _wq + j;
+                _slotOut[q] = i * g.OutWidth + j;
+                _slotLanes[q] = Math.Min(lanes, g.OutWidth - j);
+            }
     }
 
     /// <summary>Copies input plane <paramref name="src"/> into the phase buffer; borders stay zero.</summary>
@@ -74,21 +85,21 @@ internal sealed unsafe class DepthwiseRows
     public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue)
     {
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
-        // The plane's output vectors ("slots": row i, columns [j, j + L)) go four at a time, whatever row they are on,
-        // so 7×7 and 14×14 planes get four independent multiply-add chains too.
-        int perRow = (ow + lanes - 1) / lanes, slots = oh * perRow;
+        // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
+        // independent multiply-add chains too; the slot tables hold their offsets (no division in the loop).
+        int slots = _slotIn.Length;
         fixed (float* buf = _buffer)
-        fixed (int* off = _offsets)
+        fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
         {
             Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
             float* k = w + (long)c * taps;
             var start = new Vector<float>(b == null ? 0 : b[c]);
             float* plane = y + (long)p * oh * ow;
             float* tail = stackalloc float[lanes];
-            int slot = 0;
-            for (; slot + 4 <= slots; slot += 4)
+            int q = 0;
+            for (; q + 4 <= slots; q += 4)
             {
-                float* i0 = In(slot, buf), i1 = In(slot + 1, buf), i2 = In(slot + 2, buf), i3 = In(slot + 3, buf);
+                float* i0 = buf + sIn[q], i1 = buf + sIn[q + 1], i2 = buf + sIn[q + 2], i3 = buf + sIn[q + 3];
                 Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
                 for (int t = 0; t < taps; t++)
                 {
@@ -99,28 +110,28 @@ internal sealed unsafe class DepthwiseRows
                     a2 += kv * Vector.Load(i2 + o);
                     a3 += kv * Vector.Load(i3 + o);
                 }
-                Put(slot, a0); Put(slot + 1, a1); Put(slot + 2, a2); Put(slot + 3, a3);
+                Put(plane + sOut[q], sLanes[q], a0, tail);
+                Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail);
+                Put(plane + sOut[q + 2], sLanes[q + 2], a2, tail);
+                Put(plane + sOut[q + 3], sLanes[q + 3], a3, tail);
             }
-            for (; slot < slots; slot++)
+            for (; q < slots; q++)
             {
-                float* i0 = In(slot, buf);
+                float* i0 = buf + sIn[q];
                 Vector<float> a = start;
                 for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(i0 + off[t]);
-                Put(slot, a);
+                Put(plane + sOut[q], sLanes[q], a, tail);
             }
             epilogue?.Invoke(p * oh * ow, oh * ow);
-
-            // Where slot q's taps start in the phase buffer (tap offsets added), and where its outputs go: a vector
-            // that would reach past the row is stored whole into scratch and only its first lanes copied.
-            float* In(int q, float* b0) => b0 + (q / perRow) * _s * _wq + (q % perRow) * lanes;
-            void Put(int q, Vector<float> v)
-            {
-                int i = q / perRow, j = (q % perRow) * lanes;
-                float* dst = plane + (long)i * ow + j;
-                if (j + lanes <= ow) { Vector.Store(v, dst); return; }
-                Vector.Store(v, tail);
-                for (int e = 0; e < ow - j; e++) dst[e] = tail[e];
-            }
         }
+    }
+
+    /// <summary>Stores a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Put(float* dst, int real, Vector<float> v, float* tail)
+    {
+        if (real == Vector<float>.Count) { Vector.Store(v, dst); return; }
+        Vector.Store(v, tail);
+        for (int e = 0; e < real; e++) dst[e] = tail[e];
     }
 }
