@@ -160,12 +160,14 @@ public static class Conv2D
     /// its bias in the GEMM paths (by the GEMM thread that computed it) and per plane in the depthwise one (still in cache); after the whole output for
     /// Winograd and the few-channel kernel.
     /// </summary>
+    /// <param name="packedWeights">Per group, the weights packed by <see cref="PackWeights"/> (fixed weights at inference); null packs them in every GEMM.</param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ConvEpilogue? epilogue = null)
+        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null)
     {
         if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue); return; }
         if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
         if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
+        if (packedWeights != null && packedWeights.Length != g.Groups) throw new ArgumentException("One packed weight matrix per group is needed.", nameof(packedWeights));
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
@@ -179,13 +181,25 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, epilogue));
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
             }
         }
+    }
+
+    /// <summary>Whether <see cref="Forward"/> multiplies through <see cref="Gemm"/> (im2col or pointwise), where packed weights are used.</summary>
+    public static bool UsesGemm(in Conv2DGeometry g) => !g.IsDepthwise && !UsesWinograd(g) && !FewChannelConv2D.Applies(g);
+
+    /// <summary>The weights [M, C/groups·KH·KW] packed once per group for repeated <see cref="Forward"/> calls.</summary>
+    public static Gemm.PackedA[] PackWeights(in Conv2DGeometry g, ReadOnlySpan<float> w)
+    {
+        var packs = new Gemm.PackedA[g.Groups];
+        int mg = g.GroupFilters, rows = g.Rows;
+        for (int grp = 0; grp < g.Groups; grp++) packs[grp] = Gemm.Pack(w.Slice(grp * mg * rows, mg * rows), mg, rows);
+        return packs;
     }
 
     /// <summary>The epilogue over the whole output, planes spread across threads (kernels that finish y all at once).</summary>
@@ -201,7 +215,7 @@ public static class Conv2D
     /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
     /// packs it; the GEMM writes each block's columns of y in place.
     /// </summary>
-    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue)
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
@@ -224,7 +238,9 @@ public static class Conv2D
                 }
                 epilogue?.Invoke(start, length);
             };
-            if (g.IsPointwise)
+            if (g.IsPointwise && packed != null)
+                Gemm.Sgemm(packed[grp], cols, new ReadOnlySpan<float>(xImage, cg * plane), cols, new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
+            else if (g.IsPointwise)
                 Gemm.Sgemm(false, false, mg, cols, rows, 1, weights, rows, new ReadOnlySpan<float>(xImage, cg * plane), cols, 0,
                     new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
             else
@@ -232,8 +248,12 @@ public static class Conv2D
                 {
                     int width = Math.Min(block, cols - q0);
                     Im2ColRange(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * width), q0, q0 + width);
-                    Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
-                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
+                    if (packed != null)
+                        Gemm.Sgemm(packed[grp], width, new ReadOnlySpan<float>(col, rows * width), width,
+                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
+                    else
+                        Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
+                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
                 }
         }
     }
@@ -244,7 +264,7 @@ public static class Conv2D
     /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
-    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue)
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
@@ -266,8 +286,11 @@ public static class Conv2D
                     UnfoldRange(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
                         colBlock[(i * cols + a - s0)..], a, e, bw);
                 }
-                Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
-                    new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+                if (packed != null)
+                    Gemm.Sgemm(packed[grp], bw, colBlock, bw, new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+                else
+                    Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
+                        new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
             }
             for (int i = 0; i < count; i++)
                 for (int m = 0; m < mg; m++)

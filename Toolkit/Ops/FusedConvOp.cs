@@ -53,6 +53,11 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     [ThreadStatic] static float[]? _scratch;
 
+    /// <summary>The weights packed for the GEMM on first use (the fused node's weights are fixed copies), with the weight tensor they came from.</summary>
+    Packed? _packed;
+
+    sealed record Packed(Tensors.Tensor Source, int[] Shape, Gemm.PackedA[] Packs);
+
     public override void Forward(OpContext ctx)
     {
         var x = ctx.Inputs[0]; var w = ctx.Inputs[1];
@@ -80,7 +85,15 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
                 }
             }
         }
-        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Count == 0 ? null : Apply);
+        Gemm.PackedA[]? packs = null;
+        if (Conv2D.UsesGemm(g))
+        {
+            var p = _packed;
+            if (p == null || p.Source != w || !p.Shape.AsSpan().SequenceEqual(x.Shape))
+                _packed = p = new Packed(w, x.ShapeArray, Conv2D.PackWeights(g, w.Span));
+            packs = p.Packs;
+        }
+        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Count == 0 ? null : Apply, packs);
     }
 
     public override string Describe() => $"FusedConv({Conv.Describe()}{string.Concat(Epilogue.Select(s => " + " + s))})";

@@ -81,6 +81,25 @@ public class DepthwiseRowsTests
         new(2, 3, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),   // stem with 3 channels
     }.Select(g => new object[] { g });
 
+    /// <summary>Weights packed once per group (what a fused inference node does) give the plain convolution's output.</summary>
+    [Theory]
+    [MemberData(nameof(EpilogueGeometries))]
+    public void PackedWeightsGiveThePlainOutput(Conv2DGeometry g)
+    {
+        if (!Conv2D.UsesGemm(g)) return;
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 7);
+        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 8);
+        var bias = Random(g.OutChannels, 9);
+        long outLen = (long)g.Batch * g.OutChannels * g.Positions;
+        var expected = new float[outLen];
+        ReferenceConv2D.Forward(g, x, w, bias, expected);
+        var actual = new float[outLen];
+        Conv2D.Forward(g, x, w, bias, actual, new float[Conv2D.WorkspaceLength(g)], null, Conv2D.PackWeights(g, w));
+        double bound = RelativeToMagnitude * (1 + g.Rows);
+        for (int i = 0; i < outLen; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
     [Theory]
     [MemberData(nameof(EpilogueGeometries))]
     public void TheEpilogueSeesEveryOutputOnceAndFinal(Conv2DGeometry g)
