@@ -32,7 +32,7 @@ public static class Conv2D
             for (int n = 0; n < batch; n++) image(n, 0, Workers.MaxThreads);
             return;
         }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Workers.Run(threads, t =>
         {
             int n0 = (int)((long)batch * t / threads), n1 = (int)((long)batch * (t + 1) / threads);
             for (int n = n0; n < n1; n++) image(n, t, 1);
@@ -56,7 +56,7 @@ public static class Conv2D
             }
         }
         if (threads <= 1) { Range(0, batch, 0, Workers.MaxThreads); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Workers.Run(threads, t =>
             Range((int)((long)batch * t / threads), (int)((long)batch * (t + 1) / threads), t, 1));
     }
 

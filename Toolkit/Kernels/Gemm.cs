@@ -117,7 +117,7 @@ public static unsafe class Gemm
             if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr, P, mPad); Done(0, n); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Workers.Run(threads, t =>
             {
                 int j0 = (int)((long)strips * t / threads) * nr, j1 = Math.Min(n, (int)((long)strips * (t + 1) / threads) * nr);
                 if (j1 > j0) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr, P, mPad); Done(j0, j1); }
