@@ -47,8 +47,44 @@ public static class ModelBenchmark
     public static BenchResult Inference(ImportedModel model, int batch, int warmup, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
-        var plan = new ExecutionPlan(model.Graph, inputs.Select(t => t.ShapeArray).ToArray());
+        var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+        var plan = new ExecutionPlan(PlanOptimizer.Optimize(model.Graph, shapes), shapes);
         return Measure("inference", batch, warmup, iterations, () => plan.Run(inputs));
+    }
+
+    /// <summary>
+    /// Inference natively and in ONNX Runtime (<see cref="OrtBenchmarkSession"/>: same batch, same threads) on the same
+    /// random inputs, the two timed alternately iteration by iteration so a busy machine slows both alike. ONNX Runtime
+    /// runs as configured by default, its intra-op workers spinning between runs; those spinning workers also take a
+    /// core from the native run that follows (at batch 1 with 2 threads the native rate beside ONNX Runtime is well
+    /// below its rate alone), so the ratio is a lower bound there.
+    /// </summary>
+    public static (BenchResult Native, BenchResult Ort) InferenceBesideOrt(ImportedModel model, int batch, int warmup, int iterations)
+    {
+        var inputs = Verifier.RandomInputs(model, batch, 1);
+        var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+        var plan = new ExecutionPlan(PlanOptimizer.Optimize(model.Graph, shapes), shapes);
+        using var ort = new OrtBenchmarkSession(model, Toolkit.Threading.Workers.MaxThreads);
+        ort.Prepare(inputs);
+        for (int i = 0; i < warmup; i++) { plan.Run(inputs); ort.Run(); }
+        var native = new List<double>(); var reference = new List<double>();
+        for (int i = 0; i < iterations; i++)
+        {
+            // Alternate which engine goes first so neither always runs right after the other's cache footprint.
+            for (int k = 0; k < 2; k++)
+            {
+                var sw = Stopwatch.StartNew();
+                if ((i + k) % 2 == 0) { plan.Run(inputs); native.Add(sw.Elapsed.TotalMilliseconds); }
+                else { ort.Run(); reference.Add(sw.Elapsed.TotalMilliseconds); }
+            }
+        }
+        BenchResult Result(string mode, List<double> times)
+        {
+            times.Sort();
+            double median = times[times.Count / 2];
+            return new BenchResult(mode, batch, Toolkit.Threading.Workers.MaxThreads, batch * 1000.0 / median, median, iterations);
+        }
+        return (Result("inference", native), Result("onnxruntime", reference));
     }
 
     /// <summary>
@@ -67,7 +103,7 @@ public static class ModelBenchmark
         if (partial) foreach (var f in freeze!) plan.FreezeRule(f);
         plan.ApplyBatchNormPolicy();
         var inputs = Verifier.RandomInputs(model, batch, 1);
-        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
+        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray(), n => !plan.TrainingMode(n));
         var sgd = new Sgd(graph.Parameters.Where(p => p.Trainable), lr: 1e-4f, momentum: 0.9f);
         var labels = Enumerable.Range(0, batch).Select(i => i % head.Classes).ToArray();
         var loss = new CrossEntropyLoss();
@@ -100,15 +136,21 @@ public static class ModelBenchmark
     }
 
     /// <summary>An op type for profiles; convolutions are told apart as depthwise, 1×1 or k×k.</summary>
-    static string Kind(Node n) => n.Op is Toolkit.Ops.ConvOp c
-        ? c.Group > 1 && n.Inputs[1].Parameter?.Value.Dim(1) == 1 ? "Conv depthwise" : c.Window.Kernel.All(k => k == 1) ? "Conv 1x1" : "Conv kxk"
-        : n.Op.Type;
+    static string Kind(Node n) => n.Op switch
+    {
+        Toolkit.Ops.ConvOp c => ConvKind(c, n),
+        Toolkit.Ops.FusedConvOp f => ConvKind(f.Conv, n) + (f.FusedNodes.Count > 1 ? "+" : ""),
+        _ => n.Op.Type,
+    };
+
+    static string ConvKind(Toolkit.Ops.ConvOp c, Node n) =>
+        c.Group > 1 && n.Inputs[1].Parameter?.Value.Dim(1) == 1 ? "Conv depthwise" : c.Window.Kernel.All(k => k == 1) ? "Conv 1x1" : "Conv kxk";
 
     /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
     /// <summary>Floating-point operations of a convolution node (2 per multiply-add), 0 for other ops.</summary>
     static double Flops(Node n, ExecutionPlan plan)
     {
-        if (n.Op is not Toolkit.Ops.ConvOp) return 0;
+        if (n.Op is not (Toolkit.Ops.ConvOp or Toolkit.Ops.FusedConvOp)) return 0;
         var y = plan.Shapes[n.Outputs[0].Id];
         var w = plan.Shapes[n.Inputs[1].Id];
         double perOutput = 1;
@@ -121,9 +163,11 @@ public static class ModelBenchmark
     public static IReadOnlyList<(string Node, string Op, double Milliseconds, double Flops)> ProfileInference(ImportedModel model, int batch, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
-        var plan = new ExecutionPlan(model.Graph, inputs.Select(t => t.ShapeArray).ToArray());
+        var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+        var plan = new ExecutionPlan(PlanOptimizer.Optimize(model.Graph, shapes), shapes);
         plan.Run(inputs);
-        var times = model.Graph.Nodes.Select(_ => new List<double>()).ToArray();
+        var graph = plan.Graph;
+        var times = graph.Nodes.Select(_ => new List<double>()).ToArray();
         for (int i = 0; i < Math.Max(1, iterations); i++)
         {
             var sw = Stopwatch.StartNew();
@@ -135,7 +179,7 @@ public static class ModelBenchmark
                 last = now;
             });
         }
-        return model.Graph.Nodes.Select(n => (n.Name, Kind(n), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
+        return graph.Nodes.Select(n => (n.Name, Kind(n), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
             .OrderByDescending(t => t.Item3).ToList();
     }
 }

@@ -83,12 +83,19 @@ public static class BenchCommand
                 return 0;
             }
             var results = new List<BenchResult>();
+            BenchResult? ortResult = null;
             if (parse.GetValue(train))
             {
                 results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: false, freeze: parse.GetValue(freeze)));
                 results.Add(ModelBenchmark.Training(OnnxImporter.Import(path), b, wu, it, headOnly: true));
             }
-            else results.Add(ModelBenchmark.Inference(OnnxImporter.Import(path), b, wu, it));
+            else
+            {
+                var (native, ort) = ModelBenchmark.InferenceBesideOrt(OnnxImporter.Import(path), b, wu, it);
+                results.Add(native);
+                results.Add(ort);
+                ortResult = ort;
+            }
             double rss = ModelBenchmark.PeakRssMb();
             if (parse.GetValue(json))
             {
@@ -99,7 +106,9 @@ public static class BenchCommand
                     batch = b,
                     threads = first.Threads,
                     native_img_s = first.MedianImagesPerSecond,
-                    head_only_img_s = results.Count > 1 ? results[1].MedianImagesPerSecond : (double?)null,
+                    head_only_img_s = parse.GetValue(train) ? results[1].MedianImagesPerSecond : (double?)null,
+                    ort_img_s = ortResult?.MedianImagesPerSecond,
+                    ratio = ortResult == null ? (double?)null : first.MedianImagesPerSecond / ortResult.MedianImagesPerSecond,
                     peak_rss_mb = rss,
                     results = results.Select(r => new { mode = r.Mode, img_s = r.MedianImagesPerSecond, median_ms = r.MedianMilliseconds, iterations = r.Iterations }),
                 }));
@@ -108,6 +117,8 @@ public static class BenchCommand
             {
                 foreach (var r in results)
                     Console.WriteLine($"{r.Mode,-12} batch {r.Batch,3}  threads {r.Threads}  {r.MedianImagesPerSecond,8:F1} img/s  ({r.MedianMilliseconds:F1} ms/step, median of {r.Iterations})");
+                if (ortResult != null)
+                    Console.WriteLine($"native / ONNX Runtime {results[0].MedianImagesPerSecond / ortResult.MedianImagesPerSecond:F2}x (timed alternately, same batch and threads)");
                 Console.WriteLine($"peak RSS {rss:F0} MB");
             }
             return 0;

@@ -14,7 +14,7 @@ public sealed class NativeEngine : InferenceEngine
         Model = OnnxImporter.Import(file);
         if (Model.Inputs.Count != 1)
             throw new NotSupportedException($"{file}: the model has {Model.Inputs.Count} inputs; only single-input models can be run here.");
-        _runner = new GraphRunner(Model.Graph);
+        _runner = new GraphRunner(Model.Graph, optimize: true);
     }
 
     public ImportedModel Model { get; }

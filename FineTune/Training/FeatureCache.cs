@@ -225,7 +225,7 @@ public sealed class FeatureCache : IDisposable
         using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Threads = s.Threads });
         // Each unreadable file is reported once (by path and reason), from whichever worker met it first.
         if (log != null) loader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"feature cache {kind}: skipped {f}"); };
-        var runner = new GraphRunner(prefix);
+        var runner = new GraphRunner(prefix, optimize: true);   // the prefix is frozen, batch norm in inference mode
         int count = dataset.Count, records = views * count;
         var labels = new int[count];
         var present = new bool[records];

@@ -98,7 +98,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
 
     TrainingPlan PlanFor(int[] shape)
     {
-        if (!_plans.TryGetValue(shape[0], out var p)) _plans[shape[0]] = p = new TrainingPlan(_trainGraph, [shape]);
+        if (!_plans.TryGetValue(shape[0], out var p)) _plans[shape[0]] = p = new TrainingPlan(_trainGraph, [shape], n => !Training(n));
         return p;
     }
 
@@ -208,7 +208,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     public ValidationPass Validate()
     {
         if (_valCache == null && _valLoader == null) throw new InvalidOperationException("This phase was prepared without a validation set.");
-        var runner = new GraphRunner(_trainGraph);
+        var runner = new GraphRunner(_trainGraph, optimize: true);   // weights as they are now, folded for this pass only
         double lossSum = 0; int correct = 0, seen = 0;
         List<int> samples = [], allLabels = [];
         List<float> allLogits = [];

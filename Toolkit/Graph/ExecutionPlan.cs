@@ -16,6 +16,9 @@ public sealed class ExecutionPlan
     readonly OpContext[] _contexts;
     readonly float[] _workspace;
 
+    /// <summary>The graph this plan runs.</summary>
+    public ComputeGraph Graph => _graph;
+
     /// <summary>Shape of every value, indexed by <see cref="Value.Id"/>.</summary>
     public IReadOnlyList<int[]> Shapes => _shapes;
 

@@ -2,8 +2,13 @@ using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.Toolkit.Graph;
 
-/// <summary>Runs a graph for any input shape, keeping one <see cref="ExecutionPlan"/> per shape seen.</summary>
-public sealed class GraphRunner(ComputeGraph graph)
+/// <summary>
+/// Runs a graph for any input shape, keeping one <see cref="ExecutionPlan"/> per shape seen. With
+/// <paramref name="optimize"/> each plan runs the graph as <see cref="PlanOptimizer"/> rewrites it (batch norm folded,
+/// activations and residual adds in the convolutions' epilogues): for weights that stay fixed while the runner lives
+/// (inference, a frozen prefix), since the folded weights are copies taken when a shape is first seen.
+/// </summary>
+public sealed class GraphRunner(ComputeGraph graph, bool optimize = false)
 {
     readonly Dictionary<string, ExecutionPlan> _plans = new();
 
@@ -13,7 +18,10 @@ public sealed class GraphRunner(ComputeGraph graph)
     {
         var key = string.Join(";", inputs.Select(t => Shapes.Format(t.Shape)));
         if (!_plans.TryGetValue(key, out var plan))
-            _plans[key] = plan = new ExecutionPlan(Graph, inputs.Select(t => t.ShapeArray).ToArray());
+        {
+            var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+            _plans[key] = plan = new ExecutionPlan(optimize ? PlanOptimizer.Optimize(Graph, shapes) : Graph, shapes);
+        }
         return plan;
     }
 

@@ -30,7 +30,13 @@ public sealed class TrainingPlan
     /// <summary>Floats held by activation-gradient buffers.</summary>
     public long GradientFloats { get; }
 
-    public TrainingPlan(ComputeGraph graph, int[][] inputShapes)
+    /// <param name="inferenceMode">
+    /// Nodes that run in inference mode at every step (batch norm on running statistics, no dropout). Those of them
+    /// that need no backward pass — the frozen part — run as <see cref="PlanOptimizer"/> rewrites them (batch norm
+    /// folded into the convolution, activations in its epilogue), as an inference plan would; their weights must stay
+    /// fixed while this plan is used. Null: every node runs as it is.
+    /// </param>
+    public TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode = null)
     {
         _graph = graph;
         int n = graph.Values.Count;
@@ -55,7 +61,23 @@ public sealed class TrainingPlan
             for (int o = 0; o < node.Outputs.Length; o++)
                 if (node.Op.BackwardReadsOutput(o)) keep.Add(node.Outputs[o].Id);
         }
-        _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
+        if (inferenceMode == null)
+        {
+            _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
+            _shapes = _forward.Shapes;
+        }
+        else
+        {
+            var backwardSet = _backwardNodes.ToHashSet();
+            var optimized = PlanOptimizer.Optimize(graph, inputShapes, node => !backwardSet.Contains(node) && inferenceMode(node), out var values, out var nodes);
+            _values = values; _nodes = nodes;
+            _original = nodes.ToDictionary(p => p.Value, p => p.Key);
+            foreach (var fusedNode in optimized.Nodes)
+                if (fusedNode.Op is Ops.FusedConvOp f) _original[fusedNode] = graph.Nodes.First(o => o.Name == f.FusedNodes[0]);
+            _forward = new ExecutionPlan(optimized, inputShapes, keep: keep.Select(id => values[graph.Values[id]].Id).ToHashSet(),
+                backward: _backwardNodes.Select(n => nodes[n].Index).ToHashSet());
+            _shapes = PlanOptimizer.InferShapes(graph, inputShapes);
+        }
 
         // Activation gradients share buffers by liveness over the backward order (step t runs
         // _backwardNodes[L − 1 − t]): a gradient is born (and zeroed) at the first step that adds into it — its
@@ -106,14 +128,14 @@ public sealed class TrainingPlan
         {
             foreach (var id in _bornAt[slot])
             {
-                long need = Math.Max(1, Tensors.Shapes.ElementCount(_forward.Shapes[id]));
+                long need = Math.Max(1, Tensors.Shapes.ElementCount(_shapes[id]));
                 int best = -1;
                 for (int f = 0; f < free.Count; f++)
                     if (free[f].Length >= need && (best < 0 || free[f].Length < free[best].Length)) best = f;
                 float[] buf;
                 if (best >= 0) { buf = free[best]; free.RemoveAt(best); }
                 else { buf = new float[need]; floats += need; }
-                _grads[id] = new Tensor(_forward.Shapes[id], buf);
+                _grads[id] = new Tensor(_shapes[id], buf);
             }
             foreach (var id in diesAt[slot]) free.Add(_grads[id]!.Data);
         }
@@ -130,7 +152,14 @@ public sealed class TrainingPlan
     readonly HashSet<int> _setByNode;
 
     /// <summary>The shape of every value for this plan.</summary>
-    public IReadOnlyList<int[]> Shapes => _forward.Shapes;
+    public IReadOnlyList<int[]> Shapes => _shapes;
+
+    readonly IReadOnlyList<int[]> _shapes;
+
+    /// <summary>With a rewritten frozen part: the rewritten graph's value and node for each original one, and back.</summary>
+    readonly IReadOnlyDictionary<Value, Value>? _values;
+    readonly IReadOnlyDictionary<Node, Node>? _nodes;
+    readonly Dictionary<Node, Node>? _original;
 
     /// <summary>
     /// Forward pass. <paramref name="training"/> decides per node whether it runs in training mode (batch-norm batch
@@ -140,7 +169,11 @@ public sealed class TrainingPlan
     {
         _training = training;
         _step = step;
-        return _forward.Run(inputs, training, step, afterNode);
+        if (_original == null) return _forward.Run(inputs, training, step, afterNode);
+        // Callers see the original nodes (a fused node as the convolution it starts with).
+        var map = _original;
+        return _forward.Run(inputs, training == null ? null : n => training(map[n]), step,
+            afterNode == null ? null : (n, t) => afterNode(map[n], t));
     }
 
     /// <summary>
@@ -164,7 +197,7 @@ public sealed class TrainingPlan
         {
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
-            var ctx = _forward.ContextOf(node);
+            var ctx = _forward.ContextOf(_nodes == null ? node : _nodes[node]);
             ctx.InputGradFresh = _freshInputs[t];
             ctx.OutputGrads = node.Outputs.Select(o => _grads[o.Id]!).ToArray();
             ctx.InputGrads = node.Inputs.Select(v => !_needsGrad[v.Id] ? null

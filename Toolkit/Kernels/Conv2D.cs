@@ -32,7 +32,7 @@ public static class Conv2D
             for (int n = 0; n < batch; n++) image(n, 0, Workers.MaxThreads);
             return;
         }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Workers.Run(threads, t =>
         {
             int n0 = (int)((long)batch * t / threads), n1 = (int)((long)batch * (t + 1) / threads);
             for (int n = n0; n < n1; n++) image(n, t, 1);
@@ -56,7 +56,7 @@ public static class Conv2D
             }
         }
         if (threads <= 1) { Range(0, batch, 0, Workers.MaxThreads); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Workers.Run(threads, t =>
             Range((int)((long)batch * t / threads), (int)((long)batch * (t + 1) / threads), t, 1));
     }
 
@@ -154,12 +154,20 @@ public static class Conv2D
     static long ColumnScratch(in Conv2DGeometry g) =>
         ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
 
-    /// <summary>y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
-    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    /// <summary>
+    /// y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW]. An
+    /// <paramref name="epilogue"/> runs on every stretch of y once it is final: per output row of a channel right after
+    /// its bias in the GEMM paths (by the GEMM thread that computed it) and per plane in the depthwise one (still in cache); after the whole output for
+    /// Winograd and the few-channel kernel.
+    /// </summary>
+    /// <param name="packedWeights">Per group, the weights packed by <see cref="PackWeights"/> (fixed weights at inference); null packs them in every GEMM.</param>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
+        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null)
     {
-        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y); return; }
-        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); return; }
-        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); return; }
+        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue); return; }
+        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
+        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
+        if (packedWeights != null && packedWeights.Length != g.Groups) throw new ArgumentException("One packed weight matrix per group is needed.", nameof(packedWeights));
         unsafe
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
@@ -173,13 +181,33 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads));
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
             }
         }
+    }
+
+    /// <summary>Whether <see cref="Forward"/> multiplies through <see cref="Gemm"/> (im2col or pointwise), where packed weights are used.</summary>
+    public static bool UsesGemm(in Conv2DGeometry g) => !g.IsDepthwise && !UsesWinograd(g) && !FewChannelConv2D.Applies(g);
+
+    /// <summary>The weights [M, C/groups·KH·KW] packed once per group for repeated <see cref="Forward"/> calls.</summary>
+    public static Gemm.PackedA[] PackWeights(in Conv2DGeometry g, ReadOnlySpan<float> w)
+    {
+        var packs = new Gemm.PackedA[g.Groups];
+        int mg = g.GroupFilters, rows = g.Rows;
+        for (int grp = 0; grp < g.Groups; grp++) packs[grp] = Gemm.Pack(w.Slice(grp * mg * rows, mg * rows), mg, rows);
+        return packs;
+    }
+
+    /// <summary>The epilogue over the whole output, planes spread across threads (kernels that finish y all at once).</summary>
+    static void Planes(in Conv2DGeometry g, ConvEpilogue? epilogue)
+    {
+        if (epilogue == null) return;
+        int positions = g.Positions;
+        Workers.For(g.Batch * g.OutChannels, positions, (s, e) => epilogue(s * positions, (e - s) * positions));
     }
 
     /// <summary>
@@ -187,7 +215,7 @@ public static class Conv2D
     /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
     /// packs it; the GEMM writes each block's columns of y in place.
     /// </summary>
-    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
@@ -197,22 +225,35 @@ public static class Conv2D
             float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
             var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
             float* outGroup = y + ((long)n * g.OutChannels + grp * mg) * cols;
-            if (g.IsPointwise)
+            // Bias and epilogue on each stretch of a row the GEMM has finished, by the GEMM thread that finished it
+            // (at batch 1 the GEMM splits columns across threads: no second parallel pass over y).
+            long offset = outGroup - y;
+            nint bg = b == null ? 0 : (nint)(b + grp * mg), yBase = (nint)y;
+            ConvEpilogue? done = b == null && epilogue == null ? null : (start, length) =>
+            {
+                if (bg != 0)
+                {
+                    var row = new Span<float>((float*)yBase + start, length);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, ((float*)bg)[(int)((start - offset) / cols)], row);
+                }
+                epilogue?.Invoke(start, length);
+            };
+            if (g.IsPointwise && packed != null)
+                Gemm.Sgemm(packed[grp], cols, new ReadOnlySpan<float>(xImage, cg * plane), cols, new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
+            else if (g.IsPointwise)
                 Gemm.Sgemm(false, false, mg, cols, rows, 1, weights, rows, new ReadOnlySpan<float>(xImage, cg * plane), cols, 0,
-                    new Span<float>(outGroup, mg * cols), cols, gemmThreads);
+                    new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
             else
                 for (int q0 = 0; q0 < cols; q0 += block)
                 {
                     int width = Math.Min(block, cols - q0);
                     Im2ColRange(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * width), q0, q0 + width);
-                    Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
-                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads);
-                }
-            if (b != null)
-                for (int m = 0; m < mg; m++)
-                {
-                    var row = new Span<float>(outGroup + (long)m * cols, cols);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, b[grp * mg + m], row);
+                    if (packed != null)
+                        Gemm.Sgemm(packed[grp], width, new ReadOnlySpan<float>(col, rows * width), width,
+                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
+                    else
+                        Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
+                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
                 }
         }
     }
@@ -223,7 +264,7 @@ public static class Conv2D
     /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
-    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads)
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
@@ -245,16 +286,21 @@ public static class Conv2D
                     UnfoldRange(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
                         colBlock[(i * cols + a - s0)..], a, e, bw);
                 }
-                Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
-                    new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+                if (packed != null)
+                    Gemm.Sgemm(packed[grp], bw, colBlock, bw, new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
+                else
+                    Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
+                        new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
             }
             for (int i = 0; i < count; i++)
                 for (int m = 0; m < mg; m++)
                 {
                     var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
-                    var dst = new Span<float>(y + ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols, cols);
+                    long at = ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols;
+                    var dst = new Span<float>(y + at, cols);
                     if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
                     else src.CopyTo(dst);
+                    epilogue?.Invoke((int)at, cols);
                 }
         }
     }

@@ -13,7 +13,12 @@ namespace TransferKit.Toolkit.Kernels;
 /// </summary>
 public static class DepthwiseConv2D
 {
-    public static unsafe void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    /// <summary>
+    /// y = depthwise conv(x, w) + bias, then <paramref name="epilogue"/> on each finished plane. Strides 1 and 2 without
+    /// dilation go through <see cref="DepthwiseRows"/> (taps summed in registers) when vectors are hardware-accelerated.
+    /// </summary>
+    public static unsafe void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        ConvEpilogue? epilogue = null)
     {
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
@@ -21,16 +26,31 @@ public static class DepthwiseConv2D
             var geo = g;
             bool hasBias = !bias.IsEmpty;
             int planes = g.Batch * g.OutChannels;
+            int positions = g.Positions;
             Workers.For(planes, (long)g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
+                {
+                    var rows = new DepthwiseRows(geo);
+                    for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue);
+                    return;
+                }
                 if (Padded.Applies(geo))
                 {
                     var pad = new Padded(geo);
                     fixed (float* buf = pad.Buffer)
-                        for (int p = s; p < e; p++) pad.Forward(p, buf, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
+                        for (int p = s; p < e; p++)
+                        {
+                            pad.Forward(p, buf, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
+                            epilogue?.Invoke(p * positions, positions);
+                        }
                     return;
                 }
-                for (int p = s; p < e; p++) Plane(geo, p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
+                for (int p = s; p < e; p++)
+                {
+                    Plane(geo, p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
+                    epilogue?.Invoke(p * positions, positions);
+                }
             });
         }
     }

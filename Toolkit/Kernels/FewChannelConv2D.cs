@@ -57,7 +57,7 @@ public static unsafe class FewChannelConv2D
                 for (long r = r0; r < r1; r++) OutputRow(geo, (int)(r / geo.OutHeight), (int)(r % geo.OutHeight), (float*)xp, (float*)wp, (float*)bp, (float*)yp, col);
             }
             if (threads == 1) Range(0);
-            else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Range);
+            else Workers.Run(threads, Range);
         }
     }
 

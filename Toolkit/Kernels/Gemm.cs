@@ -45,11 +45,55 @@ public static unsafe class Gemm
         ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
         Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, MaxThreads);
 
-    /// <summary>As above with an explicit thread limit (1 when the caller already runs one GEMM per thread).</summary>
+    /// <summary>
+    /// As above with an explicit thread limit (1 when the caller already runs one GEMM per thread). When C is final,
+    /// <paramref name="done"/> gets each row's finished columns as (<paramref name="doneOffset"/> + i·ldc + j0, j1 − j0),
+    /// called by the thread that computed them, right after it finished its columns of every row.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads)
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done = null, long doneOffset = 0) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, null, b, ldb, beta, c, ldc, maxThreads, done, doneOffset);
+
+    /// <summary>
+    /// A row-major m×k matrix A packed once into the micro-kernel's strips, for a left operand that stays fixed over many
+    /// products (a convolution's weights at inference): every depth block of KC is one panel of all rows, MR-tall
+    /// strips zero-padded at the bottom, so block (pc, ic) starts at PaddedRows·pc + ic·kc.
+    /// </summary>
+    public sealed class PackedA
+    {
+        internal readonly float[] Data;
+        internal readonly int PaddedRows;
+        public int Rows { get; }
+        public int Depth { get; }
+
+        internal PackedA(ReadOnlySpan<float> a, int m, int k)
+        {
+            Rows = m; Depth = k;
+            int mr = Tile.MR;
+            PaddedRows = (m + mr - 1) / mr * mr;
+            Data = new float[(long)PaddedRows * k + 64];
+            fixed (float* pa = a, d = Data)
+                for (int pc = 0; pc < k; pc += KC)
+                    PackA(pa + pc, k, 1, m, Math.Min(KC, k - pc), mr, d + (long)PaddedRows * pc);
+        }
+    }
+
+    /// <summary>Packs a row-major m×k A (row stride k) for <see cref="Sgemm(PackedA, int, ReadOnlySpan{float}, int, Span{float}, int, int, ConvEpilogue?, long)"/>.</summary>
+    public static PackedA Pack(ReadOnlySpan<float> a, int m, int k) => new(a, m, k);
+
+    /// <summary>C = A·B with A packed beforehand (B row-major k×n, C row-major m×n); threads and <paramref name="done"/> as in the general form.</summary>
+    public static void Sgemm(PackedA a, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done = null, long doneOffset = 0) =>
+        Sgemm(false, false, a.Rows, n, a.Depth, 1, default, a.Depth, a, b, ldb, 0, c, ldc, maxThreads, done, doneOffset);
+
+    static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, PackedA? packed,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done, long doneOffset)
     {
         if (m <= 0 || n <= 0) return;
+        void Done(int j0, int j1)
+        {
+            if (done == null) return;
+            for (int i = 0; i < m; i++) done((int)(doneOffset + (long)i * ldc + j0), j1 - j0);
+        }
         if (k <= 0 || alpha == 0)
         {
             for (int i = 0; i < m; i++)
@@ -57,32 +101,34 @@ public static unsafe class Gemm
                 var row = c.Slice(i * ldc, n);
                 if (beta == 0) row.Clear(); else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
             }
+            Done(0, n);
             return;
         }
         // Element (i, p) of op(A) is a[i·rsA + p·csA]; (p, j) of op(B) is b[p·rsB + j·csB].
         int rsA = transA ? 1 : lda, csA = transA ? lda : 1;
         int rsB = transB ? 1 : ldb, csB = transB ? ldb : 1;
         var (mr, nr) = Tile;
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a, pb = b, pc = c, pp = packed?.Data)
         {
-            float* A = pa, B = pb, C = pc;
+            float* A = pa, B = pb, C = pc, P = pp;
+            int mPad = packed?.PaddedRows ?? 0;
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
-            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr); return; }
+            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr, P, mPad); Done(0, n); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Workers.Run(threads, t =>
             {
                 int j0 = (int)((long)strips * t / threads) * nr, j1 = Math.Min(n, (int)((long)strips * (t + 1) / threads) * nr);
-                if (j1 > j0) Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr);
+                if (j1 > j0) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr, P, mPad); Done(j0, j1); }
             });
         }
     }
 
-    /// <summary>The five-loop blocked GEMM over columns [j0, j1) of C.</summary>
+    /// <summary>The five-loop blocked GEMM over columns [j0, j1) of C; with <paramref name="packed"/> (rows padded to <paramref name="mPad"/>) A is not packed again.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Blocked(float* A, int rsA, int csA, float* B, int rsB, int csB, float* C, int ldc, int m, int j0, int j1, int k,
-        float alpha, float beta, int mr, int nr)
+        float alpha, float beta, int mr, int nr, float* packed = null, int mPad = 0)
     {
         var packA = _packA ??= new float[MC * KC + 64]; // MC is a multiple of MR, so padded strips never overrun
         var packB = _packB ??= new float[KC * (NC + 32) + 64];
@@ -107,7 +153,8 @@ public static unsafe class Gemm
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
-                        PackA(A + (long)ic * rsA + (long)pc * csA, rsA, csA, mc, kc, mr, pA);
+                        float* blockA = packed != null ? packed + (long)mPad * pc + (long)ic * kc : pA;
+                        if (packed == null) PackA(A + (long)ic * rsA + (long)pc * csA, rsA, csA, mc, kc, mr, pA);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nrEff = Math.Min(nr, nc - jr);
@@ -115,7 +162,7 @@ public static unsafe class Gemm
                             {
                                 int mrEff = Math.Min(mr, mc - ir);
                                 float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
-                                float* aStrip = pA + (long)ir * kc;
+                                float* aStrip = blockA + (long)ir * kc;
                                 bool direct = jr < fullStrips;
                                 float* bStrip = direct ? bBlock + jr : pB + (long)(jr - fullStrips) * kc;
                                 int ldb = direct ? rsB : nr;

@@ -301,7 +301,7 @@ public static unsafe class Winograd3x3
     {
         if (threads <= 1) { body(0, count, 0, Workers.MaxThreads); return; }
         long strips = (count + Strip - 1) / Strip;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Workers.Run(threads, t =>
         {
             long t0 = Math.Min(count, strips * t / threads * Strip), t1 = Math.Min(count, strips * (t + 1) / threads * Strip);
             if (t1 > t0) body(t0, t1, t, 1);

@@ -28,11 +28,22 @@ public static class Workers
         if (count <= 0) return;
         int threads = (int)Math.Min(Math.Min(MaxThreads, count), Math.Max(1, count * Math.Max(1, workPerItem) / MinWorkPerThread));
         if (threads <= 1) { body(0, count); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Run(threads, t =>
         {
             int start = (int)((long)count * t / threads);
             int end = (int)((long)count * (t + 1) / threads);
             if (end > start) body(start, end);
         });
+    }
+
+    /// <summary>
+    /// Runs body(0 … threads − 1), one call per thread, the caller taking 0: on spinning helper threads
+    /// (<see cref="SpinningHelpers"/>) when they are free, else through <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+    /// </summary>
+    public static void Run(int threads, Action<int> body)
+    {
+        if (threads <= 1) { body(0); return; }
+        if (SpinningHelpers.TryRun(threads, body)) return;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 }

@@ -125,6 +125,24 @@ public class CliTests
         Assert.Contains("NoSuchLayer*", err);
     }
 
+    /// <summary>Inference bench runs ONNX Runtime beside the native plan (fixed-batch mnist-8 at batch 3: the batch made symbolic) and reports both and their ratio.</summary>
+    [Fact]
+    public void BenchInferenceReportsOnnxRuntimeBesideNativeAndTheRatio()
+    {
+        var model = SharedAssets.Model("mnist-8.onnx");
+        var (code, output, _) = Run("bench", model, "--batch", "3", "--threads", "1", "--iterations", "2", "--warmup", "0", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        double native = root.GetProperty("native_img_s").GetDouble(), ort = root.GetProperty("ort_img_s").GetDouble(), ratio = root.GetProperty("ratio").GetDouble();
+        Assert.True(native > 0 && ort > 0 && ratio > 0, output);
+        Assert.Equal(native / ort, ratio, 1e-9);
+        Assert.Equal("onnxruntime", root.GetProperty("results")[1].GetProperty("mode").GetString());
+        var (text, human, _) = Run("bench", model, "--batch", "1", "--threads", "1", "--iterations", "1", "--warmup", "0");
+        Assert.Equal(0, text);
+        Assert.Contains("native / ONNX Runtime", human);
+    }
+
     [Fact]
     public void BenchDataReportsThroughputAndSkippedFiles()
     {

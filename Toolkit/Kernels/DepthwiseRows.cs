@@ -1,0 +1,137 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TransferKit.Toolkit.Kernels;
+
+/// <summary>
+/// Depthwise convolution with stride 1 or 2 and no dilation, accumulated in registers: each output vector
+/// y[i, j..j+L) = bias + Σ_{u,v} w[u, v]·x̃[i·s + u, (j..j+L)·s + v] is summed over all kernel taps before it is
+/// stored once (the plane-wide <see cref="DepthwiseConv2D"/> pass reads and writes its accumulator once per tap).
+/// The input plane is copied once into a zero-padded buffer split into s column phases (phase q holds padded columns
+/// q, q + s, …), so the tap (u, v) of L consecutive outputs is one contiguous load from phase v mod s at column
+/// j + v div s even for stride 2. Four output vectors go side by side so the multiply-add chains overlap; the stride-2 split is an AVX2 permute.
+/// </summary>
+internal sealed unsafe class DepthwiseRows
+{
+    readonly Conv2DGeometry _g;
+    readonly int _s, _hp, _wq;
+    readonly int[] _offsets;
+    /// <summary>Per output vector ("slot": row i, columns [j, j + L)): where its taps start in the buffer, where it goes in the output plane, and how many of its lanes are real.</summary>
+    readonly int[] _slotIn, _slotOut, _slotLanes;
+    /// <summary>The padded, phase-split input plane.</summary>
+    readonly float[] _buffer;
+
+    /// <summary>Equal strides of 1 or 2 and no dilation (MobileNet's and EfficientNet's depthwise layers).</summary>
+    public static bool Applies(in Conv2DGeometry g) =>
+        g.IsDepthwise && g.DilationH == 1 && g.DilationW == 1 && g.StrideH == g.StrideW && g.StrideH is 1 or 2;
+
+    public DepthwiseRows(in Conv2DGeometry g)
+    {
+        _g = g;
+        _s = g.StrideW;
+        int lanes = Vector<float>.Count;
+        int owr = (g.OutWidth + lanes - 1) / lanes * lanes;
+        _hp = g.InHeight + g.PadTop + g.PadBottom;
+        // Wide enough for every real column and for full vectors past the last output (their lanes are discarded).
+        _wq = Math.Max((g.InWidth + g.PadLeft + g.PadRight + _s - 1) / _s, owr + (g.KernelW - 1) / _s);
+        _buffer = new float[_s * _hp * _wq];
+        _offsets = new int[g.KernelH * g.KernelW];
+        for (int u = 0; u < g.KernelH; u++)
+            for (int v = 0; v < g.KernelW; v++)
+                _offsets[u * g.KernelW + v] = (v % _s) * _hp * _wq + u * _wq + v / _s;
+        int perRow = owr / lanes, slots = g.OutHeight * perRow;
+        _slotIn = new int[slots]; _slotOut = new int[slots]; _slotLanes = new int[slots];
+        for (int i = 0, q = 0; i < g.OutHeight; i++)
+            for (int j = 0; j < g.OutWidth; j += lanes, q++)
+            {
+                _slotIn[q] = i * _s * _wq + j;
+                _slotOut[q] = i * g.OutWidth + j;
+                _slotLanes[q] = Math.Min(lanes, g.OutWidth - j);
+            }
+    }
+
+    /// <summary>Copies input plane <paramref name="src"/> into the phase buffer; borders stay zero.</summary>
+    void Pad(float* src, float* buf)
+    {
+        new Span<float>(buf, _buffer.Length).Clear();
+        int h = _g.InHeight, w = _g.InWidth, pl = _g.PadLeft, phase = _hp * _wq;
+        // Stride 2: input column x = 2t goes to phase pl mod 2 at t + pl div 2, x = 2t + 1 to the other phase at
+        // t + (pl + 1) div 2.
+        int evenPhase = (pl & 1) * phase + (pl >> 1), oddPhase = ((pl + 1) & 1) * phase + ((pl + 1) >> 1);
+        var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int r = 0; r < h; r++)
+        {
+            float* row = src + (long)r * w;
+            float* dst = buf + (r + _g.PadTop) * _wq;
+            if (_s == 1) { new ReadOnlySpan<float>(row, w).CopyTo(new Span<float>(dst + pl, w)); continue; }
+            int x = 0;
+            if (Avx2.IsSupported)
+                for (; x + 16 <= w; x += 16)
+                {
+                    // Each half permuted to (evens, odds), then the two evens halves and the two odds halves joined.
+                    var p0 = Avx2.PermuteVar8x32(Avx.LoadVector256(row + x), order);
+                    var p1 = Avx2.PermuteVar8x32(Avx.LoadVector256(row + x + 8), order);
+                    Avx.Store(dst + evenPhase + x / 2, Avx.Permute2x128(p0, p1, 0x20));
+                    Avx.Store(dst + oddPhase + x / 2, Avx.Permute2x128(p0, p1, 0x31));
+                }
+            for (; x < w; x++) dst[(x & 1) == 0 ? evenPhase + x / 2 : oddPhase + x / 2] = row[x];
+        }
+    }
+
+    /// <summary>Output plane p (image n, channel c = p mod C) from input plane p; then <paramref name="epilogue"/> on it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue)
+    {
+        int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
+        // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
+        // independent multiply-add chains too; the slot tables hold their offsets (no division in the loop).
+        int slots = _slotIn.Length;
+        fixed (float* buf = _buffer)
+        fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
+        {
+            Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
+            float* k = w + (long)c * taps;
+            var start = new Vector<float>(b == null ? 0 : b[c]);
+            float* plane = y + (long)p * oh * ow;
+            float* tail = stackalloc float[lanes];
+            int q = 0;
+            for (; q + 4 <= slots; q += 4)
+            {
+                float* i0 = buf + sIn[q], i1 = buf + sIn[q + 1], i2 = buf + sIn[q + 2], i3 = buf + sIn[q + 3];
+                Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                for (int t = 0; t < taps; t++)
+                {
+                    var kv = new Vector<float>(k[t]);
+                    int o = off[t];
+                    a0 += kv * Vector.Load(i0 + o);
+                    a1 += kv * Vector.Load(i1 + o);
+                    a2 += kv * Vector.Load(i2 + o);
+                    a3 += kv * Vector.Load(i3 + o);
+                }
+                Put(plane + sOut[q], sLanes[q], a0, tail);
+                Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail);
+                Put(plane + sOut[q + 2], sLanes[q + 2], a2, tail);
+                Put(plane + sOut[q + 3], sLanes[q + 3], a3, tail);
+            }
+            for (; q < slots; q++)
+            {
+                float* i0 = buf + sIn[q];
+                Vector<float> a = start;
+                for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(i0 + off[t]);
+                Put(plane + sOut[q], sLanes[q], a, tail);
+            }
+            epilogue?.Invoke(p * oh * ow, oh * ow);
+        }
+    }
+
+    /// <summary>Stores a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Put(float* dst, int real, Vector<float> v, float* tail)
+    {
+        if (real == Vector<float>.Count) { Vector.Store(v, dst); return; }
+        Vector.Store(v, tail);
+        for (int e = 0; e < real; e++) dst[e] = tail[e];
+    }
+}

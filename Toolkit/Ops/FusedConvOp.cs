@@ -1,0 +1,100 @@
+using System.Numerics.Tensors;
+using TransferKit.Toolkit.Kernels;
+
+namespace TransferKit.Toolkit.Ops;
+
+/// <summary>What one step of a <see cref="FusedConvOp"/>'s epilogue does to the convolution's output stretch y.</summary>
+public enum EpilogueKind
+{
+    /// <summary>y = f(y) with the step's <see cref="UnaryOp"/> (Relu, Clip, HardSwish, Sigmoid, …).</summary>
+    Activation,
+    /// <summary>y = y + r, r the fused node's next residual input (same shape as y).</summary>
+    Residual,
+    /// <summary>y = y·σ(y) (SiLU written as Sigmoid and Mul), σ the step's <see cref="SigmoidOp"/>.</summary>
+    Swish,
+}
+
+/// <summary>One epilogue step: its kind and, for an activation or swish, the op whose own kernel it runs.</summary>
+public sealed record EpilogueStep(EpilogueKind Kind, UnaryOp? Op = null)
+{
+    public override string ToString() => Kind switch { EpilogueKind.Residual => "Add", EpilogueKind.Swish => "SiLU", _ => Op!.Describe() };
+}
+
+/// <summary>
+/// A plan-time fusion (<see cref="Graph.PlanOptimizer"/>) of a convolution with what follows it: inputs x, W, B (batch
+/// norm already folded into W and B) and one residual per <see cref="EpilogueKind.Residual"/> step. The convolution
+/// kernel hands each finished stretch of its output to the epilogue, which runs the fused ops' own kernels on it while
+/// it is in cache. Inference only (no backward): the plain graph with its separate ops stays the training path and the
+/// reference this is tested against node by node.
+/// </summary>
+public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogue, IReadOnlyList<string> fused) : Op
+{
+    public ConvOp Conv { get; } = conv;
+    public IReadOnlyList<EpilogueStep> Epilogue { get; } = epilogue;
+
+    /// <summary>Names of the original nodes this one stands for, in order.</summary>
+    public IReadOnlyList<string> FusedNodes { get; } = fused;
+
+    public override string Type => "FusedConv";
+
+    int Residuals => Epilogue.Count(s => s.Kind == EpilogueKind.Residual);
+
+    public override int[][] InferShapes(IReadOnlyList<int[]> inputs)
+    {
+        var y = Conv.InferShapes([inputs[0], inputs[1], inputs[2]]);
+        for (int r = 3; r < inputs.Count; r++)
+            if (!inputs[r].AsSpan().SequenceEqual(y[0]))
+                throw new Tensors.ShapeException($"FusedConv residual {Tensors.Shapes.Format(inputs[r])} does not match the output {Tensors.Shapes.Format(y[0])}.");
+        if (inputs.Count != 3 + Residuals) throw new Tensors.ShapeException($"FusedConv expects {3 + Residuals} inputs, got {inputs.Count}.");
+        return y;
+    }
+
+    public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => Conv.WorkspaceLength(inputs);
+
+    [ThreadStatic] static float[]? _scratch;
+
+    /// <summary>The weights packed for the GEMM on first use (the fused node's weights are fixed copies), with the weight tensor they came from.</summary>
+    Packed? _packed;
+
+    sealed record Packed(Tensors.Tensor Source, int[] Shape, Gemm.PackedA[] Packs);
+
+    public override void Forward(OpContext ctx)
+    {
+        var x = ctx.Inputs[0]; var w = ctx.Inputs[1];
+        var g = Conv.Geometry(x.ShapeArray, w.ShapeArray);
+        long need = Conv2D.WorkspaceLength(g);
+        var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
+        var y = ctx.Outputs[0].Data;
+        var residuals = ctx.Inputs.Skip(3).Select(t => t.Data).ToArray();
+        var steps = Epilogue;
+        void Apply(int start, int length)
+        {
+            var span = y.AsSpan(start, length);
+            int r = 0;
+            foreach (var step in steps)
+            {
+                switch (step.Kind)
+                {
+                    case EpilogueKind.Activation: step.Op!.Apply(span, span); break;
+                    case EpilogueKind.Residual: TensorPrimitives.Add(span, residuals[r++].AsSpan(start, length), span); break;
+                    case EpilogueKind.Swish:
+                        var s = _scratch is { } buf && buf.Length >= length ? buf : _scratch = new float[Math.Max(length, 4096)];
+                        step.Op!.Apply(span, s.AsSpan(0, length));
+                        TensorPrimitives.Multiply(span, s.AsSpan(0, length), span);
+                        break;
+                }
+            }
+        }
+        Gemm.PackedA[]? packs = null;
+        if (Conv2D.UsesGemm(g))
+        {
+            var p = _packed;
+            if (p == null || p.Source != w || !p.Shape.AsSpan().SequenceEqual(x.Shape))
+                _packed = p = new Packed(w, x.ShapeArray, Conv2D.PackWeights(g, w.Span));
+            packs = p.Packs;
+        }
+        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Count == 0 ? null : Apply, packs);
+    }
+
+    public override string Describe() => $"FusedConv({Conv.Describe()}{string.Concat(Epilogue.Select(s => " + " + s))})";
+}
