@@ -155,6 +155,64 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
         Assert.InRange(top[0].GetProperty("index").GetInt32(), 0, 999);
     }
 
+    /// <summary>A mean of two probability rows computed in another order (float rounding only).</summary>
+    const double TtaMeanTolerance = 1e-6;
+
+    [Fact]
+    public void PredictWithTtaAveragesTheViewAndItsMirror()
+    {
+        // The tiny model resizes exactly to its input: its test-time views are the image and its left–right mirror, so
+        // --tta must give the mean of the plain predictions for the image and for a mirrored copy of it.
+        var dir = Directory.CreateTempSubdirectory("transferkit-tta-").FullName;
+        try
+        {
+            var image = run.ValImages("1")[0];
+            var mirrored = Path.Combine(dir, "mirrored.png");
+            using (var img = SixLabors.ImageSharp.Image.Load(image))
+            {
+                SixLabors.ImageSharp.Processing.ProcessingExtensions.Mutate(img, x => SixLabors.ImageSharp.Processing.FlipExtensions.Flip(x, SixLabors.ImageSharp.Processing.FlipMode.Horizontal));
+                SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, mirrored);
+            }
+            double[] Probabilities(JsonElement prediction) => prediction.GetProperty("top").EnumerateArray()
+                .OrderBy(t => t.GetProperty("index").GetInt32()).Select(t => t.GetProperty("probability").GetDouble()).ToArray();
+            var (code, output, err) = Run("predict", run.Tuned, image, mirrored, "--top", "3", "--json");
+            Assert.True(code == 0, err);
+            var plain = Json(output).GetProperty("predictions").EnumerateArray().Select(Probabilities).ToArray();
+            Assert.NotEqual(plain[0], plain[1]);
+            var (ttaCode, ttaOutput, ttaErr) = Run("predict", run.Tuned, image, "--top", "3", "--tta", "--json");
+            Assert.True(ttaCode == 0, ttaErr);
+            var root = Json(ttaOutput);
+            Assert.Equal(2, root.GetProperty("tta_views").GetInt32());
+            var tta = Probabilities(root.GetProperty("predictions")[0]);
+            for (int k = 0; k < tta.Length; k++) Assert.Equal((plain[0][k] + plain[1][k]) / 2, tta[k], TtaMeanTolerance);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void EvaluateWithTtaCountsEveryImageOnce()
+    {
+        var (code, output, err) = Run("evaluate", run.Tuned, "--data", run.Data, "--tta", "--batch", "4", "--json");
+        Assert.True(code == 0, err);
+        var root = Json(output);
+        Assert.Equal(2, root.GetProperty("tta_views").GetInt32());
+        int images = TinyMnistRun.Classes * TinyMnistRun.ValPerClass;
+        Assert.Equal(images, root.GetProperty("images").GetInt32());
+        var matrix = root.GetProperty("confusion_matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray();
+        Assert.All(matrix, r => Assert.Equal(TinyMnistRun.ValPerClass, r.Sum()));
+    }
+
+    [Fact]
+    public void PredictWithTtaTakesTenCropsWhenThePresetResizesThenCrops()
+    {
+        var image = Directory.GetFiles(SharedAssets.Dataset("hymenoptera_data/val/ants"), "*.jpg").Order(StringComparer.Ordinal).First();
+        var (code, output, err) = Run("predict", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), image, "--top", "1", "--tta", "--json");
+        Assert.True(code == 0, err);
+        var root = Json(output);
+        Assert.Equal(10, root.GetProperty("tta_views").GetInt32());
+        Assert.InRange(root.GetProperty("predictions")[0].GetProperty("top")[0].GetProperty("probability").GetDouble(), 0.0, 1.0);
+    }
+
     [Fact]
     public void PredictTextAndErrors()
     {
