@@ -214,6 +214,44 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
     }
 
     [Fact]
+    public void PredictTakesFoldersAndGlobsAndWritesCsvOrJson()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-predict-out-").FullName;
+        try
+        {
+            var folder = Path.GetDirectoryName(run.ValImages("0")[0])!;
+            var inFolder = Directory.GetFiles(folder).Where(f => f.EndsWith(".png")).Order(StringComparer.Ordinal).ToArray();
+            var csv = Path.Combine(dir, "p.csv");
+            // A folder, a glob over another class's folder, and a file already named: each image once.
+            var glob = Path.Combine(Path.GetDirectoryName(folder)!, "1", "*.png");
+            var (code, _, err) = Run("predict", run.Tuned, folder, glob, inFolder[0], "--top", "2", "--out", csv);
+            Assert.True(code == 0, err);
+            var rows = File.ReadAllLines(csv);
+            Assert.Equal("image,rank,index,label,probability", rows[0]);
+            var images = rows.Skip(1).Select(r => r.Split(',')[0]).Distinct().ToArray();
+            var expected = inFolder.Concat(run.ValImages("1").Order(StringComparer.Ordinal)).ToArray();
+            Assert.Equal(expected.Length, images.Length);
+            Assert.Equal(expected.Select(Path.GetFullPath), images.Select(Path.GetFullPath));
+            Assert.Equal(2 * expected.Length, rows.Length - 1);
+            Assert.All(rows.Skip(1), r => Assert.InRange(double.Parse(r.Split(',')[4], System.Globalization.CultureInfo.InvariantCulture), 0.0, 1.0));
+
+            var json = Path.Combine(dir, "p.json");
+            var (jsonCode, printed, jsonErr) = Run("predict", run.Tuned, glob, "--out", json, "--json");
+            Assert.True(jsonCode == 0, jsonErr);
+            Assert.Equal(printed.Trim(), File.ReadAllText(json).Trim());
+            Assert.Equal(run.ValImages("1").Length, Json(printed).GetProperty("predictions").GetArrayLength());
+
+            var (noMatch, _, noMatchErr) = Run("predict", run.Tuned, Path.Combine(folder, "*.webp"));
+            Assert.Equal(2, noMatch);
+            Assert.Contains("No image file matches", noMatchErr);
+            var (badOut, _, badOutErr) = Run("predict", run.Tuned, inFolder[0], "--out", Path.Combine(dir, "p.xlsx"));
+            Assert.Equal(2, badOut);
+            Assert.Contains("p.xlsx", badOutErr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void PredictTextAndErrors()
     {
         var (code, output, err) = Run("predict", run.Tuned, run.ValImages("2")[0], "--top", "1");
