@@ -91,7 +91,7 @@ public static class LrFindCommand
                 }, new JsonSerializerOptions { WriteIndented = true }));
             else
             {
-                Console.WriteLine($"suggested learning rate {result.SuggestedLearningRate:G3} (steepest descent of the smoothed loss); lowest smoothed loss at {result.MinimumLearningRate:G3}");
+                Console.WriteLine($"suggested learning rate {TransferKit.FineTune.Reporting.Numbers.Fixed(result.SuggestedLearningRate)} (steepest descent of the smoothed loss); lowest smoothed loss at {TransferKit.FineTune.Reporting.Numbers.Fixed(result.MinimumLearningRate)}");
                 if (csv != null) Console.WriteLine($"curve: {csv}");
                 if (png != null) Console.WriteLine($"plot: {png}");
             }
@@ -109,6 +109,6 @@ public static class LrFindCommand
         LinePlot.Save(path,
             [new PlotSeries("loss", lr, result.Curve.Select(p => p.Loss).ToArray(), 0xA0A0C8), new PlotSeries("smoothed loss", lr, smoothed, 0x1F4FB4)],
             "learning-rate range test", "learning rate", "loss", logX: true, yRange: (Math.Min(0, smoothed.Min()), top),
-            marker: (result.SuggestedLearningRate, $"suggested {result.SuggestedLearningRate:G3}"));
+            marker: (result.SuggestedLearningRate, $"suggested {TransferKit.FineTune.Reporting.Numbers.Fixed(result.SuggestedLearningRate)}"));
     }
 }

@@ -62,14 +62,14 @@ public static class RunReport
         html.Append("<table class=\"summary\">\n");
         Row(html, "Model", o.Model);
         Row(html, "Data", o.Val != null ? $"{o.Data} (validation: {o.Val})" : o.Data);
-        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {F(o.Lr, "G3")}, schedule {o.Schedule}, augment {Training.JobSetup.AugmentLevelFor(o)}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
+        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {TransferKit.FineTune.Reporting.Numbers.Fixed(o.Lr)}, schedule {o.Schedule}, augment {Training.JobSetup.AugmentLevelFor(o)}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
         Row(html, "Preprocessing", data.Preprocessing.Name);
         Row(html, "Classes", $"{s.Classes.Length}: {string.Join(", ", s.Classes)}");
         Row(html, "Images", $"{s.TrainImages} training, {s.ValImages} validation");
         Row(html, "Validation accuracy", $"{F(100 * s.ValAccuracy, "F2")} % (best epoch {s.BestEpoch} of {s.EpochsRun})");
         Row(html, "Wall time", $"{F(s.WallSeconds, "F1")} s");
         Row(html, "Skipped files", s.SkippedFiles.ToString(CultureInfo.InvariantCulture));
-        Row(html, "Tuned model", $"{s.TunedModel} (ONNX Runtime max |Δ| {F(s.ExportParityMaxAbs, "E2")})");
+        Row(html, "Tuned model", $"{s.TunedModel} (ONNX Runtime max |Δ| {TransferKit.FineTune.Reporting.Numbers.Fixed(s.ExportParityMaxAbs)})");
         html.Append("</table>\n");
 
         // Curves.

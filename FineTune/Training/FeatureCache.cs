@@ -264,7 +264,7 @@ public sealed class FeatureCache : IDisposable
                         int sample = b.SampleIndices[i], r = v * count + sample;
                         var values = y.Span.Slice(i * per, per);
                         if (s.Precision == FeaturePrecision.Fp16 && !FeatureEncoding.FitsHalf(values, out float worst))
-                            throw new InvalidDataException($"The {kind} feature cache cannot hold {dataset.Describe(sample)} (view {v}) in half precision: its activation at '{prefix.Outputs[0].Name}' reaches {worst:G4}, beyond ±65504. Run without --cache-fp16.");
+                            throw new InvalidDataException($"The {kind} feature cache cannot hold {dataset.Describe(sample)} (view {v}) in half precision: its activation at '{prefix.Outputs[0].Name}' reaches {TransferKit.FineTune.Reporting.Numbers.Fixed(worst, 4)}, beyond ±65504. Run without --cache-fp16.");
                         byte[] record = r < resident.Length ? (resident[r] = new byte[recordBytes]) : scratch!;
                         FeatureEncoding.Encode(values, record, s.Precision);
                         writer?.Write(r, record);
