@@ -247,4 +247,50 @@ public class CliTests
         Assert.Equal(26, root.GetProperty("op_histogram").GetProperty("Conv").GetInt32());
         Assert.All(root.GetProperty("op_support").EnumerateArray(), op => Assert.True(op.GetProperty("forward").GetBoolean()));
     }
+
+    [Fact]
+    public void InspectShowsLayerShapesOriginalNamesAndMetadata()
+    {
+        var (code, output, err) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "224", "--json");
+        Assert.True(code == 0, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        var shapes = root.GetProperty("output_shapes").EnumerateArray().ToArray();
+        // SqueezeNet 1.1 at 224: the stem conv gives 64×111×111; its classifier conv10 gives 1000×13×13, then 1000.
+        var stem = shapes.First(s => s.GetProperty("op").GetString() == "Conv");
+        Assert.Equal([1, 64, 111, 111], stem.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal("conv1", stem.GetProperty("layer").GetString());
+        var conv10 = shapes.Single(s => s.GetProperty("layer").GetString() == "conv10");
+        Assert.Equal([1, 1000, 13, 13], conv10.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal(1000, shapes[^1].GetProperty("shape").EnumerateArray().Aggregate(1, (p, d) => p * d.GetInt32()));
+        var (text, textOut, _) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "224");
+        Assert.Equal(0, text);
+        Assert.Contains("(conv10)", textOut);
+        Assert.Contains("[1,1000,13,13]", textOut);
+        var (bad, _, badErr) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "-3");
+        Assert.Equal(2, bad);
+        Assert.Contains("--input-size", badErr);
+    }
+
+    [Fact]
+    public void InspectOfAnExportShowsItsMetadataAndTheProducerIsThisVersion()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-inspect-").FullName;
+        try
+        {
+            var exported = Path.Combine(dir, "m.onnx");
+            var model = TransferKit.Importers.Onnx.OnnxImporter.Import(SharedAssets.Model("mnist-8.onnx"));
+            var proto = TransferKit.Importers.Onnx.OnnxExporter.ToProto(model, new TransferKit.Importers.Onnx.ExportOptions { Metadata = new Dictionary<string, string> { ["labels"] = "[\"a\",\"b\"]" } });
+            File.WriteAllBytes(exported, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+            var (code, output, err) = Run("inspect", exported);
+            Assert.True(code == 0, err);
+            // What --version prints: the informational version of the transferkit assembly.
+            var version = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(TransferKit.FineTune.Cli.TransferKitCommand).Assembly)!.InformationalVersion;
+            Assert.Contains($"producer 'TransferKit {version}'", output);
+            Assert.Contains("metadata:", output);
+            Assert.Contains("[\"a\",\"b\"]", output);
+            // mnist-8's input is fixed at 28×28: layer shapes without --input-size.
+            Assert.Contains("[1,16,14,14]", output);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
