@@ -11,6 +11,7 @@ public static class FineTuneCommand
     public static Command Create()
     {
         var modelArgument = ModelOption.CreateArgument();
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only warnings, errors and the closing line (no set-up, progress or epoch lines); progress is plain lines, not a live bar, whenever output is not a terminal." };
         var model = ModelOption.Create();
         var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation)." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
@@ -49,7 +50,7 @@ public static class FineTuneCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint with the options it was started with (flags given again must have the saved values; --threads may change)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
-            modelArgument, model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
+            modelArgument, model, quiet, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
             preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, mixup, cutmix, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
@@ -86,7 +87,8 @@ public static class FineTuneCommand
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
             OptionLimits.Check(options);
-            var summary = new FineTuneJob(options, Console.Out) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
+            TextWriter log = parse.GetValue(quiet) ? new Progress.QuietLog(Console.Error) : Console.Out;
+            var summary = new FineTuneJob(options, log) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
             Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
             return 0;
         });

@@ -249,6 +249,34 @@ public class CliTests
     }
 
     [Fact]
+    public void QuietFineTunePrintsOnlyItsClosingLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-quiet-").FullName;
+        try
+        {
+            var (code, output, err) = Run("finetune", SharedAssets.Model("mnist-8.onnx"), "--data", SharedAssets.Dataset("fashion-mnist"), "--out", Path.Combine(dir, "run"),
+                "--recipe", "full", "--epochs", "1", "--limit-train", "60", "--limit-val", "30", "--quiet");
+            Assert.True(code == 0, err);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("validation accuracy", lines[0]);
+            Assert.True(File.Exists(Path.Combine(dir, "run", "tuned.onnx")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void QuietLogPassesWarningsOnly()
+    {
+        var warnings = new StringWriter();
+        var log = new TransferKit.FineTune.Progress.QuietLog(warnings);
+        log.WriteLine("epoch 1/3 [head]  train loss 0.5");
+        log.WriteLine("warning: every validation image has been predicted as 'a'");
+        log.Write("feature cache  3/10\r\n");
+        Assert.Equal("warning: every validation image has been predicted as 'a'" + Environment.NewLine, warnings.ToString());
+    }
+
+    [Fact]
     public void InspectShowsLayerShapesOriginalNamesAndMetadata()
     {
         var (code, output, err) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "224", "--json");
