@@ -52,6 +52,8 @@ public sealed class BadImageCorpusTests : IDisposable
         // Under the pixel limit but with next to no data behind the header: refused before a 300 MB buffer exists.
         _bad[Write(b, "hollow.png", TestFiles.HugePngHeader(9_999, 9_999))] = ["cannot hold the 9999×9999 pixels"];
         _bad[Write(a, "hollow.jpg", WithFrameSize(ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90), 11_000, 9_000))] = ["cannot code a 11000×9000 image"];
+        // Valid small files whose frame header / IHDR (CRC recomputed) is patched to an impossible size.
+        foreach (var (name, bytes, words) in ImpossibleSizes(jpeg, png)) _bad[Write(name.EndsWith(".png") ? b : a, name, bytes)] = words;
         _good.Add(Write(b, "sixteen-bit.png", TestFiles.Png16(8, 6)));
         _good.Add(Write(a, "gray.png", TestFiles.GrayPng(6, 2)));
         _good.Add(Write(b, "palette.png", TestFiles.PalettePng(8, 4)));
@@ -62,6 +64,45 @@ public sealed class BadImageCorpusTests : IDisposable
         for (ushort o = 1; o <= 8; o++) _good.Add(Write(o % 2 == 0 ? a : b, $"exif-{o}.jpg", TestFiles.WithExifOrientation(small, o)));
         Directory.CreateDirectory(Path.Combine(a, "x.jpg")); // a directory named like an image: not a sample
         Directory.CreateSymbolicLink(Path.Combine(b, "loop"), _root); // would list every file again, forever
+    }
+
+    /// <summary>
+    /// Small valid files patched to declare sizes no decoder should attempt: 0×0 and 65500×65500 in a JPEG SOF0 and a
+    /// PNG IHDR, and a PNG side beyond 2³¹. Each comes with the words its reason must hold (the declared size).
+    /// </summary>
+    static IEnumerable<(string Name, byte[] Bytes, string[] Words)> ImpossibleSizes(byte[] jpeg, byte[] png) =>
+    [
+        ("sof-0x0.jpg", WithFrameSize(jpeg, 0, 0), ["0×0"]),
+        ("sof-65500x65500.jpg", WithFrameSize(jpeg, 65_500, 65_500), ["65500×65500"]),
+        ("sof-0x64.jpg", WithFrameSize(jpeg, 0, 64), ["0×64"]),
+        ("ihdr-0x0.png", TestFiles.WithIhdrSize(png, 0, 0), ["0×0"]),
+        ("ihdr-65500x65500.png", TestFiles.WithIhdrSize(png, 65_500, 65_500), ["65500×65500"]),
+        ("ihdr-3000000000x1.png", TestFiles.WithIhdrSize(png, 3_000_000_000, 1), ["3000000000×1"]),
+    ];
+
+    [Fact]
+    public void ImpossibleHeaderSizesAreRefusedBeforeDecodingNamingTheSizeAndTheLimit()
+    {
+        var jpeg = ImageIO.EncodeJpeg(TestImages.Pattern(96, 64), 3, 64, 96, 90);
+        var png = ImageIO.EncodePng(TestImages.Pattern(96, 64), 3, 64, 96);
+        var expected = new Dictionary<string, string>
+        {
+            ["sof-0x0.jpg"] = $"the header declares an empty size 0×0 (each side must be 1 to {ImageLimits.DefaultMaxSide} pixels); refused before decoding",
+            ["sof-0x64.jpg"] = $"the header declares an empty size 0×64 (each side must be 1 to {ImageLimits.DefaultMaxSide} pixels); refused before decoding",
+            ["sof-65500x65500.jpg"] = $"the header declares 65500×65500 = 4,290,250,000 pixels, beyond the {ImageLimits.DefaultMaxPixels:N0}-pixel limit; refused before decoding",
+            ["ihdr-0x0.png"] = $"the header declares an empty size 0×0 (each side must be 1 to {ImageLimits.DefaultMaxSide} pixels); refused before decoding",
+            ["ihdr-65500x65500.png"] = $"the header declares 65500×65500 = 4,290,250,000 pixels, beyond the {ImageLimits.DefaultMaxPixels:N0}-pixel limit; refused before decoding",
+            ["ihdr-3000000000x1.png"] = $"the header declares 3000000000×1 pixels, beyond the {ImageLimits.DefaultMaxSide}-pixel side limit; refused before decoding",
+        };
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        foreach (var (name, bytes, _) in ImpossibleSizes(jpeg, png))
+        {
+            var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.FromBytes(bytes, name).Dispose());
+            Assert.Equal(expected[name], e.Reason);
+            Assert.Equal(name, e.Path);
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.True(allocated < HostileHeaderAllocationBudget, $"refusing impossible headers allocated {allocated:N0} bytes");
     }
 
     /// <summary>A copy of a baseline JPEG whose SOF0 frame header declares <paramref name="width"/>×<paramref name="height"/>.</summary>
@@ -148,13 +189,13 @@ public sealed class BadImageCorpusTests : IDisposable
     [Fact]
     public void PixelLimitIsCheckedOnTheIdentifiedHeader()
     {
-        // A well-formed small JPEG whose SOF0 frame header is rewritten to declare 12000×9000 = 108 MP: only
-        // Image.Identify sees that size (the sniffer reads PNG, GIF and BMP), and the 100 MP limit must refuse it.
-        var jpeg = WithFrameSize(ImageIO.EncodeJpeg(TestImages.Pattern(), 3, 24, 32, 90), 12_000, 9_000);
-        var path = Write(Path.Combine(_root, "alpha"), "declares-108-megapixels.jpg", jpeg);
+        // A well-formed small lossless WebP whose VP8L header is rewritten to declare 12000×9000 = 108 MP: only
+        // Image.Identify sees that size (the sniffer reads PNG, GIF, BMP and JPEG), and the 100 MP limit must refuse it.
+        var webp = WithVp8lSize(ImageIO.EncodeWebp(TestImages.Pattern(), 3, 24, 32, 100), 12_000, 9_000);
+        var path = Write(Path.Combine(_root, "alpha"), "declares-108-megapixels.webp", webp);
         try
         {
-            Assert.Null(HeaderSniffer.TryReadSize(jpeg));
+            Assert.Null(HeaderSniffer.TryReadSize(webp));
             var e = Assert.Throws<ImageDecodeException>(() => EncodedImage.Open(path).Dispose());
             Assert.Contains("12000×9000", e.Reason);
             Assert.Contains(ImageLimits.DefaultMaxPixels.ToString("N0"), e.Reason);
@@ -162,6 +203,18 @@ public sealed class BadImageCorpusTests : IDisposable
             Assert.Contains(path, e.Message);
         }
         finally { File.Delete(path); }
+    }
+
+    /// <summary>A copy of a lossless WebP whose VP8L header (14 bits each of width − 1 and height − 1) declares another size.</summary>
+    static byte[] WithVp8lSize(byte[] webp, int width, int height)
+    {
+        var copy = (byte[])webp.Clone();
+        int chunk = copy.AsSpan().IndexOf("VP8L"u8);
+        Assert.True(chunk > 0 && copy[chunk + 8] == 0x2F, "the encoder wrote a VP8L bitstream");
+        uint bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(copy.AsSpan(chunk + 9));
+        bits = (bits & 0xF000_0000u) | (uint)(width - 1) | (uint)(height - 1) << 14;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(chunk + 9), bits);
+        return copy;
     }
 
     [Fact]
