@@ -12,7 +12,7 @@ namespace TransferKit.Augment.Tests;
 /// <summary>
 /// A hostile and awkward corpus generated here at run time (truncations at many offsets, empty and fake files, a header
 /// declaring 30000×30000, 16-bit, gray, palette, CMYK, animated GIF, 1×1, EXIF orientations 1–8, a directory named like
-/// an image, a directory link back to the root): every bad file is refused with its path and a reason, every good one
+/// an image, a directory link back to the root, unsupported and hidden files): every bad file is refused with its path and a reason, every good one
 /// decodes as RGB, and a loader over the whole folder finishes with each bad file reported once.
 /// </summary>
 public sealed class BadImageCorpusTests : IDisposable
@@ -64,7 +64,28 @@ public sealed class BadImageCorpusTests : IDisposable
         for (ushort o = 1; o <= 8; o++) _good.Add(Write(o % 2 == 0 ? a : b, $"exif-{o}.jpg", TestFiles.WithExifOrientation(small, o)));
         Directory.CreateDirectory(Path.Combine(a, "x.jpg")); // a directory named like an image: not a sample
         Directory.CreateSymbolicLink(Path.Combine(b, "loop"), _root); // would list every file again, forever
+        // Not images by their names: listed as skipped by the walk; hidden files are left out silently.
+        Write(a, "scan.tiff", [0x49, 0x49, 0x2A, 0x00]);
+        Write(b, "notes.txt", "labels are the folder names\n"u8.ToArray());
+        Write(a, "README", "no extension\n"u8.ToArray());
+        Write(_root, "stray.jpg", jpeg);
+        Write(a, ".DS_Store", [0, 0, 0, 1]);
+        Write(b, "._whole.png", [0, 5, 22, 7]);
+        Directory.CreateDirectory(Path.Combine(b, ".ipynb_checkpoints"));
+        Write(Path.Combine(b, ".ipynb_checkpoints"), "whole-checkpoint.png", png);
+        _listingSkipped = new()
+        {
+            [Path.Combine(a, "x.jpg")] = "a directory, not an image file (the files inside it are still read)",
+            [Path.Combine(b, "loop")] = "a link to a directory (directory links are not followed)",
+            [Path.Combine(a, "scan.tiff")] = "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)",
+            [Path.Combine(b, "notes.txt")] = "unsupported format .txt (JPEG, PNG, GIF, BMP, WebP or TGA expected)",
+            [Path.Combine(a, "README")] = "unsupported format: no file extension (.jpg, .jpeg, .png, .gif, .bmp, .webp or .tga expected)",
+            [Path.Combine(_root, "stray.jpg")] = "an image file beside the class folders, not inside one",
+        };
     }
+
+    /// <summary>What the dataset walk must list as skipped: path → exact reason.</summary>
+    readonly Dictionary<string, string> _listingSkipped;
 
     /// <summary>
     /// Small valid files patched to declare sizes no decoder should attempt: 0×0 and 65500×65500 in a JPEG SOF0 and a
@@ -218,7 +239,7 @@ public sealed class BadImageCorpusTests : IDisposable
     }
 
     [Fact]
-    public void DatasetWalkSkipsTheLoopAndTheDirectoryNamedLikeAnImage()
+    public void DatasetWalkListsTheLoopTheDirectoryAndUnsupportedFilesAsSkippedAndLeavesHiddenFilesOut()
     {
         var data = ImageFolderDataset.FromFolder(_root);
         var listed = Enumerable.Range(0, data.Count).Select(data.PathOf).ToList();
@@ -228,6 +249,65 @@ public sealed class BadImageCorpusTests : IDisposable
         Assert.DoesNotContain(Path.Combine(_root, "alpha", "x.jpg"), listed);
         var e = Assert.Throws<ImageDecodeException>(() => ImageIO.Load(Path.Combine(_root, "alpha", "x.jpg")));
         Assert.Contains("directory", e.Reason);
+
+        Assert.Equal(_listingSkipped.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)),
+            data.ListingSkipped.Select(s => (s.Path, s.Reason)));
+        Assert.All(data.ListingSkipped, s => Assert.Equal(-1, s.Index));
+        var everything = listed.Concat(data.ListingSkipped.Select(s => s.Path)).ToList();
+        Assert.DoesNotContain(everything, p => Path.GetFileName(p).StartsWith('.') || p.Contains(".ipynb_checkpoints"));
+
+        // A split and a subset report the same listing as their source.
+        var split = data.Split(0.25, 1);
+        Assert.Equal(data.ListingSkipped, split.Train.ListingSkipped);
+        Assert.Equal(data.ListingSkipped, split.Validation.ListingSkipped);
+        Assert.Equal(data.ListingSkipped, SubsetDataset.Balanced(data, 4, 2).ListingSkipped);
+    }
+
+    [Fact]
+    public void AFolderOfOnlyUnsupportedFilesNamesThemInItsError()
+    {
+        var root = TestImages.TempFolder("only-tiff");
+        try
+        {
+            var cls = Directory.CreateDirectory(Path.Combine(root, "cats")).FullName;
+            for (int i = 0; i < 12; i++) Write(cls, $"scan-{i:D2}.tiff", [0x49, 0x49, 0x2A, 0x00]);
+            var e = Assert.Throws<InvalidDataException>(() => ImageFolderDataset.FromFolder(root));
+            Assert.Contains("has no image files", e.Message);
+            Assert.Contains($"{Path.Combine(cls, "scan-00.tiff")}: unsupported format .tiff", e.Message);
+            Assert.Contains($"… and {12 - SkippedFile.ConsoleLimit} more", e.Message);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void LoaderBenchmarkListsEveryListingAndDecodingSkipWithItsReason()
+    {
+        var data = ImageFolderDataset.FromFolder(_root);
+        var r = LoaderBenchmark.Run(data, new TransformPipeline(new RandomResizedCrop(16)), threads: 2, batchSize: 8, epochs: 1, decodeCacheMegabytes: 0);
+        Assert.Equal(_good.Count, r.Images);
+        Assert.Equal(_bad.Count + _listingSkipped.Count, r.Skipped);
+        Assert.Equal(r.Skipped, r.SkippedFiles.Count);
+        Assert.Equal(_bad.Keys.Concat(_listingSkipped.Keys).Order(StringComparer.Ordinal), r.SkippedFiles.Select(s => s.Path));
+        foreach (var (path, reason) in _listingSkipped) Assert.Contains(new SkippedFile(-1, path, reason), r.SkippedFiles);
+        foreach (var s in r.SkippedFiles.Where(s => _bad.ContainsKey(s.Path)))
+            Assert.True(_bad[s.Path].Any(w => s.Reason.Contains(w)), $"{s.Path}: reason '{s.Reason}' has none of {string.Join(", ", _bad[s.Path])}");
+    }
+
+    [Fact]
+    public void AConsoleListingShowsTheFirstTenAndHowManyMore()
+    {
+        var skipped = Enumerable.Range(0, 13).Select(i => new SkippedFile(i, Path.Combine(_root, "alpha", $"f{i:D2}.jpg"), $"reason {i}")).ToList();
+        var text = SkippedFile.ConsoleListing(skipped, relativeTo: _root);
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.Equal($"13 files skipped (paths relative to {_root}):", lines[0]);
+        Assert.Equal($"  {Path.Combine("alpha", "f00.jpg")}: reason 0", lines[1]);
+        Assert.Equal($"  {Path.Combine("alpha", "f09.jpg")}: reason 9", lines[SkippedFile.ConsoleLimit]);
+        Assert.Equal("  … and 3 more", lines[^1]);
+        Assert.Equal(SkippedFile.ConsoleLimit + 2, lines.Length);
+        Assert.Equal("", SkippedFile.ConsoleListing([]));
+        Assert.Equal($"1 file skipped:\n  {skipped[0]}\n", SkippedFile.ConsoleListing(skipped.Take(1).ToList()));
+        // Outside the root a path stays as it is.
+        Assert.Equal("/elsewhere/a.jpg", new SkippedFile(0, "/elsewhere/a.jpg", "r").RelativeTo(_root).Path);
     }
 
     [Theory]
