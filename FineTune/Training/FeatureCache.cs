@@ -250,8 +250,8 @@ public sealed class FeatureCache : IDisposable
         int views, FeatureCacheSettings s, Action<int, int>? progress, TextWriter? log)
     {
         using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Threads = s.Threads });
-        // Each unreadable file is reported once (by path and reason), from whichever worker met it first.
-        if (log != null) loader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"feature cache {kind}: skipped {f}"); };
+        // Each unreadable file is reported once (by path and reason, the first ten live), from whichever worker met it first.
+        if (log != null) loader.Summary.FileSkipped += SkipLog.For(log, $"feature cache {kind}");
         var runner = new GraphRunner(prefix, optimize: true);   // the prefix is frozen, batch norm in inference mode
         int count = dataset.Count, records = views * count;
         var labels = new int[count];

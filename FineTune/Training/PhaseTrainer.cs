@@ -77,8 +77,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         _trainGraph = graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount, Shuffle = true });
         _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
-        _trainLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"train: skipped {f}"); };
-        if (_valLoader != null) _valLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"validation: skipped {f}"); };
+        _trainLoader.Summary.FileSkipped += SkipLog.For(log, "train");
+        if (_valLoader != null) _valLoader.Summary.FileSkipped += SkipLog.For(log, "validation");
         log.WriteLine(frontier > 0 && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix"
             : frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
         if (_mixer != null) log.WriteLine($"batch mixing: {_mixer.Settings}" + (o.Mixup > 0 && o.Cutmix > 0 ? $", cutmix on {BatchMixing.SwitchProbability:P0} of batches" : ""));

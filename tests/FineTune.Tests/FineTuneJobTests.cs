@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TransferKit.Augment.Loading;
 using TransferKit.FineTune.Training;
 using TransferKit.Importers.Onnx;
 using TransferKit.Tests.Common;
@@ -97,6 +98,34 @@ public class FineTuneJobTests
             Assert.True(File.Exists(Path.Combine(data, "run", "tuned.onnx")));
         }
         finally { Directory.Delete(data, true); }
+    }
+
+    [Fact]
+    public void ManySkippedFilesShowTheFirstTenOnTheConsoleAndAllInTheSummary()
+    {
+        // train/ and val/ (the same images), the bad files all in train/.
+        var data = Directory.CreateTempSubdirectory("transferkit-many-skipped-").FullName;
+        Directory.Move(MnistFolder.Create(20, 3, 5), Path.Combine(data, "train"));
+        Directory.Move(MnistFolder.Create(10, 3, 5), Path.Combine(data, "val"));
+        var bad = Enumerable.Range(0, 13).Select(i => Path.Combine("train", i % 2 == 0 ? "3" : "5", $"empty-{i:D2}.png")).Order(StringComparer.Ordinal).ToList();
+        foreach (var f in bad) File.WriteAllBytes(Path.Combine(data, f), []);
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("mnist-8.onnx"), Data = data, Out = Path.Combine(data, "run"), Epochs = 1, Recipe = "head", Augment = "none", Threads = 2,
+        }, log).Run();
+        var text = log.ToString().ReplaceLineEndings("\n");
+        Assert.Equal(13, summary.SkippedFiles);
+        // Live: the first ten as the cache meets them, then one line for the rest.
+        Assert.Equal(SkippedFile.ConsoleLimit, text.Split('\n').Count(l => l.StartsWith("feature cache train: skipped ")));
+        Assert.Single(text.Split('\n'), l => l == "feature cache train: more files skipped; the run lists them all when it ends (summary.json, report.html)");
+        // At the end: the total, the first ten in path order, how many more.
+        Assert.Contains($"13 files skipped (paths relative to {data}):\n" + string.Concat(bad.Take(10).Select(f => $"  {f}: the file is empty (0 bytes)\n")) + "  … and 3 more\n", text);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "run", "summary.json")));
+        Assert.Equal(13, json.RootElement.GetProperty("skipped_files").GetInt32());
+        Assert.Equal(bad, json.RootElement.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("path").GetString()!).ToList());
+        Assert.All(json.RootElement.GetProperty("skipped").EnumerateArray(), e => Assert.Equal("the file is empty (0 bytes)", e.GetProperty("reason").GetString()));
+        Directory.Delete(data, true);
     }
 
     /// <summary>The reason the summary gives for <paramref name="path"/>.</summary>
