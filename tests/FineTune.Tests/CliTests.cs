@@ -147,15 +147,31 @@ public class CliTests
     public void BenchDataReportsThroughputAndSkippedFiles()
     {
         var data = SmallImageFolder();
+        File.WriteAllBytes(Path.Combine(data, "ants", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+        Directory.CreateDirectory(Path.Combine(data, "ants", "x.jpg"));
+        File.WriteAllBytes(Path.Combine(data, "bees", ".DS_Store"), [0, 0, 0, 1]);
+        var expected = new (string Path, string Reason)[]
+        {
+            (Path.Combine("ants", "scan.tiff"), "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+            (Path.Combine("ants", "x.jpg"), "a directory, not an image file (the files inside it are still read)"),
+            (Path.Combine("bees", "broken.jpg"), "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+        };
         var (code, output, _) = Run("bench-data", "--data", data, "--size", "64", "--epochs", "1", "--batch", "4", "--threads", "2", "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.True(root.GetProperty("img_s").GetDouble() > 0);
         Assert.Equal(6, root.GetProperty("images").GetInt32());
-        Assert.Equal(1, root.GetProperty("skipped").GetInt32());
+        Assert.Equal(3, root.GetProperty("skipped").GetInt32());
+        Assert.Equal(expected, root.GetProperty("skipped_list").EnumerateArray()
+            .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToArray());
         Assert.Equal(64, root.GetProperty("size").GetInt32());
         Assert.Contains("RandomResizedCrop", root.GetProperty("transforms").GetString());
+        var (text, human, _) = Run("bench-data", "--data", data, "--size", "32", "--epochs", "1", "--batch", "4", "--threads", "1", "--decode-cache", "0");
+        Assert.Equal(0, text);
+        Assert.Contains($"3 files skipped (paths relative to {data}):\n", human.ReplaceLineEndings("\n"));
+        foreach (var (path, reason) in expected) Assert.Contains($"\n  {path}: {reason}\n", human.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain(".DS_Store", human);
         var (missing, _, err) = Run("bench-data", "--data", Path.Combine(data, "nope"));
         Assert.Equal(2, missing);
         Assert.Contains("nope", err);

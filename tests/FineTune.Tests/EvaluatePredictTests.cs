@@ -55,6 +55,35 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
         Assert.Equal("ort", results["ort"].GetProperty("engine").GetString());
     }
 
+    [Fact]
+    public void EvaluateListsSkippedFilesWithTheirReasons()
+    {
+        var data = Directory.CreateTempSubdirectory("transferkit-evaluate-skipped-").FullName;
+        try
+        {
+            foreach (var cls in Directory.GetDirectories(Path.Combine(run.Data, "val")))
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(data, Path.GetFileName(cls))).FullName;
+                foreach (var f in Directory.GetFiles(cls)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            }
+            File.WriteAllBytes(Path.Combine(data, "0", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+            File.WriteAllBytes(Path.Combine(data, "1", "empty.png"), []);
+            var expected = new (string Path, string Reason)[]
+            {
+                (Path.Combine("0", "scan.tiff"), "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+                (Path.Combine("1", "empty.png"), "the file is empty (0 bytes)"),
+            };
+            var (code, output, err) = Run("evaluate", run.Tuned, "--data", data, "--json");
+            Assert.True(code == 0, err);
+            Assert.Equal(expected.Select(e => (Path.Combine(data, e.Path), e.Reason)), Json(output).GetProperty("skipped").EnumerateArray()
+                .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)));
+            var (text, human, _) = Run("evaluate", run.Tuned, "--data", data);
+            Assert.Equal(0, text);
+            Assert.Contains($"2 files skipped (paths relative to {data}):\n" + string.Concat(expected.Select(e => $"  {e.Path}: {e.Reason}\n")), human.ReplaceLineEndings("\n"));
+        }
+        finally { Directory.Delete(data, true); }
+    }
+
     /// <summary>The pretrained mnist-8 reads MNIST test digits far above chance (1 in 10).</summary>
     const double PretrainedMnistMinimumAccuracy = 0.9;
 
