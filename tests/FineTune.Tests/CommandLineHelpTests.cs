@@ -8,6 +8,7 @@ namespace TransferKit.FineTune.Tests;
 /// The command line as a user meets it in <c>--help</c>: every verb, option and argument says what it is for, and every
 /// verb that works on a model takes it as its first argument (with <c>--model</c> kept as an alias).
 /// </summary>
+[Collection("Console")]
 public class CommandLineHelpTests
 {
     static IEnumerable<Command> Verbs() => TransferKitCommand.Build().Subcommands;
