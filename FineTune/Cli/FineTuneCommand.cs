@@ -13,10 +13,10 @@ public static class FineTuneCommand
         var modelArgument = ModelOption.CreateArgument();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only warnings, errors and the closing line (no set-up, progress or epoch lines); progress is plain lines, not a live bar, whenever output is not a terminal." };
         var model = ModelOption.Create();
-        var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation)." };
+        var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation). Required, unless --resume or --config gives it." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
-        var output = new Option<string?>("--out") { Description = "Run folder; the run writes tuned.onnx (after the ONNX Runtime check), metrics.csv, summary.json, classes.json, report.html with report/*.png, checkpoints/last.tkc and best.tkc, .lock and .lock.pid while it runs, and cache/*.features when the feature cache spills to disk." };
+        var output = new Option<string?>("--out") { Description = "Run folder; the run writes tuned.onnx (after the ONNX Runtime check), metrics.csv, summary.json, classes.json, report.html with report/*.png, checkpoints/last.tkc and best.tkc, .lock and .lock.pid while it runs, and cache/*.features when the feature cache spills to disk. Required, unless --resume or --config gives it." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train (with two-phase: of both phases together).", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 16 }.Batch();
         var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
