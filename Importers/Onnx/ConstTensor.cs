@@ -14,6 +14,31 @@ public sealed class ConstTensor(OnnxDataType type, int[] dims, double[] data)
     public int Length => Data.Length;
     public bool IsFloat => Type is OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double or OnnxDataType.BFloat16;
 
+    /// <summary>
+    /// Per element, whether it is the batch size read from a run-time shape: <c>Shape</c> of a batch-carrying value,
+    /// carried through the folded shape arithmetic that moves elements without computing on them (Gather, Slice,
+    /// Concat, Unsqueeze, Squeeze, Reshape, Cast, Where). Null when no element is. An Expand, Tile or Reshape whose
+    /// target holds such an element takes it from the batch at run time instead of the import batch.
+    /// </summary>
+    public bool[]? BatchMask { get; init; }
+
+    /// <summary>The ONNX name of a run-time value whose axis 0 is that batch (the input of the <c>Shape</c> it came from).</summary>
+    public string? BatchSource { get; init; }
+
+    /// <summary>Whether any element is the run-time batch (see <see cref="BatchMask"/>).</summary>
+    public bool HasBatch => BatchMask != null && Array.IndexOf(BatchMask, true) >= 0;
+
+    /// <summary>Whether element <paramref name="i"/> is the run-time batch.</summary>
+    public bool IsBatch(int i) => BatchMask != null && BatchMask[i];
+
+    /// <summary>The batch mask as a 0/1 tensor of the same shape (so the folding that moves the values can move it too).</summary>
+    public ConstTensor MaskTensor() =>
+        new(OnnxDataType.Int64, Dims, BatchMask == null ? new double[Length] : Array.ConvertAll(BatchMask, b => b ? 1.0 : 0.0));
+
+    /// <summary>This tensor with the batch mask of <paramref name="mask"/> (a moved <see cref="MaskTensor"/>) from <paramref name="source"/>.</summary>
+    public ConstTensor WithBatch(ConstTensor mask, string? source) =>
+        new(Type, Dims, Data) { BatchMask = Array.ConvertAll(mask.Data, v => v != 0), BatchSource = source };
+
     public static ConstTensor FromFloats(float[] values, int[] dims) =>
         new(OnnxDataType.Float, dims, Array.ConvertAll(values, v => (double)v));
 
