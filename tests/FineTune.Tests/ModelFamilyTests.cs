@@ -23,7 +23,7 @@ public class ModelFamilyTests(ITestOutputHelper output)
     /// <summary>Input side of the family models: small, so every check runs in seconds.</summary>
     const int Size = 64;
 
-    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet", "convnext" };
+    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet", "convnext", "vit" };
 
     static string Build(string family) => family switch
     {
