@@ -128,4 +128,21 @@ public class RuntimeShapeTests
         Assert.Contains("gather_", e.Message);
         Assert.Contains("must be a constant", e.Message);
     }
+
+    [Fact]
+    public void ExpandAndTileOfIntegerConstantsFoldExactlyWithTheirBatchMark()
+    {
+        // 2^24 + 1 has no float32: the fold moves positions, never the values, so integers stay exact.
+        var c = new ConstTensor(OnnxDataType.Int64, [1, 2], [16777217, -3]) { BatchMask = [true, false], BatchSource = "x" };
+        var tiled = ConstEval.Move(c, new TileOp([DimRule.Of(2), DimRule.Of(2)]));
+        Assert.Equal(OnnxDataType.Int64, tiled.Type);
+        Assert.Equal([2, 4], tiled.Dims);
+        Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3, 16777217, -3], tiled.Data);
+        Assert.Equal([true, false, true, false, true, false, true, false], tiled.BatchMask);
+        Assert.Equal("x", tiled.BatchSource);
+        var expanded = ConstEval.Move(c, new ExpandOp([DimRule.Of(3), DimRule.Of(1)]));
+        Assert.Equal([3, 2], expanded.Dims);
+        Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3], expanded.Data);
+        Assert.Equal([true, false, true, false, true, false], expanded.BatchMask);
+    }
 }
