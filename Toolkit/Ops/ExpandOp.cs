@@ -76,5 +76,8 @@ public sealed class ExpandOp(DimRule[] shape) : Op
         Collect(new Broadcast(gx.Shape, g.Shape), g.Data, gx.Data);
     }
 
-    public override string Describe() => $"Expand[{string.Join(",", Shape)}]";
+    public override string Describe() => $"Expand[{ExpandOp.Format(Shape)}]";
+
+    /// <summary>Rules as inspect shows them: a fixed size, or <c>src[a]</c> for axis a of the shape source.</summary>
+    public static string Format(DimRule[] rules) => string.Join(",", rules.Select(r => r.CopyFrom >= 0 ? $"src[{r.CopyFrom}]" : r.Fixed.ToString()));
 }

@@ -59,5 +59,5 @@ public sealed class TileOp(DimRule[] repeats) : Op
         ExpandOp.Collect(Interleaved(gx.Shape, g.Shape), g.Data, gx.Data);
     }
 
-    public override string Describe() => $"Tile[{string.Join(",", Repeats)}]";
+    public override string Describe() => $"Tile[{ExpandOp.Format(Repeats)}]";
 }
