@@ -35,7 +35,11 @@ public static class ConstEval
             };
             r[flat] = ConstTensor.Round(IsComparison(op) ? OnnxDataType.Bool : a.Type, v);
         }
-        return new ConstTensor(IsComparison(op) ? OnnxDataType.Bool : a.Type, shape, r);
+        var result = new ConstTensor(IsComparison(op) ? OnnxDataType.Bool : a.Type, shape, r);
+        // k·batch times an unmarked constant c is (k·c)·batch; any other arithmetic on the batch is not a multiple of it.
+        if (op == "Mul" && a.HasBatch != b.HasBatch)
+            return a.HasBatch ? result.WithBatch(Binary("Mul", a.FactorTensor(), b), a.BatchSource) : result.WithBatch(Binary("Mul", a, b.FactorTensor()), b.BatchSource);
+        return result;
     }
 
     static bool IsComparison(string op) => op is "Equal" or "Less" or "Greater";
@@ -54,7 +58,7 @@ public static class ConstEval
         }
         var result = new ConstTensor(x.Type, shape, r);
         if (!x.HasBatch && !y.HasBatch) return result;
-        return result.WithBatch(Where(condition, x.MaskTensor(), y.MaskTensor()), x.BatchSource ?? y.BatchSource);
+        return result.WithBatch(Where(condition, x.FactorTensor(), y.FactorTensor()), x.BatchSource ?? y.BatchSource);
     }
 
     static int Offset(int[] outIdx, int[] dims)
@@ -66,7 +70,7 @@ public static class ConstEval
     }
 
     public static ConstTensor Reshape(ConstTensor a, int[] dims) =>
-        Shapes.ElementCount(dims) == a.Length ? new ConstTensor(a.Type, dims, a.Data) { BatchMask = a.BatchMask, BatchSource = a.BatchSource }
+        Shapes.ElementCount(dims) == a.Length ? new ConstTensor(a.Type, dims, a.Data) { BatchFactor = a.BatchFactor, BatchSource = a.BatchSource }
             : throw new ShapeException($"Cannot reshape constant {Shapes.Format(a.Dims)} to {Shapes.Format(dims)}.");
 
     public static ConstTensor Concat(ConstTensor[] parts, int axis)
@@ -86,7 +90,7 @@ public static class ConstEval
         var result = new ConstTensor(parts[0].Type, dims, r.ToArray());
         var withBatch = parts.FirstOrDefault(p => p.HasBatch);
         if (withBatch == null) return result;
-        return result.WithBatch(Concat(parts.Select(p => p.MaskTensor()).ToArray(), axis), withBatch.BatchSource);
+        return result.WithBatch(Concat(parts.Select(p => p.FactorTensor()).ToArray(), axis), withBatch.BatchSource);
     }
 
     public static ConstTensor Gather(ConstTensor data, ConstTensor indices, int axis)
@@ -107,7 +111,7 @@ public static class ConstEval
                 k += inner;
             }
         var result = new ConstTensor(data.Type, dims, r);
-        return data.HasBatch ? result.WithBatch(Gather(data.MaskTensor(), indices, axis), data.BatchSource) : result;
+        return data.HasBatch ? result.WithBatch(Gather(data.FactorTensor(), indices, axis), data.BatchSource) : result;
     }
 
     /// <summary>Numpy-style slice on a constant (starts/ends clamped as ONNX Slice specifies).</summary>
@@ -138,11 +142,11 @@ public static class ConstEval
             r[flat] = data.Data[src];
         }
         var result = new ConstTensor(data.Type, count, r);
-        return data.HasBatch ? result.WithBatch(Slice(data.MaskTensor(), starts, ends, axes, steps), data.BatchSource) : result;
+        return data.HasBatch ? result.WithBatch(Slice(data.FactorTensor(), starts, ends, axes, steps), data.BatchSource) : result;
     }
 
     public static ConstTensor Cast(ConstTensor a, OnnxDataType to) =>
-        new(to, a.Dims, Array.ConvertAll(a.Data, v => ConstTensor.Round(to, v))) { BatchMask = a.BatchMask, BatchSource = a.BatchSource };
+        new(to, a.Dims, Array.ConvertAll(a.Data, v => ConstTensor.Round(to, v))) { BatchFactor = a.BatchFactor, BatchSource = a.BatchSource };
 
     public static ConstTensor Transpose(ConstTensor a, int[] perm)
     {
@@ -170,6 +174,6 @@ public static class ConstEval
         var y = new Tensor(shape);
         op.Forward(new Toolkit.Ops.OpContext { Inputs = [new Tensor(a.Dims, positions)], Outputs = [y] });
         var result = new ConstTensor(a.Type, shape, Array.ConvertAll(y.Span.ToArray(), p => a.Data[(int)p]));
-        return a.HasBatch ? result.WithBatch(Move(a.MaskTensor(), op), a.BatchSource) : result;
+        return a.HasBatch ? result.WithBatch(Move(a.FactorTensor(), op), a.BatchSource) : result;
     }
 }

@@ -15,29 +15,33 @@ public sealed class ConstTensor(OnnxDataType type, int[] dims, double[] data)
     public bool IsFloat => Type is OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double or OnnxDataType.BFloat16;
 
     /// <summary>
-    /// Per element, whether it is the batch size read from a run-time shape: <c>Shape</c> of a batch-carrying value,
-    /// carried through the folded shape arithmetic that moves elements without computing on them (Gather, Slice,
-    /// Concat, Unsqueeze, Squeeze, Reshape, Cast, Where). Null when no element is. An Expand, Tile or Reshape whose
-    /// target holds such an element takes it from the batch at run time instead of the import batch.
+    /// Per element, how many times the run-time batch it is (0: not read from the batch). <c>Shape</c> of a
+    /// batch-carrying value marks its batch element 1; the folded shape arithmetic that moves elements (Gather, Slice,
+    /// Concat, Unsqueeze, Squeeze, Reshape, Cast, Where, Expand, Tile) carries the marks, and Mul by an unmarked constant
+    /// scales them (batch × heads in attention reshapes). Null when no element is marked. An Expand or Tile target
+    /// element that is the batch, or a Reshape target element that depends on it, follows the batch at run time instead
+    /// of the import batch.
     /// </summary>
-    public bool[]? BatchMask { get; init; }
+    public double[]? BatchFactor { get; init; }
 
     /// <summary>The ONNX name of a run-time value whose axis 0 is that batch (the input of the <c>Shape</c> it came from).</summary>
     public string? BatchSource { get; init; }
 
-    /// <summary>Whether any element is the run-time batch (see <see cref="BatchMask"/>).</summary>
-    public bool HasBatch => BatchMask != null && Array.IndexOf(BatchMask, true) >= 0;
+    /// <summary>Whether any element is read from the run-time batch (see <see cref="BatchFactor"/>).</summary>
+    public bool HasBatch => BatchFactor != null && Array.Exists(BatchFactor, f => f != 0);
 
-    /// <summary>Whether element <paramref name="i"/> is the run-time batch.</summary>
-    public bool IsBatch(int i) => BatchMask != null && BatchMask[i];
+    /// <summary>Whether element <paramref name="i"/> is the run-time batch itself.</summary>
+    public bool IsBatch(int i) => BatchFactor != null && BatchFactor[i] == 1;
 
-    /// <summary>The batch mask as a 0/1 tensor of the same shape (so the folding that moves the values can move it too).</summary>
-    public ConstTensor MaskTensor() =>
-        new(OnnxDataType.Int64, Dims, BatchMask == null ? new double[Length] : Array.ConvertAll(BatchMask, b => b ? 1.0 : 0.0));
+    /// <summary>Whether element <paramref name="i"/> is a multiple of the run-time batch (the batch itself included).</summary>
+    public bool DependsOnBatch(int i) => BatchFactor != null && BatchFactor[i] != 0;
 
-    /// <summary>This tensor with the batch mask of <paramref name="mask"/> (a moved <see cref="MaskTensor"/>) from <paramref name="source"/>.</summary>
-    public ConstTensor WithBatch(ConstTensor mask, string? source) =>
-        new(Type, Dims, Data) { BatchMask = Array.ConvertAll(mask.Data, v => v != 0), BatchSource = source };
+    /// <summary>The batch factors as a tensor of the same shape (so the folding that moves the values can move them too).</summary>
+    public ConstTensor FactorTensor() => new(OnnxDataType.Int64, Dims, BatchFactor ?? new double[Length]);
+
+    /// <summary>This tensor with the batch factors of <paramref name="factors"/> (a moved <see cref="FactorTensor"/>) from <paramref name="source"/>.</summary>
+    public ConstTensor WithBatch(ConstTensor factors, string? source) =>
+        new(Type, Dims, Data) { BatchFactor = factors.Data, BatchSource = source };
 
     public static ConstTensor FromFloats(float[] values, int[] dims) =>
         new(OnnxDataType.Float, dims, Array.ConvertAll(values, v => (double)v));

@@ -103,6 +103,37 @@ public class RuntimeShapeTests
     }
 
     [Fact]
+    public void AttentionReshapesToMultiplesOfTheBatchFollowIt()
+    {
+        // As torch.onnx writes nn.MultiheadAttention: [T, N, W] viewed as [T, N·heads, W/heads] and back through
+        // [T·N, W] and [T, N, W], every size computed from Shape(x)[0] times a constant.
+        const int heads = 2;
+        var n = new NetBuilder(13, weightsAsConstants: false);
+        var batch = n.Op("Unsqueeze", [n.Op("Gather", [n.Op("Shape", ["x"]), n.Longs("index", [0], [])], ModelBuilder.Int("axis", 0)), n.Longs("axes", [0])]);
+        string Target(params string[] parts) => n.Op("Concat", parts, ModelBuilder.Int("axis", 0));
+        var t = n.Op("Transpose", ["x"], ModelBuilder.Ints("perm", 1, 0, 2));
+        var split = n.Op("Reshape", [t, Target(n.Longs("tokens", [Tokens]), n.Op("Mul", [batch, n.Longs("heads", [heads])]), n.Longs("head_dim", [Width / heads]))]);
+        var u = n.Op("Transpose", [split], ModelBuilder.Ints("perm", 1, 0, 2));
+        var scores = n.Op("Softmax", [n.Op("MatMul", [u, n.Op("Transpose", [u], ModelBuilder.Ints("perm", 0, 2, 1))])], ModelBuilder.Int("axis", -1));
+        var a = n.Op("Transpose", [n.Op("MatMul", [scores, u])], ModelBuilder.Ints("perm", 1, 0, 2));
+        var flat = n.Op("Reshape", [a, Target(n.Op("Mul", [n.Longs("tokens2", [Tokens]), batch]), n.Longs("width", [Width]))]);
+        var back = n.Op("Reshape", [flat, Target(n.Longs("tokens3", [Tokens]), batch, n.Longs("width2", [Width]))]);
+        var y = n.Op("Transpose", [back], ModelBuilder.Ints("perm", 1, 0, 2));
+        var m = OnnxImporter.Import(n.Save("x", [-1, Tokens, Width], y, [-1, Tokens, Width]));
+        var reshapes = m.Graph.Nodes.Where(nd => nd.Op is ReshapeOp).Select(nd => ((ReshapeOp)nd.Op).Target).ToList();
+        Assert.Equal(3, reshapes.Count);
+        Assert.Equal(DimRule.Infer, reshapes[0][1]);
+        Assert.Equal(DimRule.Infer, reshapes[1][0]);
+        Assert.Equal(DimRule.Infer, reshapes[2][1]);
+        foreach (var b in new[] { 1, 3 })
+        {
+            var r = Verifier.Verify(m, Verifier.RandomInputs(m, b, seed: 8));
+            Assert.True(r.WithinTolerance, $"batch {b}: max_abs {r.Outputs[0].MaxAbs:E3}");
+            Assert.Equal([b, Tokens, Width], r.Outputs[0].Shape);
+        }
+    }
+
+    [Fact]
     public void SliceInAttributeFormRunsOnARunTimeTensor()
     {
         // Opset 9: starts/ends/axes as attributes; negative start, clamped end.
@@ -133,16 +164,16 @@ public class RuntimeShapeTests
     public void ExpandAndTileOfIntegerConstantsFoldExactlyWithTheirBatchMark()
     {
         // 2^24 + 1 has no float32: the fold moves positions, never the values, so integers stay exact.
-        var c = new ConstTensor(OnnxDataType.Int64, [1, 2], [16777217, -3]) { BatchMask = [true, false], BatchSource = "x" };
+        var c = new ConstTensor(OnnxDataType.Int64, [1, 2], [16777217, -3]) { BatchFactor = [1, 0], BatchSource = "x" };
         var tiled = ConstEval.Move(c, new TileOp([DimRule.Of(2), DimRule.Of(2)]));
         Assert.Equal(OnnxDataType.Int64, tiled.Type);
         Assert.Equal([2, 4], tiled.Dims);
         Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3, 16777217, -3], tiled.Data);
-        Assert.Equal([true, false, true, false, true, false, true, false], tiled.BatchMask);
+        Assert.Equal([1, 0, 1, 0, 1, 0, 1, 0], tiled.BatchFactor);
         Assert.Equal("x", tiled.BatchSource);
         var expanded = ConstEval.Move(c, new ExpandOp([DimRule.Of(3), DimRule.Of(1)]));
         Assert.Equal([3, 2], expanded.Dims);
         Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3], expanded.Data);
-        Assert.Equal([true, false, true, false, true, false], expanded.BatchMask);
+        Assert.Equal([1, 0, 1, 0, 1, 0], expanded.BatchFactor);
     }
 }

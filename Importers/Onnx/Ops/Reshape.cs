@@ -5,7 +5,7 @@ namespace TransferKit.Importers.Onnx.Ops;
 /// <summary>
 /// ONNX Reshape (0 copies the input dimension unless allowzero, −1 infers). A leading dimension equal to the
 /// model's batch on a batch-carrying input is made to follow the batch, so [1,256] works at any batch N; so is an element
-/// read from the run-time batch (<see cref="ConstTensor.BatchMask"/>).
+/// read from the run-time batch (<see cref="ConstTensor.BatchFactor"/>).
 /// </summary>
 public sealed class Reshape : IOnnxOp
 {
@@ -24,12 +24,13 @@ public sealed class Reshape : IOnnxOp
             rules[i] = v == 0 && !allowZero ? DimRule.Copy(i) : v == -1 ? DimRule.Infer
                 : v >= 0 && v <= int.MaxValue ? DimRule.Of((int)v) : throw ctx.Error($"shape value {v} is invalid.");
         }
-        // An element read from the run-time batch: the input's batch when it leads both, else the one inferred size.
+        // An element read from the run-time batch: the input's batch when it leads both, else (a multiple of the batch
+        // too, e.g. batch × heads) the one inferred size.
         if (shape.HasBatch && !ctx.IsConstant(0))
             for (int i = 0; i < target.Length; i++)
             {
-                if (!shape.IsBatch(i) || rules[i].CopyFrom >= 0) continue;
-                if (i == 0 && ctx.BatchLeading(0)) rules[i] = DimRule.Copy(0);
+                if (!shape.DependsOnBatch(i) || rules[i].CopyFrom >= 0) continue;
+                if (i == 0 && shape.IsBatch(i) && ctx.BatchLeading(0)) rules[i] = DimRule.Copy(0);
                 else if (rules.All(r => r.CopyFrom >= 0 || r.Fixed >= 0)) rules[i] = DimRule.Infer;
             }
         Shaping.Emit(ctx, rules, "Reshape");

@@ -2,7 +2,7 @@ namespace TransferKit.Importers.Onnx.Ops;
 
 /// <summary>
 /// ONNX Shape (start/end from opset 15), folded from the import-time shape. The element read from the batch axis of a
-/// batch-carrying value is marked (<see cref="ConstTensor.BatchMask"/>), so Expand, Tile and Reshape targets built
+/// batch-carrying value is marked (<see cref="ConstTensor.BatchFactor"/>), so Expand, Tile and Reshape targets built
 /// from it follow the batch at run time.
 /// </summary>
 public sealed class Shape : IOnnxOp

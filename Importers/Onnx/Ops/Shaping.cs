@@ -29,9 +29,9 @@ static class Shaping
     }
 
     /// <summary>
-    /// The target of an Expand or Tile as rules: elements marked as the run-time batch (<see cref="ConstTensor.BatchMask"/>)
-    /// copy axis 0 of the shape source, which <paramref name="source"/> names (null when no element is marked); the
-    /// others are fixed, and must be whole numbers ≥ 0.
+    /// The target of an Expand or Tile as rules: elements that are the run-time batch (<see cref="ConstTensor.BatchFactor"/>
+    /// 1) copy axis 0 of the shape source, which <paramref name="source"/> names (null when none is); the others, a
+    /// multiple of the batch among them, are fixed at their import values, and must be whole numbers ≥ 0.
     /// </summary>
     public static DimRule[] BatchRules(OnnxNodeContext ctx, ConstTensor target, string what, out string? source)
     {
