@@ -21,9 +21,13 @@ public sealed class SliceOp : Op
         Starts = starts; Ends = ends; Axes = axes; Steps = steps;
     }
 
+    /// <summary>First index per listed axis (negative counts from the end).</summary>
     public long[] Starts { get; }
+    /// <summary>End (exclusive) per listed axis (negative counts from the end; out of range is clamped).</summary>
     public long[] Ends { get; }
+    /// <summary>The axes sliced (negative counts from the end), each at most once.</summary>
     public long[] Axes { get; }
+    /// <summary>Step per listed axis, never 0; negative walks backwards.</summary>
     public long[] Steps { get; }
     public override string Type => "Slice";
 
