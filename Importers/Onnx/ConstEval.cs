@@ -162,7 +162,7 @@ public static class ConstEval
     }
 
     /// <summary>
-    /// A constant of any type (its batch mask too) rearranged by <paramref name="op"/>, an op that only moves elements
+    /// A constant of any type (its batch factors too) rearranged by <paramref name="op"/>, an op that only moves elements
     /// (Expand, Tile): the op runs on the elements' positions, exact in float32 below 2^24 elements.
     /// </summary>
     public static ConstTensor Move(ConstTensor a, Toolkit.Ops.Op op)

@@ -4,7 +4,7 @@ namespace TransferKit.Importers.Onnx.Ops;
 
 /// <summary>
 /// ONNX Gather (axis; int32/int64 indices, negative from the end, a scalar index removes the axis): folded on a
-/// constant (shape arithmetic, any type, the batch mask carried); on a run-time tensor → <see cref="GatherOp"/>, whose
+/// constant (shape arithmetic, any type, the batch mark carried); on a run-time tensor → <see cref="GatherOp"/>, whose
 /// indices must be constants.
 /// </summary>
 public sealed class Gather : IOnnxOp

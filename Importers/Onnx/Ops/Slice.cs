@@ -4,7 +4,7 @@ namespace TransferKit.Importers.Onnx.Ops;
 
 /// <summary>
 /// ONNX Slice: starts/ends/axes as attributes before opset 10, starts/ends/axes/steps as constant inputs from it.
-/// Folded on a constant (shape arithmetic, any type, the batch mask carried); on a run-time tensor →
+/// Folded on a constant (shape arithmetic, any type, the batch mark carried); on a run-time tensor →
 /// <see cref="SliceOp"/>, which clamps the bounds against each run's shape.
 /// </summary>
 public sealed class Slice : IOnnxOp
