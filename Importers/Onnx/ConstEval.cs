@@ -35,7 +35,11 @@ public static class ConstEval
             };
             r[flat] = ConstTensor.Round(IsComparison(op) ? OnnxDataType.Bool : a.Type, v);
         }
-        return new ConstTensor(IsComparison(op) ? OnnxDataType.Bool : a.Type, shape, r);
+        var result = new ConstTensor(IsComparison(op) ? OnnxDataType.Bool : a.Type, shape, r);
+        // k·batch times an unmarked constant c is (k·c)·batch; any other arithmetic on the batch is not a multiple of it.
+        if (op == "Mul" && a.HasBatch != b.HasBatch)
+            return a.HasBatch ? result.WithBatch(Binary("Mul", a.FactorTensor(), b), a.BatchSource) : result.WithBatch(Binary("Mul", a, b.FactorTensor()), b.BatchSource);
+        return result;
     }
 
     static bool IsComparison(string op) => op is "Equal" or "Less" or "Greater";
@@ -52,7 +56,9 @@ public static class ConstEval
             for (int d = shape.Length - 1; d >= 0; d--) { idx[d] = rem % shape[d]; rem /= shape[d]; }
             r[flat] = condition.Data[Offset(idx, condition.Dims)] != 0 ? x.Data[Offset(idx, x.Dims)] : y.Data[Offset(idx, y.Dims)];
         }
-        return new ConstTensor(x.Type, shape, r);
+        var result = new ConstTensor(x.Type, shape, r);
+        if (!x.HasBatch && !y.HasBatch) return result;
+        return result.WithBatch(Where(condition, x.FactorTensor(), y.FactorTensor()), x.BatchSource ?? y.BatchSource);
     }
 
     static int Offset(int[] outIdx, int[] dims)
@@ -64,7 +70,7 @@ public static class ConstEval
     }
 
     public static ConstTensor Reshape(ConstTensor a, int[] dims) =>
-        Shapes.ElementCount(dims) == a.Length ? new ConstTensor(a.Type, dims, a.Data)
+        Shapes.ElementCount(dims) == a.Length ? new ConstTensor(a.Type, dims, a.Data) { BatchFactor = a.BatchFactor, BatchSource = a.BatchSource }
             : throw new ShapeException($"Cannot reshape constant {Shapes.Format(a.Dims)} to {Shapes.Format(dims)}.");
 
     public static ConstTensor Concat(ConstTensor[] parts, int axis)
@@ -81,7 +87,10 @@ public static class ConstEval
                 int row = Shapes.Product(p.Dims, a, rank);
                 r.AddRange(p.Data.AsSpan(o * row, row).ToArray());
             }
-        return new ConstTensor(parts[0].Type, dims, r.ToArray());
+        var result = new ConstTensor(parts[0].Type, dims, r.ToArray());
+        var withBatch = parts.FirstOrDefault(p => p.HasBatch);
+        if (withBatch == null) return result;
+        return result.WithBatch(Concat(parts.Select(p => p.FactorTensor()).ToArray(), axis), withBatch.BatchSource);
     }
 
     public static ConstTensor Gather(ConstTensor data, ConstTensor indices, int axis)
@@ -101,7 +110,8 @@ public static class ConstEval
                 Array.Copy(data.Data, (o * len + i) * inner, r, k, inner);
                 k += inner;
             }
-        return new ConstTensor(data.Type, dims, r);
+        var result = new ConstTensor(data.Type, dims, r);
+        return data.HasBatch ? result.WithBatch(Gather(data.FactorTensor(), indices, axis), data.BatchSource) : result;
     }
 
     /// <summary>Numpy-style slice on a constant (starts/ends clamped as ONNX Slice specifies).</summary>
@@ -131,11 +141,12 @@ public static class ConstEval
             for (int d = rank - 1; d >= 0; d--) { idx[d] = rem % count[d]; rem /= count[d]; src += (start[d] + idx[d] * step[d]) * strides[d]; }
             r[flat] = data.Data[src];
         }
-        return new ConstTensor(data.Type, count, r);
+        var result = new ConstTensor(data.Type, count, r);
+        return data.HasBatch ? result.WithBatch(Slice(data.FactorTensor(), starts, ends, axes, steps), data.BatchSource) : result;
     }
 
     public static ConstTensor Cast(ConstTensor a, OnnxDataType to) =>
-        new(to, a.Dims, Array.ConvertAll(a.Data, v => ConstTensor.Round(to, v)));
+        new(to, a.Dims, Array.ConvertAll(a.Data, v => ConstTensor.Round(to, v))) { BatchFactor = a.BatchFactor, BatchSource = a.BatchSource };
 
     public static ConstTensor Transpose(ConstTensor a, int[] perm)
     {
@@ -148,5 +159,21 @@ public static class ConstEval
         Toolkit.Ops.TransposeOp.Permute(positions, a.Dims, perm, y);
         for (int i = 0; i < r.Length; i++) r[i] = a.Data[(int)y[i]];
         return new ConstTensor(a.Type, perm.Select(p => a.Dims[p]).ToArray(), r);
+    }
+
+    /// <summary>
+    /// A constant of any type (its batch factors too) rearranged by <paramref name="op"/>, an op that only moves elements
+    /// (Expand, Tile): the op runs on the elements' positions, exact in float32 below 2^24 elements.
+    /// </summary>
+    public static ConstTensor Move(ConstTensor a, Toolkit.Ops.Op op)
+    {
+        if (a.Length > 1 << 24) throw new ArgumentException($"Constant {Shapes.Format(a.Dims)} is too large to {op.Type} at import.");
+        var positions = new float[a.Length];
+        for (int i = 0; i < positions.Length; i++) positions[i] = i;
+        var shape = op.InferShapes([a.Dims])[0];
+        var y = new Tensor(shape);
+        op.Forward(new Toolkit.Ops.OpContext { Inputs = [new Tensor(a.Dims, positions)], Outputs = [y] });
+        var result = new ConstTensor(a.Type, shape, Array.ConvertAll(y.Span.ToArray(), p => a.Data[(int)p]));
+        return a.HasBatch ? result.WithBatch(Move(a.FactorTensor(), op), a.BatchSource) : result;
     }
 }

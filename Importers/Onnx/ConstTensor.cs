@@ -14,6 +14,35 @@ public sealed class ConstTensor(OnnxDataType type, int[] dims, double[] data)
     public int Length => Data.Length;
     public bool IsFloat => Type is OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double or OnnxDataType.BFloat16;
 
+    /// <summary>
+    /// Per element, how many times the run-time batch it is (0: not read from the batch). <c>Shape</c> of a
+    /// batch-carrying value marks its batch element 1; the folded shape arithmetic that moves elements (Gather, Slice,
+    /// Concat, Unsqueeze, Squeeze, Reshape, Cast, Where, Expand, Tile) carries the marks, and Mul by an unmarked constant
+    /// scales them (batch × heads in attention reshapes). Null when no element is marked. An Expand or Tile target
+    /// element that is the batch, or a Reshape target element that depends on it, follows the batch at run time instead
+    /// of the import batch.
+    /// </summary>
+    public double[]? BatchFactor { get; init; }
+
+    /// <summary>The ONNX name of a run-time value whose axis 0 is that batch (the input of the <c>Shape</c> it came from).</summary>
+    public string? BatchSource { get; init; }
+
+    /// <summary>Whether any element is read from the run-time batch (see <see cref="BatchFactor"/>).</summary>
+    public bool HasBatch => BatchFactor != null && Array.Exists(BatchFactor, f => f != 0);
+
+    /// <summary>Whether element <paramref name="i"/> is the run-time batch itself.</summary>
+    public bool IsBatch(int i) => BatchFactor != null && BatchFactor[i] == 1;
+
+    /// <summary>Whether element <paramref name="i"/> is a multiple of the run-time batch (the batch itself included).</summary>
+    public bool DependsOnBatch(int i) => BatchFactor != null && BatchFactor[i] != 0;
+
+    /// <summary>The batch factors as a tensor of the same shape (so the folding that moves the values can move them too).</summary>
+    public ConstTensor FactorTensor() => new(OnnxDataType.Int64, Dims, BatchFactor ?? new double[Length]);
+
+    /// <summary>This tensor with the batch factors of <paramref name="factors"/> (a moved <see cref="FactorTensor"/>) from <paramref name="source"/>.</summary>
+    public ConstTensor WithBatch(ConstTensor factors, string? source) =>
+        new(Type, Dims, Data) { BatchFactor = factors.Data, BatchSource = source };
+
     public static ConstTensor FromFloats(float[] values, int[] dims) =>
         new(OnnxDataType.Float, dims, Array.ConvertAll(values, v => (double)v));
 

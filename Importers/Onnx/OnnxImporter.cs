@@ -182,11 +182,18 @@ public static class OnnxImporter
             }
             var node = _graph.AddNode(UniqueNodeName(nodeName), op, values, outputNames.Take(outShapes.Length).ToArray());
             bool batch = entries.FirstOrDefault(e => e.Value != null)?.BatchLeading ?? false;
-            batch = batch && op switch
+            bool dataBatch = entries[0].Value != null && entries[0].BatchLeading;
+            batch = op switch
             {
-                TransposeOp t => t.PermFor(shapes[0].Length)[0] == 0,
-                ReshapeOp r => r.Target.Length > 0 && r.Target[0].CopyFrom == 0,
-                _ => true,
+                TransposeOp t => batch && t.PermFor(shapes[0].Length)[0] == 0,
+                ReshapeOp r => batch && r.Target.Length > 0 && r.Target[0].CopyFrom == 0,
+                GatherOp g => batch && Shapes.NormalizeAxis(g.Axis, shapes[0].Length) != 0,
+                SliceOp s => batch && s.Axes.All(a => a != 0 && a != -shapes[0].Length),
+                // Axis 0 follows the batch when the target copies it from the shape source, or keeps the data's batch axis.
+                ExpandOp e => outShapes[0].Length > 0 && (e.Shape.Length == outShapes[0].Length && e.Shape[0].CopyFrom == 0
+                    || dataBatch && shapes[0].Length == outShapes[0].Length && (e.Shape.Length < outShapes[0].Length || e.Shape[0] is { CopyFrom: < 0, Fixed: 1 })),
+                TileOp t => outShapes[0].Length > 0 && (t.Repeats[0].CopyFrom == 0 && shapes[0][0] == 1 || dataBatch && t.Repeats[0] is { CopyFrom: < 0, Fixed: 1 }),
+                _ => batch,
             };
             for (int o = 0; o < node.Outputs.Length; o++)
             {

@@ -4,6 +4,7 @@ using TransferKit.FineTune.Training;
 using TransferKit.Importers.Onnx;
 using TransferKit.Importers.Verification;
 using TransferKit.Tests.Common;
+using TransferKit.Tests.Common.Onnx;
 using TransferKit.Toolkit.Graph;
 using Xunit.Abstractions;
 
@@ -23,7 +24,7 @@ public class ModelFamilyTests(ITestOutputHelper output)
     /// <summary>Input side of the family models: small, so every check runs in seconds.</summary>
     const int Size = 64;
 
-    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet", "convnext" };
+    public static TheoryData<string> Families => new() { "mobilenetv3", "efficientnet", "convnext", "vit" };
 
     static string Build(string family) => family switch
     {
@@ -87,5 +88,44 @@ public class ModelFamilyTests(ITestOutputHelper output)
         Assert.True(summary.ExportParityMaxAbs < 1e-4, $"export parity {summary.ExportParityMaxAbs}");
         var tuned = OnnxImporter.Import(Path.Combine(run, "tuned.onnx"));
         Assert.Equal(2, tuned.Outputs[0].Dims[1]);
+    }
+
+    /// <summary>
+    /// The ViT head as <c>nn.Linear</c> on the picked cls token exports it (Gather → LayerNorm → MatMul + Add): found
+    /// without a name, replaced with its bias, and the new head runs at another batch.
+    /// </summary>
+    [Fact]
+    public void VitHeadAsMatMulAndAddOnThePickedTokenIsFound()
+    {
+        var model = OnnxImporter.Import(TestNets.VitTiny(size: Size, seed: 7, linearHead: true));
+        var head = Head.Find(model.Graph);
+        Assert.Equal("MatMul", head.Node.Op.Type);
+        Assert.Equal("Add", head.BiasNode?.Op.Type);
+        Assert.Equal(model.Graph.Outputs[0], head.BiasNode!.Outputs[0]);
+        Assert.Equal(10, head.Classes);
+        head.Replace(3, HeadInitializer.Kaiming, seed: 1);
+        Assert.Equal([3], head.Bias!.Value.ShapeArray);
+        var plan = new ExecutionPlan(model.Graph, [[5, 3, Size, Size]]);
+        Assert.Equal([5, 3], plan.Shapes[model.Graph.Outputs[0].Id]);
+    }
+
+    /// <summary>
+    /// The ViT with the head recipe: the frozen body, whose cls token is expanded to the batch read from the image,
+    /// feeds the feature cache, and the head trains on cached features.
+    /// </summary>
+    [Fact]
+    public void VitFineTunesTheHeadOnCachedFeatures()
+    {
+        var run = Directory.CreateTempSubdirectory("transferkit-family-").FullName;
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = Build("vit"), Data = SharedAssets.Dataset("hymenoptera_data"), Out = run,
+            Epochs = 2, CacheViews = 2, Augment = "light", HeadDropout = 0, Recipe = "head", Batch = 16,
+        }, log).Run();
+        output.WriteLine(log.ToString());
+        Assert.Contains("feature cache: frontier", log.ToString());
+        Assert.True(summary.ExportParityMaxAbs < 1e-4, $"export parity {summary.ExportParityMaxAbs}");
+        Assert.Equal(2, OnnxImporter.Import(Path.Combine(run, "tuned.onnx")).Outputs[0].Dims[1]);
     }
 }

@@ -1,6 +1,10 @@
 namespace TransferKit.Importers.Onnx.Ops;
 
-/// <summary>ONNX Shape (start/end from opset 15), folded from the import-time shape; Reshape makes batch-sized results follow the batch.</summary>
+/// <summary>
+/// ONNX Shape (start/end from opset 15), folded from the import-time shape. The element read from the batch axis of a
+/// batch-carrying value is marked (<see cref="ConstTensor.BatchFactor"/>), so Expand, Tile and Reshape targets built
+/// from it follow the batch at run time.
+/// </summary>
 public sealed class Shape : IOnnxOp
 {
     public string OpType => "Shape";
@@ -15,6 +19,9 @@ public sealed class Shape : IOnnxOp
         if (end < 0) end += rank;
         start = Math.Clamp(start, 0, rank); end = Math.Clamp(end, start, rank);
         var dims = s[start..end].Select(d => (long)d).ToArray();
-        ctx.SetConst(0, ConstTensor.FromInts(dims, [dims.Length]));
+        var shape = ConstTensor.FromInts(dims, [dims.Length]);
+        if (start == 0 && end > 0 && !ctx.IsConstant(0) && ctx.BatchLeading(0))
+            shape = shape.WithBatch(ConstTensor.FromInts(dims.Select((_, i) => i == 0 ? 1L : 0L).ToArray(), [dims.Length]), ctx.InputName(0));
+        ctx.SetConst(0, shape);
     }
 }

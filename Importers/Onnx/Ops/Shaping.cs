@@ -27,4 +27,42 @@ static class Shaping
         if (ctx.Opset < inputSince) return ctx.Ints("axes");
         return ctx.HasInput(1) ? ctx.Const(1).ToInts() : null;
     }
+
+    /// <summary>
+    /// The target of an Expand or Tile as rules: elements that are the run-time batch (<see cref="ConstTensor.BatchFactor"/>
+    /// 1) copy axis 0 of the shape source, which <paramref name="source"/> names (null when none is); the others, a
+    /// multiple of the batch among them, are fixed at their import values, and must be whole numbers ≥ 0.
+    /// </summary>
+    public static DimRule[] BatchRules(OnnxNodeContext ctx, ConstTensor target, string what, out string? source)
+    {
+        if (target.Dims.Length != 1) throw ctx.Error($"{what} must be 1-D; it is {Toolkit.Tensors.Shapes.Format(target.Dims)}.");
+        var values = target.ToLongs();
+        var rules = new DimRule[values.Length];
+        source = null;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (target.IsBatch(i)) { rules[i] = DimRule.Copy(0); source = target.BatchSource; continue; }
+            if (values[i] < 0 || values[i] > int.MaxValue) throw ctx.Error($"{what} value {values[i]} is invalid.");
+            rules[i] = DimRule.Of((int)values[i]);
+        }
+        return rules;
+    }
+
+    /// <summary>
+    /// Emits an op that rearranges input 0 by rules of <see cref="BatchRules"/>: folded for a constant when no rule
+    /// reads the batch, else run with the shape source as a second input.
+    /// </summary>
+    public static void EmitWithSource(OnnxNodeContext ctx, Op op, string? source, string what)
+    {
+        if (source == null && ctx.IsConstant(0))
+        {
+            var c = ctx.Const(0);
+            var shape = op.InferShapes([c.Dims])[0];
+            ctx.CheckConstantSize(Toolkit.Tensors.Shapes.ElementCount(shape), $"the folded {what} {Toolkit.Tensors.Shapes.Format(shape)}");
+            ctx.SetConst(0, ConstEval.Move(c, op));
+            return;
+        }
+        var inputs = source == null ? [ctx.FloatInput(0)] : new[] { ctx.FloatInput(0), source };
+        ctx.EmitNamed(op, inputs, [ctx.Proto.Output[0]], ctx.Name);
+    }
 }

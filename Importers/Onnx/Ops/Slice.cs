@@ -1,14 +1,18 @@
+using TransferKit.Toolkit.Ops;
+
 namespace TransferKit.Importers.Onnx.Ops;
 
-/// <summary>ONNX Slice on constants (starts/ends/axes as attributes before opset 10, inputs after), folded at import.</summary>
+/// <summary>
+/// ONNX Slice: starts/ends/axes as attributes before opset 10, starts/ends/axes/steps as constant inputs from it.
+/// Folded on a constant (shape arithmetic, any type, the batch mark carried); on a run-time tensor →
+/// <see cref="SliceOp"/>, which clamps the bounds against each run's shape.
+/// </summary>
 public sealed class Slice : IOnnxOp
 {
     public string OpType => "Slice";
-    public bool Runtime => false;
 
     public void Import(OnnxNodeContext ctx)
     {
-        var data = ctx.Const(0);
         long[] starts, ends, axes, steps;
         if (ctx.Opset < 10)
         {
@@ -24,6 +28,10 @@ public sealed class Slice : IOnnxOp
             axes = ctx.HasInput(3) ? ctx.Const(3).ToLongs() : Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
             steps = ctx.HasInput(4) ? ctx.Const(4).ToLongs() : Enumerable.Repeat(1L, starts.Length).ToArray();
         }
-        ctx.SetConst(0, ConstEval.Slice(data, starts, ends, axes, steps));
+        if (starts.Length != ends.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+            throw ctx.Error($"{starts.Length} starts, {ends.Length} ends, {axes.Length} axes and {steps.Length} steps do not agree.");
+        if (steps.Any(s => s == 0)) throw ctx.Error("a step is 0.");
+        if (ctx.IsConstant(0)) { ctx.SetConst(0, ConstEval.Slice(ctx.Const(0), starts, ends, axes, steps)); return; }
+        ctx.Emit(new SliceOp(starts, ends, axes, steps), [0]);
     }
 }

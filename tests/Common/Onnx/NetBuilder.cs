@@ -363,9 +363,11 @@ public static class TestNets
     /// through Reshape and Transpose, a cls token expanded to the batch (<c>Shape → Gather → Unsqueeze → Concat →
     /// Expand</c>) and concatenated in front, a position embedding added, pre-norm blocks of multi-head attention
     /// (Linear q, k, v → Reshape/Transpose to heads → batched MatMul → scale → Softmax → MatMul → back → Linear, residual)
-    /// and a GELU MLP (residual), a final LayerNorm, the cls token picked by Gather, and a Gemm classifier.
+    /// and a GELU MLP (residual), a final LayerNorm, the cls token picked by Gather, and a Gemm classifier. With
+    /// <paramref name="linearHead"/> the cls token is picked first and the head is LayerNorm → MatMul + Add (as
+    /// <c>nn.Linear</c> exports on a token), the head node then being a MatMul with a separate bias.
     /// </summary>
-    public static string VitTiny(int size = 64, int classes = 10, int seed = 0, int width = 32, int heads = 2, int depth = 2)
+    public static string VitTiny(int size = 64, int classes = 10, int seed = 0, int width = 32, int heads = 2, int depth = 2, bool linearHead = false)
     {
         const int patch = 16;
         var n = new NetBuilder(17, weightsAsConstants: false, seed);
@@ -391,6 +393,12 @@ public static class TestNets
             h = n.Op("Add", [h, n.Linear(merged, width, width)]);
             var mlp = n.Linear(n.GeluErf(n.Linear(n.LayerNorm(h, width), width, 2 * width)), 2 * width, width);
             h = n.Op("Add", [h, mlp]);
+        }
+        if (linearHead)
+        {
+            var picked = n.Op("Gather", [h, n.Longs("cls_index", [0], [])], ModelBuilder.Int("axis", 1));
+            var linear = n.Linear(n.LayerNorm(picked, width), width, classes);
+            return n.Save("image", [-1, 3, size, size], linear, [-1, classes]);
         }
         var clsOut = n.Op("Gather", [n.LayerNorm(h, width), n.Longs("cls_index", [0], [])], ModelBuilder.Int("axis", 1));
         var logits = n.Op("Gemm", [clsOut, n.Tensor("fc_w", [classes, width], n.Gaussian((long)classes * width, Math.Sqrt(1.0 / width))),

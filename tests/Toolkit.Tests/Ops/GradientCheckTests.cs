@@ -156,6 +156,8 @@ public class GradientCheckTests
     [InlineData(new[] { 2, 3, 4 }, new[] { 2, 4, 2 })]
     [InlineData(new[] { 2, 1, 3, 4 }, new[] { 3, 4, 2 })]
     [InlineData(new[] { 4 }, new[] { 4, 3 })]
+    [InlineData(new[] { 2, 2, 5, 3 }, new[] { 2, 2, 3, 5 })]   // attention scores q·kᵀ per batch and head
+    [InlineData(new[] { 2, 2, 5, 5 }, new[] { 1, 2, 5, 3 })]   // weights · v, v broadcast over the batch
     public void MatMul(int[] a, int[] b) => Check(new MatMulOp(), [Random(a, 1), Random(b, 2)]);
 
     [Theory]
