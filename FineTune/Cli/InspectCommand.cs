@@ -48,7 +48,17 @@ public static class InspectCommand
                 for (i = i < 0 ? ~i : i; ok && i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal); i++) ok = backwardByName[sortedNames[i]];
                 return ok;
             }
+            bool RunsAtRuntime(string onnxName)
+            {
+                if (backwardByName.ContainsKey(onnxName)) return true;
+                var prefix = onnxName + "/";
+                int i = Array.BinarySearch(sortedNames, prefix, StringComparer.Ordinal);
+                i = i < 0 ? ~i : i;
+                return i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal);
+            }
             var backwardByOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.All(n => HasBackward(n.Name)));
+            // How many of an op's nodes were evaluated at import (constant inputs) rather than kept as run-time work.
+            var foldedByOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count(n => !RunsAtRuntime(n.Name)));
             var support = m.OpHistogram.Keys.Select(op =>
             {
                 var conv = OnnxOpRegistry.Find(op);
@@ -57,7 +67,8 @@ public static class InspectCommand
                     op,
                     forward = conv != null,
                     backward = conv != null && backwardByOp.GetValueOrDefault(op, true),
-                    folded_at_import = conv is { Runtime: false },
+                    folded_at_import = conv is { Runtime: false } || (conv != null && foldedByOp.GetValueOrDefault(op) == m.OpHistogram[op]),
+                    nodes_folded = foldedByOp.GetValueOrDefault(op),
                 };
             }).ToArray();
             if (parse.GetValue(json))
@@ -91,7 +102,7 @@ public static class InspectCommand
             foreach (var o in m.Outputs) Console.WriteLine($"  output {o.Name} {o.ElementType} {FormatDims(o.Dims)}");
             Console.WriteLine("  ops (count, forward, backward):");
             foreach (var s in support)
-                Console.WriteLine($"    {s.op,-22} {m.OpHistogram[s.op],4}  forward {(s.forward ? (s.folded_at_import ? "folded at import" : "yes") : "NO")}  backward {(s.backward ? "yes" : "no")}");
+                Console.WriteLine($"    {s.op,-22} {m.OpHistogram[s.op],4}  forward {(s.forward ? (s.folded_at_import ? "folded at import" : s.nodes_folded > 0 ? $"yes ({s.nodes_folded} of them folded at import)" : "yes") : "NO")}  backward {(s.backward ? "yes" : "no")}");
             if (m.Metadata.Count > 0)
             {
                 Console.WriteLine("  metadata:");
@@ -166,7 +177,7 @@ public static class InspectCommand
         return stem.Length == 0 || stem == n.Name ? null : stem;
     }
 
-    static readonly string[] WeightSuffixes = ["_w_0", "_b_0", ".weight", ".bias", "_weights", "_weight", "_bias", "/weights", "/kernel", "_w", "_b"];
+    static readonly string[] WeightSuffixes = ["_w_0", "_b_0", ".w_0", ".b_0", ".weight", ".bias", "_weights", "_weight", "_bias", "/weights", "/kernel", "_w", "_b"];
 
     static string Named(Node n) => LayerName(n) is { } layer ? $"{n.Name} ({layer})" : n.Name;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TransferKit.FineTune.Cli;
 using TransferKit.Tests.Common;
+using TransferKit.Tests.Common.Onnx;
 
 namespace TransferKit.FineTune.Tests;
 
@@ -313,6 +314,22 @@ public class CliTests
         var (bad, _, badErr) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "-3");
         Assert.Equal(2, bad);
         Assert.Contains("--input-size", badErr);
+    }
+
+    [Fact]
+    public void InspectTellsFoldedShapeArithmeticFromRunTimeOps()
+    {
+        // The ViT-like net reads its batch with Shape → Gather → Unsqueeze → Concat (all folded at import) and picks the
+        // cls token with a run-time Gather: Shape is folded, Gather partly, Softmax and MatMul run.
+        var (code, output, err) = Run("inspect", TestNets.VitTiny(size: 64, seed: 7), "--json");
+        Assert.True(code == 0, err);
+        var ops = JsonDocument.Parse(output).RootElement.GetProperty("op_support").EnumerateArray().ToDictionary(o => o.GetProperty("op").GetString()!);
+        Assert.True(ops["Shape"].GetProperty("folded_at_import").GetBoolean());
+        Assert.False(ops["MatMul"].GetProperty("folded_at_import").GetBoolean());
+        Assert.Equal(0, ops["MatMul"].GetProperty("nodes_folded").GetInt32());
+        var gather = ops["Gather"];
+        Assert.False(gather.GetProperty("folded_at_import").GetBoolean());
+        Assert.True(gather.GetProperty("nodes_folded").GetInt32() > 0);
     }
 
     [Fact]
