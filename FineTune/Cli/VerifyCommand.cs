@@ -23,7 +23,7 @@ public static class VerifyCommand
         var random = new Option<bool>("--random") { Description = "Feed seeded random inputs (the default when no --input is given)." };
         var inputs = new Option<string[]>("--input") { Description = "Images to feed, preprocessed for the model.", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 1 };
-        var perNode = new Option<bool>("--per-node") { Description = "Compare every intermediate value and name the first node that leaves tolerance." };
+        var perNode = new Option<bool>("--per-node") { Description = $"Compare every intermediate value, each node fed ONNX Runtime's values of its inputs, and name the first node that leaves tolerance; a reduction (Conv, ConvTranspose, Gemm, MatMul) is also allowed its float32 round-off, {RoundingAllowance.Factor:g}·2⁻²⁴·√K·Σ|w·x| per element." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
@@ -142,7 +142,8 @@ public static class VerifyCommand
         if (r.NodesCompared > 0)
             Console.WriteLine(r.FirstDivergentNode is { } d
                 ? $"  first divergent node: {d.Node} ({d.OpType}) value '{d.Value}' max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxAbs, 4)} max_rel {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxRel, 4)}"
-                : $"  all {r.NodesCompared} intermediate values within tolerance");
+                : $"  all {r.NodesCompared} intermediate values within tolerance, each node fed ONNX Runtime's inputs ({r.Widened} reduction outputs within it only with the rounding allowance"
+                  + (r.ClosestNode is { } c ? $"; closest to its bound: {c.Node} ({c.OpType}) at {TransferKit.FineTune.Reporting.Numbers.Fixed(c.Ratio, 3)} of it)" : ")"));
         Console.WriteLine($"  native {r.NativeMilliseconds:F1} ms, onnxruntime {r.OrtMilliseconds:F1} ms");
         Console.WriteLine(r.WithinTolerance ? "PASS: within tolerance" : "FAIL: outside tolerance");
     }
@@ -189,8 +190,10 @@ public static class VerifyCommand
         atol = r.Tolerance.Atol,
         rtol = r.Tolerance.Rtol,
         outputs = r.Outputs.Select(o => new { name = o.Name, shape = o.Shape, max_abs = o.MaxAbs, max_rel = o.MaxRel, within_tolerance = o.WithinTolerance }),
-        first_divergent_node = r.FirstDivergentNode is { } d ? new { node = d.Node, op_type = d.OpType, value = d.Value, max_abs = d.MaxAbs, max_rel = d.MaxRel } : null,
+        first_divergent_node = r.FirstDivergentNode is { } d ? new { node = d.Node, op_type = d.OpType, value = d.Value, max_abs = d.MaxAbs, max_rel = d.MaxRel, max_allowance = d.MaxAllowance, ratio = d.Ratio } : null,
         nodes_compared = r.NodesCompared,
+        nodes_widened = r.Widened,
+        closest_node = r.ClosestNode is { } c ? new { node = c.Node, op_type = c.OpType, value = c.Value, max_abs = c.MaxAbs, max_rel = c.MaxRel, max_allowance = c.MaxAllowance, ratio = c.Ratio } : null,
         native_ms = r.NativeMilliseconds,
         ort_ms = r.OrtMilliseconds,
     }, JsonOptions);
