@@ -144,6 +144,8 @@ public static class VerifyCommand
                 ? $"  first divergent node: {d.Node} ({d.OpType}) value '{d.Value}' max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxAbs, 4)} max_rel {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxRel, 4)}"
                 : $"  all {r.NodesCompared} intermediate values within tolerance, each node fed ONNX Runtime's inputs ({r.Widened} reduction outputs within it only with the rounding allowance"
                   + (r.ClosestNode is { } c ? $"; closest to its bound: {c.Node} ({c.OpType}) at {TransferKit.FineTune.Reporting.Numbers.Fixed(c.Ratio, 3)} of it)" : ")"));
+        foreach (var w in r.WidenedNodes ?? [])
+            Console.WriteLine($"    within the rounding allowance: {w.Node} ({w.OpType}) max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(w.MaxAbs, 4)}, allowance up to {TransferKit.FineTune.Reporting.Numbers.Fixed(w.MaxAllowance, 4)}, at {TransferKit.FineTune.Reporting.Numbers.Fixed(w.Ratio, 3)} of its bound");
         Console.WriteLine($"  native {r.NativeMilliseconds:F1} ms, onnxruntime {r.OrtMilliseconds:F1} ms");
         Console.WriteLine(r.WithinTolerance ? "PASS: within tolerance" : "FAIL: outside tolerance");
     }
@@ -193,6 +195,7 @@ public static class VerifyCommand
         first_divergent_node = r.FirstDivergentNode is { } d ? new { node = d.Node, op_type = d.OpType, value = d.Value, max_abs = d.MaxAbs, max_rel = d.MaxRel, max_allowance = d.MaxAllowance, ratio = d.Ratio } : null,
         nodes_compared = r.NodesCompared,
         nodes_widened = r.Widened,
+        widened_nodes = (r.WidenedNodes ?? []).Select(w => new { node = w.Node, op_type = w.OpType, value = w.Value, max_abs = w.MaxAbs, max_rel = w.MaxRel, max_allowance = w.MaxAllowance, ratio = w.Ratio }),
         closest_node = r.ClosestNode is { } c ? new { node = c.Node, op_type = c.OpType, value = c.Value, max_abs = c.MaxAbs, max_rel = c.MaxRel, max_allowance = c.MaxAllowance, ratio = c.Ratio } : null,
         native_ms = r.NativeMilliseconds,
         ort_ms = r.OrtMilliseconds,

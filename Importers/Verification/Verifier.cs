@@ -16,12 +16,15 @@ public sealed record OutputParity(string Name, int[] Shape, double MaxAbs, doubl
 public sealed record NodeDivergence(string Node, string OpType, string Value, double MaxAbs, double MaxRel, double MaxAllowance = 0, double Ratio = double.NaN);
 
 /// <summary>What <see cref="Verifier.Verify"/> found.</summary>
-/// <param name="Widened">Per node: values of reduction nodes outside the plain rule that the rounding allowance admitted.</param>
+/// <param name="WidenedNodes">Per node: values of reduction nodes outside the plain rule that the rounding allowance admitted.</param>
 /// <param name="ClosestNode">Per node: the value whose error came closest to its bound (the largest ratio).</param>
 public sealed record VerifyReport(
     string Model, int Batch, Tolerance Tolerance, IReadOnlyList<OutputParity> Outputs, NodeDivergence? FirstDivergentNode,
-    int NodesCompared, double NativeMilliseconds, double OrtMilliseconds, int Widened = 0, NodeDivergence? ClosestNode = null)
+    int NodesCompared, double NativeMilliseconds, double OrtMilliseconds, IReadOnlyList<NodeDivergence>? WidenedNodes = null, NodeDivergence? ClosestNode = null)
 {
+    /// <summary>How many values needed the rounding allowance (<see cref="WidenedNodes"/>).</summary>
+    public int Widened => WidenedNodes?.Count ?? 0;
+
     public bool WithinTolerance => Outputs.All(o => o.WithinTolerance) && FirstDivergentNode == null;
     public double MaxAbs => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.MaxAbs);
     public double MaxRel => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.MaxRel);
@@ -175,7 +178,8 @@ public static class Verifier
         }
 
         NodeDivergence? first = null, closest = null;
-        int compared = 0, widened = 0;
+        int compared = 0;
+        var widened = new List<NodeDivergence>();
         if (perNode)
         {
             var byValue = CompareIsolated(model, inputs, expected, tol);
@@ -185,8 +189,8 @@ public static class Verifier
                 {
                     if (!byValue.TryGetValue(name, out var r)) continue;
                     compared++;
-                    if (r.Widened) widened++;
                     var d = new NodeDivergence(node, opType, name, r.C.MaxAbs, r.C.MaxRel, r.MaxAllowance, r.C.MaxRatio);
+                    if (r.Widened) widened.Add(d);
                     if (closest == null || !(d.Ratio <= closest.Ratio)) closest = d;
                     if (!r.C.Within && first == null) first = d;
                 }
