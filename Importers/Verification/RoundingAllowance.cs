@@ -23,6 +23,12 @@ public static class RoundingAllowance
     public const double UnitRoundoff = 1.0 / (1 << 24);
 
     /// <summary>
+    /// Unit round-off of float16: 2⁻¹¹. ONNX Runtime runs a float16 model in float16 (its per-node values are float16
+    /// too), so the reference side of such a comparison rounds at this precision.
+    /// </summary>
+    public const double HalfUnitRoundoff = 1.0 / (1 << 11);
+
+    /// <summary>
     /// λ of the probabilistic bound: its failure probability 2K·exp(−λ²/2) with λ = 8 and K ≤ 10⁴ is 2.5·10⁻¹⁰ per
     /// element, so a run comparing 10⁶ elements of reduction nodes the rule had to widen for stays below 10⁻³ by
     /// chance alone.
@@ -107,12 +113,15 @@ public static class RoundingAllowance
         return s;
     }
 
-    /// <summary>The allowance c·u·√K·S per element of output 0 (in place of S).</summary>
-    public static float[] Compute(Op op, IReadOnlyList<Tensor> inputs, int[] outputShape)
+    /// <summary>
+    /// The allowance c·u·√K·S per element of output 0, u = <paramref name="unitRoundoff"/> (<see cref="UnitRoundoff"/>;
+    /// <see cref="HalfUnitRoundoff"/> against a float16 reference, the coarser of the two sides' precisions).
+    /// </summary>
+    public static float[] Compute(Op op, IReadOnlyList<Tensor> inputs, int[] outputShape, double unitRoundoff = UnitRoundoff)
     {
         long k = Terms(op, inputs.Select(t => t.ShapeArray).ToArray());
         var s = AbsoluteSum(op, inputs, outputShape).Data;
-        double scale = Factor * UnitRoundoff * Math.Sqrt(k);
+        double scale = Factor * unitRoundoff * Math.Sqrt(k);
         for (int i = 0; i < s.Length; i++) s[i] = (float)(scale * s[i]);
         return s;
     }

@@ -51,6 +51,9 @@ public class PerNodeRoundingTests(ITestOutputHelper output)
         var allowance = RoundingAllowance.Compute(conv, [x, w, b], [1, 1, 1, 1]);
         Assert.Equal(16, RoundingAllowance.Factor);
         Assert.Equal(1266.0 / (1 << 24), allowance[0], 1266.0 / (1 << 24) * HandTolerance);
+        // Against a float16 reference u = 2⁻¹¹: 1266 · 2⁻¹¹.
+        var half = RoundingAllowance.Compute(conv, [x, w, b], [1, 1, 1, 1], RoundingAllowance.HalfUnitRoundoff);
+        Assert.Equal(1266.0 / (1 << 11), half[0], 1266.0 / (1 << 11) * HandTolerance);
     }
 
     [Fact]
