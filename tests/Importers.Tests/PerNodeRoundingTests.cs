@@ -71,6 +71,23 @@ public class PerNodeRoundingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ConvTransposeAllowanceMatchesAHandComputedCase()
+    {
+        // A 3×3 kernel at stride 2 over a 2×2 image gives 5×5; an output element receives ⌈3/2⌉² = 4 taps at most.
+        // The centre (2, 2) receives all four: x[i, j]·w[2 − 2i, 2 − 2j], S = 1·9 + 2·7 + 3·3 + 4·1 = 36.
+        var x = new Tensor([1, 1, 2, 2], [1, -2, 3, -4]);
+        var w = new Tensor([1, 1, 3, 3], [-1, -2, -3, -4, -5, -6, -7, -8, -9]);
+        var convT = new ConvTransposeOp(new WindowSpec([3, 3], [2, 2], [1, 1], [0, 0, 0, 0], AutoPad.NotSet), 1, [0, 0], null);
+        Assert.Equal([1, 1, 5, 5], convT.InferShapes([x.ShapeArray, w.ShapeArray])[0]);
+        Assert.Equal(4, RoundingAllowance.Terms(convT, [x.ShapeArray, w.ShapeArray]));
+        var s = RoundingAllowance.AbsoluteSum(convT, [x, w], [1, 1, 5, 5]);
+        Assert.Equal(36, s.Span[2 * 5 + 2], HandTolerance);
+        Assert.Equal(1, s.Span[0], HandTolerance);                       // the corner: x[0, 0]·w[0, 0] alone
+        // 16 · 2⁻²⁴ · 2 · 36 = 1152 · 2⁻²⁴.
+        Assert.Equal(1152.0 / (1 << 24), RoundingAllowance.Compute(convT, [x, w], [1, 1, 5, 5])[12], 1152.0 / (1 << 24) * HandTolerance);
+    }
+
+    [Fact]
     public void TheAllowanceWidensOnlyTheElementItIsGiven()
     {
         var tol = Tolerance.Import;
@@ -91,6 +108,7 @@ public class PerNodeRoundingTests(ITestOutputHelper output)
         // The case the allowance is for: some convolution leaves the plain rule even fed ONNX Runtime's inputs.
         Assert.True(report.Widened > 0, "no reduction needed the rounding allowance: the test no longer exercises it");
         Assert.True(report.ClosestNode!.Ratio <= 1);
+        Assert.All(report.WidenedNodes!, n => { Assert.Equal("Conv", n.OpType); Assert.True(n.Ratio <= 1 && n.MaxAllowance > 0); });
     }
 
     [Theory]
