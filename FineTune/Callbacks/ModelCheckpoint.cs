@@ -9,7 +9,7 @@ namespace TransferKit.FineTune.Callbacks;
 /// the checkpoint records whether the phase is over and a resume continues where this run would have.
 /// </summary>
 /// <param name="state">The run's state to save, given whether the epoch ends its phase (the job builds it).</param>
-/// <param name="stop">The kill tests' seam (<see cref="FineTuneJob.CheckpointStop"/>); null in normal runs.</param>
+/// <param name="stop">The kill tests' seam (<see cref="Training.FineTuneJob.CheckpointStop"/>); null in normal runs.</param>
 sealed class ModelCheckpoint(Func<TrainingContext, bool, RunCheckpoint> state, Action<CheckpointStep, int>? stop) : ITrainingCallback
 {
     public int Order => 50;

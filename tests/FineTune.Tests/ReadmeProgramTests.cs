@@ -14,6 +14,10 @@ public class ReadmeProgramTests
 {
     static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>The configuration these tests were built in (Release under tests/run.sh), which the builds they start use too.</summary>
+    internal static string Configuration =>
+        AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+
     /// <summary>The folder holding TransferKit.sln, found upwards from the test binaries.</summary>
     internal static string RepositoryRoot()
     {
@@ -112,9 +116,9 @@ public class ReadmeProgramTests
             var fineTune = Path.Combine(RepositoryRoot(), "FineTune", "FineTune.csproj");
             File.WriteAllText(Path.Combine(app, "app.csproj"), ConsoleProject($"<ProjectReference Include=\"{fineTune}\" />"));
 
-            var build = Dotnet(app, "build", "-c", "Release", "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+            var build = Dotnet(app, "build", "-c", Configuration, "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             Assert.True(build.Code == 0, $"build failed:\n{build.Output}");
-            var run = Dotnet(app, Path.Combine(app, "bin", "Release", "net10.0", "app.dll"));
+            var run = Dotnet(app, Path.Combine(app, "bin", Configuration, "net10.0", "app.dll"));
             Assert.True(run.Code == 0, $"the program failed:\n{run.Output}");
 
             Assert.Matches(@"best epoch [12]: validation accuracy", run.Output);
