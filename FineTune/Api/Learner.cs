@@ -55,7 +55,7 @@ public sealed class Learner(OnnxModel model, ImageFolder data, string runDirecto
     /// <summary>Weight decay of every trained parameter.</summary>
     public float WeightDecay { get; set; } = 1e-4f;
 
-    /// <summary>Seed of shuffles, augmentation, dropout and the head's initial weights (default: the data's seed).</summary>
+    /// <summary>Seed of the validation split (when the data has no val/ folder), shuffles, augmentation, dropout and the head's initial weights (default: the data's seed).</summary>
     public int Seed { get; set; } = data.Seed;
 
     /// <summary>Threads (0: all cores).</summary>

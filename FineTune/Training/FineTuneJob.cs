@@ -31,6 +31,12 @@ public sealed record FineTuneSummary(
 /// After every epoch the run's state goes to checkpoints/last.tkc (and best.tkc when the epoch is the best so far);
 /// <see cref="FineTuneOptions.Resume"/> continues a run from last.tkc exactly as if it had not stopped.
 /// </summary>
+/// <remarks>
+/// The loop here is resume, phases and epochs; what happens around an epoch — the NaN stop, the best epoch, early
+/// stopping, the checkpoints, metrics.csv, the log line, the dead-head warning — is done by training callbacks
+/// (<see cref="ITrainingCallback"/>), to which <see cref="Callbacks"/> adds a caller's. The library's
+/// <c>TransferKit.Learner</c> runs this job too.
+/// </remarks>
 public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 {
     FineTuneOptions _o = options;
