@@ -1,3 +1,5 @@
+using TransferKit.Augment.Loading;
+
 namespace TransferKit.Augment.Datasets;
 
 /// <summary>A labelled list of images: the common face of folder, IDX and CSV datasets.</summary>
@@ -17,6 +19,13 @@ public abstract class ImageDataset
 
     /// <summary>A name for sample <paramref name="index"/> in messages (its path for files).</summary>
     public virtual string Describe(int index) => GetSource(index).Describe(index);
+
+    /// <summary>
+    /// Files and directories met while listing the dataset that are not samples, each with why (e.g. "unsupported
+    /// format .tiff"); empty for datasets not read from a folder. Files that fail when decoded are reported by the
+    /// loader (<see cref="LoaderSummary.Skipped"/>) instead.
+    /// </summary>
+    public virtual IReadOnlyList<SkippedFile> ListingSkipped => [];
 
     /// <summary>Samples per class, indexed by class.</summary>
     public int[] CountPerClass()

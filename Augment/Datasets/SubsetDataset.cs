@@ -40,4 +40,7 @@ public sealed class SubsetDataset : ImageDataset
     public override int GetLabel(int index) => _source.GetLabel(_indices[index]);
     public override SampleSource GetSource(int index) => _source.GetSource(_indices[index]);
     public override string Describe(int index) => _source.Describe(_indices[index]);
+
+    /// <summary>The source's listing: a subset leaves out samples, not what the walk met.</summary>
+    public override IReadOnlyList<Loading.SkippedFile> ListingSkipped => _source.ListingSkipped;
 }

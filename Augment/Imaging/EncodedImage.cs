@@ -17,7 +17,7 @@ namespace TransferKit.Augment.Imaging;
 /// plan its transforms first. JPEG, PNG, GIF (first frame), BMP, WebP and TGA are read with ImageSharp
 /// (<see cref="ImagingBackend.Configuration"/>); grayscale, palette, 16-bit, CMYK/YCCK and alpha all come out as 8-bit
 /// RGB (alpha dropped, as Pillow's <c>convert("RGB")</c> does). The order of checks is: file exists and is not empty →
-/// declared size sniffed from the first bytes (PNG, GIF, BMP) → format from the signature → <c>Image.Identify</c> (size,
+/// declared size sniffed from the header bytes (PNG, GIF, BMP, JPEG; see <see cref="HeaderSniffer"/>) → format from the signature → <c>Image.Identify</c> (size,
 /// EXIF orientation) → <see cref="ImageLimits"/> → for JPEG, PNG and WebP a walk over the container structure
 /// (<see cref="ContainerCheck"/>) that refuses truncated data (ImageSharp would otherwise fill a truncated scan with
 /// grey) and headers declaring more pixels than the data can code → only then the pixel decode.
@@ -80,7 +80,7 @@ public sealed class EncodedImage : IDisposable
     static EncodedImage FromData(string path, byte[] data, ImageLimits limits)
     {
         if (HeaderSniffer.TryReadSize(data) is var (sw, sh)
-            && limits.Check((int)Math.Min(sw, int.MaxValue), (int)Math.Min(sh, int.MaxValue)) is { } sniffed)
+            && limits.Check(sw, sh) is { } sniffed)
             throw new ImageDecodeException(path, sniffed + "; refused before decoding");
         // The format from the signature, then ImageSharp's header parse and the size limits, then the container walk.
         // A header parse that fails is explained by the walk when the file is merely cut short.

@@ -25,13 +25,13 @@ public sealed record ImageLimits(int MaxSide = ImageLimits.DefaultMaxSide, long 
     public static ImageLimits Default { get; } = new();
 
     /// <summary>Null when the dimensions are acceptable, else the reason they are not.</summary>
-    public string? Check(int width, int height)
+    public string? Check(long width, long height)
     {
-        if (width <= 0 || height <= 0) return $"the header declares an empty size {width}×{height}";
+        if (width <= 0 || height <= 0) return $"the header declares an empty size {width}×{height} (each side must be 1 to {MaxSide} pixels)";
         if (width > MaxSide || height > MaxSide)
             return $"the header declares {width}×{height} pixels, beyond the {MaxSide}-pixel side limit";
-        if ((long)width * height > MaxPixels)
-            return $"the header declares {width}×{height} = {(long)width * height:N0} pixels, beyond the {MaxPixels:N0}-pixel limit";
+        if (width * height > MaxPixels)
+            return $"the header declares {width}×{height} = {width * height:N0} pixels, beyond the {MaxPixels:N0}-pixel limit";
         return null;
     }
 }

@@ -9,10 +9,13 @@ namespace TransferKit.Augment.Loading;
 /// <param name="Seconds">Wall time of the measured epochs.</param>
 /// <param name="Threads">Worker threads.</param>
 /// <param name="BatchSize">Images per batch.</param>
-/// <param name="Skipped">Files that could not be read.</param>
+/// <param name="Skipped">Files skipped: left out by the dataset's listing or unreadable (<see cref="SkippedFiles"/> lists them).</param>
 /// <param name="CpuSeconds">Process CPU time over the measured epochs (all threads), which other load on the machine does not inflate.</param>
 public sealed record LoaderBenchmarkResult(long Images, double Seconds, int Threads, int BatchSize, int Skipped, string Transforms, double CpuSeconds)
 {
+    /// <summary>Each skipped file with its reason, in ordinal order of path.</summary>
+    public IReadOnlyList<SkippedFile> SkippedFiles { get; init; } = [];
+
     /// <summary>Images per second of wall time.</summary>
     public double ImagesPerSecond => Seconds > 0 ? Images / Seconds : 0;
 
@@ -48,6 +51,7 @@ public static class LoaderBenchmark
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         GC.KeepAlive(sink);
-        return new LoaderBenchmarkResult(images, watch.Elapsed.TotalSeconds, threads, batchSize, loader.Summary.SkippedCount, pipeline.ToString(), cpu);
+        var skipped = SkippedFile.Union(dataset.ListingSkipped, loader.Summary.Skipped);
+        return new LoaderBenchmarkResult(images, watch.Elapsed.TotalSeconds, threads, batchSize, skipped.Count, pipeline.ToString(), cpu) { SkippedFiles = skipped };
     }
 }

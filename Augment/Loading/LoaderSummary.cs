@@ -2,12 +2,6 @@ using System.Collections.Concurrent;
 
 namespace TransferKit.Augment.Loading;
 
-/// <summary>A file that could not be used, and why.</summary>
-public sealed record SkippedFile(int Index, string Path, string Reason)
-{
-    public override string ToString() => $"{Path}: {Reason}";
-}
-
 /// <summary>Running totals of a loader: samples delivered and files skipped (each reported once).</summary>
 public sealed class LoaderSummary
 {

@@ -71,13 +71,26 @@ public sealed class ModelResolver
         if (Local(entry) is { } found) return found;
         var target = InFolder(CacheFolder, entry.File, entry);
         if (entry.Derive is { } derive) Derive(entry, derive, target, visiting);
-        else if (entry.Url is { } url) _downloader.Download(url, entry.Sha256, target);
+        else if (entry.Url is { } url)
+        {
+            _log.WriteLine($"model '{entry.Name}': {entry.File} is not in {Searched()}; downloading {url}");
+            try { _downloader.Download(url, entry.Sha256, target); }
+            catch (Exception e) when (e is ModelDownloadException or HttpRequestException or IOException or TaskCanceledException)
+            {
+                throw new ModelDownloadException($"Model '{entry.Name}' is not local ({entry.File} is not in {Searched()}) and its download failed: {e.Message}", e);
+            }
+        }
         else
             throw new FileNotFoundException(
                 $"Model '{entry.Name}' has no download address; put {entry.File} in the folder {ModelCatalog.ModelsEnvironmentVariable} names" +
                 $"{(ModelsFolder != null ? $" ({ModelsFolder})" : "")} or in {CacheFolder}.", entry.File);
         return target;
     }
+
+    /// <summary>The folders looked in for local copies, and the variable that adds one, for messages.</summary>
+    string Searched() => ModelsFolder != null
+        ? $"{ModelsFolder} ({ModelCatalog.ModelsEnvironmentVariable}) or the cache {CacheFolder}"
+        : $"the cache {CacheFolder} ({ModelCatalog.ModelsEnvironmentVariable} is not set: point it at a folder of local copies, e.g. ../shared/models)";
 
     /// <summary>The entry's file in the models folder or the cache (by its catalogue path, then by file name), hash-checked; null when absent.</summary>
     string? Local(CatalogEntry entry)

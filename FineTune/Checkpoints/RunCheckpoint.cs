@@ -38,6 +38,8 @@ public sealed record RunCheckpoint
     public EpochMetrics[] Metrics { get; init; } = [];
     public bool FeatureCache { get; init; }
     public int SkippedFiles { get; init; }
+    /// <summary>Every file skipped so far with its reason (paths as the dataset lists them), so a resumed run reports them all.</summary>
+    public Augment.Loading.SkippedFile[] Skipped { get; init; } = [];
     /// <summary>Wall time spent in the run so far, over all its processes.</summary>
     public double WallSeconds { get; init; }
     /// <summary>Validation images the export check feeds (the export verb uses them while they exist).</summary>

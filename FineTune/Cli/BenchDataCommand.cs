@@ -34,7 +34,8 @@ public static class BenchDataCommand
                 var pipeline = string.IsNullOrWhiteSpace(spec) ? AugmentLevels.Get("default", s, Preprocessing.TorchvisionImageNet)
                     : AugmentLevels.IsLevel(spec) ? AugmentLevels.Get(spec, s, Preprocessing.TorchvisionImageNet)
                     : TransformPipeline.Parse(spec);
-                var dataset = ImageFolderDataset.FromFolder(parse.GetValue(data)!);
+                var root = parse.GetValue(data)!;
+                var dataset = ImageFolderDataset.FromFolder(root);
                 var r = LoaderBenchmark.Run(dataset, pipeline, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(epochs),
                     decodeCacheMegabytes: parse.GetValue(decodeCache));
                 if (parse.GetValue(json))
@@ -49,6 +50,7 @@ public static class BenchDataCommand
                         ["batch"] = r.BatchSize,
                         ["size"] = s,
                         ["skipped"] = r.Skipped,
+                        ["skipped_list"] = r.SkippedFiles.Select(f => f.RelativeTo(root)).Select(f => new Dictionary<string, string> { ["path"] = f.Path, ["reason"] = f.Reason }).ToArray(),
                         ["decode_cache_mb"] = parse.GetValue(decodeCache),
                         ["transforms"] = r.Transforms,
                     }));
@@ -57,6 +59,7 @@ public static class BenchDataCommand
                 {
                     Console.WriteLine($"{r.ImagesPerSecond:F1} img/s ({r.Images} images in {r.Seconds:F2} s, {r.Threads} threads, batch {r.BatchSize}, {r.Skipped} skipped, {r.CpuMillisecondsPerImage:F2} CPU ms per image, decode cache {parse.GetValue(decodeCache)} MB)");
                     Console.WriteLine($"transforms: {r.Transforms}");
+                    Console.Write(SkippedFile.ConsoleListing(r.SkippedFiles, relativeTo: root));
                 }
                 return 0;
             }

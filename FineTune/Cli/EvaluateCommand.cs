@@ -42,7 +42,7 @@ public static class EvaluateCommand
     {
         Console.WriteLine($"{r.Model}  engine {r.Engine}  preprocessing {r.Preprocessing} (from {r.PreprocessingSource})");
         Console.WriteLine($"{r.Data}: {r.Images} images, {r.Skipped.Count} skipped, {r.Seconds:F1}s" + (r.TtaViews > 1 ? $", test-time augmentation over {r.TtaViews} views" : ""));
-        foreach (var s in r.Skipped) Console.WriteLine($"  skipped {s}");
+        Console.Write(Augment.Loading.SkippedFile.ConsoleListing(r.Skipped, relativeTo: r.Data));
         Console.WriteLine($"accuracy {F(100 * r.Accuracy, "F2")} % ({r.Confusion.Correct}/{r.Images})");
         var involved = r.Involved;
         int w = Math.Max(13, involved.Max(c => c.Name.Length) + 1);

@@ -40,7 +40,7 @@ public static class ExportCommand
             var epoch = saved.Position.EpochsDone;
             var m = saved.Metrics.FirstOrDefault(x => x.Epoch == epoch);
             Console.WriteLine($"exported {outPath} from {path} (epoch {epoch}{(m != null ? $", validation accuracy {m.ValAccuracy:P2}" : "")}): " +
-                              $"ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {report.MaxAbs:E2}); weights round-trip");
+                              $"ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(report.MaxAbs)}); weights round-trip");
             return 0;
         });
         return cmd;

@@ -10,17 +10,19 @@ public static class FineTuneCommand
 {
     public static Command Create()
     {
+        var modelArgument = ModelOption.CreateArgument();
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only warnings, errors and the closing line (no set-up, progress or epoch lines); progress is plain lines, not a live bar, whenever output is not a terminal." };
         var model = ModelOption.Create();
         var data = new Option<string?>("--data") { Description = "Image folder: class subfolders, or train/ and val/ (or validation/) each with class subfolders; or a folder of MNIST-style IDX files (train-*, t10k-* for validation)." };
         var val = new Option<string?>("--val") { Description = "A separate validation folder." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction when the data has no val/ folder (seeded, stratified).", DefaultValueFactory = _ => 0.2 };
-        var output = new Option<string?>("--out") { Description = "Run folder: tuned.onnx, metrics.csv, summary.json, classes.json." };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 }.Batch();
+        var output = new Option<string?>("--out") { Description = "Run folder; the run writes tuned.onnx (after the ONNX Runtime check), metrics.csv, summary.json, classes.json, report.html with report/*.png, checkpoints/last.tkc and best.tkc, .lock and .lock.pid while it runs, and cache/*.features when the feature cache spills to disk." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train (with two-phase: of both phases together).", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 16 }.Batch();
         var lr = new Option<float>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3f };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov), adam, adamw, rmsprop, adagrad.", DefaultValueFactory = _ => "sgd" };
         var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine, onecycle, exponential, warmup-<schedule>.", DefaultValueFactory = _ => "cosine" };
-        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 1e-4f };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 with sgd, decoupled with adamw).", DefaultValueFactory = _ => 1e-4f };
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
         var unfreeze = new Option<string[]>("--unfreeze") { Description = "Unfreeze parameters or nodes matching these globs; NODE.. unfreezes NODE and everything after it.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "Batch norm in frozen layers: eval, affine, train.", DefaultValueFactory = _ => BatchNormPolicy.Eval };
@@ -29,7 +31,7 @@ public static class FineTuneCommand
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset (default: from the model catalogue)." };
         var augment = new Option<string>("--augment") { Description = "none, light, default, strong, a transform spec, or auto: light for the head recipe (frozen body), default when the body trains.", DefaultValueFactory = _ => JobSetup.AutoAugment };
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen), full, or two-phase (head, then everything at lower, discriminative rates).", DefaultValueFactory = _ => "head" };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the shuffles, augmentation, dropout, head initialisation and validation split: the same seed gives the same run.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without an improvement of --early-stop-monitor (0: off).", DefaultValueFactory = _ => 0 };
         var earlyStopMonitor = new Option<string>("--early-stop-monitor") { Description = "The metric early stopping watches and the best epoch (best.tkc, tuned.onnx) is chosen by: val_accuracy (ties to the lower val_loss), val_loss, train_accuracy, train_loss.", DefaultValueFactory = _ => "val_accuracy" };
@@ -51,7 +53,7 @@ public static class FineTuneCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint with the options it was started with (flags given again must have the saved values; --threads may change)." };
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
-            model, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
+            modelArgument, model, quiet, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
             preprocess, augment, recipe, seed, threads, earlyStop, earlyStopMonitor, earlyStopMode, minDelta, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, mixup, cutmix, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
@@ -72,7 +74,7 @@ public static class FineTuneCommand
             T Pick<T>(Option<T> opt, Func<FineTuneOptions, T> file) => fromFile != null && !Given(opt) ? file(fromFile) : parse.GetValue(opt)!;
             var options = new FineTuneOptions
             {
-                Model = ModelOption.Resolve(null, Pick(model, f => f.Model) ?? throw new CliException("--model is required.")),
+                Model = ModelOption.Resolve(parse.GetValue(modelArgument), parse.GetValue(modelArgument) != null ? null : Pick(model, f => f.Model) ?? throw new CliException("Name a model: a .onnx file or a catalogue name, as the first argument or with --model.")),
                 Data = Pick(data, f => f.Data) ?? throw new CliException("--data is required."),
                 Out = Pick(output, f => f.Out) ?? throw new CliException("--out is required."),
                 Val = Pick(val, f => f.Val), ValSplit = Pick(valSplit, f => f.ValSplit), Epochs = Pick(epochs, f => f.Epochs), Batch = Pick(batch, f => f.Batch),
@@ -89,7 +91,8 @@ public static class FineTuneCommand
                 FoldBn = Pick(foldBn, f => f.FoldBn), BakePreprocess = Pick(bakePreprocess, f => f.BakePreprocess),
             };
             OptionLimits.Check(options);
-            var summary = new FineTuneJob(options, Console.Out) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
+            TextWriter log = parse.GetValue(quiet) ? new Progress.QuietLog(Console.Error) : Console.Out;
+            var summary = new FineTuneJob(options, log) { CheckpointStop = CheckpointKillSwitch.FromEnvironment() }.Run();
             Console.WriteLine($"validation accuracy {summary.ValAccuracy:P2} (epoch {summary.BestEpoch}), {summary.EpochsRun} epochs in {summary.WallSeconds:F1}s; {summary.TunedModel}");
             return 0;
         });

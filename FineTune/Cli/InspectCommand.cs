@@ -15,17 +15,21 @@ public static class InspectCommand
         var model = ModelOption.CreateArgument();
         var modelOption = ModelOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var inputSize = new Option<int>("--input-size") { Description = "Show every layer's output shape (Keras' summary()) for inputs of this height and width at batch 1; without it, shapes are shown when the model's input sizes are fixed." };
         var cmd = new Command("inspect", "Show a model's inputs, outputs, IR and opset, op histogram, parameters per layer and which ops TransferKit runs forward and backward.")
         {
-            model, modelOption, json,
+            model, modelOption, json, inputSize,
         };
         var limits = new ImportLimitOptions();
         limits.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var m = OnnxImporter.Import(ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption)), limits.Get(parse));
+            int size = parse.GetValue(inputSize);
+            if (size < 0 || size > Training.OptionLimits.MaxImageSize) throw new CliException($"--input-size {size}: give a height and width from 1 to {Training.OptionLimits.MaxImageSize} (0: the model's own).");
+            var shapes = LayerShapes(m, size);
             var layers = m.Graph.Nodes
-                .Select(n => new { node = n.Name, op = n.Op.Type, parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
+                .Select(n => new { node = n.Name, layer = LayerName(n), op = n.Op.Type, output_shape = shapes?[n.Outputs[0].Id], parameters = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => new { name = v.Name, shape = v.Parameter!.Value.ShapeArray, count = v.Parameter.Value.Length }).ToArray() })
                 .Where(l => l.parameters.Length > 0).ToArray();
             // Batch-norm running statistics are weights that no gradient trains; constants are operands, not weights.
             var statistics = m.Graph.Nodes.Where(n => n.Op is BatchNormalizationOp).SelectMany(n => new[] { n.Inputs[3], n.Inputs[4] })
@@ -75,6 +79,7 @@ public static class InspectCommand
                     constants_total = m.Graph.ConstantCount,
                     constant_tensors = constants.Count,
                     layers,
+                    output_shapes = shapes == null ? null : m.Graph.Nodes.Select(n => new { node = n.Name, layer = LayerName(n), op = n.Op.Type, shape = shapes[n.Outputs[0].Id] }),
                     op_support = support,
                     metadata = m.Metadata,
                 }));
@@ -87,9 +92,25 @@ public static class InspectCommand
             Console.WriteLine("  ops (count, forward, backward):");
             foreach (var s in support)
                 Console.WriteLine($"    {s.op,-22} {m.OpHistogram[s.op],4}  forward {(s.forward ? (s.folded_at_import ? "folded at import" : "yes") : "NO")}  backward {(s.backward ? "yes" : "no")}");
+            if (m.Metadata.Count > 0)
+            {
+                Console.WriteLine("  metadata:");
+                foreach (var (key, value) in m.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    Console.WriteLine($"    {key,-32} {(value.Length > MetadataWidth ? value[..MetadataWidth] + $"… ({value.Length} characters)" : value)}");
+            }
+            if (shapes != null)
+            {
+                Console.WriteLine($"  layers (output shape for input {string.Join(", ", m.Graph.Inputs.Select(i => Shapes.Format(shapes[i.Id])))}; parameters):");
+                foreach (var n in m.Graph.Nodes)
+                {
+                    long count = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Sum(v => (long)v.Parameter!.Value.Length);
+                    Console.WriteLine($"    {Named(n),-40} {n.Op.Type,-20} {Shapes.Format(shapes[n.Outputs[0].Id]),-20} {(count > 0 ? count.ToString("N0") : ""),10}");
+                }
+            }
+            else Console.WriteLine("  (the model's input sizes are not fixed: --input-size S shows every layer's output shape)");
             Console.WriteLine("  parameters per layer:");
             foreach (var l in layers)
-                Console.WriteLine($"    {l.node,-32} {l.op,-20} {l.parameters.Sum(p => (long)p.count),10:N0}  {string.Join(" ", l.parameters.Select(p => p.name + Shapes.Format(p.shape)))}");
+                Console.WriteLine($"    {Named(m.Graph.Nodes.First(n => n.Name == l.node)),-40} {l.op,-20} {l.parameters.Sum(p => (long)p.count),10:N0}  {string.Join(" ", l.parameters.Select(p => p.name + Shapes.Format(p.shape)))}");
             Console.WriteLine($"  total parameters: {m.Graph.ParameterCount:N0} in {m.Graph.Parameters.Count(p => !p.IsConstant)} tensors " +
                 $"(trainable {m.Graph.ParameterCount - statisticsCount:N0}, batch-norm statistics {statisticsCount:N0}); " +
                 $"constants {m.Graph.ConstantCount:N0} in {constants.Count} tensors; {m.Graph.Nodes.Count} runtime nodes");
@@ -97,6 +118,57 @@ public static class InspectCommand
         });
         return cmd;
     }
+
+    /// <summary>Metadata values longer than this (a label list) are cut in the text listing.</summary>
+    const int MetadataWidth = 100;
+
+    /// <summary>The shape of every value for batch 1 and, where the model's axes are free, <paramref name="size"/>;
+    /// null when a free axis other than the batch has no size.</summary>
+    static int[][]? LayerShapes(ImportedModel m, int size)
+    {
+        var inputs = new int[m.Graph.Inputs.Count][];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var dims = m.Inputs[i].Dims.ToArray();
+            if (dims.Length > 0 && dims[0] < 0) dims[0] = 1;
+            // Spatial axes: H and W of an NCHW image (the last two), or of NHWC when the last axis is the channel one.
+            bool nhwc = dims.Length == 4 && dims[3] is 1 or 3 && dims[1] is not (1 or 3);
+            int[] spatial = dims.Length == 4 ? (nhwc ? [1, 2] : [2, 3]) : [];
+            foreach (int a in spatial) if (size > 0) dims[a] = size;
+            if (dims.Any(d => d < 0)) return null;
+            inputs[i] = dims;
+        }
+        try { return m.Graph.InferShapes(inputs); }
+        catch (ShapeException e) { throw new CliException($"{m.File}: no layer shapes for input {string.Join(", ", inputs.Select(d => Shapes.Format(d)))}: {e.Message}"); }
+    }
+
+    /// <summary>The layer's name in the original framework where its weights carry one (<c>conv10</c> for SqueezeNet's
+    /// <c>Conv_62</c> with weights <c>conv10_w_0</c>, <c>conv10_b_0</c>): the common stem of its weights' names.</summary>
+    internal static string? LayerName(Node n)
+    {
+        var names = n.Inputs.Where(v => v.Kind == ValueKind.Parameter && !v.Parameter!.IsConstant).Select(v => v.Parameter!.Name).Distinct().ToList();
+        if (names.Count == 0) return null;
+        string stem = names[0];
+        if (names.Count > 1)
+        {
+            int k = 0;
+            while (names.All(x => x.Length > k && x[k] == stem[k])) k++;
+            stem = stem[..k];
+        }
+        else
+        {
+            // One weight: a name only when it ends like a framework's weight name (conv1_w_0, fc.weight), else none.
+            var suffix = WeightSuffixes.FirstOrDefault(x => stem.EndsWith(x, StringComparison.OrdinalIgnoreCase) && stem.Length > x.Length);
+            if (suffix == null) return null;
+            stem = stem[..^suffix.Length];
+        }
+        stem = stem.TrimEnd('_', '.', '/', ':');
+        return stem.Length == 0 || stem == n.Name ? null : stem;
+    }
+
+    static readonly string[] WeightSuffixes = ["_w_0", "_b_0", ".weight", ".bias", "_weights", "_weight", "_bias", "/weights", "/kernel", "_w", "_b"];
+
+    static string Named(Node n) => LayerName(n) is { } layer ? $"{n.Name} ({layer})" : n.Name;
 
     static string FormatDims(int[] d) => "[" + string.Join(",", d.Select(x => x < 0 ? "?" : x.ToString())) + "]";
 }

@@ -15,12 +15,13 @@ public static class LrFindCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = ModelOption.Help, Required = true };
+        var modelArgument = ModelOption.CreateArgument();
+        var model = ModelOption.Create();
         var data = new Option<string>("--data") { Description = "Training data, as for finetune (image folders or MNIST-style IDX files).", Required = true };
         var val = new Option<string?>("--val") { Description = "A separate validation folder (then all of --data trains)." };
         var valSplit = new Option<double>("--val-split") { Description = "Validation fraction held out of --data, as in finetune (those images are not swept on).", DefaultValueFactory = _ => 0.2 };
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen) or full (everything trains).", DefaultValueFactory = _ => "head" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 16 }.Batch();
+        var batch = new Option<int>("--batch") { Description = "Images per step of the sweep.", DefaultValueFactory = _ => 16 }.Batch();
         var steps = new Option<int>("--steps") { Description = "Batches in the sweep (it stops earlier when the loss explodes).", DefaultValueFactory = _ => 100 };
         var startLr = new Option<double>("--start-lr") { Description = "First learning rate of the sweep.", DefaultValueFactory = _ => 1e-7 };
         var endLr = new Option<double>("--end-lr") { Description = "Last learning rate of the sweep.", DefaultValueFactory = _ => 10 };
@@ -38,12 +39,12 @@ public static class LrFindCommand
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing (0–1).", DefaultValueFactory = _ => 0f };
         var cacheViews = new Option<int>("--cache-views") { Description = "Most augmented views per image in the frozen-prefix feature cache (0: no cache); the sweep builds no more than it uses.", DefaultValueFactory = _ => 8 };
         var limitTrain = new Option<int>("--limit-train") { Description = "Use at most N training images (seeded, class-balanced subset; 0: all).", DefaultValueFactory = _ => 0 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the shuffles, augmentation and head initialisation.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (progress goes to stderr)." };
         var cmd = new Command("lr-find", "Sweep the learning rate exponentially over a few hundred batches (fastai's lr_find) and suggest one for finetune.")
         {
-            model, data, val, valSplit, recipe, batch, steps, startLr, endLr, optimizer, output, plot, freeze, unfreeze, bn, head, classes,
+            modelArgument, model, data, val, valSplit, recipe, batch, steps, startLr, endLr, optimizer, output, plot, freeze, unfreeze, bn, head, classes,
             preprocess, augment, headInit, labelSmoothing, cacheViews, limitTrain, seed, threads, json,
         };
         cmd.SetAction(parse =>
@@ -51,7 +52,7 @@ public static class LrFindCommand
             if (parse.GetValue(batch) < 1) throw new CliException("--batch must be at least 1.");
             var options = new FineTuneOptions
             {
-                Model = ModelOption.Resolve(null, parse.GetValue(model)), Data = parse.GetValue(data)!, Val = parse.GetValue(val), ValSplit = parse.GetValue(valSplit),
+                Model = ModelOption.Resolve(parse.GetValue(modelArgument), parse.GetValue(model)), Data = parse.GetValue(data)!, Val = parse.GetValue(val), ValSplit = parse.GetValue(valSplit),
                 Out = Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(output) ?? ".")) ?? ".",
                 Recipe = parse.GetValue(recipe)!, Batch = parse.GetValue(batch), Optimizer = parse.GetValue(optimizer)!,
                 Freeze = parse.GetValue(freeze) ?? [], Unfreeze = parse.GetValue(unfreeze) ?? [], Bn = parse.GetValue(bn), Head = parse.GetValue(head),
@@ -90,7 +91,7 @@ public static class LrFindCommand
                 }, new JsonSerializerOptions { WriteIndented = true }));
             else
             {
-                Console.WriteLine($"suggested learning rate {result.SuggestedLearningRate:G3} (steepest descent of the smoothed loss); lowest smoothed loss at {result.MinimumLearningRate:G3}");
+                Console.WriteLine($"suggested learning rate {TransferKit.FineTune.Reporting.Numbers.Fixed(result.SuggestedLearningRate)} (steepest descent of the smoothed loss); lowest smoothed loss at {TransferKit.FineTune.Reporting.Numbers.Fixed(result.MinimumLearningRate)}");
                 if (csv != null) Console.WriteLine($"curve: {csv}");
                 if (png != null) Console.WriteLine($"plot: {png}");
             }
@@ -108,6 +109,6 @@ public static class LrFindCommand
         LinePlot.Save(path,
             [new PlotSeries("loss", lr, result.Curve.Select(p => p.Loss).ToArray(), 0xA0A0C8), new PlotSeries("smoothed loss", lr, smoothed, 0x1F4FB4)],
             "learning-rate range test", "learning rate", "loss", logX: true, yRange: (Math.Min(0, smoothed.Min()), top),
-            marker: (result.SuggestedLearningRate, $"suggested {result.SuggestedLearningRate:G3}"));
+            marker: (result.SuggestedLearningRate, $"suggested {TransferKit.FineTune.Reporting.Numbers.Fixed(result.SuggestedLearningRate)}"));
     }
 }

@@ -20,8 +20,27 @@ public static class TransferKitCommand
         root.Subcommands.Add(TuneCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
+        LowerCaseChoices(root);
         return root;
     }
+
+    /// <summary>
+    /// Enum-valued options list and default their values in the lower case the documentation uses
+    /// (<c>--bn &lt;eval|affine|train&gt;</c>, <c>[default: eval]</c>); parsing already ignores case.
+    /// </summary>
+    static void LowerCaseChoices(RootCommand root)
+    {
+        foreach (var verb in root.Subcommands)
+            foreach (var option in verb.Options)
+            {
+                var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+                if (type.IsEnum) option.HelpName = string.Join("|", Enum.GetNames(type).Select(n => n.ToLowerInvariant()));
+            }
+    }
+
+    /// <summary>Help text with enum defaults as they are typed (<c>[default: Eval]</c> becomes <c>[default: eval]</c>).</summary>
+    static string LowerCaseDefaults(string help) =>
+        System.Text.RegularExpressions.Regex.Replace(help, @"\[default: ([A-Z][A-Za-z]*)\]", m => $"[default: {m.Groups[1].Value.ToLowerInvariant()}]");
 
     /// <summary>Runs the command line; exit code 2 on a usage error or on any error a verb reports.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -35,6 +54,13 @@ public static class TransferKitCommand
         }
         try
         {
+            if (parse.Action is System.CommandLine.Help.HelpAction)
+            {
+                var help = new StringWriter();
+                int code = await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = help });
+                Console.Out.Write(LowerCaseDefaults(help.ToString()));
+                return code;
+            }
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is OnnxImportException or CliException or IOException or UnauthorizedAccessException

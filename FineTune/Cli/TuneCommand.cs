@@ -17,7 +17,8 @@ public static class TuneCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = ModelOption.Help, Required = true };
+        var modelArgument = ModelOption.CreateArgument();
+        var model = ModelOption.Create();
         var data = new Option<string>("--data") { Description = "Training data, as for finetune (image folder or MNIST-style IDX folder).", Required = true };
         var output = new Option<string>("--out") { Description = "Tune folder: trial-000/ … (one fine-tune run each), trials.csv, best.json.", Required = true };
         var trials = new Option<int?>("--trials") { Description = "Number of trials (default: the whole grid for --sampler grid, else 20)." };
@@ -52,7 +53,7 @@ public static class TuneCommand
         var cutmix = new Option<float>("--cutmix") { Description = "CutMix on training batches with λ ~ Beta(ALPHA, ALPHA), e.g. 1.0 (0: off); with --mixup too, each batch uses one of them at even odds.", DefaultValueFactory = _ => 0f };
         var cmd = new Command("tune", "Search fine-tune hyperparameters (learning rate, weight decay, batch size, augmentation, freeze depth) by grid, random or TPE sampling, stopping poor trials early; writes trials.csv and best.json for finetune --config.")
         {
-            model, data, output, trials, sampler, epochs, seed, lrRange, wdRange, batchSizes, augmentLevels, freezeDepths, headDropouts, earlyStop, space, gridPoints,
+            modelArgument, model, data, output, trials, sampler, epochs, seed, lrRange, wdRange, batchSizes, augmentLevels, freezeDepths, headDropouts, earlyStop, space, gridPoints,
             val, valSplit, optimizer, schedule, bn, head, classes, preprocess, threads, cacheViews, headInit, limitTrain, limitVal, labelSmoothing, mixup, cutmix,
         };
         cmd.SetAction(parse =>
@@ -97,7 +98,7 @@ public static class TuneCommand
 
             var baseOptions = Defaults with
             {
-                Model = ModelOption.Resolve(null, parse.GetValue(model)), Data = parse.GetValue(data)!, Out = parse.GetValue(output)!,
+                Model = ModelOption.Resolve(parse.GetValue(modelArgument), parse.GetValue(model)), Data = parse.GetValue(data)!, Out = parse.GetValue(output)!,
                 Epochs = parse.GetValue(epochs), Seed = seedValue,
                 Val = parse.GetValue(val), ValSplit = parse.GetValue(valSplit), Optimizer = parse.GetValue(optimizer)!, Schedule = parse.GetValue(schedule)!,
                 Bn = parse.GetValue(bn), Head = parse.GetValue(head), Classes = parse.GetValue(classes)!, Preprocess = parse.GetValue(preprocess),

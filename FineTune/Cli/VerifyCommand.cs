@@ -138,10 +138,10 @@ public static class VerifyCommand
     {
         Console.WriteLine($"{r.Model}  batch {r.Batch}  rule |native − ort| ≤ {r.Tolerance.Atol:g} + {r.Tolerance.Rtol:g}·|ort|");
         foreach (var o in r.Outputs)
-            Console.WriteLine($"  {o.Name,-24} {Shapes.Format(o.Shape),-18} max_abs {o.MaxAbs:E3}  max_rel {o.MaxRel:E3}  {(o.WithinTolerance ? "ok" : "OUTSIDE TOLERANCE")}");
+            Console.WriteLine($"  {o.Name,-24} {Shapes.Format(o.Shape),-18} max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(o.MaxAbs, 4)}  max_rel {TransferKit.FineTune.Reporting.Numbers.Fixed(o.MaxRel, 4)}  {(o.WithinTolerance ? "ok" : "OUTSIDE TOLERANCE")}");
         if (r.NodesCompared > 0)
             Console.WriteLine(r.FirstDivergentNode is { } d
-                ? $"  first divergent node: {d.Node} ({d.OpType}) value '{d.Value}' max_abs {d.MaxAbs:E3} max_rel {d.MaxRel:E3}"
+                ? $"  first divergent node: {d.Node} ({d.OpType}) value '{d.Value}' max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxAbs, 4)} max_rel {TransferKit.FineTune.Reporting.Numbers.Fixed(d.MaxRel, 4)}"
                 : $"  all {r.NodesCompared} intermediate values within tolerance");
         Console.WriteLine($"  native {r.NativeMilliseconds:F1} ms, onnxruntime {r.OrtMilliseconds:F1} ms");
         Console.WriteLine(r.WithinTolerance ? "PASS: within tolerance" : "FAIL: outside tolerance");
@@ -154,7 +154,7 @@ public static class VerifyCommand
         foreach (var p in r.Parameters)
             Console.WriteLine($"  {p.Name,-32} {Shapes.Format(p.Shape),-18} {p.Analytic,14:E6} {p.Numeric,14:E6} {p.RelativeError,10:E2} {p.MaxRelativeError,10:E2}  {(p.Passed ? "ok" : "OUTSIDE TOLERANCE")}");
         Console.WriteLine($"  {r.Forwards} forward passes, {r.Seconds:F1}s");
-        Console.WriteLine(r.Passed ? $"PASS: max relative error {r.MaxRelativeError:E2}" : $"FAIL: max relative error {r.MaxRelativeError:E2}");
+        Console.WriteLine(r.Passed ? $"PASS: max relative error {TransferKit.FineTune.Reporting.Numbers.Fixed(r.MaxRelativeError)}" : $"FAIL: max relative error {TransferKit.FineTune.Reporting.Numbers.Fixed(r.MaxRelativeError)}");
     }
 
     static string ToJson(string model, int batch, string lossName, GradientCheckReport r) => JsonSerializer.Serialize(new

@@ -8,7 +8,7 @@ namespace TransferKit.FineTune.Evaluation;
 /// <param name="ClassNames">Names of the model's output classes (the matrix's rows and columns).</param>
 /// <param name="Confusion">Rows: true class; columns: predicted class (arg-max output), over the model's classes.</param>
 /// <param name="Classes">Per-class metrics, for every output class.</param>
-/// <param name="Skipped">Files that could not be read (left out of every count).</param>
+/// <param name="Skipped">Files left out of every count, with why: unreadable, or left out by the folder's listing (e.g. an unsupported format), in ordinal order of path.</param>
 public sealed record EvaluationResult(
     string Model, string Data, string Engine, string Preprocessing, string PreprocessingSource,
     IReadOnlyList<string> ClassNames, ConfusionMatrix Confusion, IReadOnlyList<ClassMetrics> Classes,

@@ -76,7 +76,7 @@ public static class Evaluator
                     System.Numerics.Tensors.TensorPrimitives.Add(dst, scores.AsSpan(i * classes, classes), dst);
                 }
             }
-            skipped = loader.Summary.Skipped;
+            skipped = Augment.Loading.SkippedFile.Union(dataset.ListingSkipped, loader.Summary.Skipped);
         }
         if (sums == null) throw new InvalidOperationException($"None of the {dataset.Count} images in {folder} could be read.");
         var matrix = new ConfusionMatrix(classes);

@@ -58,7 +58,7 @@ public static class LinePlot
         }
         double pad = (y1 - y0) * 0.04;
         plot.Axes.SetLimitsY(y0 - pad, y1 + pad);
-        plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Edge.Bottom);
         ImageIO.WriteAtomically(path, plot.GetImageBytes(width, height, ImageFormat.Png));
     }
 }

@@ -23,7 +23,23 @@ public static class Plots
 
     /// <summary>Training and validation accuracy per epoch (percent).</summary>
     public static byte[] Accuracy(IReadOnlyList<EpochMetrics> epochs, int bestEpoch) =>
-        Curves("Accuracy", "accuracy (%)", epochs, [("train", TrainColor, m => 100 * m.TrainAccuracy), ("validation", ValColor, m => 100 * m.ValAccuracy)], bestEpoch, (0, 100));
+        Curves("Accuracy", "accuracy (%)", epochs, [("train", TrainColor, m => 100 * m.TrainAccuracy), ("validation", ValColor, m => 100 * m.ValAccuracy)], bestEpoch,
+            PercentRange(epochs.SelectMany(m => new[] { 100 * m.TrainAccuracy, 100 * m.ValAccuracy })));
+
+    /// <summary>Smallest margin (percentage points) around the data on a zoomed percent axis.</summary>
+    public const double MinPercentMargin = 2;
+
+    /// <summary>
+    /// The percent axis of a chart zoomed to its data: the values' range with a margin of a tenth of it (at least
+    /// <see cref="MinPercentMargin"/> points) on each side, kept inside 0–100 and on whole points; 0–100 without data.
+    /// </summary>
+    public static (double Min, double Max) PercentRange(IEnumerable<double> percents)
+    {
+        var v = percents.Where(double.IsFinite).ToArray();
+        if (v.Length == 0) return (0, 100);
+        double lo = v.Min(), hi = v.Max(), margin = Math.Max(MinPercentMargin, (hi - lo) / 10);
+        return (Math.Max(0, Math.Floor(lo - margin)), Math.Min(100, Math.Ceiling(hi + margin)));
+    }
 
     /// <summary>The head's learning rate at the end of each epoch.</summary>
     public static byte[] LearningRate(IReadOnlyList<EpochMetrics> epochs) =>
@@ -46,11 +62,12 @@ public static class Plots
             var best = plot.Add.VerticalLine(bestEpoch, 1.5f, BestColor, LinePattern.Dashed);
             best.LegendText = $"best epoch ({bestEpoch})";
         }
-        if (series.Length > 1 || bestEpoch > 0) plot.ShowLegend(Edge.Right);
+        // Below the plot in one row, so the curves keep the chart's width.
+        if (series.Length > 1 || bestEpoch > 0) plot.ShowLegend(Edge.Bottom);
         else plot.HideLegend();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         if (xs.Length > 0) plot.Axes.SetLimitsX(xs.Min() - 0.5, xs.Max() + 0.5);
-        if (yRange is { } r) plot.Axes.SetLimitsY(r.Min, r.Max + 2);
+        if (yRange is { } r) plot.Axes.SetLimitsY(r.Min, r.Max);
         return Png(plot);
     }
 
@@ -100,7 +117,7 @@ public static class Plots
         plot.Add.Bars(bars);
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "precision", FillColor = TrainColor });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "recall", FillColor = ValColor });
-        plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Edge.Bottom);
         if (classes.Count <= MaxLabelledClasses)
             plot.Axes.Bottom.SetTicks(classes.Select((_, c) => 3 * c + 0.5).ToArray(), classes.Select(m => m.Name).ToArray());
         plot.Axes.SetLimits(-1, 3 * classes.Count - 1, 0, 105);

@@ -9,7 +9,7 @@ namespace TransferKit.FineTune.Reporting;
 /// <summary>
 /// Writes RUN_DIR/report.html with its charts and thumbnails in RUN_DIR/report/: a header with the run summary, loss,
 /// accuracy and learning-rate curves, the best epoch's validation confusion matrix, per-class precision/recall (chart
-/// and table) and the validation images with the highest loss. Every file is written atomically; report.html last,
+/// and table), the validation images with the highest loss and every skipped file with its reason. Every file is written atomically; report.html last,
 /// so it never references a picture that is not there yet.
 /// </summary>
 public static class RunReport
@@ -62,14 +62,14 @@ public static class RunReport
         html.Append("<table class=\"summary\">\n");
         Row(html, "Model", o.Model);
         Row(html, "Data", o.Val != null ? $"{o.Data} (validation: {o.Val})" : o.Data);
-        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {F(o.Lr, "G3")}, schedule {o.Schedule}, augment {Training.JobSetup.AugmentLevelFor(o)}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
+        Row(html, "Recipe", $"{s.Recipe}: {o.Epochs} epochs, batch {o.Batch}, {o.Optimizer} lr {TransferKit.FineTune.Reporting.Numbers.Fixed(o.Lr)}, schedule {o.Schedule}, augment {Training.JobSetup.AugmentLevelFor(o)}, seed {o.Seed}{(s.FeatureCache ? ", frozen-prefix feature cache" : "")}");
         Row(html, "Preprocessing", data.Preprocessing.Name);
         Row(html, "Classes", $"{s.Classes.Length}: {string.Join(", ", s.Classes)}");
         Row(html, "Images", $"{s.TrainImages} training, {s.ValImages} validation");
         Row(html, "Validation accuracy", $"{F(100 * s.ValAccuracy, "F2")} % (best epoch {s.BestEpoch} of {s.EpochsRun})");
         Row(html, "Wall time", $"{F(s.WallSeconds, "F1")} s");
-        Row(html, "Skipped files", s.SkippedFiles.ToString(CultureInfo.InvariantCulture));
-        Row(html, "Tuned model", $"{s.TunedModel} (ONNX Runtime max |Δ| {F(s.ExportParityMaxAbs, "E2")})");
+        Row(html, "Skipped files", s.SkippedFiles.ToString(CultureInfo.InvariantCulture) + (s.Skipped.Count > 0 ? " (listed below)" : ""));
+        Row(html, "Tuned model", $"{s.TunedModel} (ONNX Runtime max |Δ| {TransferKit.FineTune.Reporting.Numbers.Fixed(s.ExportParityMaxAbs)})");
         html.Append("</table>\n");
 
         // Curves.
@@ -141,6 +141,16 @@ public static class RunReport
             html.Append("</div>\n");
         }
         else html.Append("<p>No validation predictions: no epoch ran.</p>\n");
+
+        // Every skipped file, with why.
+        if (s.Skipped.Count > 0)
+        {
+            html.Append($"<h2>Skipped files</h2>\n<p>{s.Skipped.Count} file{(s.Skipped.Count == 1 ? " was" : "s were")} left out of training and validation (paths relative to {E(o.Data)} where inside it).</p>\n");
+            html.Append("<table id=\"skipped\" class=\"summary\">\n<tr><th>file</th><th>reason</th></tr>\n");
+            foreach (var f in s.Skipped.Select(f => f.RelativeTo(o.Data)))
+                html.Append($"<tr><td>{E(f.Path)}</td><td>{E(f.Reason)}</td></tr>\n");
+            html.Append("</table>\n");
+        }
 
         html.Append($"<p><small>Written by TransferKit on {DateTime.Now.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}.</small></p>\n</body></html>\n");
         var path = Path.Combine(runDir, HtmlFile);

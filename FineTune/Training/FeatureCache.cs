@@ -59,6 +59,11 @@ public sealed class FeatureCache : IDisposable
     public int FeatureLength { get; }
     /// <summary>Samples with features in every view (unreadable images are left out).</summary>
     public int[] ValidSamples { get; }
+    /// <summary>
+    /// The samples left out of <see cref="ValidSamples"/>, each with its file and reason: what the loader met when the
+    /// cache was built, or for a reused spill file what reading each left-out file again says.
+    /// </summary>
+    public IReadOnlyList<SkippedFile> Skipped { get; private set; } = [];
     /// <summary>Bytes of one stored record.</summary>
     public long RecordBytes { get; }
     /// <summary>Whether the records came from an existing spill file rather than from running the prefix.</summary>
@@ -179,6 +184,7 @@ public sealed class FeatureCache : IDisposable
             if (file != null)
             {
                 var reused = FromFile(kind, file, settings.BudgetBytes);
+                reused.Skipped = Unreadable(dataset, reused);
                 log?.WriteLine($"feature cache {kind}: reused {path} ({Describe(reused)}), loaded in {sw.Elapsed.TotalSeconds:F1}s");
                 return reused;
             }
@@ -199,6 +205,27 @@ public sealed class FeatureCache : IDisposable
 
     /// <summary>Records that fit in <paramref name="budget"/> bytes, at most all of them.</summary>
     static int ResidentCount(int records, long recordBytes, long budget) => (int)Math.Min(records, budget / Math.Max(1, recordBytes));
+
+    /// <summary>
+    /// Why each sample a reused cache has no features for was skipped: its file is opened and decoded again (only
+    /// those files, which are mostly refused from their header), since the spill file keeps presence, not reasons.
+    /// </summary>
+    static IReadOnlyList<SkippedFile> Unreadable(ImageDataset dataset, FeatureCache cache)
+    {
+        var valid = new HashSet<int>(cache.ValidSamples);
+        var skipped = new List<SkippedFile>();
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            if (valid.Contains(i)) continue;
+            var path = dataset.GetSource(i).Path;
+            string reason = "its image could not be read when the feature cache was built";
+            if (path != null)
+                try { using var encoded = Augment.Imaging.EncodedImage.Open(path); encoded.Decode().Dispose(); }
+                catch (Augment.Imaging.ImageDecodeException e) { reason = e.Reason; }
+            skipped.Add(new SkippedFile(i, path ?? dataset.Describe(i), reason));
+        }
+        return skipped;
+    }
 
     static FeatureCache FromFile(string kind, FeatureCacheFile file, long budget)
     {
@@ -223,8 +250,8 @@ public sealed class FeatureCache : IDisposable
         int views, FeatureCacheSettings s, Action<int, int>? progress, TextWriter? log)
     {
         using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Threads = s.Threads });
-        // Each unreadable file is reported once (by path and reason), from whichever worker met it first.
-        if (log != null) loader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"feature cache {kind}: skipped {f}"); };
+        // Each unreadable file is reported once (by path and reason, the first ten live), from whichever worker met it first.
+        if (log != null) loader.Summary.FileSkipped += SkipLog.For(log, $"feature cache {kind}");
         var runner = new GraphRunner(prefix, optimize: true);   // the prefix is frozen, batch norm in inference mode
         int count = dataset.Count, records = views * count;
         var labels = new int[count];
@@ -264,7 +291,7 @@ public sealed class FeatureCache : IDisposable
                         int sample = b.SampleIndices[i], r = v * count + sample;
                         var values = y.Span.Slice(i * per, per);
                         if (s.Precision == FeaturePrecision.Fp16 && !FeatureEncoding.FitsHalf(values, out float worst))
-                            throw new InvalidDataException($"The {kind} feature cache cannot hold {dataset.Describe(sample)} (view {v}) in half precision: its activation at '{prefix.Outputs[0].Name}' reaches {worst:G4}, beyond ±65504. Run without --cache-fp16.");
+                            throw new InvalidDataException($"The {kind} feature cache cannot hold {dataset.Describe(sample)} (view {v}) in half precision: its activation at '{prefix.Outputs[0].Name}' reaches {TransferKit.FineTune.Reporting.Numbers.Fixed(worst, 4)}, beyond ±65504. Run without --cache-fp16.");
                         byte[] record = r < resident.Length ? (resident[r] = new byte[recordBytes]) : scratch!;
                         FeatureEncoding.Encode(values, record, s.Precision);
                         writer?.Write(r, record);
@@ -276,7 +303,7 @@ public sealed class FeatureCache : IDisposable
             }
             if (resident == null) throw new InvalidOperationException($"No image of the {kind} set could be read for the feature cache.");
             var file = writer?.Commit(new FeatureCacheHeader(key, s.Precision, count, views, shape!, labels, present));
-            return new FeatureCache(kind, key, s.Precision, count, views, labels, shape!, present, resident, file, reused: false);
+            return new FeatureCache(kind, key, s.Precision, count, views, labels, shape!, present, resident, file, reused: false) { Skipped = loader.Summary.Skipped };
         }
         finally { writer?.Dispose(); }
     }

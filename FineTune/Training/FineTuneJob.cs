@@ -22,7 +22,14 @@ namespace TransferKit.FineTune.Training;
 /// <summary>The result of a run, as written to summary.json.</summary>
 public sealed record FineTuneSummary(
     double ValAccuracy, int BestEpoch, int EpochsRun, double WallSeconds, int TrainImages, int ValImages, string[] Classes,
-    int SkippedFiles, double ExportParityMaxAbs, string Recipe, bool FeatureCache, string TunedModel);
+    int SkippedFiles, double ExportParityMaxAbs, string Recipe, bool FeatureCache, string TunedModel)
+{
+    /// <summary>
+    /// Every skipped file with its reason, in ordinal order of path (<see cref="SkippedFiles"/> of them): what the
+    /// dataset listing left out and what could not be decoded, carried across resumes.
+    /// </summary>
+    public IReadOnlyList<SkippedFile> Skipped { get; init; } = [];
+}
 
 /// <summary>
 /// A fine-tune run: import the model, put a new head on it for the dataset's classes, freeze by recipe, train with
@@ -107,7 +114,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         Optimizer? optimizer = null;
         int epoch = 0;
         bool usedCache = false;
-        int skipped = 0;
+        var skipped = SkippedFile.Union(train.ListingSkipped, val.ListingSkipped);
         var progress = Progress.JobProgress.For(log);
         double previousWall = 0;
         var checkImages = SampleFiles(val, Math.Min(_o.Batch, 16));
@@ -115,7 +122,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         {
             epoch = resume.Position.EpochsDone;
             usedCache = resume.FeatureCache;
-            skipped = resume.SkippedFiles;
+            skipped = SkippedFile.Union(skipped, resume.Skipped);
             previousWall = resume.WallSeconds;
             if (resume.Phases.Length != phases.Length) throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the run has {resume.Phases.Length} phases; recipe {_o.Recipe} has {phases.Length}.");
         }
@@ -132,7 +139,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             Options = ResumeOptions.Normalize(_o), Classes = classes.Names.ToArray(), ClassCount = classCount, Phases = phases,
             Position = new RunPosition(c.PhaseIndex, c.PhaseEpoch + 1, c.Epoch, phaseOver ? c.PhaseIndex + 1 : c.PhaseIndex, phaseOver ? 0 : c.PhaseEpoch + 1, c.Step),
             Freeze = FreezeSnapshot.Of(plan!, model.Graph), Best = c.Best, Metrics = [.. c.History],
-            FeatureCache = usedCache, SkippedFiles = skipped, WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
+            FeatureCache = usedCache, SkippedFiles = skipped.Count, Skipped = [.. skipped], WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
             CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer!.ExportState(),
         }, CheckpointStop));
         callbacks.Add(new CsvLogger(Path.Combine(_o.Out, "metrics.csv")));
@@ -156,7 +163,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             lastTrainer?.Dispose();
             var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), TrainerSettings.From(_o), log);
             usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
-            skipped = Math.Max(skipped, trainer.Skipped);
+            skipped = SkippedFile.Union(skipped, trainer.Skipped);
             int firstEpoch = 0;
             if (resume != null && phaseIndex == resume.Position.NextPhase && resume.Position.NextPhaseEpoch > 0)
             {
@@ -182,6 +189,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 epoch++;
                 ctx.Step = trainer.Step;
                 ctx.EndEpoch(m, trainer.LastValidation);
+                skipped = SkippedFile.Union(skipped, trainer.Skipped);
                 // Best epoch, stops, then the checkpoint (last.tkc, best.tkc), metrics.csv, the log line and warnings.
                 run.EpochEnd(ctx);
                 if (ctx.StopPhaseRequested || ctx.StopTrainingRequested)
@@ -207,7 +215,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {check.MaxAbs:E2}); weights round-trip");
 
         var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, previousWall + wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
-            skipped, check.MaxAbs, _o.Recipe, usedCache, tuned);
+            skipped.Count, check.MaxAbs, _o.Recipe, usedCache, tuned) { Skipped = skipped };
         WriteAtomically(Path.Combine(_o.Out, "summary.json"), JsonSerializer.Serialize(new
         {
             val_accuracy = summary.ValAccuracy,
@@ -218,12 +226,14 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             val_images = summary.ValImages,
             classes = summary.Classes,
             skipped_files = summary.SkippedFiles,
+            skipped = summary.Skipped.Select(f => f.RelativeTo(_o.Data)).Select(f => new { path = f.Path, reason = f.Reason }),
             export_parity_max_abs = summary.ExportParityMaxAbs,
             recipe = summary.Recipe,
             feature_cache = summary.FeatureCache,
             tuned_model = summary.TunedModel,
         }, new JsonSerializerOptions { WriteIndented = true }));
         var report = RunReport.Write(_o.Out, new ReportData(summary, _o, _metrics, bestValidation, val, pre));
+        log.Write(SkippedFile.ConsoleListing(summary.Skipped, relativeTo: _o.Data));
         log.WriteLine($"report: {report.Html}");
         return summary;
     }

@@ -81,7 +81,7 @@ public static class JobSetup
         if (o.HeadDropout is { } p) head.SetDropout(p, o.Model);
         Head.SetAsideSoftmax(model.Graph, head);
         var dropout = head.DropoutsBefore().Select(d => ((Toolkit.Ops.DropoutOp)d.Op).Ratio).FirstOrDefault(-1);
-        log.WriteLine($"model {Path.GetFileName(o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes{(dropout >= 0 ? $", dropout {dropout:G3} before it" : "")}; preprocessing {convention.Preprocessing.Name}");
+        log.WriteLine($"model {Path.GetFileName(o.Model)}: head {head.Node.Name} ({head.Node.Op.Type}) → {classCount} classes{(dropout >= 0 ? $", dropout {TransferKit.FineTune.Reporting.Numbers.Fixed(dropout)} before it" : "")}; preprocessing {convention.Preprocessing.Name}");
         var pre = convention.Preprocessing;
         var augment = AugmentLevelFor(o);
         var trainPipeline = augment.Contains('(') ? TransformPipeline.Parse(augment) : AugmentLevels.Get(augment, pre.CropSize, pre);

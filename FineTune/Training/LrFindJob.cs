@@ -32,7 +32,7 @@ public sealed class LrFindJob(FineTuneOptions options, LrFinder finder, TextWrit
         var trainOptions = o with { CacheViews = Math.Min(o.CacheViews, Math.Max(passes, 1)) };
         using var trainer = new PhaseTrainer(model.Graph, plan, optimizer, new ConstantSchedule(), new CrossEntropyLoss(o.LabelSmoothing), TrainerSettings.From(trainOptions), log);
         trainer.Prepare(train, null, trainPipeline, evalPipeline);
-        log.WriteLine($"sweep: {o.Optimizer}, lr {finder.StartLr:G3} → {finder.EndLr:G3} over {finder.Steps} steps of {o.Batch} images, recipe {o.Recipe}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
+        log.WriteLine($"sweep: {o.Optimizer}, lr {TransferKit.FineTune.Reporting.Numbers.Fixed(finder.StartLr)} → {TransferKit.FineTune.Reporting.Numbers.Fixed(finder.EndLr)} over {finder.Steps} steps of {o.Batch} images, recipe {o.Recipe}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 
         using var batches = Batches(trainer).GetEnumerator();
         return finder.Run(optimizer, step =>

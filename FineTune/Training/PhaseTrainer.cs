@@ -33,7 +33,13 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <summary>Counter-generator stream of the cached path's epoch shuffles.</summary>
     const int ShuffleStream = 0x5EED;
 
-    public int Skipped { get; private set; }
+    /// <summary>
+    /// Files of the training and validation sets found unreadable so far, each with its reason: all of them once the
+    /// feature cache is built, else those the loaders have met (every file is read each epoch).
+    /// </summary>
+    public IReadOnlyList<SkippedFile> Skipped => _trainCache != null
+        ? SkippedFile.Union(_trainCache.Skipped, _valCache?.Skipped ?? [])
+        : SkippedFile.Union(_trainLoader?.Summary.Skipped ?? [], _valLoader?.Summary.Skipped ?? []);
 
     /// <summary>Training steps taken in this phase: the counter dropout masks hash (saved with checkpoints).</summary>
     public long Step { get => _step; set => _step = value; }
@@ -65,15 +71,14 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             _trainCache = FeatureCache.GetOrBuild("train", prefix, train, trainPipeline, o.CacheViews,
                 cacheSettings with { BudgetBytes = cacheSettings.BudgetBytes - (_valCache?.ResidentBytes ?? 0) }, log,
                 (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
-            Skipped = train.Count - _trainCache.ValidSamples.Length + (val?.Count ?? 0) - (_valCache?.ValidSamples.Length ?? 0);
             log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + (_valCache?.Bytes ?? 0)) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
         _trainGraph = graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.LoaderThreads, Shuffle = true });
         _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.LoaderThreads });
-        _trainLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"train: skipped {f}"); };
-        if (_valLoader != null) _valLoader.Summary.FileSkipped += f => { lock (log) log.WriteLine($"validation: skipped {f}"); };
+        _trainLoader.Summary.FileSkipped += SkipLog.For(log, "train");
+        if (_valLoader != null) _valLoader.Summary.FileSkipped += SkipLog.For(log, "validation");
         log.WriteLine(frontier > 0 && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix"
             : frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
         if (_mixer != null) log.WriteLine($"batch mixing: {_mixer.Settings}" + (o.Mixup > 0 && o.Cutmix > 0 ? $", cutmix on {BatchMixing.SwitchProbability:P0} of batches" : ""));

@@ -73,7 +73,7 @@ public sealed class RunExporter
         if (!check.Passed)
         {
             File.Delete(staging);
-            throw new InvalidOperationException($"Export check failed for {path}: ONNX Runtime max_abs {check.MaxAbs:E3} max_rel {check.MaxRel:E3}{(check.WeightMismatch != null ? "; " + check.WeightMismatch : "")}. The file was not written.");
+            throw new InvalidOperationException($"Export check failed for {path}: ONNX Runtime max_abs {TransferKit.FineTune.Reporting.Numbers.Fixed(check.MaxAbs, 4)} max_rel {TransferKit.FineTune.Reporting.Numbers.Fixed(check.MaxRel, 4)}{(check.WeightMismatch != null ? "; " + check.WeightMismatch : "")}. The file was not written.");
         }
         File.Move(staging, path, overwrite: true);
         return check;

@@ -114,4 +114,13 @@ public sealed class ComputeGraph
 
     /// <summary>Creates a plan that runs the graph for the given input shapes.</summary>
     public ExecutionPlan Plan(params int[][] inputShapes) => new(this, inputShapes);
+
+    /// <summary>The shape of every value (indexed by <see cref="Value.Id"/>) when the inputs have these shapes, from the
+    /// ops' shape rules alone (nothing is computed).</summary>
+    /// <exception cref="Tensors.ShapeException">An op refuses the shapes it is given.</exception>
+    public int[][] InferShapes(params int[][] inputShapes)
+    {
+        if (inputShapes.Length != Inputs.Count) throw new ArgumentException($"{inputShapes.Length} input shapes for {Inputs.Count} inputs.", nameof(inputShapes));
+        return PlanOptimizer.InferShapes(this, inputShapes);
+    }
 }

@@ -47,6 +47,20 @@ public static class TestFiles
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// A copy of a PNG whose IHDR declares <paramref name="width"/>×<paramref name="height"/>, with the chunk's CRC
+    /// recomputed so only the size is wrong.
+    /// </summary>
+    public static byte[] WithIhdrSize(byte[] png, uint width, uint height)
+    {
+        var copy = (byte[])png.Clone();
+        if (Encoding.ASCII.GetString(copy, 12, 4) != "IHDR") throw new ArgumentException("IHDR is not the first chunk.");
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(20), height);
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(29), Crc32(copy[12..29]));
+        return copy;
+    }
+
     static void Chunk(Stream s, string type, byte[] data)
     {
         var len = new byte[4];

@@ -57,6 +57,42 @@ public sealed class TransformTests : IDisposable
         return r;
     }
 
+    static float[] Block(float[] chw, int c, int h, int w, int top, int left, int bh, int bw)
+    {
+        var r = new float[c * bh * bw];
+        for (int k = 0; k < c; k++) for (int y = 0; y < bh; y++) for (int x = 0; x < bw; x++)
+            r[(k * bh + y) * bw + x] = chw[(k * h + top + y) * w + left + x];
+        return r;
+    }
+
+    [Theory]
+    [InlineData(CropAnchor.TopLeft, 0, 0)]
+    [InlineData(CropAnchor.TopRight, 0, 32 - 10)]
+    [InlineData(CropAnchor.BottomLeft, 24 - 10, 0)]
+    [InlineData(CropAnchor.BottomRight, 24 - 10, 32 - 10)]
+    [InlineData(CropAnchor.Center, 7, 11)]
+    public void AnchoredCropTakesItsCornerOrTheCentre(CropAnchor anchor, int top, int left)
+    {
+        // The 32×24 pattern cut at each of FiveCrop's anchors is exactly that block of the uncropped image; the centre
+        // is where CenterCrop puts it.
+        var id = Run("");
+        var crop = _processor.Process(SampleSource.File(_input), new TransformPipeline(new AnchoredCrop(10, anchor)), 1, 0, 0).Pixels.ToArray();
+        Assert.True(MaxDiff(Block(id, 3, 24, 32, top, left, 10, 10), crop) <= ExactTolerance);
+        if (anchor == CropAnchor.Center) Assert.True(MaxDiff(Run("CenterCrop(10)"), crop) <= ExactTolerance);
+    }
+
+    [Fact]
+    public void TestTimeViewsAreTenCropsOrTheViewAndItsMirror()
+    {
+        var resizing = TransferKit.Augment.Presets.Preprocessing.TorchvisionImageNet;
+        Assert.Equal(10, resizing.TestTimePipelines().Count);
+        Assert.Equal(resizing.EvaluationPipeline().ToString(), resizing.TestTimePipelines()[0].ToString());
+        Assert.Equal(10, resizing.TestTimePipelines().Select(p => p.ToString()).Distinct().Count());
+        var exact = resizing with { ResizeShorterSide = 0 };
+        Assert.Equal(2, exact.TestTimePipelines().Count);
+        Assert.Equal(exact.EvaluationPipeline().ToString(), exact.TestTimePipelines()[0].ToString());
+    }
+
     [Fact]
     public void FlipsWithPZeroNeverChangeAndWithPOneAlwaysMirror()
     {

@@ -11,6 +11,7 @@ namespace TransferKit.FineTune.Tests;
 /// The training callbacks: the monitor's rule of "better", the order callbacks run in and what they see, early
 /// stopping by each monitor (and after a resume), and the best checkpoint following the monitor.
 /// </summary>
+[Collection("Console")]
 public class CallbackTests
 {
     static EpochMetrics M(int epoch, double valLoss, double valAcc, double trainLoss = 1, double trainAcc = 0.5) =>

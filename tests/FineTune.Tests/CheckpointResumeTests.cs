@@ -76,6 +76,84 @@ public class CheckpointResumeTests
         RunFiles.AssertSameRun(moved, reference);
     }
 
+    /// <summary>
+    /// Bad entries added to an MNIST folder: path relative to the data folder → exact reason (null: whatever the
+    /// decoder says, asked in the test).
+    /// </summary>
+    static Dictionary<string, string> AddBadEntries(string data)
+    {
+        var good = File.ReadAllBytes(Directory.GetFiles(Path.Combine(data, "3")).Order(StringComparer.Ordinal).First());
+        File.WriteAllBytes(Path.Combine(data, "3", "cut.png"), good[..(good.Length / 2)]);
+        File.WriteAllBytes(Path.Combine(data, "5", "empty.png"), []);
+        var jpeg = Augment.Imaging.ImageIO.EncodeJpeg(new float[3 * 16 * 16], 3, 16, 16);
+        int sof = jpeg.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xC0]);
+        jpeg[sof + 5] = 0xFF; jpeg[sof + 6] = 0xDC; jpeg[sof + 7] = 0xFF; jpeg[sof + 8] = 0xDC; // 65500×65500
+        File.WriteAllBytes(Path.Combine(data, "8", "huge.jpg"), jpeg);
+        File.WriteAllBytes(Path.Combine(data, "5", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+        Directory.CreateDirectory(Path.Combine(data, "8", "x.jpg"));
+        File.WriteAllBytes(Path.Combine(data, "8", ".DS_Store"), [0, 0, 0, 1]);
+        return new Dictionary<string, string>
+        {
+            [Path.Combine("3", "cut.png")] = DecodeReason(Path.Combine(data, "3", "cut.png")),
+            [Path.Combine("5", "empty.png")] = "the file is empty (0 bytes)",
+            [Path.Combine("5", "scan.tiff")] = "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)",
+            [Path.Combine("8", "huge.jpg")] = "the header declares 65500×65500 = 4,290,250,000 pixels, beyond the 100,000,000-pixel limit; refused before decoding",
+            [Path.Combine("8", "x.jpg")] = "a directory, not an image file (the files inside it are still read)",
+        };
+    }
+
+    /// <summary>Why the decoder refuses a file.</summary>
+    static string DecodeReason(string path)
+    {
+        var e = Assert.Throws<Augment.Imaging.ImageDecodeException>(() => Augment.Imaging.EncodedImage.Open(path).Decode().Dispose());
+        return e.Reason;
+    }
+
+    /// <summary>The skipped list of a run's summary.json as (path, reason) pairs.</summary>
+    static List<(string, string)> SummarySkipped(string runDir)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")));
+        Assert.Equal(json.RootElement.GetProperty("skipped").GetArrayLength(), json.RootElement.GetProperty("skipped_files").GetInt32());
+        return json.RootElement.GetProperty("skipped").EnumerateArray()
+            .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToList();
+    }
+
+    [Theory]
+    [InlineData(1, 0)]     // feature cache spilled to its file (budget 0), so the resumed run reuses it and reads the reasons again
+    [InlineData(0, 4096)]  // no feature cache: the loaders meet the bad files every epoch
+    public void SkippedFilesAndTheirReasonsAreListedAndCarriedAcrossAResume(int cacheViews, int cacheBudgetMb)
+    {
+        var data = MnistFolder.Create(20, 3, 5, 8);
+        var expected = AddBadEntries(data).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)).ToList();
+        FineTuneOptions Opts(string output) => Options(data, output) with { CacheViews = cacheViews, CacheBudgetMb = cacheBudgetMb, Threads = 2 };
+
+        var reference = NewRunFolder();
+        var log = new StringWriter();
+        var straight = new FineTuneJob(Opts(reference), log).Run();
+        Assert.Equal(cacheViews > 0, straight.FeatureCache);
+        Assert.Equal(expected, SummarySkipped(reference));
+        Assert.Equal(expected.Count, straight.SkippedFiles);
+        Assert.Equal(expected, straight.Skipped.Select(f => f.RelativeTo(data)).Select(f => (f.Path, f.Reason)).ToList());
+        Assert.Contains($"{expected.Count} files skipped (paths relative to {data}):", log.ToString());
+        foreach (var (path, reason) in expected) Assert.Contains($"\n  {path}: {reason}\n", log.ToString());
+        var html = File.ReadAllText(Path.Combine(reference, "report.html"));
+        Assert.Contains("<h2>Skipped files</h2>", html);
+        foreach (var (path, reason) in expected)
+            Assert.Contains($"<tr><td>{System.Net.WebUtility.HtmlEncode(path)}</td><td>{System.Net.WebUtility.HtmlEncode(reason)}</td></tr>", html);
+
+        var stopped = NewRunFolder();
+        Assert.Throws<SimulatedCrash>(() => new FineTuneJob(Opts(stopped), new CrashingLog(@"^epoch\s+2/")).Run());
+        var saved = RunCheckpoint.Load(RunCheckpoint.LastPath(stopped));
+        Assert.Equal(expected, saved.Skipped.Select(f => f.RelativeTo(data)).Select(f => (f.Path, f.Reason)).ToList());
+        var resumedLog = new StringWriter();
+        var resumed = new FineTuneJob(ResumeOptions.Load(stopped), resumedLog).Run();
+        Assert.Contains("resuming", resumedLog.ToString());
+        if (cacheBudgetMb == 0) Assert.Contains("feature cache train: reused", resumedLog.ToString());
+        Assert.Equal(expected, SummarySkipped(stopped));
+        Assert.Equal(straight.SkippedFiles, resumed.SkippedFiles);
+        foreach (var (path, reason) in expected) Assert.Contains($"\n  {path}: {reason}\n", resumedLog.ToString());
+    }
+
     [Fact]
     public void AResumedRunRefusesOtherOptionsButAcceptsOtherThreads()
     {

@@ -147,15 +147,31 @@ public class CliTests
     public void BenchDataReportsThroughputAndSkippedFiles()
     {
         var data = SmallImageFolder();
+        File.WriteAllBytes(Path.Combine(data, "ants", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+        Directory.CreateDirectory(Path.Combine(data, "ants", "x.jpg"));
+        File.WriteAllBytes(Path.Combine(data, "bees", ".DS_Store"), [0, 0, 0, 1]);
+        var expected = new (string Path, string Reason)[]
+        {
+            (Path.Combine("ants", "scan.tiff"), "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+            (Path.Combine("ants", "x.jpg"), "a directory, not an image file (the files inside it are still read)"),
+            (Path.Combine("bees", "broken.jpg"), "not a recognised image format (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+        };
         var (code, output, _) = Run("bench-data", "--data", data, "--size", "64", "--epochs", "1", "--batch", "4", "--threads", "2", "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.True(root.GetProperty("img_s").GetDouble() > 0);
         Assert.Equal(6, root.GetProperty("images").GetInt32());
-        Assert.Equal(1, root.GetProperty("skipped").GetInt32());
+        Assert.Equal(3, root.GetProperty("skipped").GetInt32());
+        Assert.Equal(expected, root.GetProperty("skipped_list").EnumerateArray()
+            .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToArray());
         Assert.Equal(64, root.GetProperty("size").GetInt32());
         Assert.Contains("RandomResizedCrop", root.GetProperty("transforms").GetString());
+        var (text, human, _) = Run("bench-data", "--data", data, "--size", "32", "--epochs", "1", "--batch", "4", "--threads", "1", "--decode-cache", "0");
+        Assert.Equal(0, text);
+        Assert.Contains($"3 files skipped (paths relative to {data}):\n", human.ReplaceLineEndings("\n"));
+        foreach (var (path, reason) in expected) Assert.Contains($"\n  {path}: {reason}\n", human.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain(".DS_Store", human);
         var (missing, _, err) = Run("bench-data", "--data", Path.Combine(data, "nope"));
         Assert.Equal(2, missing);
         Assert.Contains("nope", err);
@@ -246,5 +262,79 @@ public class CliTests
         Assert.Equal(7, root.GetProperty("opset").GetInt32());
         Assert.Equal(26, root.GetProperty("op_histogram").GetProperty("Conv").GetInt32());
         Assert.All(root.GetProperty("op_support").EnumerateArray(), op => Assert.True(op.GetProperty("forward").GetBoolean()));
+    }
+
+    [Fact]
+    public void QuietFineTunePrintsOnlyItsClosingLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-quiet-").FullName;
+        try
+        {
+            var (code, output, err) = Run("finetune", SharedAssets.Model("mnist-8.onnx"), "--data", SharedAssets.Dataset("fashion-mnist"), "--out", Path.Combine(dir, "run"),
+                "--recipe", "full", "--epochs", "1", "--limit-train", "60", "--limit-val", "30", "--quiet");
+            Assert.True(code == 0, err);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("validation accuracy", lines[0]);
+            Assert.True(File.Exists(Path.Combine(dir, "run", "tuned.onnx")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void QuietLogPassesWarningsOnly()
+    {
+        var warnings = new StringWriter();
+        var log = new TransferKit.FineTune.Progress.QuietLog(warnings);
+        log.WriteLine("epoch 1/3 [head]  train loss 0.5");
+        log.WriteLine("warning: every validation image has been predicted as 'a'");
+        log.Write("feature cache  3/10\r\n");
+        Assert.Equal("warning: every validation image has been predicted as 'a'" + Environment.NewLine, warnings.ToString());
+    }
+
+    [Fact]
+    public void InspectShowsLayerShapesOriginalNamesAndMetadata()
+    {
+        var (code, output, err) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "224", "--json");
+        Assert.True(code == 0, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        var shapes = root.GetProperty("output_shapes").EnumerateArray().ToArray();
+        // SqueezeNet 1.1 at 224: the stem conv gives 64×111×111; its classifier conv10 gives 1000×13×13, then 1000.
+        var stem = shapes.First(s => s.GetProperty("op").GetString() == "Conv");
+        Assert.Equal([1, 64, 111, 111], stem.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal("conv1", stem.GetProperty("layer").GetString());
+        var conv10 = shapes.Single(s => s.GetProperty("layer").GetString() == "conv10");
+        Assert.Equal([1, 1000, 13, 13], conv10.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal(1000, shapes[^1].GetProperty("shape").EnumerateArray().Aggregate(1, (p, d) => p * d.GetInt32()));
+        var (text, textOut, _) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "224");
+        Assert.Equal(0, text);
+        Assert.Contains("(conv10)", textOut);
+        Assert.Contains("[1,1000,13,13]", textOut);
+        var (bad, _, badErr) = Run("inspect", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), "--input-size", "-3");
+        Assert.Equal(2, bad);
+        Assert.Contains("--input-size", badErr);
+    }
+
+    [Fact]
+    public void InspectOfAnExportShowsItsMetadataAndTheProducerIsThisVersion()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-inspect-").FullName;
+        try
+        {
+            var exported = Path.Combine(dir, "m.onnx");
+            var model = TransferKit.Importers.Onnx.OnnxImporter.Import(SharedAssets.Model("mnist-8.onnx"));
+            var proto = TransferKit.Importers.Onnx.OnnxExporter.ToProto(model, new TransferKit.Importers.Onnx.ExportOptions { Metadata = new Dictionary<string, string> { ["labels"] = "[\"a\",\"b\"]" } });
+            File.WriteAllBytes(exported, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+            var (code, output, err) = Run("inspect", exported);
+            Assert.True(code == 0, err);
+            // What --version prints: the informational version of the transferkit assembly.
+            var version = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(TransferKit.FineTune.Cli.TransferKitCommand).Assembly)!.InformationalVersion;
+            Assert.Contains($"producer 'TransferKit {version}'", output);
+            Assert.Contains("metadata:", output);
+            Assert.Contains("[\"a\",\"b\"]", output);
+            // mnist-8's input is fixed at 28×28: layer shapes without --input-size.
+            Assert.Contains("[1,16,14,14]", output);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

@@ -13,6 +13,7 @@ namespace TransferKit.FineTune.Tests;
 /// ConvTranspose): parity with ONNX Runtime, the whole-model gradient check with the mean-squared-error loss, in code
 /// and through <c>verify --grad --loss mse</c>, and the flags of that check refused when they do not fit.
 /// </summary>
+[Collection("Console")]
 public class DenseModelTests(ITestOutputHelper output)
 {
     /// <summary>The whole-model gradient check's bound (the engine's, not loosened here).</summary>

@@ -55,6 +55,35 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
         Assert.Equal("ort", results["ort"].GetProperty("engine").GetString());
     }
 
+    [Fact]
+    public void EvaluateListsSkippedFilesWithTheirReasons()
+    {
+        var data = Directory.CreateTempSubdirectory("transferkit-evaluate-skipped-").FullName;
+        try
+        {
+            foreach (var cls in Directory.GetDirectories(Path.Combine(run.Data, "val")))
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(data, Path.GetFileName(cls))).FullName;
+                foreach (var f in Directory.GetFiles(cls)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            }
+            File.WriteAllBytes(Path.Combine(data, "0", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+            File.WriteAllBytes(Path.Combine(data, "1", "empty.png"), []);
+            var expected = new (string Path, string Reason)[]
+            {
+                (Path.Combine("0", "scan.tiff"), "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+                (Path.Combine("1", "empty.png"), "the file is empty (0 bytes)"),
+            };
+            var (code, output, err) = Run("evaluate", run.Tuned, "--data", data, "--json");
+            Assert.True(code == 0, err);
+            Assert.Equal(expected.Select(e => (Path.Combine(data, e.Path), e.Reason)), Json(output).GetProperty("skipped").EnumerateArray()
+                .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)));
+            var (text, human, _) = Run("evaluate", run.Tuned, "--data", data);
+            Assert.Equal(0, text);
+            Assert.Contains($"2 files skipped (paths relative to {data}):\n" + string.Concat(expected.Select(e => $"  {e.Path}: {e.Reason}\n")), human.ReplaceLineEndings("\n"));
+        }
+        finally { Directory.Delete(data, true); }
+    }
+
     /// <summary>The pretrained mnist-8 reads MNIST test digits far above chance (1 in 10).</summary>
     const double PretrainedMnistMinimumAccuracy = 0.9;
 
@@ -153,6 +182,102 @@ public class EvaluatePredictTests(TinyMnistRun run) : IClassFixture<TinyMnistRun
         var top = root.GetProperty("predictions")[0].GetProperty("top");
         Assert.Equal(2, top.GetArrayLength());
         Assert.InRange(top[0].GetProperty("index").GetInt32(), 0, 999);
+    }
+
+    /// <summary>A mean of two probability rows computed in another order (float rounding only).</summary>
+    const double TtaMeanTolerance = 1e-6;
+
+    [Fact]
+    public void PredictWithTtaAveragesTheViewAndItsMirror()
+    {
+        // The tiny model resizes exactly to its input: its test-time views are the image and its left–right mirror, so
+        // --tta must give the mean of the plain predictions for the image and for a mirrored copy of it.
+        var dir = Directory.CreateTempSubdirectory("transferkit-tta-").FullName;
+        try
+        {
+            var image = run.ValImages("1")[0];
+            var mirrored = Path.Combine(dir, "mirrored.png");
+            using (var img = SixLabors.ImageSharp.Image.Load(image))
+            {
+                SixLabors.ImageSharp.Processing.ProcessingExtensions.Mutate(img, x => SixLabors.ImageSharp.Processing.FlipExtensions.Flip(x, SixLabors.ImageSharp.Processing.FlipMode.Horizontal));
+                SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, mirrored);
+            }
+            double[] Probabilities(JsonElement prediction) => prediction.GetProperty("top").EnumerateArray()
+                .OrderBy(t => t.GetProperty("index").GetInt32()).Select(t => t.GetProperty("probability").GetDouble()).ToArray();
+            var (code, output, err) = Run("predict", run.Tuned, image, mirrored, "--top", "3", "--json");
+            Assert.True(code == 0, err);
+            var plain = Json(output).GetProperty("predictions").EnumerateArray().Select(Probabilities).ToArray();
+            Assert.NotEqual(plain[0], plain[1]);
+            var (ttaCode, ttaOutput, ttaErr) = Run("predict", run.Tuned, image, "--top", "3", "--tta", "--json");
+            Assert.True(ttaCode == 0, ttaErr);
+            var root = Json(ttaOutput);
+            Assert.Equal(2, root.GetProperty("tta_views").GetInt32());
+            var tta = Probabilities(root.GetProperty("predictions")[0]);
+            for (int k = 0; k < tta.Length; k++) Assert.Equal((plain[0][k] + plain[1][k]) / 2, tta[k], TtaMeanTolerance);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void EvaluateWithTtaCountsEveryImageOnce()
+    {
+        var (code, output, err) = Run("evaluate", run.Tuned, "--data", run.Data, "--tta", "--batch", "4", "--json");
+        Assert.True(code == 0, err);
+        var root = Json(output);
+        Assert.Equal(2, root.GetProperty("tta_views").GetInt32());
+        int images = TinyMnistRun.Classes * TinyMnistRun.ValPerClass;
+        Assert.Equal(images, root.GetProperty("images").GetInt32());
+        var matrix = root.GetProperty("confusion_matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray();
+        Assert.All(matrix, r => Assert.Equal(TinyMnistRun.ValPerClass, r.Sum()));
+    }
+
+    [Fact]
+    public void PredictWithTtaTakesTenCropsWhenThePresetResizesThenCrops()
+    {
+        var image = Directory.GetFiles(SharedAssets.Dataset("hymenoptera_data/val/ants"), "*.jpg").Order(StringComparer.Ordinal).First();
+        var (code, output, err) = Run("predict", SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx"), image, "--top", "1", "--tta", "--json");
+        Assert.True(code == 0, err);
+        var root = Json(output);
+        Assert.Equal(10, root.GetProperty("tta_views").GetInt32());
+        Assert.InRange(root.GetProperty("predictions")[0].GetProperty("top")[0].GetProperty("probability").GetDouble(), 0.0, 1.0);
+    }
+
+    [Fact]
+    public void PredictTakesFoldersAndGlobsAndWritesCsvOrJson()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-predict-out-").FullName;
+        try
+        {
+            var folder = Path.GetDirectoryName(run.ValImages("0")[0])!;
+            var inFolder = Directory.GetFiles(folder).Where(f => f.EndsWith(".png")).Order(StringComparer.Ordinal).ToArray();
+            var csv = Path.Combine(dir, "p.csv");
+            // A folder, a glob over another class's folder, and a file already named: each image once.
+            var glob = Path.Combine(Path.GetDirectoryName(folder)!, "1", "*.png");
+            var (code, _, err) = Run("predict", run.Tuned, folder, glob, inFolder[0], "--top", "2", "--out", csv);
+            Assert.True(code == 0, err);
+            var rows = File.ReadAllLines(csv);
+            Assert.Equal("image,rank,index,label,probability", rows[0]);
+            var images = rows.Skip(1).Select(r => r.Split(',')[0]).Distinct().ToArray();
+            var expected = inFolder.Concat(run.ValImages("1").Order(StringComparer.Ordinal)).ToArray();
+            Assert.Equal(expected.Length, images.Length);
+            Assert.Equal(expected.Select(Path.GetFullPath), images.Select(Path.GetFullPath));
+            Assert.Equal(2 * expected.Length, rows.Length - 1);
+            Assert.All(rows.Skip(1), r => Assert.InRange(double.Parse(r.Split(',')[4], System.Globalization.CultureInfo.InvariantCulture), 0.0, 1.0));
+
+            var json = Path.Combine(dir, "p.json");
+            var (jsonCode, printed, jsonErr) = Run("predict", run.Tuned, glob, "--out", json, "--json");
+            Assert.True(jsonCode == 0, jsonErr);
+            Assert.Equal(printed.Trim(), File.ReadAllText(json).Trim());
+            Assert.Equal(run.ValImages("1").Length, Json(printed).GetProperty("predictions").GetArrayLength());
+
+            var (noMatch, _, noMatchErr) = Run("predict", run.Tuned, Path.Combine(folder, "*.webp"));
+            Assert.Equal(2, noMatch);
+            Assert.Contains("No image file matches", noMatchErr);
+            var (badOut, _, badOutErr) = Run("predict", run.Tuned, inFolder[0], "--out", Path.Combine(dir, "p.xlsx"));
+            Assert.Equal(2, badOut);
+            Assert.Contains("p.xlsx", badOutErr);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]

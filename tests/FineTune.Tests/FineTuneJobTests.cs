@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TransferKit.Augment.Loading;
 using TransferKit.FineTune.Training;
 using TransferKit.Importers.Onnx;
 using TransferKit.Tests.Common;
@@ -63,6 +64,9 @@ public class FineTuneJobTests
                 File.WriteAllBytes(path, File.ReadAllBytes(donors[i])[..TruncationCuts[i]]);
                 truncated.Add(path);
             }
+            // Not images by name: listed as skipped too (the validation folder's, beside the training ones).
+            File.WriteAllBytes(Path.Combine(data, "val", "ants", "scan.tiff"), [0x49, 0x49, 0x2A, 0x00]);
+            Directory.CreateDirectory(Path.Combine(data, "train", "bees", "x.jpg"));
             var log = new StringWriter();
             var summary = new FineTuneJob(new FineTuneOptions
             {
@@ -70,12 +74,62 @@ public class FineTuneJobTests
                 Epochs = 2, CacheViews = 2, Augment = "light", HeadDropout = 0, Threads = 2,
             }, log).Run();
             Assert.Equal(25, summary.TrainImages);
-            Assert.Equal(5, summary.SkippedFiles);
+            Assert.Equal(7, summary.SkippedFiles);
             foreach (var path in truncated) Assert.Contains($"skipped {path}: the image data is truncated", log.ToString());
+            var expected = new List<(string Path, string Reason)>(truncated.Select(p => (Path.GetRelativePath(data, p), Skipped(summary, p))))
+            {
+                (Path.Combine("train", "bees", "x.jpg"), "a directory, not an image file (the files inside it are still read)"),
+                (Path.Combine("val", "ants", "scan.tiff"), "unsupported format .tiff (JPEG, PNG, GIF, BMP, WebP or TGA expected)"),
+            };
+            expected.Sort((x, y) => string.CompareOrdinal(x.Path, y.Path));
+            Assert.All(truncated, p => Assert.StartsWith("the image data is truncated", Skipped(summary, p)));
+            using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "run", "summary.json"))))
+            {
+                Assert.Equal(7, json.RootElement.GetProperty("skipped_files").GetInt32());
+                Assert.Equal(expected, json.RootElement.GetProperty("skipped").EnumerateArray()
+                    .Select(e => (e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToList());
+            }
+            // The console: the total, then the first ten (all seven here), relative to the data folder.
+            var text = log.ToString().ReplaceLineEndings("\n");
+            Assert.Contains($"7 files skipped (paths relative to {data}):\n" + string.Concat(expected.Select(e => $"  {e.Path}: {e.Reason}\n")), text);
+            var html = File.ReadAllText(Path.Combine(data, "run", "report.html"));
+            foreach (var (path, reason) in expected)
+                Assert.Contains($"<tr><td>{System.Net.WebUtility.HtmlEncode(path)}</td><td>{System.Net.WebUtility.HtmlEncode(reason)}</td></tr>", html);
             Assert.True(File.Exists(Path.Combine(data, "run", "tuned.onnx")));
         }
         finally { Directory.Delete(data, true); }
     }
+
+    [Fact]
+    public void ManySkippedFilesShowTheFirstTenOnTheConsoleAndAllInTheSummary()
+    {
+        // train/ and val/ (the same images), the bad files all in train/.
+        var data = Directory.CreateTempSubdirectory("transferkit-many-skipped-").FullName;
+        Directory.Move(MnistFolder.Create(20, 3, 5), Path.Combine(data, "train"));
+        Directory.Move(MnistFolder.Create(10, 3, 5), Path.Combine(data, "val"));
+        var bad = Enumerable.Range(0, 13).Select(i => Path.Combine("train", i % 2 == 0 ? "3" : "5", $"empty-{i:D2}.png")).Order(StringComparer.Ordinal).ToList();
+        foreach (var f in bad) File.WriteAllBytes(Path.Combine(data, f), []);
+        var log = new StringWriter();
+        var summary = new FineTuneJob(new FineTuneOptions
+        {
+            Model = SharedAssets.Model("mnist-8.onnx"), Data = data, Out = Path.Combine(data, "run"), Epochs = 1, Recipe = "head", Augment = "none", Threads = 2,
+        }, log).Run();
+        var text = log.ToString().ReplaceLineEndings("\n");
+        Assert.Equal(13, summary.SkippedFiles);
+        // Live: the first ten as the cache meets them, then one line for the rest.
+        Assert.Equal(SkippedFile.ConsoleLimit, text.Split('\n').Count(l => l.StartsWith("feature cache train: skipped ")));
+        Assert.Single(text.Split('\n'), l => l == "feature cache train: more files skipped; the run lists them all when it ends (summary.json, report.html)");
+        // At the end: the total, the first ten in path order, how many more.
+        Assert.Contains($"13 files skipped (paths relative to {data}):\n" + string.Concat(bad.Take(10).Select(f => $"  {f}: the file is empty (0 bytes)\n")) + "  … and 3 more\n", text);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "run", "summary.json")));
+        Assert.Equal(13, json.RootElement.GetProperty("skipped_files").GetInt32());
+        Assert.Equal(bad, json.RootElement.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("path").GetString()!).ToList());
+        Assert.All(json.RootElement.GetProperty("skipped").EnumerateArray(), e => Assert.Equal("the file is empty (0 bytes)", e.GetProperty("reason").GetString()));
+        Directory.Delete(data, true);
+    }
+
+    /// <summary>The reason the summary gives for <paramref name="path"/>.</summary>
+    static string Skipped(FineTuneSummary summary, string path) => Assert.Single(summary.Skipped, s => s.Path == path).Reason;
 
     [Fact]
     public void OneClassIsRefusedBeforeTraining()

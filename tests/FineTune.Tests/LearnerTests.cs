@@ -5,6 +5,7 @@ using TransferKit.Tests.Common;
 namespace TransferKit.FineTune.Tests;
 
 /// <summary>The library entry point: it runs the command's engine (same files, same weights), resumes, and refuses what it cannot do.</summary>
+[Collection("Console")]
 public class LearnerTests
 {
     static readonly Lazy<string> Data = new(() => MnistFolder.Create(40, 1, 4, 7));

@@ -86,6 +86,21 @@ public sealed class ModelResolverTests : IDisposable
         Assert.Contains(url, e.Message);
         Assert.Equal(1, _server.Requests);
         Assert.Empty(CacheFiles());
+        // Where it looked and how to point it at local copies, before the download and in the error.
+        Assert.Contains(Cache, e.Message);
+        Assert.Contains(ModelCatalog.ModelsEnvironmentVariable, e.Message);
+        Assert.Contains($"is not in the cache {Cache}", _log.ToString());
+        Assert.Contains(ModelCatalog.ModelsEnvironmentVariable, _log.ToString());
+    }
+
+    [Fact]
+    public void AMissWithAModelsFolderNamesThatFolderBeforeDownloading()
+    {
+        var bytes = SmallModel();
+        var url = _server.Add("/models/tiny.onnx", bytes);
+        var models = Directory.CreateDirectory(Path.Combine(_root, "models")).FullName;
+        Resolver(models, Entry("tiny", "tiny.onnx", url, Sha256(bytes))).Resolve("tiny");
+        Assert.Contains($"is not in {models} ({ModelCatalog.ModelsEnvironmentVariable}) or the cache {Cache}; downloading {url}", _log.ToString());
     }
 
     [Fact]
