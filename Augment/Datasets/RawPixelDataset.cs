@@ -2,7 +2,7 @@ namespace TransferKit.Augment.Datasets;
 
 /// <summary>
 /// Images held in memory as 8-bit pixels of one size (IDX and CSV datasets). A pipeline turns them into the
-/// size and channel count wanted, e.g. <c>Resize((28,28)),Grayscale(1)</c> or <see cref="Preprocessing.Mnist"/>.
+/// size and channel count wanted, e.g. <c>Resize((28,28)),Grayscale(1)</c> or <see cref="Presets.Preprocessing.Mnist"/>.
 /// </summary>
 public class RawPixelDataset : ImageDataset
 {

@@ -83,10 +83,13 @@ public static class CheckpointKeeper
     /// The best epoch and its weights for a resumed run: last.tkc's own when the last epoch was the best (best.tkc is
     /// then made a copy of it when it is not one already), else best.tkc's. A run whose best epoch is in neither file
     /// (left so by an older build, or best.tkc deleted or damaged) still finishes: with a warning, its best epoch
-    /// becomes the better of the two checkpoints that exist, by the run's metrics.
+    /// becomes the better of the two checkpoints that exist, by the run's metrics and <paramref name="monitor"/>
+    /// (default: <see cref="Callbacks.MetricMonitor.Default"/>).
     /// </summary>
-    public static (BestEpoch Best, Dictionary<Parameter, float[]> Weights) BestWeights(string runDir, RunCheckpoint last, ComputeGraph graph, TextWriter log)
+    public static (BestEpoch Best, Dictionary<Parameter, float[]> Weights) BestWeights(string runDir, RunCheckpoint last, ComputeGraph graph, TextWriter log,
+        Callbacks.MetricMonitor? monitor = null)
     {
+        monitor ??= Callbacks.MetricMonitor.Default;
         var best = last.Best ?? throw new InvalidDataException($"{RunCheckpoint.LastPath(runDir)} records no best epoch.");
         int lastEpoch = last.Position.EpochsDone;
         var bestPath = RunCheckpoint.BestPath(runDir);
@@ -114,7 +117,7 @@ public static class CheckpointKeeper
         var why = unreadable ?? $"{bestPath} is from epoch {saved!.Position.EpochsDone}" + (FromThisRun(saved) ? "" : " of another run");
         var candidates = new List<RunCheckpoint> { last };
         if (saved != null && FromThisRun(saved) && saved.Position.EpochsDone >= 1) candidates.Add(saved);
-        var chosen = candidates.OrderByDescending(c => Metric(c).ValAccuracy).ThenBy(c => Metric(c).ValLoss).First();
+        var chosen = candidates.Aggregate((better, c) => monitor.Improves(Metric(c), Metric(better)) ? c : better);
         var m = Metric(chosen);
         var substitute = new BestEpoch(chosen.Position.EpochsDone, m.ValAccuracy, m.ValLoss);
         log.WriteLine($"warning: the weights of the run's best epoch {best.Epoch} are in no checkpoint ({why}); "

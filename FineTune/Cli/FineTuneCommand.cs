@@ -33,7 +33,10 @@ public static class FineTuneCommand
         var recipe = new Option<string>("--recipe") { Description = "head (body frozen), full, or two-phase (head, then everything at lower, discriminative rates).", DefaultValueFactory = _ => "head" };
         var seed = new Option<int>("--seed") { Description = "Seed of the shuffles, augmentation, dropout, head initialisation and validation split: the same seed gives the same run.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
-        var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without a better validation accuracy (0: off).", DefaultValueFactory = _ => 0 };
+        var earlyStop = new Option<int>("--early-stop") { Description = "Stop after this many epochs without an improvement of --early-stop-monitor (0: off).", DefaultValueFactory = _ => 0 };
+        var earlyStopMonitor = new Option<string>("--early-stop-monitor") { Description = "The metric early stopping watches and the best epoch (best.tkc, tuned.onnx) is chosen by: val_accuracy (ties to the lower val_loss), val_loss, train_accuracy, train_loss.", DefaultValueFactory = _ => "val_accuracy" };
+        var earlyStopMode = new Option<string>("--early-stop-mode") { Description = "auto (higher accuracy, lower loss is better), min or max.", DefaultValueFactory = _ => "auto" };
+        var minDelta = new Option<double>("--min-delta") { Description = "The least change of the monitored metric that counts as an improvement (≥ 0).", DefaultValueFactory = _ => 0.0 };
         var cacheViews = new Option<int>("--cache-views") { Description = "Augmented views per image in the frozen-prefix feature cache (0: no cache).", DefaultValueFactory = _ => 8 };
         var cacheBudget = new Option<int>("--cache-budget-mb") { Description = "Memory the feature cache may hold (MB); the rest spills to RUN_DIR/cache and is read from there (0: all on disk).", DefaultValueFactory = _ => 4096 };
         var cacheFp16 = new Option<bool>("--cache-fp16") { Description = "Keep cached features in half precision, in memory and on disk (half the size)." };
@@ -51,7 +54,7 @@ public static class FineTuneCommand
         var cmd = new Command("finetune", "Fine-tune a pretrained ONNX CNN on a folder of labelled images and export a verified tuned.onnx.")
         {
             modelArgument, model, quiet, data, val, valSplit, output, epochs, batch, lr, optimizer, schedule, weightDecay, freeze, unfreeze, bn, head, classes,
-            preprocess, augment, recipe, seed, threads, earlyStop, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, mixup, cutmix, foldBn, bakePreprocess, config, resume,
+            preprocess, augment, recipe, seed, threads, earlyStop, earlyStopMonitor, earlyStopMode, minDelta, cacheViews, cacheBudget, cacheFp16, headInit, headDropout, limitTrain, limitVal, labelSmoothing, mixup, cutmix, foldBn, bakePreprocess, config, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -79,7 +82,8 @@ public static class FineTuneCommand
                 WeightDecay = Pick(weightDecay, f => f.WeightDecay), Freeze = Pick(freeze, f => f.Freeze) ?? [], Unfreeze = Pick(unfreeze, f => f.Unfreeze) ?? [],
                 Bn = Pick(bn, f => f.Bn), Head = Pick(head, f => f.Head), Classes = Pick(classes, f => f.Classes), Preprocess = Pick(preprocess, f => f.Preprocess),
                 Augment = Pick(augment, f => f.Augment), Recipe = Pick(recipe, f => f.Recipe), Seed = Pick(seed, f => f.Seed), Threads = Pick(threads, f => f.Threads),
-                EarlyStop = Pick(earlyStop, f => f.EarlyStop), CacheViews = Pick(cacheViews, f => f.CacheViews), CacheBudgetMb = Pick(cacheBudget, f => f.CacheBudgetMb), CacheFp16 = Pick(cacheFp16, f => f.CacheFp16),
+                EarlyStop = Pick(earlyStop, f => f.EarlyStop), EarlyStopMonitor = Pick(earlyStopMonitor, f => f.EarlyStopMonitor), EarlyStopMode = Pick(earlyStopMode, f => f.EarlyStopMode), MinDelta = Pick(minDelta, f => f.MinDelta),
+                CacheViews = Pick(cacheViews, f => f.CacheViews), CacheBudgetMb = Pick(cacheBudget, f => f.CacheBudgetMb), CacheFp16 = Pick(cacheFp16, f => f.CacheFp16),
                 HeadInit = Pick(headInit, f => f.HeadInit), HeadDropout = Pick(headDropout, f => f.HeadDropout),
                 LimitTrain = Pick(limitTrain, f => f.LimitTrain), LimitVal = Pick(limitVal, f => f.LimitVal), LabelSmoothing = Pick(labelSmoothing, f => f.LabelSmoothing),
                 Mixup = Pick(mixup, f => f.Mixup), Cutmix = Pick(cutmix, f => f.Cutmix),

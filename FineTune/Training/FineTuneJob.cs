@@ -4,6 +4,7 @@ using TransferKit.Augment.Datasets;
 using TransferKit.Augment.Loading;
 using TransferKit.Augment.Presets;
 using TransferKit.Augment.Transforms;
+using TransferKit.FineTune.Callbacks;
 using TransferKit.FineTune.Catalog;
 using TransferKit.FineTune.Checkpoints;
 using TransferKit.FineTune.Freezing;
@@ -37,16 +38,29 @@ public sealed record FineTuneSummary(
 /// After every epoch the run's state goes to checkpoints/last.tkc (and best.tkc when the epoch is the best so far);
 /// <see cref="FineTuneOptions.Resume"/> continues a run from last.tkc exactly as if it had not stopped.
 /// </summary>
+/// <remarks>
+/// The loop here is resume, phases and epochs; what happens around an epoch — the NaN stop, the best epoch, early
+/// stopping, the checkpoints, metrics.csv, the log line, the dead-head warning — is done by training callbacks
+/// (<see cref="ITrainingCallback"/>), to which <see cref="Callbacks"/> adds a caller's. The library's
+/// <c>TransferKit.Learner</c> runs this job too.
+/// </remarks>
 public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
 {
     FineTuneOptions _o = options;
-    readonly List<EpochMetrics> _metrics = [];
+    IReadOnlyList<EpochMetrics> _metrics = [];
 
     /// <summary>Epochs in a row with one class predicted for every validation image before the run warns.</summary>
     const int SinglePredictionEpochs = 3;
 
     /// <summary>Told every epoch's metrics; returning false ends the run after that epoch (the best epoch is still kept and exported).</summary>
     public Func<EpochMetrics, bool>? ContinueAfterEpoch { get; init; }
+
+    /// <summary>
+    /// Callbacks run with the job's own (<see cref="TerminateOnNaN"/>, <see cref="KeepBestEpoch"/>, <see cref="EarlyStopping"/>
+    /// when <see cref="FineTuneOptions.EarlyStop"/> is set, the checkpoints, metrics.csv, the log), in
+    /// <see cref="ITrainingCallback.Order"/>: e.g. an <see cref="EarlyStopping"/> of a library user's own.
+    /// </summary>
+    public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 
     /// <summary>
     /// Told each step of every checkpoint write with the epoch's number (see <see cref="CheckpointKeeper.Save"/>):
@@ -92,47 +106,62 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var pre = convention.Preprocessing;
         var baked = _o.BakePreprocess ? BakedPreprocessing.From(pre) : null;
 
-        int best = -1; double bestAcc = -1, bestLoss = double.MaxValue;
-        int singleEpochs = 0;
-        Dictionary<Parameter, float[]>? bestWeights = null;
-        ValidationPass? bestValidation = null;
-        PhaseTrainer? lastTrainer = null;
-        int epoch = 0;
-        bool usedCache = false, stopped = false;
         var phases = JobSetup.Phases(_o.Recipe);
+        int total = phases.Sum(p => EpochsOf(p, phases.Length));
+        var ctx = new TrainingContext(_o.Out, model.Graph, classes.Names, phases, total, log, resume);
+        PhaseTrainer? lastTrainer = null;
+        FreezePlan? plan = null;
+        Optimizer? optimizer = null;
+        int epoch = 0;
+        bool usedCache = false;
         var skipped = SkippedFile.Union(train.ListingSkipped, val.ListingSkipped);
         var progress = Progress.JobProgress.For(log);
         double previousWall = 0;
         var checkImages = SampleFiles(val, Math.Min(_o.Batch, 16));
         if (resume != null)
         {
-            _metrics.AddRange(resume.Metrics);
             epoch = resume.Position.EpochsDone;
             usedCache = resume.FeatureCache;
             skipped = SkippedFile.Union(skipped, resume.Skipped);
             previousWall = resume.WallSeconds;
-            if (resume.Best != null)
-            {
-                (var b, bestWeights) = CheckpointKeeper.BestWeights(_o.Out, resume, model.Graph, log);
-                (best, bestAcc, bestLoss) = (b.Epoch - 1, b.ValAccuracy, b.ValLoss);
-            }
             if (resume.Phases.Length != phases.Length) throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)}: the run has {resume.Phases.Length} phases; recipe {_o.Recipe} has {phases.Length}.");
         }
-        string? lastGood = resume != null ? $"epoch {resume.Position.EpochsDone}" : null;
+        // The run's own behaviours are callbacks; the caller's join them (ordered by ITrainingCallback.Order).
+        var monitor = new MetricMonitor(_o.EarlyStopMonitor, _o.EarlyStopMode, _o.MinDelta);
+        var keeper = new KeepBestEpoch(monitor);
+        var callbacks = new List<ITrainingCallback> { new TerminateOnNaN(), keeper };
+        if (_o.EarlyStop > 0) callbacks.Add(new EarlyStopping(_o.EarlyStop, monitor));
+        if (ContinueAfterEpoch is { } proceed)
+            callbacks.Add(new LambdaCallback(onEpochEnd: c => { if (!proceed(c.Metrics!)) c.StopTraining($"stopped by the caller after epoch {c.Epoch}"); }));
+        callbacks.AddRange(Callbacks);
+        callbacks.Add(new ModelCheckpoint((c, phaseOver) => new RunCheckpoint
+        {
+            Options = ResumeOptions.Normalize(_o), Classes = classes.Names.ToArray(), ClassCount = classCount, Phases = phases,
+            Position = new RunPosition(c.PhaseIndex, c.PhaseEpoch + 1, c.Epoch, phaseOver ? c.PhaseIndex + 1 : c.PhaseIndex, phaseOver ? 0 : c.PhaseEpoch + 1, c.Step),
+            Freeze = FreezeSnapshot.Of(plan!, model.Graph), Best = c.Best, Metrics = [.. c.History],
+            FeatureCache = usedCache, SkippedFiles = skipped.Count, Skipped = [.. skipped], WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
+            CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer!.ExportState(),
+        }, CheckpointStop));
+        callbacks.Add(new CsvLogger(Path.Combine(_o.Out, "metrics.csv")));
+        callbacks.Add(new EpochLog());
+        callbacks.Add(new SinglePredictionWarning(SinglePredictionEpochs));
+        var run = new CallbackList(callbacks);
+
+        run.TrainBegin(ctx);
         for (int phaseIndex = resume?.Position.NextPhase ?? 0; phaseIndex < phases.Length; phaseIndex++)
         {
             var phase = phases[phaseIndex];
-            var plan = JobSetup.FreezePlanFor(model.Graph, head, phase, _o);
+            plan = JobSetup.FreezePlanFor(model.Graph, head, phase, _o);
             JobSetup.SeedDropout(model.Graph, _o.Seed, phaseIndex);
             int epochs = EpochsOf(phase, phases.Length);
             float lr = phase == "full" && phases.Length > 1 ? _o.Lr / 10 : _o.Lr;
             var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
-            var optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
+            optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
             log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, augment {JobSetup.AugmentLevelFor(_o)}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters, frozen {model.Graph.Parameters.Where(p => !p.Trainable && !p.IsConstant).Sum(p => (long)p.Value.Length):N0}, constants {model.Graph.ConstantCount:N0}");
 
             lastTrainer?.Dispose();
-            var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), _o, log);
+            var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), TrainerSettings.From(_o), log);
             usedCache |= progress.Run($"feature cache [{phase}]", report => trainer.Prepare(train, val, trainPipeline, evalPipeline, report));
             skipped = SkippedFile.Union(skipped, trainer.Skipped);
             int firstEpoch = 0;
@@ -145,68 +174,39 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
                 optimizer.ImportState(resume.Optimizer ?? throw new InvalidDataException($"{RunCheckpoint.LastPath(_o.Out)} holds no optimizer state."));
                 trainer.Step = resume.Position.DropoutStep;
             }
+            ctx.BeginPhase(phaseIndex, epochs);
+            ctx.Step = trainer.Step;
             for (int e = firstEpoch; e < epochs; e++)
             {
-                int shown = epoch + 1, of = phases.Sum(p => EpochsOf(p, phases.Length));
-                EpochMetrics m;
-                try { m = progress.Run($"epoch {shown}/{of} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report)); }
-                catch (ArithmeticException x)
+                ctx.PhaseEpoch = e;
+                ctx.Epoch = epoch + 1;
+                run.EpochBegin(ctx);
+                var m = progress.Run($"epoch {epoch + 1}/{total} [{phase}]", report => trainer.Epoch(e, epoch, epochs, report, (b, count, loss) =>
                 {
-                    throw new ArithmeticException(x.Message + (lastGood != null
-                        ? $" The run stopped; its last good checkpoint ({lastGood}) is kept in {RunCheckpoint.LastPath(_o.Out)} (transferkit export turns a checkpoint into ONNX)."
-                        : " The run stopped before its first checkpoint."), x);
-                }
-                if (!double.IsFinite(m.ValLoss))
-                    throw new ArithmeticException($"The validation loss became {m.ValLoss} at epoch {epoch + 1}; lower the learning rate (--lr). The run stopped; "
-                        + (lastGood != null ? $"its last good checkpoint ({lastGood}) is kept in {RunCheckpoint.LastPath(_o.Out)}." : "no checkpoint was written."));
-                _metrics.Add(m);
-                bool go = ContinueAfterEpoch?.Invoke(m) ?? true;
-                bool improved = m.ValAccuracy > bestAcc || (m.ValAccuracy == bestAcc && m.ValLoss < bestLoss);
-                if (improved)
-                {
-                    bestAcc = m.ValAccuracy; bestLoss = m.ValLoss; best = epoch;
-                    bestWeights = model.Graph.Parameters.ToDictionary(p => p, p => p.Value.Span.ToArray());
-                    bestValidation = trainer.LastValidation;
-                }
-                bool earlyStop = !improved && _o.EarlyStop > 0 && epoch - best >= _o.EarlyStop;
+                    ctx.Batch = b; ctx.BatchesPerEpoch = count; ctx.BatchLoss = loss; ctx.Step = trainer.Step;
+                    run.BatchEnd(ctx);
+                }));
                 epoch++;
-                bool phaseOver = earlyStop || e + 1 == epochs;
+                ctx.Step = trainer.Step;
+                ctx.EndEpoch(m, trainer.LastValidation);
                 skipped = SkippedFile.Union(skipped, trainer.Skipped);
-                CheckpointKeeper.Save(_o.Out, new RunCheckpoint
+                // Best epoch, stops, then the checkpoint (last.tkc, best.tkc), metrics.csv, the log line and warnings.
+                run.EpochEnd(ctx);
+                if (ctx.StopPhaseRequested || ctx.StopTrainingRequested)
                 {
-                    Options = ResumeOptions.Normalize(_o), Classes = classes.Names.ToArray(), ClassCount = classCount, Phases = phases,
-                    Position = new RunPosition(phaseIndex, e + 1, epoch, phaseOver ? phaseIndex + 1 : phaseIndex, phaseOver ? 0 : e + 1, trainer.Step),
-                    Freeze = FreezeSnapshot.Of(plan, model.Graph), Best = new BestEpoch(best + 1, bestAcc, bestLoss), Metrics = [.. _metrics],
-                    FeatureCache = usedCache, SkippedFiles = skipped.Count, Skipped = [.. skipped], WallSeconds = previousWall + wall.Elapsed.TotalSeconds,
-                    CheckImages = checkImages.Select(Path.GetFullPath).ToArray(), Optimizer = optimizer.ExportState(),
-                }, model.Graph, improved, CheckpointStop);
-                lastGood = $"epoch {epoch}";
-                WriteMetrics();
-                log.WriteLine($"epoch {epoch,3}/{of} [{phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
-                int? single = trainer.LastValidation?.SinglePrediction();
-                singleEpochs = single == null ? 0 : singleEpochs + 1;
-                if (singleEpochs == SinglePredictionEpochs)
-                    log.WriteLine($"warning: every validation image has been predicted as '{classes.Names[single!.Value]}' for {SinglePredictionEpochs} epochs: the model is not using its input "
-                        + "(when a ReLU follows the head, as in SqueezeNet, it can die at a high learning rate and pass no gradient); a lower --lr usually avoids it");
-                if (earlyStop)
-                {
-                    log.WriteLine($"early stop: no better validation accuracy for {_o.EarlyStop} epochs");
-                    break;
-                }
-                if (!go)
-                {
-                    log.WriteLine($"stopped by the caller after epoch {epoch}");
-                    stopped = true;
+                    log.WriteLine(ctx.StopReason);
                     break;
                 }
             }
-            if (stopped) break;
+            if (ctx.StopTrainingRequested) break;
         }
-
-        // Keep the best epoch's weights, restore the softmax, export and check.
-        if (bestWeights != null) foreach (var (p, w) in bestWeights) w.CopyTo(p.Value.Span);
+        // Puts the best epoch's weights back (KeepBestEpoch), then the softmax is restored, the model exported and checked.
+        run.TrainEnd(ctx);
+        _metrics = ctx.History;
+        int best = (ctx.Best?.Epoch ?? 0) - 1;
+        double bestAcc = ctx.Best?.ValAccuracy ?? -1;
         // A resumed run whose best epoch came before the stop validates the best weights again for the report.
-        if (bestValidation == null && bestWeights != null) bestValidation = lastTrainer?.Validate();
+        var bestValidation = keeper.BestValidation ?? (keeper.HasBest ? lastTrainer?.Validate() : null);
         lastTrainer?.Dispose();
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
@@ -253,9 +253,6 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
     /// <summary>Up to <paramref name="count"/> validation image files (none for datasets not read from files), saved with checkpoints for the export verb's check.</summary>
     static IReadOnlyList<string> SampleFiles(ImageDataset ds, int count) =>
         Enumerable.Range(0, ds.Count).Select(i => ds.GetSource(i).Path).Where(p => p != null).Take(count).ToList()!;
-
-    void WriteMetrics() =>
-        WriteAtomically(Path.Combine(_o.Out, "metrics.csv"), EpochMetrics.CsvHeader + "\n" + string.Join("\n", _metrics.Select(m => m.ToCsv())) + "\n");
 
     internal static void WriteAtomically(string path, string text)
     {

@@ -30,7 +30,17 @@ public sealed record FineTuneOptions
     public string Recipe { get; init; } = "head";
     public int Seed { get; init; } = 0;
     public int Threads { get; init; } = 0;
+    /// <summary>Epochs without an improvement of <see cref="EarlyStopMonitor"/> before the phase ends (0: off).</summary>
     public int EarlyStop { get; init; } = 0;
+    /// <summary>
+    /// The metric that picks the best epoch (best.tkc, tuned.onnx) and that early stopping watches: val_accuracy
+    /// (default; ties go to the lower validation loss), val_loss, train_accuracy or train_loss.
+    /// </summary>
+    public string EarlyStopMonitor { get; init; } = "val_accuracy";
+    /// <summary>auto (higher accuracy, lower loss), min or max.</summary>
+    public string EarlyStopMode { get; init; } = "auto";
+    /// <summary>The least change of the monitored metric that counts as an improvement (Keras' <c>min_delta</c>).</summary>
+    public double MinDelta { get; init; } = 0;
     /// <summary>Augmented views per training image kept by the frozen-prefix feature cache (0 turns the cache off).</summary>
     public int CacheViews { get; init; } = 8;
     /// <summary>Memory the feature cache may hold, in MB; features beyond it spill to RUN_DIR/cache (0: all on disk).</summary>

@@ -30,7 +30,7 @@ public sealed class LrFindJob(FineTuneOptions options, LrFinder finder, TextWrit
         // Each cached view serves one pass over the training set; the sweep needs at most this many passes.
         int passes = (int)Math.Ceiling((double)finder.Steps * o.Batch / Math.Max(train.Count, 1));
         var trainOptions = o with { CacheViews = Math.Min(o.CacheViews, Math.Max(passes, 1)) };
-        using var trainer = new PhaseTrainer(model.Graph, plan, optimizer, new ConstantSchedule(), new CrossEntropyLoss(o.LabelSmoothing), trainOptions, log);
+        using var trainer = new PhaseTrainer(model.Graph, plan, optimizer, new ConstantSchedule(), new CrossEntropyLoss(o.LabelSmoothing), TrainerSettings.From(trainOptions), log);
         trainer.Prepare(train, null, trainPipeline, evalPipeline);
         log.WriteLine($"sweep: {o.Optimizer}, lr {TransferKit.FineTune.Reporting.Numbers.Fixed(finder.StartLr)} → {TransferKit.FineTune.Reporting.Numbers.Fixed(finder.EndLr)} over {finder.Steps} steps of {o.Batch} images, recipe {o.Recipe}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters");
 

@@ -54,6 +54,7 @@ public static class OptionLimits
         Require(o.LimitTrain >= 0, $"--limit-train {o.LimitTrain} cannot be negative (0: all images).");
         Require(o.LimitVal >= 0, $"--limit-val {o.LimitVal} cannot be negative (0: all images).");
         Require(o.EarlyStop >= 0, $"--early-stop {o.EarlyStop} cannot be negative (0: off).");
+        Callbacks.MetricMonitor.Check(o.EarlyStopMonitor, o.EarlyStopMode, o.MinDelta);
         Require(o.CacheViews >= 0, $"--cache-views {o.CacheViews} cannot be negative (0: no cache).");
         Require(o.CacheBudgetMb >= 0, $"--cache-budget-mb {o.CacheBudgetMb} cannot be negative.");
         Require(o.Classes == "auto"

@@ -18,7 +18,7 @@ namespace TransferKit.FineTune.Training;
 /// inference mode, the prefix runs once per cached view (<see cref="FeatureCache"/>) and only the suffix trains;
 /// otherwise batches come from the augmenting loader and the whole graph runs.
 /// </summary>
-sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, FineTuneOptions o, TextWriter log) : IDisposable
+sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimizer, Schedule schedule, CrossEntropyLoss loss, TrainerSettings o, TextWriter log) : IDisposable
 {
     ComputeGraph _trainGraph = null!;
     FeatureCache? _trainCache, _valCache;
@@ -64,7 +64,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             _trainGraph = graph.Subgraph(frontier, graph.Nodes.Count, graph.Outputs);
             var sw = Stopwatch.StartNew();
             // Validation first: every one of its records is read every epoch, a training record every K epochs.
-            var cacheSettings = Caching.FeatureCacheSettings.For(o);
+            var cacheSettings = o.Cache;
             int valBatches = val == null ? 0 : (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
             _valCache = val == null ? null : FeatureCache.GetOrBuild("val", prefix, val, evalPipeline, 1, cacheSettings, log,
                 (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"));
@@ -75,8 +75,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             return true;
         }
         _trainGraph = graph;
-        _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount, Shuffle = true });
-        _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount });
+        _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.LoaderThreads, Shuffle = true });
+        _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.LoaderThreads });
         _trainLoader.Summary.FileSkipped += SkipLog.For(log, "train");
         if (_valLoader != null) _valLoader.Summary.FileSkipped += SkipLog.For(log, "validation");
         log.WriteLine(frontier > 0 && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix"
@@ -110,7 +110,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     bool Training(Node n) => plan.TrainingMode(n);
 
     /// <param name="progress">Reports (batches done, batches in all, running loss, accuracy and images per second) per batch.</param>
-    public EpochMetrics Epoch(int phaseEpoch, int globalEpoch, int phaseEpochs, Action<int, int, string>? progress = null)
+    /// <param name="batchEnd">Told (batch, 1-based; batches in the epoch; the batch's mean loss) after each optimizer step:
+    /// the training callbacks' <c>OnBatchEnd</c>, where a NaN loss stops the run (<see cref="Callbacks.TerminateOnNaN"/>).</param>
+    public EpochMetrics Epoch(int phaseEpoch, int globalEpoch, int phaseEpochs, Action<int, int, string>? progress = null, Action<int, int, double>? batchEnd = null)
     {
         var sw = Stopwatch.StartNew();
         double lossSum = 0; int correct = 0, seen = 0;
@@ -122,12 +124,11 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             schedule.Apply(optimizer, phaseEpoch + (double)b / count);
             optimizer.ZeroGrad();
             var (l, ok) = TrainBatch(x, labels);
-            if (double.IsNaN(l) || double.IsInfinity(l))
-                throw new ArithmeticException($"The training loss became {l} at epoch {globalEpoch + 1}, batch {b + 1}; lower the learning rate (--lr).");
             optimizer.Step();
             lossSum += l * labels.Length; seen += labels.Length;
             correct += ok;
             b++;
+            batchEnd?.Invoke(b, count, l);
             progress?.Invoke(b, count, $"loss {lossSum / seen:F4} acc {(double)correct / seen:P1} {seen / sw.Elapsed.TotalSeconds:F0} img/s");
         }
         var v = LastValidation = Validate();

@@ -47,10 +47,16 @@ public class BadFlagTests
     [InlineData("--batch", "99999999999", "--batch")]
     [InlineData("--weight-decay", "-0.1", "--weight-decay -0.1")]
     [InlineData("--head-dropout", "1.5", "--head-dropout 1.5")]
-    public void FineTuneRefusesAnOutOfRangeFlagNamingIt(string flag, string value, string named)
+    [InlineData("--min-delta", "-0.1", "--min-delta -0.1")]
+    [InlineData("--min-delta", "NaN", "--min-delta NaN")]
+    [InlineData("--min-delta", "Infinity", "--min-delta Infinity")]
+    [InlineData("--early-stop-monitor", "accuracy", "--early-stop-monitor 'accuracy'", "val_accuracy, val_loss")]
+    [InlineData("--early-stop-monitor", "VAL_LOSS", "--early-stop-monitor 'VAL_LOSS'")]
+    [InlineData("--early-stop-mode", "up", "--early-stop-mode 'up'", "auto, min, max")]
+    public void FineTuneRefusesAnOutOfRangeFlagNamingIt(string flag, string value, string named, string? listed = null)
     {
         var run = FineTune(flag, value);
-        AssertRefused(run, named);
+        AssertRefused(run, listed == null ? [named] : [named, listed]);
     }
 
     [Fact]
