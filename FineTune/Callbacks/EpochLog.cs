@@ -8,6 +8,6 @@ sealed class EpochLog : ITrainingCallback
     public void OnEpochEnd(TrainingContext context)
     {
         var m = context.Metrics!;
-        context.Log.WriteLine($"epoch {context.Epoch,3}/{context.TotalEpochs} [{context.Phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {m.LearningRate:G3}  {m.Seconds:F1}s");
+        context.Log.WriteLine($"epoch {context.Epoch,3}/{context.TotalEpochs} [{context.Phase}]  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}  val loss {m.ValLoss:F4} acc {m.ValAccuracy:P1}  lr {Reporting.Numbers.Fixed(m.LearningRate)}  {m.Seconds:F1}s");
     }
 }

@@ -158,7 +158,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             var groups = JobSetup.Groups(model.Graph, head, lr, phase == "full" && phases.Length > 1, _o.WeightDecay);
             optimizer = OptimizerFactory.Create(_o.Optimizer, groups);
             var schedule = OptimizerFactory.CreateSchedule(_o.Schedule, epochs);
-            log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} lr {lr:G3}, schedule {_o.Schedule}, augment {JobSetup.AugmentLevelFor(_o)}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters, frozen {model.Graph.Parameters.Where(p => !p.Trainable && !p.IsConstant).Sum(p => (long)p.Value.Length):N0}, constants {model.Graph.ConstantCount:N0}");
+            log.WriteLine($"phase {phase}: {epochs} epochs, {_o.Optimizer} {Rates(groups)}, schedule {_o.Schedule}, augment {JobSetup.AugmentLevelFor(_o)}, trainable {model.Graph.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length):N0} parameters, frozen {model.Graph.Parameters.Where(p => !p.Trainable && !p.IsConstant).Sum(p => (long)p.Value.Length):N0}, constants {model.Graph.ConstantCount:N0}");
 
             lastTrainer?.Dispose();
             var trainer = lastTrainer = new PhaseTrainer(model.Graph, plan, optimizer, schedule, new CrossEntropyLoss(_o.LabelSmoothing), TrainerSettings.From(_o), log);
@@ -212,7 +212,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
         var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))],
             new ExportOptions { FoldBatchNorm = _o.FoldBn, BakePreprocess = baked });
-        log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {check.MaxAbs:E2}); weights round-trip");
+        log.WriteLine($"exported {tuned}: ONNX Runtime agrees within 1e-5 + 1e-4·|x| (max_abs {Reporting.Numbers.Fixed(check.MaxAbs)}); weights round-trip");
 
         var summary = new FineTuneSummary(bestAcc, best + 1, _metrics.Count, previousWall + wall.Elapsed.TotalSeconds, train.Count, val.Count, classes.Names.ToArray(),
             skipped.Count, check.MaxAbs, _o.Recipe, usedCache, tuned) { Skipped = skipped };
@@ -237,6 +237,12 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         log.WriteLine($"report: {report.Html}");
         return summary;
     }
+
+    /// <summary>"lr 0.001" when every parameter group trains at one rate, else each group's ("head lr 0.001, body lr 0.0001": discriminative rates).</summary>
+    static string Rates(IReadOnlyList<ParameterGroup> groups) =>
+        groups.Select(g => g.LearningRate).Distinct().Count() <= 1
+            ? $"lr {Reporting.Numbers.Fixed(groups.Count > 0 ? groups[0].LearningRate : 0)}"
+            : string.Join(", ", groups.Select(g => $"{g.Name} lr {Reporting.Numbers.Fixed(g.LearningRate)}"));
 
     /// <summary>Epochs of a phase: all of --epochs for a one-phase recipe; two-phase gives the head half of them and the full phase the rest.</summary>
     int EpochsOf(string phase, int phaseCount) =>

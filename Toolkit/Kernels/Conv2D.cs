@@ -335,7 +335,7 @@ public static class Conv2D
     }
 
     /// <summary>
-    /// The columns [q0, q1) of <see cref="Im2Col"/> (output positions in row-major order), written with row length
+    /// The columns [q0, q1) of <c>Im2Col</c> (output positions in row-major order), written with row length
     /// q1 − q0: col[r, q − q0] = im2col(x)[r, q].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -410,7 +410,7 @@ public static class Conv2D
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Im2ColRange"/>: adds col[r, q − q0] (row length q1 − q0) back into the image
+    /// The adjoint of <c>Im2ColRange</c>: adds col[r, q − q0] (row length q1 − q0) back into the image
     /// position that column q of row r was read from.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -450,7 +450,7 @@ public static class Conv2D
     /// </summary>
     public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col) => Im2Col(g, image, col, g.Positions);
 
-    /// <summary>As <see cref="Im2Col"/> with row r of col starting at r·ld (ld ≥ positions), so several images can be unfolded side by side.</summary>
+    /// <summary>As <c>Im2Col</c> with row r of col starting at r·ld (ld ≥ positions), so several images can be unfolded side by side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Im2Col(in Conv2DGeometry g, ReadOnlySpan<float> image, Span<float> col, int ld)
     {
@@ -483,7 +483,7 @@ public static class Conv2D
         }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col"/>: adds col back into the image positions it was read from.</summary>
+    /// <summary>The adjoint of <c>Im2Col</c>: adds col back into the image positions it was read from.</summary>
     public static void Col2ImAdd(in Conv2DGeometry g, ReadOnlySpan<float> col, Span<float> image) => Col2ImAdd(g, col, image, g.Positions);
 
     /// <summary>As <see cref="Col2ImAdd(in Conv2DGeometry, ReadOnlySpan{float}, Span{float})"/> with row r of col starting at r·ld.</summary>

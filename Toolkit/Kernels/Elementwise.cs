@@ -91,7 +91,7 @@ public static class Elementwise
 
     /// <summary>
     /// xᵉ for one exponent: the exponents exporters write (2 of a variance, 0.5, 1, 3) as products, the rest by
-    /// <see cref="TensorPrimitives.Pow(ReadOnlySpan{float}, float, Span{float})"/>. Equals MathF.Pow(x, e) per element
+    /// <c>TensorPrimitives.Pow(x, e, y)</c>. Equals MathF.Pow(x, e) per element
     /// up to rounding (x² is exact as x·x).
     /// </summary>
     static void PowScalarExponent(ReadOnlySpan<float> x, float e, Span<float> dst)

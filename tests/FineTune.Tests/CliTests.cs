@@ -283,6 +283,21 @@ public class CliTests
     }
 
     [Fact]
+    public void TwoPhaseLogsTheHeadsAndTheBodysRates()
+    {
+        var dir = Directory.CreateTempSubdirectory("transferkit-two-phase-").FullName;
+        try
+        {
+            var (code, output, err) = Run("finetune", SharedAssets.Model("mnist-8.onnx"), "--data", SharedAssets.Dataset("fashion-mnist"), "--out", Path.Combine(dir, "run"),
+                "--recipe", "two-phase", "--epochs", "2", "--lr", "0.002", "--limit-train", "60", "--limit-val", "30", "--augment", "none");
+            Assert.True(code == 0, err);
+            Assert.Contains("phase head: 1 epochs, sgd lr 0.002,", output);
+            Assert.Contains("phase full: 1 epochs, sgd head lr 0.002, body lr 0.0002,", output);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void QuietLogPassesWarningsOnly()
     {
         var warnings = new StringWriter();

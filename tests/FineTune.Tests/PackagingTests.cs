@@ -46,9 +46,9 @@ public class PackagingTests
         var feed = Path.Combine(root, "feed");
         try
         {
-            var build = ReadmeProgramTests.Dotnet(repo, "build", "Tool", "-c", ReadmeProgramTests.Configuration, "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+            var build = ReadmeProgramTests.Dotnet(repo, "build", Path.Combine("FineTune", "Tool"), "-c", ReadmeProgramTests.Configuration, "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             Assert.True(build.Code == 0, $"build failed:\n{build.Output}");
-            foreach (var project in Libraries.Append("Tool"))
+            foreach (var project in Libraries.Append(Path.Combine("FineTune", "Tool")))
             {
                 var pack = ReadmeProgramTests.Dotnet(repo, "pack", project, "-c", ReadmeProgramTests.Configuration, "--no-build", "-o", feed, "--disable-build-servers", "-nodeReuse:false",
                     $"-p:PackageVersion={version}", "-p:RepositoryUrl=https://example.invalid/transferkit");
