@@ -21,10 +21,10 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
     const float CorruptionFactor = 1.02f;
 
     /// <summary>
-    /// Delegates everything to a Conv, but scales the gradient it adds to its data input (input 0) by a factor: a wrong
-    /// backward kernel. Its own contribution is computed apart, so gradients other consumers added stay as they are.
+    /// Delegates everything to a Conv, but scales the gradient it adds to one input (its data by default) by a factor: a
+    /// wrong backward kernel. Its own contribution is computed apart, so gradients other consumers added stay as they are.
     /// </summary>
-    sealed class ScaledInputGradOp(Op inner, float factor) : Op
+    sealed class ScaledInputGradOp(Op inner, float factor, int input = 0) : Op
     {
         public override string Type => inner.Type;
         public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
@@ -35,24 +35,24 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
         public override bool HasBackward => inner.HasBackward;
         public override void Backward(OpContext ctx)
         {
-            var target = ctx.InputGrads[0];
+            var target = ctx.InputGrads[input];
             var own = target == null ? null : new Tensor(target.ShapeArray);
             var grads = (Tensor?[])ctx.InputGrads.Clone();
-            grads[0] = own;
+            grads[input] = own;
             var fresh = ctx.InputGradFresh;
             ctx.InputGrads = grads; ctx.InputGradFresh = [];
             inner.Backward(ctx);
-            ctx.InputGrads[0] = target; ctx.InputGradFresh = fresh;
+            ctx.InputGrads[input] = target; ctx.InputGradFresh = fresh;
             if (target != null)
                 for (int i = 0; i < target.Length; i++) target.Data[i] += factor * own!.Data[i];
         }
     }
 
-    NodeGradientCheckReport Check(string path, GradientCheckSettings s, Func<ImportedModel, Node?>? corrupt = null, GradientCheckOptions? o = null)
+    NodeGradientCheckReport Check(string path, GradientCheckSettings s, Func<ImportedModel, Node?>? corrupt = null, GradientCheckOptions? o = null, int input = 0)
     {
         var (m, plan) = GradientCheckJob.Prepare(path, s);
         var node = corrupt?.Invoke(m);
-        if (node != null) node.Op = new ScaledInputGradOp(node.Op, CorruptionFactor);
+        if (node != null) node.Op = new ScaledInputGradOp(node.Op, CorruptionFactor, input);
         var r = GradientCheckJob.RunPerNode(m, plan, s, o);
         output.WriteLine($"{Path.GetFileName(path)}{(node != null ? $", {node.Name} corrupted" : "")}: {r.Nodes.Count} nodes, {r.Forwards} forwards, {r.Seconds:F1}s, named: {r.FirstDivergentBackward?.Node ?? "none"}");
         foreach (var n in r.Nodes)
@@ -128,10 +128,30 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
         AssertNamed(Check(path, s, m => corrupted = SecondConv(m)), corrupted!);
     }
 
+    [Fact]
+    public void Mnist8WithAWrongWeightGradient()
+    {
+        // The second convolution's weight gradient 2 % off, its data gradient right: the node is named for its weight.
+        var path = SharedAssets.Model("mnist-8.onnx");
+        var s = new GradientCheckSettings { Batch = 3, Seed = 5 };
+        Node? corrupted = null;
+        var r = Check(path, s, m => corrupted = SecondConv(m), input: 1);
+        Assert.Equal(corrupted!.Name, r.FirstDivergentBackward?.Node);
+        var row = r.FirstDivergentBackward!;
+        Assert.True(row.Output!.Passed);
+        var weight = row.Inputs.Single(e => e.Value == corrupted.Inputs[1].Name);
+        Assert.False(weight.Passed);
+        Assert.InRange(weight.Analytic / weight.Numeric, CorruptionFactor - 2e-3, CorruptionFactor + 2e-3);
+        Assert.True(row.Inputs.Single(e => e.Value == corrupted.Inputs[0].Name).Passed);
+        // Nothing else is wrong: no gradient flows from a weight to other nodes.
+        Assert.All(r.Nodes.Where(n => n != row), n => Assert.True((n.Output?.Passed ?? true) && n.InputsPassed, n.Node));
+    }
+
     [Theory]
     [InlineData("full", BatchNormPolicy.Train)]
     [InlineData("head", BatchNormPolicy.Train)]
     [InlineData("full", BatchNormPolicy.Eval)]
+    [InlineData("head", BatchNormPolicy.Affine)]
     public void MobileNetV3SmallWithBatchNorm(string recipe, BatchNormPolicy bn)
     {
         var path = TestNets.MobileNetV3Small(14, HardSwishForm.Op, size: 64, seed: 3, batchNormEverywhere: true);
