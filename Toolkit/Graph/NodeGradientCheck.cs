@@ -13,8 +13,8 @@ namespace TransferKit.Toolkit.Graph;
 /// of the loss when those outputs alone move along a seeded direction (scaled to their RMS) and the forward pass
 /// continues from them, everything else fixed.</item>
 /// <item><b>Input</b>: the node's own op, alone: its backward given that dL/dy (dL/dx for every input that needs a
-/// gradient, activation or trainable parameter) against the directional derivative of ⟨dL/dy, op(x + h·d)⟩, the op's
-/// switches held at x.</item>
+/// gradient, activation or trainable parameter; set or added as the training plan has it) against the directional
+/// derivative of ⟨dL/dy, op(x + h·d)⟩, the op's switches held at x.</item>
 /// </list>
 /// A node whose output gradient is right but whose input gradient is wrong has a wrong backward; the last such node in
 /// topological order (closest to the loss) is named. Nodes upstream of it then show wrong output gradients and right
@@ -108,6 +108,14 @@ public static class NodeGradientCheck
             double noise = GradientCheck.MeasureLossNoise(trainable, original, grads, o.Seed, () => Loss());
             roundOff = Math.Max(roundOff, GradientCheck.NoiseSigmas * noise);
 
+            // Which input gradients the plan has a node set rather than add to (Op.OverwritesInputGrad): those of an activation
+            // whose last consumer (the first to run backward) is the node, read once, not a graph output.
+            var lastConsumer = new Dictionary<int, Node>();
+            foreach (var n in backward) foreach (var v in n.Inputs) if (v.Kind == ValueKind.Activation && NeedsGrad(v)) lastConsumer[v.Id] = n;
+            var outputIds = graph.Outputs.Select(v => v.Id).ToHashSet();
+            bool[] Fresh(Node node, Op op) => node.Inputs.Select((v, i) => v.Kind == ValueKind.Activation && NeedsGrad(v) && !outputIds.Contains(v.Id)
+                && lastConsumer[v.Id] == node && node.Inputs.Count(u => u.Id == v.Id) == 1 && op.OverwritesInputGrad(i)).ToArray();
+
             var rows = new List<NodeGradientRow>();
             foreach (var node in backward)
             {
@@ -118,7 +126,7 @@ public static class NodeGradientCheck
                     for (int i = 0; i < outs.Length; i++)
                         if (v[i] is { } d) { var y0 = x0[n.Outputs[i].Id].Span; var y = outs[i].Span; for (int j = 0; j < y.Length; j++) y[j] = (float)(y0[j] + h * d[j]); }
                 }));
-                var inputChecks = CheckInputs(node, op, NeedsGrad, x0, dys, plan.Shapes, o);
+                var inputChecks = CheckInputs(node, op, NeedsGrad, Fresh(node, op), x0, dys, plan.Shapes, o);
                 rows.Add(new NodeGradientRow(node.Name, op.Type, node.Index, output, inputChecks));
                 // The op-alone evaluations ran batch norm in training mode on its own: the running statistics go back.
                 foreach (var p in all) original[p].CopyTo(p.Value.Span);
@@ -188,7 +196,7 @@ public static class NodeGradientCheck
     /// The node's op alone: its backward given the recorded dL/dy against the directional derivative of
     /// φ(x) = ⟨dL/dy, op(x)⟩ along seeded directions of each input that needs a gradient, the op's switches held at x₀.
     /// </summary>
-    static List<NodeGradientCheckEntry> CheckInputs(Node node, Op op, Func<Value, bool> needsGrad, Dictionary<int, Tensor> x0,
+    static List<NodeGradientCheckEntry> CheckInputs(Node node, Op op, Func<Value, bool> needsGrad, bool[] fresh, Dictionary<int, Tensor> x0,
         Dictionary<int, Tensor> dys, IReadOnlyList<int[]> shapes, GradientCheckOptions o)
     {
         var xs = node.Inputs.Select(v => x0[v.Id].Clone()).ToArray();
@@ -204,11 +212,14 @@ public static class NodeGradientCheck
             ctx.Outputs = f.IsView ? [new Tensor(outShapes[0], xs[0].Data)] : outShapes.Select(s => new Tensor(s)).ToArray();
             return ctx;
         }
-        // Backward as the training step runs it: forward first (batch statistics, masks), then the gradients added into zeroed buffers.
+        // Backward as the training step runs it: forward first (batch statistics, masks), then the gradients added into
+        // zeroed buffers, or set where the plan has the op set them (those buffers start as NaN: an element left unset fails).
         var ctx = Context(op);
         op.Forward(ctx);
         ctx.OutputGrads = gy;
         ctx.InputGrads = node.Inputs.Select((v, i) => needsGrad(v) ? new Tensor(inShapes[i]) : null).ToArray();
+        for (int i = 0; i < fresh.Length; i++) if (fresh[i] && ctx.InputGrads[i] is { } t) t.Span.Fill(float.NaN);
+        ctx.InputGradFresh = fresh;
         op.Backward(ctx);
         var gx = ctx.InputGrads;
 

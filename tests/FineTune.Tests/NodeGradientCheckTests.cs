@@ -48,6 +48,23 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A Conv whose backward is wrong only when it sets its data gradient (the plan's fresh buffer), right when it adds into one.</summary>
+    sealed class WrongWhenSettingOp(Op inner, float factor) : Op
+    {
+        public override string Type => inner.Type;
+        public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
+        public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => inner.WorkspaceLength(inputs);
+        public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => inner.BackwardWorkspaceLength(inputs);
+        public override void Forward(OpContext ctx) => inner.Forward(ctx);
+        public override bool HasBackward => inner.HasBackward;
+        public override bool OverwritesInputGrad(int input) => inner.OverwritesInputGrad(input);
+        public override void Backward(OpContext ctx)
+        {
+            inner.Backward(ctx);
+            if (ctx.IsFresh(0) && ctx.InputGrads[0] is { } g) System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, factor, g.Span);
+        }
+    }
+
     NodeGradientCheckReport Check(string path, GradientCheckSettings s, Func<ImportedModel, Node?>? corrupt = null, GradientCheckOptions? o = null, int input = 0)
     {
         var (m, plan) = GradientCheckJob.Prepare(path, s);
@@ -126,6 +143,22 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
         AssertClean(clean, BackwardNodes(path, s));
         Node? corrupted = null;
         AssertNamed(Check(path, s, m => corrupted = SecondConv(m)), corrupted!);
+    }
+
+    [Fact]
+    public void Mnist8WithAWrongBackwardOnlyWhereTheGradientIsSet()
+    {
+        // The plan has the second convolution set its data gradient (it is the pool output's only reader); the check
+        // runs the op the same way, so a fault in that path alone is named too.
+        var path = SharedAssets.Model("mnist-8.onnx");
+        var s = new GradientCheckSettings { Batch = 3, Seed = 5 };
+        var (m, plan) = GradientCheckJob.Prepare(path, s);
+        var conv = SecondConv(m);
+        Assert.True(conv.Op.OverwritesInputGrad(0));
+        conv.Op = new WrongWhenSettingOp(conv.Op, CorruptionFactor);
+        var r = GradientCheckJob.RunPerNode(m, plan, s);
+        output.WriteLine($"named: {r.FirstDivergentBackward?.Node ?? "none"}");
+        AssertNamed(r, conv);
     }
 
     [Fact]
