@@ -6,7 +6,7 @@ namespace TransferKit.Toolkit.Graph;
 
 /// <summary>
 /// Per-node gradient check: which node's backward is wrong. Two checks per node on the backward path (between the loss
-/// and a trainable parameter), set up as <see cref="GradientCheck"/> sets up its whole-model check (training plan,
+/// and a trainable parameter: nodes whose outputs do not reach the loss are left out), set up as <see cref="GradientCheck"/> sets up its whole-model check (training plan,
 /// per-node training modes, held switches, measured loss noise, Richardson-extrapolated central differences):
 /// <list type="bullet">
 /// <item><b>Output</b>: the gradient dL/dy the backward pass delivers at the node's outputs against central differences
@@ -116,8 +116,19 @@ public static class NodeGradientCheck
             bool[] Fresh(Node node, Op op) => node.Inputs.Select((v, i) => v.Kind == ValueKind.Activation && NeedsGrad(v) && !outputIds.Contains(v.Id)
                 && lastConsumer[v.Id] == node && node.Inputs.Count(u => u.Id == v.Id) == 1 && op.OverwritesInputGrad(i)).ToArray();
 
+            // Nodes whose outputs reach the loss (a Softmax set aside for the logits is on the path from the parameters, not to the loss).
+            var reaching = graph.Outputs.Select(v => v.Id).ToHashSet();
+            var toLoss = new HashSet<Node>();
+            for (int k = backward.Count - 1; k >= 0; k--)
+            {
+                var n = backward[k];
+                if (!n.Outputs.Any(v => reaching.Contains(v.Id))) continue;
+                toLoss.Add(n);
+                foreach (var v in n.Inputs) reaching.Add(v.Id);
+            }
+
             var rows = new List<NodeGradientRow>();
-            foreach (var node in backward)
+            foreach (var node in backward.Where(toLoss.Contains))
             {
                 var op = ops.TryGetValue(node, out var inner) ? inner : node.Op;
                 var output = node.Op.IsView ? null : CheckOutput(node, x0, dys, o, roundOff, (h, v) => Loss(afterNode: (n, outs) =>
