@@ -35,7 +35,7 @@ public static class VerifyCommand
         var freeze = new Option<string[]>("--freeze") { Description = "With --grad: freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
         var unfreeze = new Option<string[]>("--unfreeze") { Description = "With --grad: unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "With --grad: batch norm in frozen layers: eval, affine, train (as finetune).", DefaultValueFactory = _ => BatchNormPolicy.Eval };
-        var directions = new Option<int>("--directions") { Description = "With --grad: random directions per parameter tensor (the median counts).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
+        var directions = new Option<int>("--directions") { Description = $"With --grad: random directions per parameter tensor (the median counts); with --grad --per-node, per node output and per input gradient (at most {NodeGradientCheck.MaxDirections}).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
         var epsilon = new Option<double>("--epsilon") { Description = "With --grad: the step, relative to each parameter tensor's RMS.", DefaultValueFactory = _ => GradientCheck.DefaultEpsilon };
         var loss = new Option<string>("--loss")
         {
@@ -90,6 +90,8 @@ public static class VerifyCommand
                 bool directionsGiven = parse.Tokens.Any(t => t.Value == "--directions");
                 if (parse.GetValue(perNode) && directionsGiven && parse.GetValue(directions) > NodeGradientCheck.MaxDirections)
                     throw new CliException($"--grad --per-node takes at most {NodeGradientCheck.MaxDirections} directions per node.");
+                if (parse.GetValue(perNode) && parse.Tokens.Any(t => t.Value == "--max-params"))
+                    throw new CliException("--max-params limits the parameters --grad checks; --grad --per-node checks every node on the backward path.");
                 if (!(parse.GetValue(epsilon) > 0)) throw new CliException("--epsilon must be positive.");
                 var modelPath = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
                 var (m, plan) = GradientCheckJob.Prepare(modelPath, settings);

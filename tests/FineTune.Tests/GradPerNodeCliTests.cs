@@ -41,6 +41,14 @@ public class GradPerNodeCliTests
     }
 
     [Fact]
+    public void MaxParamsIsRefused()
+    {
+        var (code, _, err) = CliTests.Run("verify", SharedAssets.Model("mnist-8.onnx"), "--grad", "--per-node", "--max-params", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("--max-params", err);
+    }
+
+    [Fact]
     public void PerNodeWithoutGradStillComparesWithOnnxRuntime()
     {
         var (code, output, _) = CliTests.Run("verify", SharedAssets.Model("mnist-8.onnx"), "--per-node", "--json");
