@@ -202,6 +202,26 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TinyFpnWithTheMeanSquaredErrorLoss()
+    {
+        // Nearest and linear Resize, Concat and two ConvTransposes downstream of the corrupted convolution.
+        var path = TestNets.TinyFpn(size: 64, seed: 3);
+        var s = new GradientCheckSettings { Batch = 2, Seed = 4, Loss = GradientCheckLoss.MeanSquaredError };
+        var clean = Check(path, s);
+        Assert.Contains(clean.Nodes, n => n.OpType == "ConvTranspose");
+        Assert.Contains(clean.Nodes, n => n.OpType == "Resize");
+        AssertClean(clean, BackwardNodes(path, s));
+        Node? corrupted = null;
+        var r = Check(path, s, m =>
+        {
+            var inputs = Importers.Verification.Verifier.RandomInputs(m, s.Batch, s.Seed, s.Size);
+            var onPath = new TrainingPlan(m.Graph, inputs.Select(t => t.ShapeArray).ToArray()).BackwardNodes.ToHashSet();
+            return corrupted = m.Graph.Nodes.First(n => n.Op is ConvOp && onPath.Contains(n) && n.Inputs[0].Producer is { } p && onPath.Contains(p));
+        });
+        AssertNamed(r, corrupted!);
+    }
+
+    [Fact]
     public void SqueezeNetNamesTheCorruptedFireConvolution()
     {
         var path = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx");
