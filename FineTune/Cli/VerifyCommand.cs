@@ -23,7 +23,8 @@ public static class VerifyCommand
         var random = new Option<bool>("--random") { Description = "Feed seeded random inputs (the default when no --input is given)." };
         var inputs = new Option<string[]>("--input") { Description = "Images to feed, preprocessed for the model.", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 1 };
-        var perNode = new Option<bool>("--per-node") { Description = $"Compare every intermediate value, each node fed ONNX Runtime's values of its inputs, and name the first node that leaves tolerance; a reduction (Conv, ConvTranspose, Gemm, MatMul) is also allowed its float32 round-off, {RoundingAllowance.Factor:g}·2⁻²⁴·√K·Σ|w·x| per element." };
+        var perNode = new Option<bool>("--per-node") { Description = $"Compare every intermediate value, each node fed ONNX Runtime's values of its inputs, and name the first node that leaves tolerance; a reduction (Conv, ConvTranspose, Gemm, MatMul) is also allowed its float32 round-off, {RoundingAllowance.Factor:g}·2⁻²⁴·√K·Σ|w·x| per element. "
+            + $"With --grad: check every node on the backward path instead — its output gradient against finite differences of the loss with that output alone moved, its op's input gradients against finite differences of the op alone — and name the node closest to the loss whose output gradient is right and input gradient wrong (its backward is the bug); {NodeGradientCheck.DefaultDirections} directions per node output and per input unless --directions says otherwise (at most {NodeGradientCheck.MaxDirections}), each output direction costing four forward passes." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
         var preprocess = new Option<string?>("--preprocess") { Description = "Preprocessing preset for --input (caffe-imagenet, torchvision-imagenet, mnist, …); default from the model catalogue." };
@@ -34,7 +35,7 @@ public static class VerifyCommand
         var freeze = new Option<string[]>("--freeze") { Description = "With --grad: freeze parameters or nodes matching these globs; ..NODE freezes everything up to and including NODE.", AllowMultipleArgumentsPerToken = true };
         var unfreeze = new Option<string[]>("--unfreeze") { Description = "With --grad: unfreeze parameters or nodes matching these globs.", AllowMultipleArgumentsPerToken = true };
         var bn = new Option<BatchNormPolicy>("--bn") { Description = "With --grad: batch norm in frozen layers: eval, affine, train (as finetune).", DefaultValueFactory = _ => BatchNormPolicy.Eval };
-        var directions = new Option<int>("--directions") { Description = "With --grad: random directions per parameter tensor (the median counts).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
+        var directions = new Option<int>("--directions") { Description = $"With --grad: random directions per parameter tensor (the median counts); with --grad --per-node, per node output and per input gradient (at most {NodeGradientCheck.MaxDirections}).", DefaultValueFactory = _ => GradientCheck.DefaultDirections };
         var epsilon = new Option<double>("--epsilon") { Description = "With --grad: the step, relative to each parameter tensor's RMS.", DefaultValueFactory = _ => GradientCheck.DefaultEpsilon };
         var loss = new Option<string>("--loss")
         {
@@ -69,8 +70,8 @@ public static class VerifyCommand
             if (lossGiven && !parse.GetValue(grad)) throw new CliException("--loss chooses the loss of --grad; it needs --grad.");
             if (parse.GetValue(grad))
             {
-                if ((parse.GetValue(inputs) ?? []).Length > 0 || parse.GetValue(perNode))
-                    throw new CliException("--grad runs on seeded random inputs; it does not take --input or --per-node.");
+                if ((parse.GetValue(inputs) ?? []).Length > 0)
+                    throw new CliException("--grad runs on seeded random inputs; it does not take --input.");
                 var recipeName = parse.GetValue(recipe)!;
                 if (recipeName is not ("full" or "head")) throw new CliException($"--recipe must be full or head, not '{recipeName}'.");
                 var lossKind = parse.GetValue(loss) == "mse" ? GradientCheckLoss.MeanSquaredError : GradientCheckLoss.CrossEntropy;
@@ -86,10 +87,20 @@ public static class VerifyCommand
                 if (settings.Batch < 1) throw new CliException("--batch must be at least 1.");
                 if (settings.Classes < 0) throw new CliException("--classes must be 0 (keep the head) or a class count.");
                 if (parse.GetValue(directions) < 1) throw new CliException("--directions must be at least 1.");
+                bool directionsGiven = parse.Tokens.Any(t => t.Value == "--directions");
+                if (parse.GetValue(perNode) && directionsGiven && parse.GetValue(directions) > NodeGradientCheck.MaxDirections)
+                    throw new CliException($"--grad --per-node takes at most {NodeGradientCheck.MaxDirections} directions per node.");
+                if (parse.GetValue(perNode) && parse.Tokens.Any(t => t.Value == "--max-params"))
+                    throw new CliException("--max-params limits the parameters --grad checks; --grad --per-node checks every node on the backward path.");
                 if (!(parse.GetValue(epsilon) > 0)) throw new CliException("--epsilon must be positive.");
                 var modelPath = ModelOption.Resolve(parse.GetValue(model), parse.GetValue(modelOption));
                 var (m, plan) = GradientCheckJob.Prepare(modelPath, settings);
                 if (sizeGiven) CheckSizeApplies(m, sizeValue!.Value);
+                if (parse.GetValue(perNode))
+                    return GradientPerNodeOutput.Report(modelPath, settings, parse.GetValue(json), GradientCheckJob.RunPerNode(m, plan, settings, new GradientCheckOptions
+                    {
+                        Directions = directionsGiven ? parse.GetValue(directions) : NodeGradientCheck.DefaultDirections, Epsilon = parse.GetValue(epsilon), Seed = parse.GetValue(seed),
+                    }));
                 var gradReport = GradientCheckJob.Run(m, plan, settings, new GradientCheckOptions
                 {
                     Directions = parse.GetValue(directions), Epsilon = parse.GetValue(epsilon), Seed = parse.GetValue(seed), MaxParameters = parse.GetValue(maxParams),

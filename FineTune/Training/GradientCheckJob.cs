@@ -80,6 +80,22 @@ public static class GradientCheckJob
     /// <summary>Runs the check on a prepared model with a seeded batch of <see cref="GradientCheckSettings.Batch"/> inputs.</summary>
     public static GradientCheckReport Run(ImportedModel model, FreezePlan plan, GradientCheckSettings s, GradientCheckOptions? options = null)
     {
+        var (inputs, labels, o) = Setup(model, plan, s, options);
+        return GradientCheck.Run(model.Graph, inputs, labels, o);
+    }
+
+    /// <summary>
+    /// The per-node check (<see cref="NodeGradientCheck"/>: which node's backward is wrong) on a prepared model, with the
+    /// inputs, labels or targets and training modes of <see cref="Run"/>.
+    /// </summary>
+    public static NodeGradientCheckReport RunPerNode(ImportedModel model, FreezePlan plan, GradientCheckSettings s, GradientCheckOptions? options = null)
+    {
+        var (inputs, labels, o) = Setup(model, plan, s, options);
+        return NodeGradientCheck.Run(model.Graph, inputs, labels, o);
+    }
+
+    static (Tensor[] Inputs, int[] Labels, GradientCheckOptions Options) Setup(ImportedModel model, FreezePlan plan, GradientCheckSettings s, GradientCheckOptions? options)
+    {
         if (s.Batch < 1) throw new ArgumentException("The gradient-check batch must be at least 1.");
         var inputs = Verifier.RandomInputs(model, s.Batch, s.Seed, s.Size);
         var shapes = inputs.Select(t => t.ShapeArray).ToArray();
@@ -96,7 +112,7 @@ public static class GradientCheckJob
             int classes = ClassCount(model.Graph, shapes, s.Batch);
             labels = Enumerable.Range(0, s.Batch).Select(i => (i * 7 + s.Seed) % classes).ToArray();
         }
-        return GradientCheck.Run(model.Graph, inputs, labels, new GradientCheckOptions
+        return (inputs, labels, new GradientCheckOptions
         {
             Loss = o.Loss, MseTargets = targets ?? o.MseTargets, Training = o.Training ?? plan.TrainingMode, Step = o.Step, Directions = o.Directions, Epsilon = o.Epsilon,
             Tolerance = o.Tolerance, Seed = o.Seed, Include = o.Include, MaxParameters = o.MaxParameters,

@@ -170,7 +170,7 @@ public static class GradientCheck
     /// moving every trainable tensor at once, r = L(θ + δ) − L(θ − δ) − 2·g·δ (the second-order term cancels, the third is
     /// negligible at <see cref="NoiseStep"/>) carries the round-off of two evaluations, so σ = rms(r)/√2.
     /// </summary>
-    static double MeasureLossNoise(List<Parameter> trainable, Dictionary<Parameter, float[]> original, Dictionary<Parameter, float[]> grads, int seed, Func<double> loss)
+    internal static double MeasureLossNoise(List<Parameter> trainable, Dictionary<Parameter, float[]> original, Dictionary<Parameter, float[]> grads, int seed, Func<double> loss)
     {
         double sumSq = 0;
         var directions = trainable.ToDictionary(p => p, p => new double[p.Value.Length]);
@@ -209,9 +209,9 @@ public static class GradientCheck
     }
 
     /// <summary>Σ|z|·|∂L/∂z| over the logits: how much the loss moves when every logit moves by its own relative round-off.</summary>
-    static readonly Losses.MeanSquaredErrorLoss Mse = new();
+    internal static readonly Losses.MeanSquaredErrorLoss Mse = new();
 
-    static double LogitSensitivity(Tensor logits, Tensor dLogits)
+    internal static double LogitSensitivity(Tensor logits, Tensor dLogits)
     {
         double sum = 0;
         var z = logits.Span; var d = dLogits.Span;
@@ -259,7 +259,7 @@ public static class GradientCheck
     }
 
     /// <summary>A tensor's step scale: its root-mean-square value, at least <see cref="ScaleFloor"/>.</summary>
-    static double Scale(float[] theta) => Math.Max(Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(theta.Length, 1)), ScaleFloor);
+    internal static double Scale(float[] theta) => Math.Max(Math.Sqrt(theta.Sum(v => (double)v * v) / Math.Max(theta.Length, 1)), ScaleFloor);
 
     /// <summary>|a − n| / max(|a|, |n|, floor); zero when both are zero.</summary>
     public static double RelativeError(double analytic, double numeric, double floor)
@@ -268,5 +268,5 @@ public static class GradientCheck
         return scale == 0 ? 0 : Math.Abs(analytic - numeric) / scale;
     }
 
-    static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+    internal static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 }

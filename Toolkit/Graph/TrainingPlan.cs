@@ -209,6 +209,12 @@ public sealed class TrainingPlan
         }
     }
 
+    /// <summary>
+    /// The gradient buffer of an activation (null where none is computed). Inside <see cref="Backward"/>'s afterNode
+    /// callback it holds the finished gradient of that node's outputs; afterwards the buffer may have been reused.
+    /// </summary>
+    public Tensor? GradientOf(Value v) => _grads[v.Id];
+
     /// <summary>Zeroes a gradient buffer just before its first use (split across threads when large).</summary>
     static void Clear(Tensor t)
     {
