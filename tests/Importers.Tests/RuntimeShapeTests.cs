@@ -181,11 +181,11 @@ public class RuntimeShapeTests
         Assert.Equal(OnnxDataType.Int64, tiled.Type);
         Assert.Equal([2, 4], tiled.Dims);
         Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3, 16777217, -3], tiled.Data);
-        Assert.Equal([1, 0, 1, 0, 1, 0, 1, 0], tiled.BatchFactor);
+        Assert.Equal([1, 0, 1, 0, 1, 0, 1, 0], tiled.BatchFactor!);
         Assert.Equal("x", tiled.BatchSource);
         var expanded = ConstEval.Move(c, new ExpandOp([DimRule.Of(3), DimRule.Of(1)]));
         Assert.Equal([3, 2], expanded.Dims);
         Assert.Equal([16777217, -3, 16777217, -3, 16777217, -3], expanded.Data);
-        Assert.Equal([1, 0, 1, 0, 1, 0], expanded.BatchFactor);
+        Assert.Equal([1, 0, 1, 0, 1, 0], expanded.BatchFactor!);
     }
 }
