@@ -17,7 +17,7 @@ public static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 }.Batch();
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => 0 }.Threads();
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first (inference also warms up for at least 1 s, so the timed runs see optimised code).", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run (with --train: of the full training step, forward and backward per op type) and print where the time goes." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
