@@ -40,7 +40,7 @@ public sealed class DataLoader : IDisposable
         _processors = new SampleProcessor[Options.Threads];
         if (Options.DecodeCacheMegabytes < 0)
             throw new ArgumentOutOfRangeException(nameof(options), Options.DecodeCacheMegabytes, "DecodeCacheMegabytes cannot be negative.");
-        Cache = Options.DecodeCacheMegabytes > 0 ? new DecodedImageCache((long)Options.DecodeCacheMegabytes << 20) : null;
+        Cache = Options.DecodeCache ?? (Options.DecodeCacheMegabytes > 0 ? new DecodedImageCache((long)Options.DecodeCacheMegabytes << 20) : null);
         for (int i = 0; i < _processors.Length; i++) _processors[i] = new SampleProcessor { Cache = Cache };
         _order = new int[dataset.Count];
     }

@@ -27,6 +27,10 @@ public sealed record DataLoaderOptions
     /// </summary>
     public int DecodeCacheMegabytes { get; init; } = DefaultDecodeCacheMegabytes;
 
+    /// <summary>A decoded-image cache to use instead of a new one of <see cref="DecodeCacheMegabytes"/>: loaders of
+    /// several views of the same images (test-time augmentation) then decode each image once.</summary>
+    public DecodedImageCache? DecodeCache { get; init; }
+
     /// <summary>Leave out the last batch when it would be smaller than <see cref="BatchSize"/>.</summary>
     public bool DropLast { get; init; }
 }

@@ -62,13 +62,13 @@ public sealed record InputConvention(Preprocessing Preprocessing, string Layout)
 
     /// <summary>
     /// Decodes and preprocesses images into one batch (images repeat cyclically up to <paramref name="batch"/>) through
-    /// <paramref name="pipeline"/>, by default the evaluation pipeline.
+    /// <paramref name="pipeline"/>, by default the evaluation pipeline; with <paramref name="decoded"/>, decoded images are kept there and read from there.
     /// </summary>
-    public Tensor Load(IReadOnlyList<string> images, int batch, TransformPipeline? pipeline = null)
+    public Tensor Load(IReadOnlyList<string> images, int batch, TransformPipeline? pipeline = null, DecodedImageCache? decoded = null)
     {
         if (images.Count == 0) throw new ArgumentException("No images given.");
         pipeline ??= Preprocessing.EvaluationPipeline();
-        using var processor = new SampleProcessor();
+        using var processor = new SampleProcessor { Cache = decoded };
         Tensor? t = null;
         for (int i = 0; i < batch; i++)
         {

@@ -40,25 +40,18 @@ public static class InspectCommand
             // hashed and binary-searched, so that it stays linear-ish in the node count (a scan per node was quadratic).
             var backwardByName = m.Graph.Nodes.ToDictionary(g => g.Name, g => g.Op.HasBackward, StringComparer.Ordinal);
             var sortedNames = backwardByName.Keys.Order(StringComparer.Ordinal).ToArray();
-            bool HasBackward(string onnxName)
+            // The run-time nodes an ONNX node became: its own name and its composite parts (name + "/…"); none when folded.
+            IEnumerable<string> RuntimeNodes(string onnxName)
             {
-                bool ok = !backwardByName.TryGetValue(onnxName, out var own) || own;
+                if (backwardByName.ContainsKey(onnxName)) yield return onnxName;
                 var prefix = onnxName + "/";
                 int i = Array.BinarySearch(sortedNames, prefix, StringComparer.Ordinal);
-                for (i = i < 0 ? ~i : i; ok && i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal); i++) ok = backwardByName[sortedNames[i]];
-                return ok;
+                for (i = i < 0 ? ~i : i; i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal); i++) yield return sortedNames[i];
             }
-            bool RunsAtRuntime(string onnxName)
-            {
-                if (backwardByName.ContainsKey(onnxName)) return true;
-                var prefix = onnxName + "/";
-                int i = Array.BinarySearch(sortedNames, prefix, StringComparer.Ordinal);
-                i = i < 0 ? ~i : i;
-                return i < sortedNames.Length && sortedNames[i].StartsWith(prefix, StringComparison.Ordinal);
-            }
-            var backwardByOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.All(n => HasBackward(n.Name)));
+            var byOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Select(n => RuntimeNodes(n.Name).ToList()).ToList());
+            var backwardByOp = byOp.ToDictionary(kv => kv.Key, kv => kv.Value.All(parts => parts.All(name => backwardByName[name])));
             // How many of an op's nodes were evaluated at import (constant inputs) rather than kept as run-time work.
-            var foldedByOp = m.OnnxNodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count(n => !RunsAtRuntime(n.Name)));
+            var foldedByOp = byOp.ToDictionary(kv => kv.Key, kv => kv.Value.Count(parts => parts.Count == 0));
             var support = m.OpHistogram.Keys.Select(op =>
             {
                 var conv = OnnxOpRegistry.Find(op);

@@ -168,7 +168,7 @@ public static class VerifyCommand
         foreach (var p in r.Parameters)
             Console.WriteLine($"  {p.Name,-32} {Shapes.Format(p.Shape),-18} {p.Analytic,14:E6} {p.Numeric,14:E6} {p.RelativeError,10:E2} {p.MaxRelativeError,10:E2}  {(p.Passed ? "ok" : "OUTSIDE TOLERANCE")}");
         Console.WriteLine($"  {r.Forwards} forward passes, {r.Seconds:F1}s");
-        Console.WriteLine(r.Passed ? $"PASS: max relative error {TransferKit.FineTune.Reporting.Numbers.Fixed(r.MaxRelativeError)}" : $"FAIL: max relative error {TransferKit.FineTune.Reporting.Numbers.Fixed(r.MaxRelativeError)}");
+        Console.WriteLine($"{(r.Passed ? "PASS" : "FAIL")}: max relative error {TransferKit.FineTune.Reporting.Numbers.Fixed(r.MaxRelativeError)}");
     }
 
     static string ToJson(string model, int batch, string lossName, GradientCheckReport r) => JsonSerializer.Serialize(new

@@ -47,11 +47,13 @@ public static class Evaluator
         var labels = new int[dataset.Count];
         var seen = new bool[dataset.Count];
         IReadOnlyList<Augment.Loading.SkippedFile> skipped = [];
+        // Every view reads the same files: one decoded-image cache for all of them.
+        var decoded = new Augment.Loading.DecodedImageCache((long)DataLoaderOptions.DefaultDecodeCacheMegabytes << 20);
         foreach (var view in views)
         {
             using var loader = new DataLoader(dataset, view, new DataLoaderOptions
             {
-                BatchSize = batch, Shuffle = false, Threads = threads > 0 ? threads : Environment.ProcessorCount,
+                BatchSize = batch, Shuffle = false, Threads = threads > 0 ? threads : Environment.ProcessorCount, DecodeCache = decoded,
             });
             foreach (var b in loader.Epoch(0))
             {

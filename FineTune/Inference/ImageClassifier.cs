@@ -81,12 +81,14 @@ public sealed class ImageClassifier : IDisposable
     {
         var nchw = new InputConvention(Convention.Preprocessing, "NCHW");
         var views = tta ? Convention.Preprocessing.TestTimePipelines() : [Convention.Preprocessing.EvaluationPipeline()];
+        // The views read the same files: decode each once.
+        var decoded = views.Count > 1 ? new Augment.Loading.DecodedImageCache((long)Augment.Loading.DataLoaderOptions.DefaultDecodeCacheMegabytes << 20) : null;
         float[]? mean = null;
         int classes = 0;
         bool applied = false;
         foreach (var view in views)
         {
-            var (rows, k) = Scores(nchw.Load(images, images.Count, view));
+            var (rows, k) = Scores(nchw.Load(images, images.Count, view, decoded));
             var p = ClassProbabilities.From(rows, k, out bool a);
             applied |= a;
             if (mean == null) { mean = p; classes = k; continue; }

@@ -85,40 +85,11 @@ public static class GradientCheck
     {
         var o = options ?? new GradientCheckOptions();
         if (o.Directions < 1) throw new ArgumentException("A gradient check needs at least one direction.");
-        if (!(o.Epsilon > 0)) throw new ArgumentException("The gradient-check step must be positive.");
-        if (graph.Outputs.Count != 1) throw new ArgumentException($"A gradient check needs a graph with one output (the logits); this one has {graph.Outputs.Count}.");
         var sw = Stopwatch.StartNew();
-        var trainable = graph.Parameters.Where(p => p.Trainable).ToList();
-        if (trainable.Count == 0) throw new ArgumentException("No parameter is trainable: there is no gradient to check.");
-
-        var plan = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
-        var all = graph.Parameters.ToList();
-        var original = all.ToDictionary(p => p, p => p.Value.Span.ToArray());
-        int forwards = 0;
-        List<Parameter>? state = null;
-        double sensitivity = 0;
+        var f = new GradientCheckLoss(graph, inputs, labels, o);
+        var (plan, trainable, original) = (f.Plan, f.Trainable, f.Original);
         var ops = new Dictionary<Node, Ops.Op>();
-
-        double Loss(Tensor? gradient = null, Action<Node, Tensor[]>? afterNode = null)
-        {
-            // Training-mode forward passes move running statistics; every evaluation starts from the same state.
-            if (state != null) foreach (var p in state) original[p].CopyTo(p.Value.Span);
-            var y = plan.Forward(inputs, o.Training, o.Step, afterNode)[0];
-            forwards++;
-            if (o.MseTargets is { } targets)
-            {
-                if (targets.Length != y.Length) throw new ArgumentException($"{targets.Length} mean-squared-error targets for an output of shape {Shapes.Format(y.Shape)}.");
-                double mse = Mse.Compute(y, targets, gradient);
-                if (gradient != null) sensitivity = LogitSensitivity(y, gradient);
-                return mse;
-            }
-            int n = labels.Length;
-            if (n == 0 || y.Length % n != 0) throw new ArgumentException($"{labels.Length} labels for an output of shape {Shapes.Format(y.Shape)}.");
-            var logits = y.Reshaped(n, y.Length / n);
-            double l = o.Loss.Compute(logits, labels, gradient?.Reshaped(n, y.Length / n));
-            if (gradient != null) sensitivity = LogitSensitivity(logits, gradient);
-            return l;
-        }
+        double Loss(Tensor? gradient = null, Action<Node, Tensor[]>? afterNode = null) => f.Evaluate(gradient, afterNode);
 
         try
         {
@@ -134,8 +105,8 @@ public static class GradientCheck
                 for (int i = 0; i < outs.Length; i++)
                     if (wanted.Contains(node.Outputs[i].Id)) x0[node.Outputs[i].Id] = outs[i].Clone();
             });
-            double roundOff = RoundOff * sensitivity;
-            state = all.Where(p => !p.Value.Span.SequenceEqual(original[p])).ToList();
+            double roundOff = RoundOff * f.Sensitivity;
+            f.FixState();
             foreach (var p in trainable) p.Grad?.Span.Clear();
             plan.Backward([dy]);
             var grads = trainable.ToDictionary(p => p, p => p.Grad!.Span.ToArray());
@@ -156,12 +127,12 @@ public static class GradientCheck
                 rows.Add(CheckParameter(p, original[p], grads[p], o, k, roundOff, () => Loss()));
                 original[p].CopyTo(p.Value.Span);
             }
-            return new GradientCheckReport(rows, loss, o.Tolerance, o.Epsilon, trainable.Count, held.Count, forwards, sw.Elapsed.TotalSeconds, noise);
+            return new GradientCheckReport(rows, loss, o.Tolerance, o.Epsilon, trainable.Count, held.Count, f.Forwards, sw.Elapsed.TotalSeconds, noise);
         }
         finally
         {
             foreach (var (n, op) in ops) n.Op = op;
-            foreach (var p in all) original[p].CopyTo(p.Value.Span);
+            f.Restore();
         }
     }
 

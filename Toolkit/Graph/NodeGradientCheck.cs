@@ -36,39 +36,11 @@ public static class NodeGradientCheck
     {
         var o = options ?? new GradientCheckOptions();
         if (o.Directions < 1 || o.Directions > MaxDirections) throw new ArgumentException($"A per-node gradient check takes 1 to {MaxDirections} directions per node, not {o.Directions}.");
-        if (!(o.Epsilon > 0)) throw new ArgumentException("The gradient-check step must be positive.");
-        if (graph.Outputs.Count != 1) throw new ArgumentException($"A gradient check needs a graph with one output (the logits); this one has {graph.Outputs.Count}.");
         var sw = Stopwatch.StartNew();
-        var trainable = graph.Parameters.Where(p => p.Trainable).ToList();
-        if (trainable.Count == 0) throw new ArgumentException("No parameter is trainable: there is no gradient to check.");
-
-        var plan = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray());
-        var all = graph.Parameters.ToList();
-        var original = all.ToDictionary(p => p, p => p.Value.Span.ToArray());
-        int forwards = 0;
-        List<Parameter>? state = null;
-        double sensitivity = 0;
+        var f = new GradientCheckLoss(graph, inputs, labels, o);
+        var (plan, all, trainable, original) = (f.Plan, f.All, f.Trainable, f.Original);
         var ops = new Dictionary<Node, Op>();
-
-        double Loss(Tensor? gradient = null, Action<Node, Tensor[]>? afterNode = null)
-        {
-            if (state != null) foreach (var p in state) original[p].CopyTo(p.Value.Span);
-            var y = plan.Forward(inputs, o.Training, o.Step, afterNode)[0];
-            forwards++;
-            if (o.MseTargets is { } targets)
-            {
-                if (targets.Length != y.Length) throw new ArgumentException($"{targets.Length} mean-squared-error targets for an output of shape {Shapes.Format(y.Shape)}.");
-                double mse = GradientCheck.Mse.Compute(y, targets, gradient);
-                if (gradient != null) sensitivity = GradientCheck.LogitSensitivity(y, gradient);
-                return mse;
-            }
-            int n = labels.Length;
-            if (n == 0 || y.Length % n != 0) throw new ArgumentException($"{labels.Length} labels for an output of shape {Shapes.Format(y.Shape)}.");
-            var logits = y.Reshaped(n, y.Length / n);
-            double l = o.Loss.Compute(logits, labels, gradient?.Reshaped(n, y.Length / n));
-            if (gradient != null) sensitivity = GradientCheck.LogitSensitivity(logits, gradient);
-            return l;
-        }
+        double Loss(Tensor? gradient = null, Action<Node, Tensor[]>? afterNode = null) => f.Evaluate(gradient, afterNode);
 
         try
         {
@@ -88,8 +60,8 @@ public static class NodeGradientCheck
                 for (int i = 0; i < outs.Length; i++)
                     if (wanted.Contains(node.Outputs[i].Id)) x0[node.Outputs[i].Id] = outs[i].Clone();
             });
-            double roundOff = GradientCheck.RoundOff * sensitivity;
-            state = all.Where(p => !p.Value.Span.SequenceEqual(original[p])).ToList();
+            double roundOff = GradientCheck.RoundOff * f.Sensitivity;
+            f.FixState();
             foreach (var p in trainable) p.Grad?.Span.Clear();
             // The output gradients as the backward pass delivers them, each taken when its producer's step has run.
             var dys = new Dictionary<int, Tensor>();
@@ -140,15 +112,15 @@ public static class NodeGradientCheck
                 var inputChecks = CheckInputs(node, op, NeedsGrad, Fresh(node, op), x0, dys, plan.Shapes, o);
                 rows.Add(new NodeGradientRow(node.Name, op.Type, node.Index, output, inputChecks));
                 // The op-alone evaluations ran batch norm in training mode on its own: the running statistics go back.
-                foreach (var p in all) original[p].CopyTo(p.Value.Span);
+                f.Restore();
             }
             var culprit = rows.LastOrDefault(r => r.Output is { Passed: true } && !r.InputsPassed);
-            return new NodeGradientCheckReport(rows, culprit, loss, o.Tolerance, o.Epsilon, o.Directions, held.Count, forwards, sw.Elapsed.TotalSeconds, noise);
+            return new NodeGradientCheckReport(rows, culprit, loss, o.Tolerance, o.Epsilon, o.Directions, held.Count, f.Forwards, sw.Elapsed.TotalSeconds, noise);
         }
         finally
         {
             foreach (var (n, op) in ops) n.Op = op;
-            foreach (var p in all) original[p].CopyTo(p.Value.Span);
+            f.Restore();
         }
     }
 

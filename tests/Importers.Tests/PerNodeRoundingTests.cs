@@ -173,7 +173,7 @@ public class PerNodeRoundingTests(ITestOutputHelper output)
             var ours = new Tensor(outShape);
             conv.Forward(new OpContext { Inputs = ins, Outputs = [ours], Workspace = new float[conv.WorkspaceLength(shapes)] });
             var exact = new double[ours.Length];
-            ReferenceConv2DInDouble(g, ins, exact);
+            ReferenceConv2D.Forward(g, ins[0].Span, ins[1].Span, ins.Length > 2 ? ins[2].Span : default, exact.AsSpan());
             var s = RoundingAllowance.AbsoluteSum(conv, ins, outShape).Span;
             double unit = RoundingAllowance.UnitRoundoff * Math.Sqrt(RoundingAllowance.Terms(conv, shapes));
             var theirs = ortOf[node.Outputs[0].Id].Span;
@@ -189,32 +189,5 @@ public class PerNodeRoundingTests(ITestOutputHelper output)
             checkedConvs++;
         }
         Assert.True(checkedConvs >= 5, $"{checkedConvs} Winograd convolutions");
-    }
-
-    /// <summary>The convolution summed in double and kept in double (the reference kernel rounds its result to float32).</summary>
-    static void ReferenceConv2DInDouble(in Conv2DGeometry g, Tensor[] ins, double[] y)
-    {
-        var x = ins[0].Span; var w = ins[1].Span; var b = ins.Length > 2 ? ins[2].Span : default;
-        int cg = g.InChannels / g.Groups, mg = g.OutChannels / g.Groups, oh = g.OutHeight, ow = g.OutWidth;
-        for (int n = 0; n < g.Batch; n++)
-            for (int m = 0; m < g.OutChannels; m++)
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
-                    {
-                        double acc = b.IsEmpty ? 0 : b[m];
-                        for (int c = 0; c < cg; c++)
-                            for (int u = 0; u < g.KernelH; u++)
-                            {
-                                int yy = i * g.StrideH - g.PadTop + u * g.DilationH;
-                                if (yy < 0 || yy >= g.InHeight) continue;
-                                for (int v = 0; v < g.KernelW; v++)
-                                {
-                                    int xx = j * g.StrideW - g.PadLeft + v * g.DilationW;
-                                    if (xx < 0 || xx >= g.InWidth) continue;
-                                    acc += (double)x[((n * g.InChannels + m / mg * cg + c) * g.InHeight + yy) * g.InWidth + xx] * w[((m * cg + c) * g.KernelH + u) * g.KernelW + v];
-                                }
-                            }
-                        y[((n * g.OutChannels + m) * oh + i) * ow + j] = acc;
-                    }
     }
 }

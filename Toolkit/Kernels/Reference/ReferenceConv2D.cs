@@ -5,6 +5,14 @@ public static class ReferenceConv2D
 {
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
+        var sums = new double[y.Length];
+        Forward(g, x, w, bias, sums);
+        for (int i = 0; i < sums.Length; i++) y[i] = (float)sums[i];
+    }
+
+    /// <summary>The same sums kept in double, not rounded to float32 (a reference for float32 round-off itself).</summary>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<double> y)
+    {
         int cg = g.InChannels / g.Groups, mg = g.OutChannels / g.Groups, oh = g.OutHeight, ow = g.OutWidth;
         for (int n = 0; n < g.Batch; n++)
             for (int m = 0; m < g.OutChannels; m++)
@@ -27,7 +35,7 @@ public static class ReferenceConv2D
                                            * w[((m * cg + c) * g.KernelH + u) * g.KernelW + v];
                                 }
                             }
-                        y[((n * g.OutChannels + m) * oh + i) * ow + j] = (float)acc;
+                        y[((n * g.OutChannels + m) * oh + i) * ow + j] = acc;
                     }
             }
     }
