@@ -11,7 +11,14 @@ using TransferKit.Toolkit.Tensors;
 namespace TransferKit.FineTune.Benchmarks;
 
 /// <summary>One measured configuration: median images per second over timed iterations after warm-up.</summary>
-public sealed record BenchResult(string Mode, int Batch, int Threads, double MedianImagesPerSecond, double MedianMilliseconds, int Iterations);
+public sealed record BenchResult(string Mode, int Batch, int Threads, double MedianImagesPerSecond, double MedianMilliseconds, int Iterations)
+{
+    /// <summary>For a training step: MB held by the plan's forward activations, its shared workspace, its activation gradients, and the trainable parameters with their gradients and optimizer state.</summary>
+    public TrainingMemory? Memory { get; init; }
+}
+
+/// <summary>Where a training step's memory goes, in MB (see <see cref="BenchResult.Memory"/>).</summary>
+public sealed record TrainingMemory(double ActivationsMb, double WorkspaceMb, double GradientsMb, double ParametersMb);
 
 /// <summary>Throughput of inference and of training steps on TransferKit's kernels.</summary>
 public static class ModelBenchmark
@@ -148,7 +155,13 @@ public static class ModelBenchmark
             Mark("optimizer step");
         });
         Head.RestoreSoftmax(graph, head);
-        return result;
+        const double mb = 4.0 / 1048576;
+        long parameterFloats = graph.Parameters.Sum(p => (long)p.Value.Length * (p.Trainable ? 3 : 1));
+        return result with
+        {
+            Memory = new TrainingMemory(training.ActivationFloats * mb, (training.ForwardFloats - training.ActivationFloats) * mb,
+                training.GradientFloats * mb, parameterFloats * mb),
+        };
     }
 
     /// <summary>An op type for profiles; convolutions are told apart as depthwise, 1×1 or k×k.</summary>

@@ -5,8 +5,8 @@ namespace TransferKit.Toolkit.Graph;
 
 /// <summary>
 /// Runs a <see cref="ComputeGraph"/> for one set of input shapes. Shapes are inferred once, buffers are
-/// assigned once (an activation's buffer is handed to a later value after its last reader) and reused by
-/// every run; view ops (reshapes) share their input's buffer.
+/// assigned once (<see cref="BufferArena"/>: values whose lifetimes do not overlap share a buffer) and reused by every
+/// run; view ops (reshapes) share their input's buffer.
 /// </summary>
 public sealed class ExecutionPlan
 {
@@ -32,6 +32,15 @@ public sealed class ExecutionPlan
     /// <param name="keep">Values (by id) whose buffers must survive the run, e.g. activations backward reads.</param>
     /// <param name="backward">Nodes (by index) whose backward pass will run: the workspace is sized for it too.</param>
     public ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll = false, ISet<int>? keep = null, ISet<int>? backward = null)
+        : this(graph, inputShapes, keepAll, keep, backward, null) { }
+
+    /// <param name="assign">
+    /// Instead of assigning buffers itself: given each storage-owning value's lifetime over the node steps (kept values to
+    /// <see cref="int.MaxValue"/>), the view roots and the shapes, returns a buffer per value (a training plan extends the timeline
+    /// over its backward steps and shares the buffers with gradients).
+    /// </param>
+    internal ExecutionPlan(ComputeGraph graph, int[][] inputShapes, bool keepAll, ISet<int>? keep, ISet<int>? backward,
+        Func<IReadOnlyList<BufferArena.Lifetime>, int[], IReadOnlyList<int[]>, Dictionary<int, float[]>>? assign)
     {
         _graph = graph;
         if (inputShapes.Length != graph.Inputs.Count)
@@ -81,39 +90,24 @@ public sealed class ExecutionPlan
         foreach (var v in graph.Outputs) lastUse[root[v.Id]] = int.MaxValue;
         if (keep != null) foreach (var id in keep) lastUse[root[id]] = int.MaxValue;
 
-        _tensors = new Tensor?[n];
-        var free = new List<float[]>();
-        long total = workspace;
+        // Every value that owns storage lives from its producer to its last reader (kept values and outputs to the end).
+        var lifetimes = new List<BufferArena.Lifetime>();
         foreach (var node in graph.Nodes)
-        {
             foreach (var o in node.Outputs)
-            {
-                if (root[o.Id] != o.Id) continue; // a view: bound at run time
-                long need = Tensors.Shapes.ElementCount(_shapes[o.Id]);
-                float[]? buf = null;
-                if (!keepAll)
-                {
-                    int best = -1;
-                    for (int f = 0; f < free.Count; f++)
-                        if (free[f].Length >= need && (best < 0 || free[f].Length < free[best].Length)) best = f;
-                    if (best >= 0) { buf = free[best]; free.RemoveAt(best); }
-                }
-                if (buf == null) { buf = new float[Math.Max(need, 1)]; total += buf.Length; }
-                _tensors[o.Id] = new Tensor(_shapes[o.Id], buf);
-            }
-            if (keepAll) continue;
-            // Release buffers whose last reader is this node (not before its outputs were assigned,
-            // so an op never writes into a buffer it reads).
-            foreach (var v in node.Inputs.Select(v => root[v.Id]).Distinct())
-                if (lastUse[v] == node.Index && graph.Values[v].Kind == ValueKind.Activation)
-                    free.Add(_tensors[v]!.Data);
-            foreach (var o in node.Outputs)
-                if (root[o.Id] == o.Id && lastUse[o.Id] < 0) free.Add(_tensors[o.Id]!.Data);
-        }
+                if (root[o.Id] == o.Id)
+                    lifetimes.Add(new(o.Id, Tensors.Shapes.ElementCount(_shapes[o.Id]), node.Index, Math.Max(lastUse[o.Id], node.Index)));
+        long total = workspace;
+        Dictionary<int, float[]> buffers;
+        if (keepAll) buffers = lifetimes.ToDictionary(l => l.Key, l => new float[Math.Max(l.Floats, 1)]);
+        else if (assign != null) buffers = assign(lifetimes, root, _shapes);
+        else buffers = BufferArena.Assign(lifetimes, out _);
+        _tensors = new Tensor?[n];
+        foreach (var l in lifetimes) _tensors[l.Key] = new Tensor(_shapes[l.Key], buffers[l.Key]);
+        total += lifetimes.Select(l => buffers[l.Key]).Distinct().Sum(b => (long)b.Length);
         BufferFloats = total;
         _viewRoot = root;
 
-        _contexts = graph.Nodes.Select(_ => new OpContext()).ToArray();
+        _contexts = graph.Nodes.Select(node => new OpContext { RecordsForBackward = backward?.Contains(node.Index) ?? false }).ToArray();
     }
 
     readonly int[] _viewRoot;

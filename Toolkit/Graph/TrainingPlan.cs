@@ -5,7 +5,8 @@ namespace TransferKit.Toolkit.Graph;
 /// <summary>
 /// Forward and backward of a graph for one set of input shapes. Backward runs only through nodes that lie between a
 /// trainable parameter and the outputs; only the activations those nodes read are kept from the forward pass, so a
-/// frozen prefix runs like inference (its buffers are reused). Parameter gradients accumulate into
+/// frozen prefix runs like inference (its buffers are reused). Activation gradients live in the forward buffers that
+/// hold nothing backward reads, and in buffers of their own only beyond those. Parameter gradients accumulate into
 /// <see cref="Parameter.Grad"/>.
 /// </summary>
 public sealed class TrainingPlan
@@ -27,7 +28,7 @@ public sealed class TrainingPlan
     /// <summary>Floats held by forward activation buffers (kept ones included), without the shared workspace.</summary>
     public long ActivationFloats => _forward.ActivationFloats;
 
-    /// <summary>Floats held by activation-gradient buffers.</summary>
+    /// <summary>Floats of activation-gradient buffers allocated beyond the forward pass's idle ones (<see cref="ExecutionPlan.IdleBuffers"/>), which gradients use first.</summary>
     public long GradientFloats { get; }
 
     /// <param name="inferenceMode">
@@ -37,6 +38,10 @@ public sealed class TrainingPlan
     /// fixed while this plan is used. Null: every node runs as it is.
     /// </param>
     public TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode = null)
+        : this(graph, inputShapes, inferenceMode, replay: true) { }
+
+    /// <param name="replay">Whether values backward reads may be computed again instead of kept (tests compare the two).</param>
+    internal TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode, bool replay)
     {
         _graph = graph;
         int n = graph.Values.Count;
@@ -51,40 +56,76 @@ public sealed class TrainingPlan
             if (!node.Op.HasBackward)
                 throw new NotSupportedException($"Node '{node.Name}' ({node.Op.Type}) lies between a trainable parameter and the output but has no backward pass.");
 
-        // What a backward node reads (the inputs and outputs its op says it reads) stays alive after the forward pass;
-        // the rest (a Relu's input, a Conv's or BatchNormalization's output) gives its buffer back for reuse.
+        // What a backward node reads (the inputs and outputs its op says it reads) stays alive after the forward pass,
+        // until the backward step of its last reader there; the rest (a Conv's or BatchNormalization's output) gives its
+        // buffer back for reuse. Backward step t runs _backwardNodes[L − 1 − t].
+        int steps = _backwardNodes.Length;
         var keep = new HashSet<int>();
-        foreach (var node in _backwardNodes)
+        var lastRead = new Dictionary<int, int>();
+        for (int t = 0; t < steps; t++)
         {
+            var node = _backwardNodes[steps - 1 - t];
             for (int i = 0; i < node.Inputs.Length; i++)
-                if (node.Inputs[i].Kind == ValueKind.Activation && node.Op.BackwardReadsInput(i)) keep.Add(node.Inputs[i].Id);
+                if (node.Inputs[i].Kind == ValueKind.Activation && node.Op.BackwardReadsInput(i)) { keep.Add(node.Inputs[i].Id); lastRead[node.Inputs[i].Id] = t; }
             for (int o = 0; o < node.Outputs.Length; o++)
-                if (node.Op.BackwardReadsOutput(o)) keep.Add(node.Outputs[o].Id);
+                if (node.Op.BackwardReadsOutput(o)) { keep.Add(node.Outputs[o].Id); lastRead[node.Outputs[o].Id] = t; }
         }
-        if (inferenceMode == null)
+        var backwardSet = _backwardNodes.ToHashSet();
+
+        // Values backward reads that a backward node can compute again cheaply (Op.CanReplay) from values kept anyway —
+        // a Relu's or batch norm's output from the kept convolution output — are not kept: the node replays just before
+        // the first backward step that reads them, and they live from there to their last reader. The replay starts
+        // from kept values, through values nothing in backward reads (a batch norm's output on the way to its Relu):
+        // never from another replayed value, since a replay that needs one must bring it back at once, early in backward
+        // where memory peaks, and a chain of them (a residual stream) would all be alive there again.
+        var replayable = new bool[n];
+        var viewed = graph.Nodes.Where(x => x.Op.IsView).Select(x => x.Inputs[0].Id).ToHashSet();
+        var outputIds = graph.Outputs.Select(v => v.Id).ToHashSet();
+        foreach (var node in graph.Nodes)
         {
-            _forward = new ExecutionPlan(graph, inputShapes, keep: keep, backward: _backwardNodes.Select(n => n.Index).ToHashSet());
-            _shapes = _forward.Shapes;
+            if (!replay || !backwardSet.Contains(node) || !node.Op.CanReplay || node.Outputs.Length != 1) continue;
+            var o = node.Outputs[0];
+            if (viewed.Contains(o.Id) || outputIds.Contains(o.Id)) continue;
+            replayable[o.Id] = node.Inputs.All(v => v.Kind != ValueKind.Activation || (keep.Contains(v.Id) ? !replayable[v.Id] : replayable[v.Id]));
         }
-        else
+        _replays = Enumerable.Range(0, steps).Select(_ => new List<Node>()).ToArray();
+        var replayedAt = new Dictionary<int, int>();
+        var replayedUntil = new Dictionary<int, int>();
+        void Need(Value v, int t)
         {
-            var backwardSet = _backwardNodes.ToHashSet();
-            var optimized = PlanOptimizer.Optimize(graph, inputShapes, node => !backwardSet.Contains(node) && inferenceMode(node), out var values, out var nodes);
+            replayedUntil[v.Id] = Math.Max(replayedUntil.GetValueOrDefault(v.Id, t), t);
+            if (replayedAt.ContainsKey(v.Id)) return;
+            var producer = v.Producer!;
+            foreach (var u in producer.Inputs) if (u.Kind == ValueKind.Activation && replayable[u.Id]) Need(u, t);
+            replayedAt[v.Id] = t;
+            _replays[t].Add(producer);
+        }
+        for (int t = 0; t < steps; t++)
+        {
+            var node = _backwardNodes[steps - 1 - t];
+            for (int i = 0; i < node.Inputs.Length; i++)
+                if (node.Inputs[i].Kind == ValueKind.Activation && replayable[node.Inputs[i].Id] && node.Op.BackwardReadsInput(i)) Need(node.Inputs[i], t);
+            for (int o = 0; o < node.Outputs.Length; o++)
+                if (replayable[node.Outputs[o].Id] && node.Op.BackwardReadsOutput(o)) Need(node.Outputs[o], t);
+        }
+        foreach (var id in replayedAt.Keys) { keep.Remove(id); lastRead.Remove(id); }
+
+        ComputeGraph forwardGraph = graph;
+        if (inferenceMode != null)
+        {
+            forwardGraph = PlanOptimizer.Optimize(graph, inputShapes, node => !backwardSet.Contains(node) && inferenceMode(node), out var values, out var nodes);
             _values = values; _nodes = nodes;
             _original = nodes.ToDictionary(p => p.Value, p => p.Key);
-            foreach (var fusedNode in optimized.Nodes)
+            foreach (var fusedNode in forwardGraph.Nodes)
                 if (fusedNode.Op is Ops.FusedConvOp f) _original[fusedNode] = graph.Nodes.First(o => o.Name == f.FusedNodes[0]);
-            _forward = new ExecutionPlan(optimized, inputShapes, keep: keep.Select(id => values[graph.Values[id]].Id).ToHashSet(),
-                backward: _backwardNodes.Select(n => nodes[n].Index).ToHashSet());
-            _shapes = PlanOptimizer.InferShapes(graph, inputShapes);
         }
+        // The original graph's shapes: the rewritten plan's differ in the fused part; the plain plan's are its own.
+        IReadOnlyList<int[]>? shapes = inferenceMode != null ? PlanOptimizer.InferShapes(graph, inputShapes) : null;
+        int ForwardId(int id) => _values == null ? id : _values[graph.Values[id]].Id;
 
-        // Activation gradients share buffers by liveness over the backward order (step t runs
-        // _backwardNodes[L − 1 − t]): a gradient is born (and zeroed) at the first step that adds into it — its
-        // last consumer, or its producer when nothing downstream reads it, or before the loop for a graph output —
-        // and dies after its producer's step. Births are served before the step's deaths are released, so an op never
-        // reads and writes one buffer.
-        int steps = _backwardNodes.Length;
+        // Activation gradients by liveness over the backward order: a gradient is born (and zeroed) at the first step
+        // that adds into it — its last consumer, or its producer when nothing downstream reads it, or before the loop for
+        // a graph output — and dies after its producer's step.
         var birth = new int[n]; var death = new int[n];
         Array.Fill(birth, int.MaxValue); Array.Fill(death, -2);
         for (int t = 0; t < steps; t++)
@@ -114,33 +155,68 @@ public sealed class TrainingPlan
             _freshInputs[t] = fresh;
         }
         _bornAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
-        var diesAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
+        var gradientIds = new List<int>();
         foreach (var v in graph.Values)
         {
             if (!_needsGrad[v.Id] || v.Kind != ValueKind.Activation || birth[v.Id] == int.MaxValue) continue;
             _bornAt[birth[v.Id] + 1].Add(v.Id);
-            if (death[v.Id] >= 0) diesAt[death[v.Id] + 1].Add(v.Id);
+            gradientIds.Add(v.Id);
         }
+
+        // One arena for the step. Forward node k runs at time k; the slot before the backward loop at time F, backward
+        // step t at F + 1 + t. Kept values live to their last backward reader, gradients from birth to their producer's
+        // step (a gradient that is never released — a graph input's — to the end). Buffers go by BufferArena over that
+        // timeline, so a gradient uses a buffer the forward pass is done with; an op never reads and writes one buffer,
+        // because values of one step are all alive at it.
         _grads = new Tensor?[n];
-        var free = new List<float[]>();
-        long floats = 0;
-        for (int slot = 0; slot <= steps; slot++)
+        var gradientBuffers = new Dictionary<int, float[]>();
+        var replayBuffers = new Dictionary<int, float[]>();
+        long gradientOnly = 0;
+        Dictionary<int, float[]> Assign(IReadOnlyList<BufferArena.Lifetime> forward, int[] root, IReadOnlyList<int[]> forwardShapes)
         {
-            foreach (var id in _bornAt[slot])
+            shapes ??= forwardShapes;
+            int f = forwardGraph.Nodes.Count, end = f + 1 + steps;
+            var keptUntil = new Dictionary<int, int>();
+            var outputs = forwardGraph.Outputs.Select(v => root[v.Id]).ToHashSet();
+            foreach (var (id, t) in lastRead)
             {
-                long need = Math.Max(1, Tensors.Shapes.ElementCount(_shapes[id]));
-                int best = -1;
-                for (int f = 0; f < free.Count; f++)
-                    if (free[f].Length >= need && (best < 0 || free[f].Length < free[best].Length)) best = f;
-                float[] buf;
-                if (best >= 0) { buf = free[best]; free.RemoveAt(best); }
-                else { buf = new float[need]; floats += need; }
-                _grads[id] = new Tensor(_shapes[id], buf);
+                int r = root[ForwardId(id)];
+                keptUntil[r] = Math.Max(keptUntil.GetValueOrDefault(r, 0), f + 1 + t);
             }
-            foreach (var id in diesAt[slot]) free.Add(_grads[id]!.Data);
+            var all = new List<BufferArena.Lifetime>();
+            foreach (var l in forward)
+                all.Add(l.Death != int.MaxValue ? l : l with { Death = outputs.Contains(l.Key) ? end : keptUntil.GetValueOrDefault(l.Key, end) });
+            foreach (var id in gradientIds)
+                all.Add(new(-1 - id, Tensors.Shapes.ElementCount(shapes[id]), f + 1 + birth[id], death[id] >= 0 ? f + 1 + death[id] : end));
+            foreach (var (id, t) in replayedAt)
+                all.Add(new(-1 - n - id, Tensors.Shapes.ElementCount(shapes[id]), f + 1 + t, f + 1 + replayedUntil[id]));
+            var buffers = BufferArena.Assign(all, out _);
+            var forwardArrays = forward.Select(l => buffers[l.Key]).ToHashSet();
+            foreach (var id in gradientIds) gradientBuffers[id] = buffers[-1 - id];
+            foreach (var id in replayedAt.Keys) replayBuffers[id] = buffers[-1 - n - id];
+            gradientOnly = gradientBuffers.Values.Concat(replayBuffers.Values).Distinct().Where(b => !forwardArrays.Contains(b)).Sum(b => (long)b.Length);
+            return buffers;
         }
-        GradientFloats = floats;
+        _forward = new ExecutionPlan(forwardGraph, inputShapes, false,
+            keep.Select(ForwardId).ToHashSet(), _backwardNodes.Select(n => _nodes == null ? n.Index : _nodes[n].Index).ToHashSet(), Assign);
+        _shapes = shapes!;
+        foreach (var id in gradientIds) _grads[id] = new Tensor(_shapes[id], gradientBuffers[id]);
+        GradientFloats = gradientOnly;
+        _replayed = replayedAt.Keys.Select(id => (id, _forward.TensorOf(forwardGraph.Values[ForwardId(id)])!, replayBuffers[id])).ToArray();
+        foreach (var (_, tensor, _) in _replayed) _forwardData[tensor] = tensor.Data;
     }
+
+    /// <summary>Per backward step, the nodes replayed just before it (inputs before the nodes that read them).</summary>
+    readonly List<Node>[] _replays;
+
+    /// <summary>Each replayed value: its id, the forward plan's tensor of it, and the buffer it is replayed into.</summary>
+    readonly (int Id, Tensor Tensor, float[] Buffer)[] _replayed;
+
+    /// <summary>The forward buffer of each replayed value's tensor, bound again after backward.</summary>
+    readonly Dictionary<Tensor, float[]> _forwardData = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Values (by id) that backward computes again instead of keeping them from the forward pass.</summary>
+    public IReadOnlyCollection<int> ReplayedValues => _replayed.Select(r => r.Id).ToArray();
 
     /// <summary>Gradients (by value id) first written at each backward step, slot 0 being before the loop.</summary>
     readonly List<int>[] _bornAt;
@@ -193,9 +269,24 @@ public sealed class TrainingPlan
             if (v.Kind == ValueKind.Parameter && v.Parameter!.Trainable)
                 v.Parameter.Grad ??= new Tensor(v.Parameter.Value.ShapeArray);
 
+        foreach (var (id, tensor, buffer) in _replayed) tensor.Rebind(_shapes[id], buffer);
+        try { RunBackward(afterNode); }
+        finally
+        {
+            foreach (var (id, tensor, _) in _replayed) tensor.Rebind(_shapes[id], _forwardData[tensor]);
+        }
+    }
+
+    void RunBackward(Action<Node>? afterNode)
+    {
         for (int t = 0; t < _backwardNodes.Length; t++)
         {
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
+            foreach (var replayed in _replays[t])
+            {
+                var rctx = _forward.ContextOf(_nodes == null ? replayed : _nodes[replayed]);
+                replayed.Op.Replay(rctx);
+            }
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
             var ctx = _forward.ContextOf(_nodes == null ? node : _nodes[node]);
             ctx.InputGradFresh = _freshInputs[t];

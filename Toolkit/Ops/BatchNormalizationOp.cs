@@ -89,6 +89,16 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 saved.InvStd[ch] = 1f / MathF.Sqrt(runVar[ch] + Epsilon);
             }
         }
+        Normalize(ctx, saved);
+    }
+
+    /// <summary>y = x·sc + sh per channel, sc = scale·σ⁻¹ and sh = bias − mean·sc from the statistics the forward pass used.</summary>
+    static void Normalize(OpContext ctx, Saved saved)
+    {
+        var x = ctx.Inputs[0];
+        var scale = ctx.Inputs[1].Data; var bias = ctx.Inputs[2].Data;
+        int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
+        var xd = x.Data; var yd = ctx.Outputs[0].Data;
         Threading.Workers.For(n * c, plane, (s, e) =>
         {
             for (int nc = s; nc < e; nc++)
@@ -101,6 +111,16 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, dst);
             }
         });
+    }
+
+    /// <summary>One pass over x with the statistics the forward pass kept: replayed without touching the running ones.</summary>
+    public override bool CanReplay => true;
+
+    public override void Replay(OpContext ctx)
+    {
+        if (ctx.State is not Saved saved || saved.Mean.Length != ctx.Inputs[0].Dim(1))
+            throw new InvalidOperationException("BatchNormalization replay needs the statistics of a forward pass.");
+        Normalize(ctx, saved);
     }
 
     public override bool HasBackward => true;

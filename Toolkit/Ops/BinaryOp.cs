@@ -35,6 +35,15 @@ public abstract class BinaryOp(BinaryKind kind) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>A pure elementwise function of the operands: replayed by the forward pass.</summary>
+    public override bool CanReplay => true;
+
+    /// <summary>Add and Sub pass the gradient through (their partials are constants); the others read their operands.</summary>
+    public override bool BackwardReadsInput(int input) => Kind is not (BinaryKind.Add or BinaryKind.Sub);
+
+    /// <summary>Every partial is computed from the operands, never from y.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     /// <summary>∂y/∂a and ∂y/∂b at one element.</summary>
     public static (float Da, float Db) Partials(BinaryKind kind, float a, float b) => kind switch
     {

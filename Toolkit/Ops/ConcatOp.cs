@@ -41,7 +41,16 @@ public sealed class ConcatOp(int axis) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>A copy: replayed by the forward pass.</summary>
+    public override bool CanReplay => true;
+
     public override bool OverwritesInputGrad(int input) => true;
+
+    /// <summary>Backward slices the output gradient; it reads no values.</summary>
+    public override bool BackwardReadsInput(int input) => false;
+
+    /// <inheritdoc cref="BackwardReadsInput"/>
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override void Backward(OpContext ctx)
     {

@@ -8,6 +8,7 @@ public sealed class ErfOp : UnaryOp
 
     public override string Type => "Erf";
     public override float Scalar(float x) => (float)Erf(x);
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y) => (float)(TwoOverSqrtPi * Math.Exp(-(double)x * x));
 
     /// <summary>

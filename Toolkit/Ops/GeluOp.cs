@@ -20,6 +20,7 @@ public sealed class GeluOp(bool tanh) : UnaryOp
         return (float)(0.5 * v * (1 + ErfOp.Erf(v * InvSqrtTwo)));
     }
 
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y)
     {
         double v = x;

@@ -50,6 +50,9 @@ public sealed class GemmOp(bool transA, bool transB, float alpha, float beta) : 
 
     public override bool HasBackward => true;
 
+    /// <summary>Backward needs the operands only (for the other operand's gradient), never the product.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var a = ctx.Inputs[0]; var b = ctx.Inputs[1]; var g = ctx.OutputGrads[0];

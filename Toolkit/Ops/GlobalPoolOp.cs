@@ -33,6 +33,12 @@ public sealed class GlobalPoolOp(bool max) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>Max pooling finds each plane's maximum again in the input; average pooling reads no values.</summary>
+    public override bool BackwardReadsInput(int input) => IsMax;
+
+    /// <summary>Backward never reads the pooled values.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

@@ -5,6 +5,7 @@ public sealed class HardSwishOp : UnaryOp
 {
     public override string Type => "HardSwish";
     public override float Scalar(float x) => x * Math.Clamp(x / 6f + 0.5f, 0f, 1f);
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y) => x < -3 ? 0 : x > 3 ? 1 : x / 3f + 0.5f;
 
     /// <summary>Whole vectors compute x·min(max(x/6 + 1/2, 0), 1) lane by lane (a NaN lane stays NaN through the product); the tail runs <see cref="Scalar"/>.</summary>

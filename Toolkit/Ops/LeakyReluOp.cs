@@ -6,6 +6,7 @@ public sealed class LeakyReluOp(float alpha) : UnaryOp
     public float Alpha { get; } = alpha;
     public override string Type => "LeakyRelu";
     public override float Scalar(float x) => x >= 0 ? x : Alpha * x;
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y) => x >= 0 ? 1 : Alpha;
     public override string Describe() => $"LeakyRelu(alpha={Alpha})";
 }

@@ -55,6 +55,9 @@ public sealed class MatMulOp : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>Backward needs the operands only (for the other operand's gradient), never the product.</summary>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var ta = ctx.Inputs[0]; var tb = ctx.Inputs[1]; var g = ctx.OutputGrads[0];

@@ -9,6 +9,7 @@ public sealed class MishOp : UnaryOp
     public override string Type => "Mish";
     public override float Scalar(float x) => x * MathF.Tanh(SoftplusOp.Softplus(x));
 
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y)
     {
         float t = MathF.Tanh(SoftplusOp.Softplus(x));

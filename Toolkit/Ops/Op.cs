@@ -52,6 +52,20 @@ public abstract class Op
     /// </summary>
     public virtual bool OverwritesInputGrad(int input) => false;
 
+    /// <summary>
+    /// Whether <see cref="Replay"/> can compute the outputs again, cheaply (in the order of one pass over them), from the
+    /// inputs and what the forward pass kept. A training plan then keeps neither the outputs nor their copies for
+    /// backward: it replays the node just before the first backward step that reads them.
+    /// </summary>
+    public virtual bool CanReplay => false;
+
+    /// <summary>
+    /// Writes the outputs of the last forward pass again, bit for bit, from the same inputs, with no side effect (running
+    /// statistics stay, no new randomness). Only for ops whose <see cref="CanReplay"/> is true; by default the forward
+    /// pass, for ops that are pure functions of their inputs.
+    /// </summary>
+    public virtual void Replay(OpContext ctx) => Forward(ctx);
+
     /// <summary>A short human-readable attribute summary for inspect.</summary>
     public virtual string Describe() => Type;
 
@@ -78,6 +92,11 @@ public sealed class OpContext
     public Tensor[] OutputGrads = [];
     /// <summary>Per-invocation data an op keeps from forward for backward (batch statistics, masks).</summary>
     public object? State;
+    /// <summary>
+    /// Whether <see cref="Op.Backward"/> may follow this forward pass, so the op keeps what it needs for it (a Relu's mask
+    /// bits). An inference plan clears it; a context made by hand has it set.
+    /// </summary>
+    public bool RecordsForBackward = true;
     /// <summary>A counter that changes every training step (keys seeded randomness such as dropout masks).</summary>
     public long Step;
 }

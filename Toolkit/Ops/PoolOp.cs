@@ -45,8 +45,17 @@ public sealed class PoolOp(bool max, WindowSpec window, bool ceilMode, bool coun
 
     public override bool HasBackward => true;
 
+    /// <summary>A small window per output: replayed by the forward pass.</summary>
+    public override bool CanReplay => true;
+
     /// <summary>Max pooling clears each plane of a fresh input gradient just before scattering into it (while it is in cache).</summary>
     public override bool OverwritesInputGrad(int input) => IsMax;
+
+    /// <summary>Max pooling finds each window's maximum again (input and output); average pooling reads no values.</summary>
+    public override bool BackwardReadsInput(int input) => IsMax;
+
+    /// <inheritdoc cref="BackwardReadsInput"/>
+    public override bool BackwardReadsOutput(int output) => IsMax;
 
     public override void Backward(OpContext ctx)
     {

@@ -71,6 +71,9 @@ public sealed class SoftmaxOp(int axis, bool coerce2D, bool log) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>The gradient is computed from the output alone (dx = y·(g − Σ g·y)).</summary>
+    public override bool BackwardReadsInput(int input) => false;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

@@ -5,6 +5,7 @@ public sealed class SoftplusOp : UnaryOp
 {
     public override string Type => "Softplus";
     public override float Scalar(float x) => Softplus(x);
+    public override bool GradientReadsOutput => false;
     public override float Derivative(float x, float y) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>ln(1 + eˣ) without overflow (shared with Mish).</summary>

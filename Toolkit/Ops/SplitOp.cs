@@ -34,6 +34,12 @@ public sealed class SplitOp(int axis, int[] sizes) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>Backward stitches the output gradients together; it reads no values.</summary>
+    public override bool BackwardReadsInput(int input) => false;
+
+    /// <inheritdoc cref="BackwardReadsInput"/>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

@@ -57,6 +57,12 @@ public sealed class TransposeOp(int[]? perm) : Op
 
     public override bool HasBackward => true;
 
+    /// <summary>Backward moves the output gradient back into place; it reads no values.</summary>
+    public override bool BackwardReadsInput(int input) => false;
+
+    /// <inheritdoc cref="BackwardReadsInput"/>
+    public override bool BackwardReadsOutput(int output) => false;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

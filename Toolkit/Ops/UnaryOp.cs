@@ -22,13 +22,18 @@ public abstract class UnaryOp : Op
         for (int i = 0; i < x.Length; i++) y[i] = Scalar(x[i]);
     }
 
-    public override void Forward(OpContext ctx)
+    public override void Forward(OpContext ctx) => Replay(ctx);
+
+    public override bool HasBackward => true;
+
+    /// <summary>An elementwise function: replayed by applying it again (a masked op's bits stay as the forward pass left them).</summary>
+    public override bool CanReplay => true;
+
+    public override void Replay(OpContext ctx)
     {
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
         Workers.For(ctx.Inputs[0].Length, 4, (s, e) => Apply(x.AsSpan(s, e - s), y.AsSpan(s, e - s)));
     }
-
-    public override bool HasBackward => true;
 
     public override bool OverwritesInputGrad(int input) => true;
 
@@ -36,6 +41,11 @@ public abstract class UnaryOp : Op
     public virtual bool GradientFromOutput => false;
 
     public override bool BackwardReadsInput(int input) => !GradientFromOutput;
+
+    /// <summary>Whether f′ needs y (<see cref="Derivative"/> reads its y argument); false for those computed from x alone, whose output need not be kept.</summary>
+    public virtual bool GradientReadsOutput => true;
+
+    public override bool BackwardReadsOutput(int output) => GradientReadsOutput;
 
     public override void Backward(OpContext ctx)
     {

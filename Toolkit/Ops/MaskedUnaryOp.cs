@@ -1,0 +1,63 @@
+using TransferKit.Toolkit.Kernels;
+using TransferKit.Toolkit.Threading;
+
+namespace TransferKit.Toolkit.Ops;
+
+/// <summary>
+/// An activation whose derivative is 1 where lo &lt; y &lt; hi and 0 elsewhere (Relu, Clip). When backward follows
+/// (<see cref="OpContext.RecordsForBackward"/>) the forward pass keeps that derivative as one bit per element
+/// (<see cref="BitMask"/>), so backward reads neither the input nor the output and a training plan keeps neither.
+/// </summary>
+public abstract class MaskedUnaryOp : UnaryOp
+{
+    /// <summary>Lower bound of the open interval where the derivative is 1.</summary>
+    protected abstract float PassLow { get; }
+
+    /// <summary>Upper bound of that interval; NaN for none.</summary>
+    protected abstract float PassHigh { get; }
+
+    public sealed override float Derivative(float x, float y) => BitMask.Passes(y, PassLow, PassHigh) ? 1 : 0;
+
+    public sealed override bool GradientFromOutput => true;
+
+    public override bool BackwardReadsOutput(int output) => false;
+
+    /// <summary>The derivative bits of the last forward pass, with the element count they cover.</summary>
+    sealed class Mask(int elements)
+    {
+        public readonly int Elements = elements;
+        public readonly byte[] Bits = new byte[BitMask.Bytes(elements)];
+    }
+
+    public override void Forward(OpContext ctx)
+    {
+        if (!ctx.RecordsForBackward) { base.Forward(ctx); return; }
+        var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
+        int n = ctx.Inputs[0].Length;
+        if (ctx.State is not Mask mask || mask.Elements != n) ctx.State = mask = new Mask(n);
+        var bits = mask.Bits;
+        float lo = PassLow, hi = PassHigh;
+        Workers.For(bits.Length, 32, (s, e) =>
+        {
+            int start = s * 8, count = Math.Min(e * 8, n) - start;
+            Apply(x.AsSpan(start, count), y.AsSpan(start, count));
+            BitMask.PackOpenInterval(y.AsSpan(start, count), lo, hi, bits.AsSpan(s, e - s));
+        });
+    }
+
+    public override void Backward(OpContext ctx)
+    {
+        var gx = ctx.InputGrads[0];
+        if (gx == null) return;
+        int n = gx.Length;
+        if (ctx.State is not Mask mask || mask.Elements != n)
+            throw new InvalidOperationException($"{Type} backward needs a forward pass that recorded its mask (OpContext.RecordsForBackward).");
+        var bits = mask.Bits; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        bool add = !ctx.IsFresh(0);
+        Workers.For(bits.Length, 32, (s, e) =>
+        {
+            int start = s * 8, count = Math.Min(e * 8, n) - start;
+            BitMask.Select(bits.AsSpan(s, e - s), g.AsSpan(start, count), d.AsSpan(start, count), add);
+        });
+    }
+}
