@@ -63,9 +63,9 @@ public static class NodeGradientCheck
             double roundOff = GradientCheck.RoundOff * f.Sensitivity;
             f.FixState();
             foreach (var p in trainable) p.Grad?.Span.Clear();
-            // The output gradients as the backward pass delivers them, each taken when its producer's step has run.
+            // The output gradients as the backward pass delivers them, each taken just before its producer's step.
             var dys = new Dictionary<int, Tensor>();
-            plan.Backward([dy], node =>
+            plan.Backward([dy], beforeNode: node =>
             {
                 foreach (var v in node.Outputs) if (plan.GradientOf(v) is { } g) dys[v.Id] = g.Clone();
             });

@@ -100,6 +100,7 @@ public sealed class TrainingPlan
             replayedAt[v.Id] = t;
             _replays[t].Add(producer);
         }
+        var lastReadByBackward = lastRead.Keys.ToHashSet();
         for (int t = 0; t < steps; t++)
         {
             var node = _backwardNodes[steps - 1 - t];
@@ -109,6 +110,18 @@ public sealed class TrainingPlan
                 if (replayable[node.Outputs[o].Id] && node.Op.BackwardReadsOutput(o)) Need(node.Outputs[o], t);
         }
         foreach (var id in replayedAt.Keys) { keep.Remove(id); lastRead.Remove(id); }
+        // A value replayed only to replay one elementwise node, at the same step, is written over by it (Op.ReplaysInPlace).
+        var replayReaders = new Dictionary<int, int>();
+        foreach (var node in _replays.SelectMany(r => r))
+            foreach (var u in node.Inputs.Distinct()) if (replayedAt.ContainsKey(u.Id)) replayReaders[u.Id] = replayReaders.GetValueOrDefault(u.Id) + 1;
+        var replayOver = new Dictionary<int, int>();
+        foreach (var node in _replays.SelectMany(r => r))
+        {
+            if (!node.Op.ReplaysInPlace || node.Inputs.Length != 1) continue;
+            var (w, u) = (node.Inputs[0].Id, node.Outputs[0].Id);
+            if (replayedAt.ContainsKey(w) && !keep.Contains(w) && !lastReadByBackward.Contains(w) && replayReaders[w] == 1
+                && replayedAt[w] == replayedAt[u] && replayedUntil[w] == replayedAt[u]) replayOver[u] = w;
+        }
 
         ComputeGraph forwardGraph = graph;
         if (inferenceMode != null)
@@ -154,6 +167,7 @@ public sealed class TrainingPlan
             }
             _freshInputs[t] = fresh;
         }
+        var shareWith = new Dictionary<int, int>();
         _bornAt = Enumerable.Range(0, steps + 1).Select(_ => new List<int>()).ToArray();
         var gradientIds = new List<int>();
         foreach (var v in graph.Values)
@@ -175,6 +189,22 @@ public sealed class TrainingPlan
         Dictionary<int, float[]> Assign(IReadOnlyList<BufferArena.Lifetime> forward, int[] root, IReadOnlyList<int[]> forwardShapes)
         {
             shapes ??= forwardShapes;
+            // A gradient the node sets that may be written over its output's gradient (Op.BackwardInPlace), which dies at
+            // this very step, takes that gradient's buffer: a chain of elementwise ops and batch norms uses one.
+            for (int t = 0; t < steps; t++)
+            {
+                var node = _backwardNodes[steps - 1 - t];
+                if (node.Outputs.Length != 1 || !_needsGrad[node.Outputs[0].Id]) continue;
+                var o = node.Outputs[0];
+                for (int i = 0; i < node.Inputs.Length; i++)
+                {
+                    var v = node.Inputs[i];
+                    if (!_freshInputs[t][i] || !node.Op.BackwardInPlace(i) || death[o.Id] != t || shareWith.ContainsValue(o.Id)) continue;
+                    if (Tensors.Shapes.ElementCount(shapes[v.Id]) != Tensors.Shapes.ElementCount(shapes[o.Id])) continue;
+                    shareWith[v.Id] = o.Id;
+                    break;
+                }
+            }
             int f = forwardGraph.Nodes.Count, end = f + 1 + steps;
             var keptUntil = new Dictionary<int, int>();
             var outputs = forwardGraph.Outputs.Select(v => root[v.Id]).ToHashSet();
@@ -186,14 +216,29 @@ public sealed class TrainingPlan
             var all = new List<BufferArena.Lifetime>();
             foreach (var l in forward)
                 all.Add(l.Death != int.MaxValue ? l : l with { Death = outputs.Contains(l.Key) ? end : keptUntil.GetValueOrDefault(l.Key, end) });
+            // A chain of shared gradients is one lifetime under the key of its first (output-most) gradient.
+            int Head(int id) { while (shareWith.TryGetValue(id, out var o)) id = o; return id; }
+            var span = new Dictionary<int, (long Floats, int Birth, int Death)>();
             foreach (var id in gradientIds)
-                all.Add(new(-1 - id, Tensors.Shapes.ElementCount(shapes[id]), f + 1 + birth[id], death[id] >= 0 ? f + 1 + death[id] : end));
+            {
+                int h = Head(id), b = f + 1 + birth[id], d = death[id] >= 0 ? f + 1 + death[id] : end;
+                long floats = Tensors.Shapes.ElementCount(shapes[id]);
+                span[h] = span.TryGetValue(h, out var e) ? (Math.Max(e.Floats, floats), Math.Min(e.Birth, b), Math.Max(e.Death, d)) : (floats, b, d);
+            }
+            foreach (var (h, e) in span) all.Add(new(-1 - h, e.Floats, e.Birth, e.Death));
+            int Under(int id) { while (replayOver.TryGetValue(id, out var w)) id = w; return id; }
+            var replaySpan = new Dictionary<int, (long Floats, int Birth, int Death)>();
             foreach (var (id, t) in replayedAt)
-                all.Add(new(-1 - n - id, Tensors.Shapes.ElementCount(shapes[id]), f + 1 + t, f + 1 + replayedUntil[id]));
+            {
+                int h = Under(id), b = f + 1 + t, d = f + 1 + replayedUntil[id];
+                long floats = Tensors.Shapes.ElementCount(shapes[id]);
+                replaySpan[h] = replaySpan.TryGetValue(h, out var e) ? (Math.Max(e.Floats, floats), Math.Min(e.Birth, b), Math.Max(e.Death, d)) : (floats, b, d);
+            }
+            foreach (var (h, e) in replaySpan) all.Add(new(-1 - n - h, e.Floats, e.Birth, e.Death));
             var buffers = BufferArena.Assign(all, out _);
             var forwardArrays = forward.Select(l => buffers[l.Key]).ToHashSet();
-            foreach (var id in gradientIds) gradientBuffers[id] = buffers[-1 - id];
-            foreach (var id in replayedAt.Keys) replayBuffers[id] = buffers[-1 - n - id];
+            foreach (var id in gradientIds) gradientBuffers[id] = buffers[-1 - Head(id)];
+            foreach (var id in replayedAt.Keys) replayBuffers[id] = buffers[-1 - n - Under(id)];
             gradientOnly = gradientBuffers.Values.Concat(replayBuffers.Values).Distinct().Where(b => !forwardArrays.Contains(b)).Sum(b => (long)b.Length);
             return buffers;
         }
@@ -255,8 +300,10 @@ public sealed class TrainingPlan
     /// <summary>
     /// Backward pass from the gradients of the graph outputs (same order as <see cref="ComputeGraph.Outputs"/>; null for
     /// an output that does not reach the loss). Adds into every trainable parameter's <see cref="Parameter.Grad"/>.
+    /// <paramref name="beforeNode"/> runs just before each node's step, when the gradients of its outputs are complete
+    /// (<see cref="GradientOf"/>); <paramref name="afterNode"/> just after it.
     /// </summary>
-    public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null)
+    public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null, Action<Node>? beforeNode = null)
     {
         foreach (var id in _bornAt[0]) Clear(_grads[id]!);
         for (int o = 0; o < _graph.Outputs.Count; o++)
@@ -270,14 +317,14 @@ public sealed class TrainingPlan
                 v.Parameter.Grad ??= new Tensor(v.Parameter.Value.ShapeArray);
 
         foreach (var (id, tensor, buffer) in _replayed) tensor.Rebind(_shapes[id], buffer);
-        try { RunBackward(afterNode); }
+        try { RunBackward(afterNode, beforeNode); }
         finally
         {
             foreach (var (id, tensor, _) in _replayed) tensor.Rebind(_shapes[id], _forwardData[tensor]);
         }
     }
 
-    void RunBackward(Action<Node>? afterNode)
+    void RunBackward(Action<Node>? afterNode, Action<Node>? beforeNode)
     {
         for (int t = 0; t < _backwardNodes.Length; t++)
         {
@@ -287,6 +334,7 @@ public sealed class TrainingPlan
                 var rctx = _forward.ContextOf(_nodes == null ? replayed : _nodes[replayed]);
                 replayed.Op.Replay(rctx);
             }
+            beforeNode?.Invoke(node);
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
             var ctx = _forward.ContextOf(_nodes == null ? node : _nodes[node]);
             ctx.InputGradFresh = _freshInputs[t];
@@ -301,8 +349,9 @@ public sealed class TrainingPlan
     }
 
     /// <summary>
-    /// The gradient buffer of an activation (null where none is computed). Inside <see cref="Backward"/>'s afterNode
-    /// callback it holds the finished gradient of that node's outputs; afterwards the buffer may have been reused.
+    /// The gradient buffer of an activation (null where none is computed). Inside <see cref="Backward"/>'s beforeNode
+    /// callback it holds the finished gradient of that node's outputs; after the node's step it may hold an input's
+    /// gradient written over it (<see cref="Ops.Op.BackwardInPlace"/>), and after the pass anything.
     /// </summary>
     public Tensor? GradientOf(Value v) => _grads[v.Id];
 

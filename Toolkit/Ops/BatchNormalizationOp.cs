@@ -128,6 +128,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
     /// <summary>The input gradient is set whole when fresh; scale and bias gradients always add.</summary>
     public override bool OverwritesInputGrad(int input) => input == 0;
 
+    /// <summary>Each channel's output gradient is summed whole before that channel's input gradient is written.</summary>
+    public override bool BackwardInPlace(int input) => input == 0;
+
     /// <summary>Backward reads the inputs (and the forward's saved state), never the output.</summary>
     public override bool BackwardReadsOutput(int output) => false;
 

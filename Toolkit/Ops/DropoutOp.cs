@@ -94,6 +94,9 @@ public sealed class DropoutOp(float ratio) : Op
 
     public override bool OverwritesInputGrad(int input) => true;
 
+    /// <summary>Elementwise: dx[i] is written from g[i] alone.</summary>
+    public override bool BackwardInPlace(int input) => true;
+
     public override void Backward(OpContext ctx)
     {
         var gx = ctx.InputGrads[0];

@@ -66,6 +66,17 @@ public abstract class Op
     /// </summary>
     public virtual void Replay(OpContext ctx) => Forward(ctx);
 
+    /// <summary>
+    /// Whether input <paramref name="input"/>'s gradient, when set rather than added to (<see cref="OverwritesInputGrad"/>),
+    /// may be written over output 0's gradient in the same buffer: Backward reads each element of the output gradient
+    /// before it writes that element of the input gradient and reads none after writing it (an elementwise gradient;
+    /// batch norm, which sums a channel before writing it). A training plan then gives the two one buffer.
+    /// </summary>
+    public virtual bool BackwardInPlace(int input) => false;
+
+    /// <summary>Whether <see cref="Replay"/> may write output 0 over input 0 in the same buffer (an elementwise function).</summary>
+    public virtual bool ReplaysInPlace => false;
+
     /// <summary>A short human-readable attribute summary for inspect.</summary>
     public virtual string Describe() => Type;
 

@@ -29,6 +29,9 @@ public abstract class UnaryOp : Op
     /// <summary>An elementwise function: replayed by applying it again (a masked op's bits stay as the forward pass left them).</summary>
     public override bool CanReplay => true;
 
+    /// <summary>y[i] is written from x[i] alone.</summary>
+    public override bool ReplaysInPlace => true;
+
     public override void Replay(OpContext ctx)
     {
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
@@ -36,6 +39,9 @@ public abstract class UnaryOp : Op
     }
 
     public override bool OverwritesInputGrad(int input) => true;
+
+    /// <summary>Elementwise: dx[i] is written from g[i] alone.</summary>
+    public override bool BackwardInPlace(int input) => true;
 
     /// <summary>Whether f′ is computed from the output alone (<see cref="Derivative"/> and <see cref="ApplyGradient"/> never read x): then backward does not need the input kept.</summary>
     public virtual bool GradientFromOutput => false;

@@ -49,6 +49,7 @@ public static class GradientCheck
         ctx.InputGrads = inputs.Select((t, i) => check[i] ? new Tensor(t.ShapeArray) : null).ToArray();
         op.Backward(ctx);
         CheckSetsFreshGradients(op, ctx, check);
+        CheckInPlaceGradients(op, ctx, check);
         CheckIgnoresValuesItDoesNotRead(op, ctx);
         CheckIgnoresBufferSlack(op, ctx, ws);
 
@@ -93,6 +94,33 @@ public static class GradientCheck
             for (int i = 0; i < set[k]!.Length; i++)
                 Assert.True(set[k]!.Span[i].Equals(added[k]!.Span[i]),
                     $"{op.Describe()}: input {k} element {i}: set {set[k]!.Span[i]:G9}, added {added[k]!.Span[i]:G9}");
+        }
+    }
+
+    /// <summary>
+    /// For an input whose gradient may be written over output 0's (<see cref="Op.BackwardInPlace"/>): backward again with
+    /// that input's gradient in the very buffer of a copy of the output gradient, marked fresh, must give exactly the
+    /// gradient added into a zeroed buffer.
+    /// </summary>
+    static void CheckInPlaceGradients(Op op, OpContext ctx, bool[] check)
+    {
+        var outGrads = ctx.OutputGrads;
+        for (int k = 0; k < check.Length; k++)
+        {
+            if (!check[k] || !op.OverwritesInputGrad(k) || !op.BackwardInPlace(k) || ctx.InputGrads[k]!.Length != outGrads[0].Length) continue;
+            var added = ctx.InputGrads;
+            var state = ctx.State;
+            var shared = outGrads[0].Clone();
+            ctx.OutputGrads = outGrads.Select((g, o) => o == 0 ? shared : g).ToArray();
+            ctx.InputGrads = added.Select((t, i) => t == null ? null : i == k ? new Tensor(t.ShapeArray, shared.Data) : new Tensor(t.ShapeArray)).ToArray();
+            ctx.InputGradFresh = check.Select((_, i) => i == k).ToArray();
+            op.Backward(ctx);
+            var got = ctx.InputGrads[k]!;
+            ctx.InputGradFresh = [];
+            ctx.InputGrads = added; ctx.OutputGrads = outGrads; ctx.State = state;
+            for (int i = 0; i < got.Length; i++)
+                Assert.True(got.Span[i].Equals(added[k]!.Span[i]),
+                    $"{op.Describe()}: input {k} element {i}: in place {got.Span[i]:G9}, apart {added[k]!.Span[i]:G9}");
         }
     }
 
