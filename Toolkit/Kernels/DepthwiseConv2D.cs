@@ -83,6 +83,26 @@ public static class DepthwiseConv2D
             }
     }
 
+    /// <summary>
+    /// dx = conv_transpose(dy, w) for stride 1 without dilation, as the forward pass of dy with each filter turned
+    /// by 180° and the pads mirrored (k − 1 − p on each side): dx[i, j] = Σ w[u, v]·dy[i + pt − u, j + pl − v]. Returns
+    /// false, writing nothing, for other geometries (and pads beyond k − 1).
+    /// </summary>
+    public static bool SetDataAsForward(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    {
+        if (!g.IsDepthwise || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1) return false;
+        int kh = g.KernelH, kw = g.KernelW;
+        var t = new Conv2DGeometry(g.Batch, g.InChannels, g.OutHeight, g.OutWidth, g.OutChannels, kh, kw, 1, 1, 1, 1,
+            kh - 1 - g.PadTop, kw - 1 - g.PadLeft, kh - 1 - g.PadBottom, kw - 1 - g.PadRight, g.Groups);
+        if (t.PadTop < 0 || t.PadLeft < 0 || t.PadBottom < 0 || t.PadRight < 0 || t.OutHeight != g.InHeight || t.OutWidth != g.InWidth) return false;
+        int taps = kh * kw;
+        var turned = new float[g.OutChannels * taps];
+        for (int c = 0; c < g.OutChannels; c++)
+            for (int k = 0; k < taps; k++) turned[c * taps + k] = w[c * taps + taps - 1 - k];
+        Forward(t, dy, turned, [], dx);
+        return true;
+    }
+
     /// <summary>dx += conv_transpose(dy, w): each kernel tap adds a scaled output-gradient row segment to an input row; planes across threads.</summary>
     public static unsafe void BackwardData(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
@@ -139,6 +159,13 @@ public static class DepthwiseConv2D
             var geo = g;
             Workers.For(g.OutChannels, (long)g.Batch * g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
+                {
+                    var rows = new DepthwiseRows(geo);
+                    for (int c = s; c < e; c++)
+                        for (int n = 0; n < geo.Batch; n++) rows.WeightPlane(n * geo.OutChannels + c, (float*)xp, (float*)dyp, (float*)dwp);
+                    return;
+                }
                 if (Padded.Applies(geo))
                 {
                     var pad = new Padded(geo);

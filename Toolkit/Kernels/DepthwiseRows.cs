@@ -12,6 +12,7 @@ namespace TransferKit.Toolkit.Kernels;
 /// The input plane is copied once into a zero-padded buffer split into s column phases (phase q holds padded columns
 /// q, q + s, …), so the tap (u, v) of L consecutive outputs is one contiguous load from phase v mod s at column
 /// j + v div s even for stride 2. Four output vectors go side by side so the multiply-add chains overlap; the stride-2 split is an AVX2 permute.
+/// The weight gradient walks the same slots with one accumulator per tap (<see cref="WeightPlane"/>).
 /// </summary>
 internal sealed unsafe class DepthwiseRows
 {
@@ -124,6 +125,62 @@ internal sealed unsafe class DepthwiseRows
             }
             epilogue?.Invoke(p * oh * ow, oh * ow);
         }
+    }
+
+    /// <summary>
+    /// dw[c, t] += Σ over the plane's outputs of dy·x̃ at tap t (plane p = image n, channel c): the input plane goes into
+    /// the phase buffer as for the forward pass, each output-gradient vector is loaded once (its lanes past the row as
+    /// zero) and multiplied into one accumulator per tap, and the accumulators are summed across lanes at the end. 3×3
+    /// kernels keep the nine accumulators in registers; other sizes keep them on the stack.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void WeightPlane(int p, float* x, float* dy, float* dw)
+    {
+        int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
+        int slots = _slotIn.Length;
+        fixed (float* buf = _buffer)
+        fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
+        {
+            Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
+            float* plane = dy + (long)p * oh * ow;
+            float* tail = stackalloc float[lanes];
+            float* k = dw + (long)c * taps;
+            if (taps == 9)
+            {
+                Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
+                int o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5], o6 = off[6], o7 = off[7], o8 = off[8];
+                for (int q = 0; q < slots; q++)
+                {
+                    var g = Get(plane + sOut[q], sLanes[q], tail);
+                    float* i0 = buf + sIn[q];
+                    a0 += g * Vector.Load(i0 + o0); a1 += g * Vector.Load(i0 + o1); a2 += g * Vector.Load(i0 + o2);
+                    a3 += g * Vector.Load(i0 + o3); a4 += g * Vector.Load(i0 + o4); a5 += g * Vector.Load(i0 + o5);
+                    a6 += g * Vector.Load(i0 + o6); a7 += g * Vector.Load(i0 + o7); a8 += g * Vector.Load(i0 + o8);
+                }
+                k[0] += Vector.Sum(a0); k[1] += Vector.Sum(a1); k[2] += Vector.Sum(a2);
+                k[3] += Vector.Sum(a3); k[4] += Vector.Sum(a4); k[5] += Vector.Sum(a5);
+                k[6] += Vector.Sum(a6); k[7] += Vector.Sum(a7); k[8] += Vector.Sum(a8);
+                return;
+            }
+            var acc = stackalloc Vector<float>[taps];
+            for (int t = 0; t < taps; t++) acc[t] = default;
+            for (int q = 0; q < slots; q++)
+            {
+                var g = Get(plane + sOut[q], sLanes[q], tail);
+                float* i0 = buf + sIn[q];
+                for (int t = 0; t < taps; t++) acc[t] += g * Vector.Load(i0 + off[t]);
+            }
+            for (int t = 0; t < taps; t++) k[t] += Vector.Sum(acc[t]);
+        }
+    }
+
+    /// <summary>Loads a slot's vector; lanes past its row read as zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> Get(float* src, int real, float* tail)
+    {
+        if (real == Vector<float>.Count) return Vector.Load(src);
+        for (int e = 0; e < Vector<float>.Count; e++) tail[e] = e < real ? src[e] : 0f;
+        return Vector.Load(tail);
     }
 
     /// <summary>Stores a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>

@@ -23,6 +23,11 @@ public class Conv2DTests
             new(2, 5, 7, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5),      // depthwise, MobileNet's 7×7 plane
             new(1, 4, 10, 9, 4, 3, 2, 1, 1, 2, 3, 2, 0, 1, 3, 4),     // depthwise, dilated, asymmetric pads
             new(3, 3, 6, 11, 3, 2, 3, 1, 1, 1, 1, 0, 0, 0, 0, 3),     // depthwise, no padding
+            new(2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16), // depthwise, MobileNet's 28×28 plane (full vectors)
+            new(3, 7, 29, 23, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7),    // depthwise, strided, odd sizes
+            new(2, 5, 17, 19, 5, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 5),    // depthwise 5×5 (EfficientNet)
+            new(2, 4, 12, 13, 4, 3, 3, 1, 1, 1, 1, 2, 0, 1, 2, 4),    // depthwise, pads up to k − 1, asymmetric
+            new(1, 3, 10, 10, 3, 3, 3, 1, 1, 1, 1, 3, 1, 1, 0, 3),    // depthwise, a pad beyond k − 1
             new(1, 4, 11, 10, 6, 3, 2, 2, 3, 2, 1, 2, 0, 1, 3, 2),    // grouped, asymmetric
             new(2, 3, 5, 5, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // kernel = image
             new(1, 2, 8, 8, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),      // 1×1 strided (not pointwise)
