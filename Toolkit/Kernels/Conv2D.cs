@@ -523,7 +523,7 @@ public static class Conv2D
     {
         if (g.IsDepthwise)
         {
-            if (!add && DepthwiseConv2D.SetDataAsForward(g, dy, w, dx)) return;
+            if (DepthwiseConv2D.DataAsForward(g, dy, w, dx, add)) return;
             if (!add) dx.Clear();
             DepthwiseConv2D.BackwardData(g, dy, w, dx);
             return;

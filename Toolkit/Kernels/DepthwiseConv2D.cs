@@ -84,13 +84,14 @@ public static class DepthwiseConv2D
     }
 
     /// <summary>
-    /// dx = conv_transpose(dy, w) for stride 1 without dilation, as the forward pass of dy with each filter turned
-    /// by 180° and the pads mirrored (k − 1 − p on each side): dx[i, j] = Σ w[u, v]·dy[i + pt − u, j + pl − v]. Returns
-    /// false, writing nothing, for other geometries (and pads beyond k − 1).
+    /// dx (+)= conv_transpose(dy, w) for stride 1 without dilation, as the forward pass of dy with each filter turned
+    /// by 180° and the pads mirrored (k − 1 − p on each side): dx[i, j] = Σ w[u, v]·dy[i + pt − u, j + pl − v], the
+    /// taps summed in registers (<see cref="DepthwiseRows"/>) and then stored or added. Returns false, writing
+    /// nothing, for other geometries (and pads beyond k − 1) or without vector hardware.
     /// </summary>
-    public static bool SetDataAsForward(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    public static unsafe bool DataAsForward(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, bool add)
     {
-        if (!g.IsDepthwise || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1) return false;
+        if (!g.IsDepthwise || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1 || !System.Numerics.Vector.IsHardwareAccelerated) return false;
         int kh = g.KernelH, kw = g.KernelW;
         var t = new Conv2DGeometry(g.Batch, g.InChannels, g.OutHeight, g.OutWidth, g.OutChannels, kh, kw, 1, 1, 1, 1,
             kh - 1 - g.PadTop, kw - 1 - g.PadLeft, kh - 1 - g.PadBottom, kw - 1 - g.PadRight, g.Groups);
@@ -99,7 +100,15 @@ public static class DepthwiseConv2D
         var turned = new float[g.OutChannels * taps];
         for (int c = 0; c < g.OutChannels; c++)
             for (int k = 0; k < taps; k++) turned[c * taps + k] = w[c * taps + taps - 1 - k];
-        Forward(t, dy, turned, [], dx);
+        fixed (float* pdy = dy, pw = turned, pdx = dx)
+        {
+            var (dyp, wp, dxp) = ((nint)pdy, (nint)pw, (nint)pdx);
+            Workers.For(t.Batch * t.OutChannels, (long)t.Positions * taps, (s, e) =>
+            {
+                var rows = new DepthwiseRows(t);
+                for (int p = s; p < e; p++) rows.Plane(p, (float*)dyp, (float*)wp, null, (float*)dxp, null, accumulate: add);
+            });
+        }
         return true;
     }
 

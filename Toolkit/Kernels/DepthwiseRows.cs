@@ -81,9 +81,13 @@ internal sealed unsafe class DepthwiseRows
         }
     }
 
-    /// <summary>Output plane p (image n, channel c = p mod C) from input plane p; then <paramref name="epilogue"/> on it.</summary>
+    /// <summary>
+    /// Output plane p (image n, channel c = p mod C) from input plane p; then <paramref name="epilogue"/> on it. With
+    /// <paramref name="accumulate"/> each output vector's sum of taps is added to what y holds (0 + Σ is Σ exactly, so
+    /// adding into zeros equals setting).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue)
+    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false)
     {
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
         // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
@@ -111,17 +115,17 @@ internal sealed unsafe class DepthwiseRows
                     a2 += kv * Vector.Load(i2 + o);
                     a3 += kv * Vector.Load(i3 + o);
                 }
-                Put(plane + sOut[q], sLanes[q], a0, tail);
-                Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail);
-                Put(plane + sOut[q + 2], sLanes[q + 2], a2, tail);
-                Put(plane + sOut[q + 3], sLanes[q + 3], a3, tail);
+                Put(plane + sOut[q], sLanes[q], a0, tail, accumulate);
+                Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail, accumulate);
+                Put(plane + sOut[q + 2], sLanes[q + 2], a2, tail, accumulate);
+                Put(plane + sOut[q + 3], sLanes[q + 3], a3, tail, accumulate);
             }
             for (; q < slots; q++)
             {
                 float* i0 = buf + sIn[q];
                 Vector<float> a = start;
                 for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(i0 + off[t]);
-                Put(plane + sOut[q], sLanes[q], a, tail);
+                Put(plane + sOut[q], sLanes[q], a, tail, accumulate);
             }
             epilogue?.Invoke(p * oh * ow, oh * ow);
         }
@@ -183,12 +187,12 @@ internal sealed unsafe class DepthwiseRows
         return Vector.Load(tail);
     }
 
-    /// <summary>Stores a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>
+    /// <summary>Stores (or adds) a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Put(float* dst, int real, Vector<float> v, float* tail)
+    static void Put(float* dst, int real, Vector<float> v, float* tail, bool accumulate)
     {
-        if (real == Vector<float>.Count) { Vector.Store(v, dst); return; }
+        if (real == Vector<float>.Count) { Vector.Store(accumulate ? Vector.Load(dst) + v : v, dst); return; }
         Vector.Store(v, tail);
-        for (int e = 0; e < real; e++) dst[e] = tail[e];
+        for (int e = 0; e < real; e++) dst[e] = accumulate ? dst[e] + tail[e] : tail[e];
     }
 }

@@ -59,20 +59,20 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         {
             Threading.Workers.For(c, (long)n * plane * 2, (s, e) =>
             {
-                var centred = new float[plane];
                 for (int ch = s; ch < e; ch++)
                 {
-                    // Two passes: the mean, then the variance about it (no cancellation); per-plane sums are
-                    // vectorized in float and added up in double.
-                    double sum = 0;
-                    for (int b = 0; b < n; b++) sum += System.Numerics.Tensors.TensorPrimitives.Sum(xd.AsSpan((b * c + ch) * plane, plane));
-                    int m = n * plane;
-                    double mean = sum / m, sq = 0;
+                    // One pass about a shift: Σ(x − k) and Σ(x − k)² with k the first plane's mean, close enough to the
+                    // channel's mean that E[(x − k)²] − E[x − k]² does not cancel; per-plane sums are vectorized in
+                    // float and added up in double.
+                    float k = plane == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.Sum(xd.AsSpan(ch * plane, plane)) / plane;
+                    double s1 = 0, s2 = 0;
                     for (int b = 0; b < n; b++)
                     {
-                        System.Numerics.Tensors.TensorPrimitives.Subtract(xd.AsSpan((b * c + ch) * plane, plane), (float)mean, centred);
-                        sq += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(centred);
+                        var (p1, p2) = ShiftedSums(xd.AsSpan((b * c + ch) * plane, plane), k);
+                        s1 += p1; s2 += p2;
                     }
+                    int m = n * plane;
+                    double d = s1 / m, mean = k + d, sq = Math.Max(0, s2 - s1 * d);
                     double variance = sq / m;
                     saved.Mean[ch] = (float)mean;
                     saved.InvStd[ch] = (float)(1 / Math.Sqrt(variance + Epsilon));
@@ -176,6 +176,28 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 }
             }
         });
+    }
+
+    /// <summary>(Σ (x − k), Σ (x − k)²) over a plane in one pass: two vector accumulators per sum, then the tail per element.</summary>
+    static (float Sum, float SumOfSquares) ShiftedSums(ReadOnlySpan<float> x, float k)
+    {
+        int i = 0;
+        float sum = 0, squares = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int w = System.Numerics.Vector<float>.Count;
+            var shift = new System.Numerics.Vector<float>(k);
+            System.Numerics.Vector<float> s0 = default, s1 = default, q0 = default, q1 = default;
+            for (; i <= x.Length - 2 * w; i += 2 * w)
+            {
+                var d0 = new System.Numerics.Vector<float>(x.Slice(i, w)) - shift; var d1 = new System.Numerics.Vector<float>(x.Slice(i + w, w)) - shift;
+                s0 += d0; s1 += d1; q0 += d0 * d0; q1 += d1 * d1;
+            }
+            sum = System.Numerics.Vector.Sum(s0 + s1);
+            squares = System.Numerics.Vector.Sum(q0 + q1);
+        }
+        for (; i < x.Length; i++) { float d = x[i] - k; sum += d; squares += d * d; }
+        return (sum, squares);
     }
 
     /// <summary>

@@ -59,6 +59,12 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>Add and Sub set a fresh operand gradient (g, or −g for Sub's right operand) instead of adding it.</summary>
+    public override bool OverwritesInputGrad(int input) => Kind is BinaryKind.Add or BinaryKind.Sub;
+
+    /// <summary>Add's and Sub's operand gradient is g itself (or −g): written over g it costs nothing (or one negation).</summary>
+    public override bool BackwardInPlace(int input) => Kind is BinaryKind.Add or BinaryKind.Sub;
+
     public override void Backward(OpContext ctx)
     {
         var a = ctx.Inputs[0]; var b = ctx.Inputs[1];
@@ -66,18 +72,43 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         var g = ctx.OutputGrads[0].Data;
         var ad = a.Data; var bd = b.Data;
         var kind = Kind;
-        if (kind is BinaryKind.Add or BinaryKind.Sub && a.Length == g.Length && b.Length == g.Length)
+        // Sizes come from the tensors: a plan's buffers may be longer than the values they hold.
+        int count = ctx.OutputGrads[0].Length;
+        if (kind is BinaryKind.Add or BinaryKind.Sub)
         {
-            // Same shapes: the gradient passes straight through (negated for Sub's right operand), vectorized.
-            Threading.Workers.For(g.Length, 2, (s, e) =>
+            // An operand gradient written over g (the training plan's in-place buffer) already is g; Sub's right one is
+            // negated where it lies. A fresh one of g's size is set, a broadcast one cleared before it is summed into.
+            bool setA = ga != null && ctx.IsFresh(0), setB = gb != null && ctx.IsFresh(1);
+            if (setA && ReferenceEquals(ga, g)) { ga = null; setA = false; }
+            if (setB && ReferenceEquals(gb, g))
             {
-                var gs = g.AsSpan(s, e - s);
-                if (ga != null) System.Numerics.Tensors.TensorPrimitives.Add(ga.AsSpan(s, e - s), gs, ga.AsSpan(s, e - s));
-                if (gb == null) return;
-                if (kind == BinaryKind.Add) System.Numerics.Tensors.TensorPrimitives.Add(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
-                else System.Numerics.Tensors.TensorPrimitives.Subtract(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
-            });
-            return;
+                if (kind == BinaryKind.Sub) Threading.Workers.For(count, 1, (s, e) => System.Numerics.Tensors.TensorPrimitives.Negate(g.AsSpan(s, e - s), g.AsSpan(s, e - s)));
+                gb = null; setB = false;
+            }
+            if (setA && a.Length != count) { ctx.InputGrads[0]!.Span.Clear(); setA = false; }
+            if (setB && b.Length != count) { ctx.InputGrads[1]!.Span.Clear(); setB = false; }
+            if ((ga == null || a.Length == count) && (gb == null || b.Length == count))
+            {
+                // Same shapes: the gradient passes straight through (negated for Sub's right operand), vectorized.
+                Threading.Workers.For(count, 2, (s, e) =>
+                {
+                    var gs = g.AsSpan(s, e - s);
+                    if (ga != null)
+                    {
+                        if (setA) gs.CopyTo(ga.AsSpan(s, e - s));
+                        else System.Numerics.Tensors.TensorPrimitives.Add(ga.AsSpan(s, e - s), gs, ga.AsSpan(s, e - s));
+                    }
+                    if (gb == null) return;
+                    if (kind == BinaryKind.Add && setB) gs.CopyTo(gb.AsSpan(s, e - s));
+                    else if (kind == BinaryKind.Add) System.Numerics.Tensors.TensorPrimitives.Add(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
+                    else if (setB) System.Numerics.Tensors.TensorPrimitives.Negate(gs, gb.AsSpan(s, e - s));
+                    else System.Numerics.Tensors.TensorPrimitives.Subtract(gb.AsSpan(s, e - s), gs, gb.AsSpan(s, e - s));
+                });
+                return;
+            }
+            // A broadcast run adds into every operand gradient: a fresh one of full size starts from zero too.
+            if (setA) ctx.InputGrads[0]!.Span.Clear();
+            if (setB) ctx.InputGrads[1]!.Span.Clear();
         }
         BroadcastFor(a, b).ForEachRun((o, ia, ib, n, sa, sb) =>
         {
