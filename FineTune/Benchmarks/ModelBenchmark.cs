@@ -76,11 +76,22 @@ public static class ModelBenchmark
     }
 
     /// <summary>
+    /// Runs per block in <see cref="InferenceBesideOrt"/>: each engine runs a block of this many timed iterations after
+    /// one untimed run, the blocks alternating.
+    /// </summary>
+    public const int BlockIterations = 5;
+
+    /// <summary>Pause before each block, so the other engine's workers have stopped spinning and gone to sleep.</summary>
+    public const int SettleMilliseconds = 50;
+
+    /// <summary>
     /// Inference natively and in ONNX Runtime (<see cref="OrtBenchmarkSession"/>: same batch, same threads) on the same
-    /// random inputs, the two timed alternately iteration by iteration so a busy machine slows both alike. ONNX Runtime
-    /// runs as configured by default, its intra-op workers spinning between runs; those spinning workers also take a
-    /// core from the native run that follows (at batch 1 with 2 threads the native rate beside ONNX Runtime is well
-    /// below its rate alone), so the ratio is a lower bound there.
+    /// random inputs, timed alternately in blocks so a busy machine slows both alike. ONNX Runtime runs as configured by
+    /// default, its intra-op workers spinning after a run, as TransferKit's helpers do; a run right after the other
+    /// engine's shares the cores with its spinning workers (at batch 1 with 2 threads that cost the native rate 25–45 %
+    /// when the engines alternated run by run). So each engine runs a block of <see cref="BlockIterations"/> timed
+    /// iterations after one untimed run that takes the other's spinning, the blocks alternating until both have
+    /// <paramref name="iterations"/> timed runs (at least one block each).
     /// </summary>
     public static (BenchResult Native, BenchResult Ort) InferenceBesideOrt(ImportedModel model, int batch, int warmup, int iterations)
     {
@@ -91,21 +102,28 @@ public static class ModelBenchmark
         ort.Prepare(inputs);
         WarmUp(warmup, () => { plan.Run(inputs); ort.Run(); });
         var native = new List<double>(); var reference = new List<double>();
-        for (int i = 0; i < iterations; i++)
+        void Block(Action run, List<double> times)
         {
-            // Alternate which engine goes first so neither always runs right after the other's cache footprint.
-            for (int k = 0; k < 2; k++)
+            Thread.Sleep(SettleMilliseconds);
+            run();
+            for (int k = 0; k < BlockIterations; k++)
             {
                 var sw = Stopwatch.StartNew();
-                if ((i + k) % 2 == 0) { plan.Run(inputs); native.Add(sw.Elapsed.TotalMilliseconds); }
-                else { ort.Run(); reference.Add(sw.Elapsed.TotalMilliseconds); }
+                run();
+                times.Add(sw.Elapsed.TotalMilliseconds);
             }
+        }
+        for (int b = 0; native.Count < iterations || reference.Count < iterations; b++)
+        {
+            // Alternate which engine's block goes first.
+            if (b % 2 == 0) { Block(() => plan.Run(inputs), native); Block(ort.Run, reference); }
+            else { Block(ort.Run, reference); Block(() => plan.Run(inputs), native); }
         }
         BenchResult Result(string mode, List<double> times)
         {
             times.Sort();
             double median = times[times.Count / 2];
-            return new BenchResult(mode, batch, Toolkit.Threading.Workers.MaxThreads, batch * 1000.0 / median, median, iterations);
+            return new BenchResult(mode, batch, Toolkit.Threading.Workers.MaxThreads, batch * 1000.0 / median, median, times.Count);
         }
         return (Result("inference", native), Result("onnxruntime", reference));
     }
