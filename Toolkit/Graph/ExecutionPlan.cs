@@ -143,6 +143,9 @@ public sealed class ExecutionPlan
         }
         foreach (var v in _graph.Values)
             if (v.Kind == ValueKind.Parameter) _tensors[v.Id] = v.Parameter!.Value;
+        LastRunFused = afterNode == null && _fused.Count > 0;
+        foreach (var (_, (producer, activation, fusion)) in _fused)
+            _contexts[producer.Index].Fusion = LastRunFused && ReferenceEquals(activation.Op, fusion.Op) ? fusion : null;
 
         foreach (var node in _graph.Nodes)
         {
@@ -161,11 +164,35 @@ public sealed class ExecutionPlan
             ctx.Workspace = _workspace;
             ctx.Training = training?.Invoke(node) ?? false;
             ctx.Step = step;
+            if (LastRunFused && _fused.TryGetValue(node.Index, out var f) && _contexts[f.Producer.Index].Fusion != null) continue;
             node.Op.Forward(ctx);
             afterNode?.Invoke(node, ctx.Outputs);
         }
         return _graph.Outputs.Select(v => _tensors[v.Id]!).ToArray();
     }
+
+    /// <summary>Activations (by node index) whose forward pass runs inside their producer's, with the fusion the producer gets.</summary>
+    readonly Dictionary<int, (Node Producer, Node Activation, Ops.ActivationFusion Fusion)> _fused = new();
+
+    /// <summary>
+    /// Runs the Relu or Clip <paramref name="activation"/> inside the forward pass of <paramref name="producer"/>, its
+    /// input's only reader (see <see cref="OpContext.Fusion"/>), in every run without an afterNode callback (one may
+    /// change a node's output in place, which the fused activation would not see) while the node still has that op.
+    /// </summary>
+    internal void Fuse(Node producer, Node activation)
+    {
+        var op = (Ops.MaskedUnaryOp)activation.Op;
+        _fused[activation.Index] = (producer, activation, new Ops.ActivationFusion(op, _tensors[activation.Outputs[0].Id]!, _contexts[activation.Index]));
+    }
+
+    /// <summary>How many activations run inside their producers' forward passes.</summary>
+    internal int FusedActivations => _fused.Count;
+
+    /// <summary>Whether the last run ran its fused activations inside their producers (replays then do too).</summary>
+    internal bool LastRunFused { get; private set; }
+
+    /// <summary>Whether the activation node's forward pass ran inside its producer's in the last run.</summary>
+    internal bool RanFused(Node activation) => LastRunFused && _fused.TryGetValue(activation.Index, out var f) && _contexts[f.Producer.Index].Fusion != null;
 
     /// <summary>The context a node ran with in the last run (its inputs, outputs and saved state).</summary>
     internal OpContext ContextOf(Node node) => _contexts[node.Index];

@@ -38,10 +38,11 @@ public sealed class TrainingPlan
     /// fixed while this plan is used. Null: every node runs as it is.
     /// </param>
     public TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode = null)
-        : this(graph, inputShapes, inferenceMode, replay: true) { }
+        : this(graph, inputShapes, inferenceMode, replay: true, fuse: true) { }
 
     /// <param name="replay">Whether values backward reads may be computed again instead of kept (tests compare the two).</param>
-    internal TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode, bool replay)
+    /// <param name="fuse">Whether a batch norm runs the Relu or Clip after it in its own forward pass (tests compare the two).</param>
+    internal TrainingPlan(ComputeGraph graph, int[][] inputShapes, Func<Node, bool>? inferenceMode, bool replay, bool fuse)
     {
         _graph = graph;
         int n = graph.Values.Count;
@@ -248,6 +249,22 @@ public sealed class TrainingPlan
         foreach (var id in gradientIds) _grads[id] = new Tensor(_shapes[id], gradientBuffers[id]);
         GradientFloats = gradientOnly;
         _replayed = replayedAt.Keys.Select(id => (id, _forward.TensorOf(forwardGraph.Values[ForwardId(id)])!, replayBuffers[id])).ToArray();
+
+        // A batch norm whose output goes only to a Relu or Clip (both training) writes the activation's output itself,
+        // plane group by plane group while it is in cache; the output it would have written nobody reads.
+        if (fuse)
+        {
+            var readers = new Dictionary<int, int>();
+            foreach (var node in graph.Nodes) foreach (var v in node.Inputs.Distinct()) readers[v.Id] = readers.GetValueOrDefault(v.Id) + 1;
+            foreach (var act in _backwardNodes)
+            {
+                if (act.Op is not Ops.MaskedUnaryOp || act.Inputs.Length != 1) continue;
+                var y = act.Inputs[0];
+                if (y.Producer is not { Op: Ops.BatchNormalizationOp } bn || !backwardSet.Contains(bn) || readers[y.Id] != 1
+                    || outputIds.Contains(y.Id) || viewed.Contains(y.Id) || keep.Contains(y.Id)) continue;
+                _forward.Fuse(_nodes == null ? bn : _nodes[bn], _nodes == null ? act : _nodes[act]);
+            }
+        }
         foreach (var (_, tensor, _) in _replayed) _forwardData[tensor] = tensor.Data;
     }
 
@@ -259,6 +276,9 @@ public sealed class TrainingPlan
 
     /// <summary>The forward buffer of each replayed value's tensor, bound again after backward.</summary>
     readonly Dictionary<Tensor, float[]> _forwardData = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>How many Relu or Clip nodes run inside their batch norm's forward pass.</summary>
+    internal int FusedActivations => _forward.FusedActivations;
 
     /// <summary>Values (by id) that backward computes again instead of keeping them from the forward pass.</summary>
     public IReadOnlyCollection<int> ReplayedValues => _replayed.Select(r => r.Id).ToArray();
@@ -331,8 +351,10 @@ public sealed class TrainingPlan
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
             foreach (var replayed in _replays[t])
             {
-                var rctx = _forward.ContextOf(_nodes == null ? replayed : _nodes[replayed]);
-                replayed.Op.Replay(rctx);
+                var forwardNode = _nodes == null ? replayed : _nodes[replayed];
+                // A fused activation was replayed by its batch norm, as it ran.
+                if (_forward.RanFused(forwardNode)) continue;
+                replayed.Op.Replay(_forward.ContextOf(forwardNode));
             }
             beforeNode?.Invoke(node);
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);

@@ -89,16 +89,45 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 saved.InvStd[ch] = 1f / MathF.Sqrt(runVar[ch] + Epsilon);
             }
         }
-        Normalize(ctx, saved);
+        Normalize(ctx, saved, record: true);
     }
 
-    /// <summary>y = x·sc + sh per channel, sc = scale·σ⁻¹ and sh = bias − mean·sc from the statistics the forward pass used.</summary>
-    static void Normalize(OpContext ctx, Saved saved)
+    /// <summary>
+    /// y = x·sc + sh per channel, sc = scale·σ⁻¹ and sh = bias − mean·sc from the statistics the forward pass used. With
+    /// an <see cref="OpContext.Fusion"/> the values go to the activation's output and the activation runs over each
+    /// group of planes just written (groups of whole bytes of mask: 8 / gcd(plane, 8) planes), recording its mask when
+    /// <paramref name="record"/>; the values are the same as the two passes give.
+    /// </summary>
+    static void Normalize(OpContext ctx, Saved saved, bool record)
     {
         var x = ctx.Inputs[0];
         var scale = ctx.Inputs[1].Data; var bias = ctx.Inputs[2].Data;
         int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
-        var xd = x.Data; var yd = ctx.Outputs[0].Data;
+        var xd = x.Data;
+        if (ctx.Fusion is { } f)
+        {
+            var zd = f.Output.Data;
+            var bits = record && f.Context.RecordsForBackward ? f.Op.MaskBits(f.Context, x.Length) : null;
+            int group = plane == 0 ? 1 : 8 / (int)System.Numerics.BigInteger.GreatestCommonDivisor(plane, 8);
+            int planes = n * c, groups = (planes + group - 1) / group;
+            Threading.Workers.For(groups, (long)plane * group * 2, (s, e) =>
+            {
+                for (int gi = s; gi < e; gi++)
+                {
+                    int p0 = gi * group, p1 = Math.Min(p0 + group, planes);
+                    for (int nc = p0; nc < p1; nc++)
+                    {
+                        int ch = nc % c;
+                        float sc = scale[ch] * saved.InvStd[ch];
+                        float sh = bias[ch] - saved.Mean[ch] * sc;
+                        ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, zd.AsSpan(nc * plane, plane));
+                    }
+                    f.Op.ApplyInPlace(zd, p0 * plane, (p1 - p0) * plane, bits);
+                }
+            });
+            return;
+        }
+        var yd = ctx.Outputs[0].Data;
         Threading.Workers.For(n * c, plane, (s, e) =>
         {
             for (int nc = s; nc < e; nc++)
@@ -120,7 +149,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
     {
         if (ctx.State is not Saved saved || saved.Mean.Length != ctx.Inputs[0].Dim(1))
             throw new InvalidOperationException("BatchNormalization replay needs the statistics of a forward pass.");
-        Normalize(ctx, saved);
+        Normalize(ctx, saved, record: false);
     }
 
     public override bool HasBackward => true;

@@ -29,6 +29,24 @@ public abstract class MaskedUnaryOp : UnaryOp
         public readonly byte[] Bits = new byte[BitMask.Bytes(elements)];
     }
 
+    /// <summary>The mask buffer of a context for <paramref name="elements"/> elements (made when missing).</summary>
+    internal byte[] MaskBits(OpContext ctx, int elements)
+    {
+        if (ctx.State is not Mask mask || mask.Elements != elements) ctx.State = mask = new Mask(elements);
+        return mask.Bits;
+    }
+
+    /// <summary>
+    /// The activation over z[start, start + count) in place and, with <paramref name="bits"/>, its mask bits there;
+    /// <paramref name="start"/> is a multiple of 8 (the bytes of the range are the range's own).
+    /// </summary>
+    internal void ApplyInPlace(float[] z, int start, int count, byte[]? bits)
+    {
+        var span = z.AsSpan(start, count);
+        Apply(span, span);
+        if (bits != null) BitMask.PackOpenInterval(span, PassLow, PassHigh, bits.AsSpan(start >> 3, BitMask.Bytes(count)));
+    }
+
     public override void Forward(OpContext ctx)
     {
         if (!ctx.RecordsForBackward) { base.Forward(ctx); return; }

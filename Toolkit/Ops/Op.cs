@@ -108,6 +108,12 @@ public sealed class OpContext
     /// bits). An inference plan clears it; a context made by hand has it set.
     /// </summary>
     public bool RecordsForBackward = true;
+    /// <summary>
+    /// Set by a training plan on a batch norm whose output goes only to a Relu or Clip: the forward pass (and replay)
+    /// writes the activation's output directly, plane group by plane group while it is in cache, and the activation's
+    /// own forward is skipped. Null: the op writes its own output.
+    /// </summary>
+    internal ActivationFusion? Fusion;
     /// <summary>A counter that changes every training step (keys seeded randomness such as dropout masks).</summary>
     public long Step;
 }

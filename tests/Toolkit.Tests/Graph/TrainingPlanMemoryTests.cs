@@ -66,32 +66,39 @@ public class TrainingPlanMemoryTests
         return (g, g.Parameters.Where(p => p.Trainable).ToArray());
     }
 
-    /// <summary>Replayed values are the forward pass's to the bit, so every parameter gradient equals the one of a plan that keeps them, over repeated steps.</summary>
+    /// <summary>
+    /// Replayed values are the forward pass's to the bit, and so is a Relu run inside its batch norm: every parameter
+    /// gradient (and the output) equals the one of a plan that keeps the values and runs each node alone, over repeated steps.
+    /// </summary>
     [Fact]
-    public void ReplayedValuesGiveTheGradientsOfKeptOnes()
+    public void ReplayedValuesAndFusedActivationsGiveTheGradientsOfKeptOnes()
     {
         var (g, parameters) = SmallResidualNet();
         var x = new Tensor([6, 3, 8, 8], Enumerable.Range(0, 6 * 3 * 64).Select(i => MathF.Sin(i * 0.37f)).ToArray());
         var dy = new Tensor([6, 5], Enumerable.Range(0, 30).Select(i => MathF.Cos(i * 0.11f)).ToArray());
-        float[][] Gradients(bool replay)
+        var running = g.Parameters.Where(p => !p.Trainable).Select(p => p.Value.Span.ToArray()).ToArray();
+        float[][] Gradients(bool replay, bool fuse)
         {
-            var plan = new TrainingPlan(g, [x.ShapeArray], null, replay);
+            foreach (var (p, v) in g.Parameters.Where(p => !p.Trainable).Zip(running)) v.CopyTo(p.Value.Span);
+            var plan = new TrainingPlan(g, [x.ShapeArray], null, replay, fuse);
             Assert.Equal(replay, plan.ReplayedValues.Count > 0);
+            Assert.Equal(fuse ? 1 : 0, plan.FusedActivations);
             var result = Array.Empty<float[]>();
             for (int step = 0; step < 2; step++)
             {
-                plan.Forward([x], _ => true, step);
+                var y = plan.Forward([x], _ => true, step)[0].Span.ToArray();
                 plan.ZeroGrad();
                 plan.Backward([dy]);
-                result = parameters.Select(p => p.Grad!.Span.ToArray()).ToArray();
+                result = [y, .. parameters.Select(p => p.Grad!.Span.ToArray())];
             }
             return result;
         }
-        var running = g.Parameters.Where(p => !p.Trainable).Select(p => p.Value.Span.ToArray()).ToArray();
-        var kept = Gradients(replay: false);
-        foreach (var (p, v) in g.Parameters.Where(p => !p.Trainable).Zip(running)) v.CopyTo(p.Value.Span);
-        var replayed = Gradients(replay: true);
-        for (int i = 0; i < parameters.Length; i++) Assert.Equal(kept[i], replayed[i]);
+        var kept = Gradients(replay: false, fuse: false);
+        foreach (var (replay, fuse) in new[] { (true, false), (false, true), (true, true) })
+        {
+            var other = Gradients(replay, fuse);
+            for (int i = 0; i < kept.Length; i++) Assert.Equal(kept[i], other[i]);
+        }
     }
 
     [Fact]
