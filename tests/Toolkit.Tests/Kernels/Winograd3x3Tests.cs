@@ -162,8 +162,12 @@ public class Winograd3x3Tests
     public void ConvolutionDispatchPicksWinogradExactlyForEligibleShapes()
     {
         Assert.True(Conv2D.UsesWinograd(Same3x3(32, 64, 56, 56, 64)));
-        Assert.True(Conv2D.UsesWinograd(Same3x3(1, 512, 7, 7, 512)));
-        Assert.True(Conv2D.UsesWinograd(Same3x3(2, 8, 1, 1, 8)));
+        Assert.True(Conv2D.UsesWinograd(Same3x3(8, 512, 7, 7, 512)));   // 8 images × 4 tiles
+        Assert.True(Conv2D.UsesWinograd(Same3x3(32, 8, 1, 1, 8)));     // 32 one-tile images
+        // Fewer tiles than Conv2D.WinogradMinTiles over the batch: im2col (batch-1 ResNet-18's 7×7 and 14×14 layers).
+        Assert.False(Conv2D.UsesWinograd(Same3x3(1, 512, 7, 7, 512)));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(1, 256, 14, 14, 256)));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(31, 8, 1, 1, 8)));
         // Stride 2, dilation 2, no padding, asymmetric padding, groups, depthwise, 5×5, 1×3, few channels.
         Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)));
         Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 1)));
@@ -184,7 +188,7 @@ public class Winograd3x3Tests
     [Fact]
     public void ConvolutionWithFewChannelsRunsWinogradForwardAndIm2colWeightGradient()
     {
-        var g = Same3x3(3, 8, 10, 9, 12);
+        var g = Same3x3(4, 8, 10, 9, 12);
         Assert.True(Conv2D.UsesWinograd(g));
         Assert.False(Conv2D.UsesWinogradWeight(g));
         var (x, w, dy) = Inputs(g);
@@ -204,7 +208,7 @@ public class Winograd3x3Tests
     public void ConvolutionRunsTheWinogradKernelOnEligibleShapes()
     {
         // Bit-equal to the Winograd kernel's own result, which differs from the exact (reference) result in the last bits.
-        var eligible = Same3x3(3, 16, 10, 9, 20);
+        var eligible = Same3x3(4, 16, 10, 9, 20);
         var (x, w, dy) = Inputs(eligible);
         var viaConv = new float[dy.Length]; var viaWinograd = new float[dy.Length];
         Conv2D.Forward(eligible, x, w, default, viaConv, new float[Conv2D.WorkspaceLength(eligible)]);
