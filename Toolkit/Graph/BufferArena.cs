@@ -18,6 +18,10 @@ static class BufferArena
         public bool FreeOver(int birth, int death) => Busy.TrueForAll(b => b.Death < birth || b.Birth > death);
     }
 
+    /// <summary>Values that share a key share a buffer: one lifetime per key, from the first birth to the last death, of the largest size.</summary>
+    public static IEnumerable<Lifetime> Merge(IEnumerable<Lifetime> parts) =>
+        parts.GroupBy(l => l.Key).Select(g => new Lifetime(g.Key, g.Max(l => l.Floats), g.Min(l => l.Birth), g.Max(l => l.Death)));
+
     /// <summary>A buffer for every key; <paramref name="totalFloats"/> is the sum of the buffers made.</summary>
     public static Dictionary<int, float[]> Assign(IReadOnlyList<Lifetime> lifetimes, out long totalFloats)
     {

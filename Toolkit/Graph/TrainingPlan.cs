@@ -217,25 +217,14 @@ public sealed class TrainingPlan
             var all = new List<BufferArena.Lifetime>();
             foreach (var l in forward)
                 all.Add(l.Death != int.MaxValue ? l : l with { Death = outputs.Contains(l.Key) ? end : keptUntil.GetValueOrDefault(l.Key, end) });
-            // A chain of shared gradients is one lifetime under the key of its first (output-most) gradient.
+            // A chain of shared gradients is one lifetime under the key of its first (output-most) gradient, and a value
+            // replayed over another one under the key of the first it was replayed over.
             int Head(int id) { while (shareWith.TryGetValue(id, out var o)) id = o; return id; }
-            var span = new Dictionary<int, (long Floats, int Birth, int Death)>();
-            foreach (var id in gradientIds)
-            {
-                int h = Head(id), b = f + 1 + birth[id], d = death[id] >= 0 ? f + 1 + death[id] : end;
-                long floats = Tensors.Shapes.ElementCount(shapes[id]);
-                span[h] = span.TryGetValue(h, out var e) ? (Math.Max(e.Floats, floats), Math.Min(e.Birth, b), Math.Max(e.Death, d)) : (floats, b, d);
-            }
-            foreach (var (h, e) in span) all.Add(new(-1 - h, e.Floats, e.Birth, e.Death));
             int Under(int id) { while (replayOver.TryGetValue(id, out var w)) id = w; return id; }
-            var replaySpan = new Dictionary<int, (long Floats, int Birth, int Death)>();
-            foreach (var (id, t) in replayedAt)
-            {
-                int h = Under(id), b = f + 1 + t, d = f + 1 + replayedUntil[id];
-                long floats = Tensors.Shapes.ElementCount(shapes[id]);
-                replaySpan[h] = replaySpan.TryGetValue(h, out var e) ? (Math.Max(e.Floats, floats), Math.Min(e.Birth, b), Math.Max(e.Death, d)) : (floats, b, d);
-            }
-            foreach (var (h, e) in replaySpan) all.Add(new(-1 - n - h, e.Floats, e.Birth, e.Death));
+            all.AddRange(BufferArena.Merge(gradientIds.Select(id => new BufferArena.Lifetime(-1 - Head(id), Tensors.Shapes.ElementCount(shapes[id]),
+                f + 1 + birth[id], death[id] >= 0 ? f + 1 + death[id] : end))));
+            all.AddRange(BufferArena.Merge(replayedAt.Select(r => new BufferArena.Lifetime(-1 - n - Under(r.Key), Tensors.Shapes.ElementCount(shapes[r.Key]),
+                f + 1 + r.Value, f + 1 + replayedUntil[r.Key]))));
             var buffers = BufferArena.Assign(all, out _);
             var forwardArrays = forward.Select(l => buffers[l.Key]).ToHashSet();
             foreach (var id in gradientIds) gradientBuffers[id] = buffers[-1 - Head(id)];
