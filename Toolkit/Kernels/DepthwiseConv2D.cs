@@ -84,18 +84,24 @@ public static class DepthwiseConv2D
     }
 
     /// <summary>
-    /// dx (+)= conv_transpose(dy, w) for stride 1 without dilation, as the forward pass of dy with each filter turned
-    /// by 180° and the pads mirrored (k − 1 − p on each side): dx[i, j] = Σ w[u, v]·dy[i + pt − u, j + pl − v], the
-    /// taps summed in registers (<see cref="DepthwiseRows"/>) and then stored or added. Returns false, writing
-    /// nothing, for other geometries (and pads beyond k − 1) or without vector hardware.
+    /// dx (+)= conv_transpose(dy, w) for strides 1 and 2 without dilation, as a stride-1 forward pass with each filter
+    /// turned by 180° and the pads mirrored (k − 1 − p on the leading sides): dx[i, j] = Σ w[u, v]·U[i + pt − u, j + pl − v]
+    /// with U = dy for stride 1, and for stride 2 dy spread over a plane twice its size with zeros between
+    /// (U[2i, 2j] = dy[i, j]) — four times the multiply-adds of the taps that meet a value, but all of them in vector
+    /// registers (<see cref="DepthwiseRows"/>), where the strided scatter runs one scalar at a time. The sums are then
+    /// stored or added. Returns false, writing nothing, for other geometries (pads beyond k − 1) or without vector hardware.
     /// </summary>
     public static unsafe bool DataAsForward(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, bool add)
     {
-        if (!g.IsDepthwise || g.StrideH != 1 || g.StrideW != 1 || g.DilationH != 1 || g.DilationW != 1 || !System.Numerics.Vector.IsHardwareAccelerated) return false;
-        int kh = g.KernelH, kw = g.KernelW;
-        var t = new Conv2DGeometry(g.Batch, g.InChannels, g.OutHeight, g.OutWidth, g.OutChannels, kh, kw, 1, 1, 1, 1,
-            kh - 1 - g.PadTop, kw - 1 - g.PadLeft, kh - 1 - g.PadBottom, kw - 1 - g.PadRight, g.Groups);
-        if (t.PadTop < 0 || t.PadLeft < 0 || t.PadBottom < 0 || t.PadRight < 0 || t.OutHeight != g.InHeight || t.OutWidth != g.InWidth) return false;
+        int s = g.StrideH;
+        if (!g.IsDepthwise || s != g.StrideW || s is not (1 or 2) || g.DilationH != 1 || g.DilationW != 1 || !System.Numerics.Vector.IsHardwareAccelerated) return false;
+        int kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
+        int uh = s * (oh - 1) + 1, uw = s * (ow - 1) + 1;
+        int top = kh - 1 - g.PadTop, left = kw - 1 - g.PadLeft;
+        int bottom = g.InHeight + kh - 1 - top - uh, right = g.InWidth + kw - 1 - left - uw;
+        if (top < 0 || left < 0 || bottom < 0 || right < 0) return false;
+        var t = new Conv2DGeometry(g.Batch, g.InChannels, uh, uw, g.OutChannels, kh, kw, 1, 1, 1, 1, top, left, bottom, right, g.Groups);
+        if (t.OutHeight != g.InHeight || t.OutWidth != g.InWidth || !DepthwiseRows.Applies(t)) return false;
         int taps = kh * kw;
         var turned = new float[g.OutChannels * taps];
         for (int c = 0; c < g.OutChannels; c++)
@@ -103,10 +109,27 @@ public static class DepthwiseConv2D
         fixed (float* pdy = dy, pw = turned, pdx = dx)
         {
             var (dyp, wp, dxp) = ((nint)pdy, (nint)pw, (nint)pdx);
-            Workers.For(t.Batch * t.OutChannels, (long)t.Positions * taps, (s, e) =>
+            Workers.For(t.Batch * t.OutChannels, (long)t.Positions * taps, (s0, e) =>
             {
                 var rows = new DepthwiseRows(t);
-                for (int p = s; p < e; p++) rows.Plane(p, (float*)dyp, (float*)wp, null, (float*)dxp, null, accumulate: add);
+                var spread = s == 1 ? null : new float[uh * uw];
+                fixed (float* up = spread)
+                    for (int p = s0; p < e; p++)
+                    {
+                        float* plane = (float*)dyp + (long)p * oh * ow;
+                        if (up != null)
+                        {
+                            // dy's values on the even rows and columns of a plane of zeros.
+                            for (int i = 0; i < oh; i++)
+                            {
+                                float* row = up + (long)2 * i * uw;
+                                for (int j = 0; j < ow; j++) { row[2 * j] = plane[i * ow + j]; if (j + 1 < ow) row[2 * j + 1] = 0; }
+                                if (i + 1 < oh) new Span<float>(row + uw, uw).Clear();
+                            }
+                            plane = up;
+                        }
+                        rows.PlaneFrom(p, plane, (float*)wp, null, (float*)dxp, null, accumulate: add);
+                    }
             });
         }
         return true;

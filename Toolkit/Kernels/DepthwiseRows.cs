@@ -87,7 +87,12 @@ internal sealed unsafe class DepthwiseRows
     /// adding into zeros equals setting).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false)
+    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false) =>
+        PlaneFrom(p, x + (long)p * _g.InHeight * _g.InWidth, w, b, y, epilogue, accumulate);
+
+    /// <summary><see cref="Plane"/> with input plane p read from <paramref name="source"/> (H×W floats) instead of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false)
     {
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
         // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
@@ -96,7 +101,7 @@ internal sealed unsafe class DepthwiseRows
         fixed (float* buf = _buffer)
         fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
         {
-            Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
+            Pad(source, buf);
             float* k = w + (long)c * taps;
             var start = new Vector<float>(b == null ? 0 : b[c]);
             float* plane = y + (long)p * oh * ow;
