@@ -28,6 +28,9 @@ public sealed class Learner(OnnxModel model, ImageFolder data, string runDirecto
     /// <summary>The data.</summary>
     public ImageFolder Data { get; } = data;
 
+    /// <summary>The job's own defaults, which the learner's settings start from (one place for them).</summary>
+    static readonly FineTuneOptions Defaults = new() { Model = "", Data = "", Out = "" };
+
     /// <summary>The run folder.</summary>
     public string RunDirectory { get; } = Path.GetFullPath(runDirectory);
 
@@ -38,22 +41,22 @@ public sealed class Learner(OnnxModel model, ImageFolder data, string runDirecto
     public string Recipe { get; private set; } = "head";
 
     /// <summary>Epochs of a <see cref="Fit"/> that names none.</summary>
-    public int Epochs { get; set; } = 10;
+    public int Epochs { get; set; } = Defaults.Epochs;
 
     /// <summary>Images per batch.</summary>
-    public int BatchSize { get; set; } = 16;
+    public int BatchSize { get; set; } = Defaults.Batch;
 
     /// <summary>The head's learning rate (the body's is a tenth of it in two-phase).</summary>
-    public float LearningRate { get; set; } = 1e-3f;
+    public float LearningRate { get; set; } = Defaults.Lr;
 
     /// <summary>sgd (Nesterov momentum 0.9), adam, adamw, rmsprop or adagrad.</summary>
-    public string Optimizer { get; set; } = "sgd";
+    public string Optimizer { get; set; } = Defaults.Optimizer;
 
     /// <summary>constant, step, cosine, onecycle, exponential or warmup-&lt;schedule&gt;.</summary>
-    public string Schedule { get; set; } = "cosine";
+    public string Schedule { get; set; } = Defaults.Schedule;
 
     /// <summary>Weight decay of every trained parameter.</summary>
-    public float WeightDecay { get; set; } = 1e-4f;
+    public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
     /// <summary>Seed of the validation split (when the data has no val/ folder), shuffles, augmentation, dropout and the head's initial weights (default: the data's seed).</summary>
     public int Seed { get; set; } = data.Seed;
@@ -62,7 +65,7 @@ public sealed class Learner(OnnxModel model, ImageFolder data, string runDirecto
     public int Threads { get; set; }
 
     /// <summary>Augmented views per training image in the frozen-prefix feature cache (0: no cache).</summary>
-    public int CacheViews { get; set; } = 8;
+    public int CacheViews { get; set; } = Defaults.CacheViews;
 
     /// <summary>Training-time ratio of the model's Dropout in front of the head (null: the model's own).</summary>
     public float? HeadDropout { get; set; }
@@ -71,7 +74,7 @@ public sealed class Learner(OnnxModel model, ImageFolder data, string runDirecto
     public float LabelSmoothing { get; set; }
 
     /// <summary>The metric that picks the best epoch (the weights exported): val_accuracy (default), val_loss, train_accuracy, train_loss.</summary>
-    public string Monitor { get; set; } = "val_accuracy";
+    public string Monitor { get; set; } = Defaults.EarlyStopMonitor;
 
     /// <summary>Where the run's log goes (default: the console).</summary>
     public TextWriter Log { get; set; } = Console.Out;

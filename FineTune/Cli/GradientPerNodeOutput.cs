@@ -61,5 +61,5 @@ static class GradientPerNodeOutput
             output = n.Output is { } o ? Entry(o) : null,
             inputs = n.Inputs.Select(Entry),
         }),
-    }, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+    }, VerifyCommand.JsonOptions);
 }

@@ -212,5 +212,6 @@ public static class VerifyCommand
         ort_ms = r.OrtMilliseconds,
     }, JsonOptions);
 
-    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    /// <summary>How verify's JSON is written (NaN and ∞ as named literals); also that of <c>--grad --per-node</c>.</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }

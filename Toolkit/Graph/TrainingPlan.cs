@@ -28,7 +28,7 @@ public sealed class TrainingPlan
     /// <summary>Floats held by forward activation buffers (kept ones included), without the shared workspace.</summary>
     public long ActivationFloats => _forward.ActivationFloats;
 
-    /// <summary>Floats of activation-gradient buffers allocated beyond the forward pass's idle ones (<see cref="ExecutionPlan.IdleBuffers"/>), which gradients use first.</summary>
+    /// <summary>Floats of the buffers only gradients and replayed values use (beyond those the forward pass uses too).</summary>
     public long GradientFloats { get; }
 
     /// <param name="inferenceMode">
@@ -101,7 +101,7 @@ public sealed class TrainingPlan
             replayedAt[v.Id] = t;
             _replays[t].Add(producer);
         }
-        var lastReadByBackward = lastRead.Keys.ToHashSet();
+        var readInBackward = new HashSet<int>(keep);
         for (int t = 0; t < steps; t++)
         {
             var node = _backwardNodes[steps - 1 - t];
@@ -120,7 +120,7 @@ public sealed class TrainingPlan
         {
             if (!node.Op.ReplaysInPlace || node.Inputs.Length != 1) continue;
             var (w, u) = (node.Inputs[0].Id, node.Outputs[0].Id);
-            if (replayedAt.ContainsKey(w) && !keep.Contains(w) && !lastReadByBackward.Contains(w) && replayReaders[w] == 1
+            if (replayedAt.ContainsKey(w) && !readInBackward.Contains(w) && replayReaders[w] == 1
                 && replayedAt[w] == replayedAt[u] && replayedUntil[w] == replayedAt[u]) replayOver[u] = w;
         }
 

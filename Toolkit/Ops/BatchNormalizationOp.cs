@@ -104,40 +104,26 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         var scale = ctx.Inputs[1].Data; var bias = ctx.Inputs[2].Data;
         int n = x.Dim(0), c = x.Dim(1), plane = x.Length / Math.Max(n * c, 1);
         var xd = x.Data;
-        if (ctx.Fusion is { } f)
+        var f = ctx.Fusion;
+        var yd = f?.Output.Data ?? ctx.Outputs[0].Data;
+        var bits = f != null && record && f.Context.RecordsForBackward ? f.Op.MaskBits(f.Context, x.Length) : null;
+        // Alone, a plane at a time; fused, groups of planes whose mask bits fill whole bytes.
+        int group = f == null || plane == 0 ? 1 : 8 / (int)System.Numerics.BigInteger.GreatestCommonDivisor(plane, 8);
+        int planes = n * c, groups = (planes + group - 1) / group;
+        Threading.Workers.For(groups, (long)plane * group * (f == null ? 1 : 2), (s, e) =>
         {
-            var zd = f.Output.Data;
-            var bits = record && f.Context.RecordsForBackward ? f.Op.MaskBits(f.Context, x.Length) : null;
-            int group = plane == 0 ? 1 : 8 / (int)System.Numerics.BigInteger.GreatestCommonDivisor(plane, 8);
-            int planes = n * c, groups = (planes + group - 1) / group;
-            Threading.Workers.For(groups, (long)plane * group * 2, (s, e) =>
+            for (int gi = s; gi < e; gi++)
             {
-                for (int gi = s; gi < e; gi++)
+                int p0 = gi * group, p1 = Math.Min(p0 + group, planes);
+                for (int nc = p0; nc < p1; nc++)
                 {
-                    int p0 = gi * group, p1 = Math.Min(p0 + group, planes);
-                    for (int nc = p0; nc < p1; nc++)
-                    {
-                        int ch = nc % c;
-                        float sc = scale[ch] * saved.InvStd[ch];
-                        float sh = bias[ch] - saved.Mean[ch] * sc;
-                        ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, zd.AsSpan(nc * plane, plane));
-                    }
-                    f.Op.ApplyInPlace(zd, p0 * plane, (p1 - p0) * plane, bits);
+                    int ch = nc % c;
+                    float sc = scale[ch] * saved.InvStd[ch];
+                    float sh = bias[ch] - saved.Mean[ch] * sc;
+                    // y = x·sc + sh over the plane.
+                    ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, yd.AsSpan(nc * plane, plane));
                 }
-            });
-            return;
-        }
-        var yd = ctx.Outputs[0].Data;
-        Threading.Workers.For(n * c, plane, (s, e) =>
-        {
-            for (int nc = s; nc < e; nc++)
-            {
-                int ch = nc % c;
-                float sc = scale[ch] * saved.InvStd[ch];
-                float sh = bias[ch] - saved.Mean[ch] * sc;
-                var dst = yd.AsSpan(nc * plane, plane);
-                // y = x·sc + sh over the plane.
-                ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, dst);
+                f?.Op.ApplyRecording(yd, yd, p0 * plane, (p1 - p0) * plane, bits);
             }
         });
     }

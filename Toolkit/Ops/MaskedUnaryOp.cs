@@ -37,13 +37,13 @@ public abstract class MaskedUnaryOp : UnaryOp
     }
 
     /// <summary>
-    /// The activation over z[start, start + count) in place and, with <paramref name="bits"/>, its mask bits there;
-    /// <paramref name="start"/> is a multiple of 8 (the bytes of the range are the range's own).
+    /// y = f(x) over [start, start + count) (x and y may be one array) and, with <paramref name="bits"/>, the mask bits
+    /// of that range; <paramref name="start"/> is a multiple of 8 (the bytes of the range are the range's own).
     /// </summary>
-    internal void ApplyInPlace(float[] z, int start, int count, byte[]? bits)
+    internal void ApplyRecording(float[] x, float[] y, int start, int count, byte[]? bits)
     {
-        var span = z.AsSpan(start, count);
-        Apply(span, span);
+        var span = y.AsSpan(start, count);
+        Apply(x.AsSpan(start, count), span);
         if (bits != null) BitMask.PackOpenInterval(span, PassLow, PassHigh, bits.AsSpan(start >> 3, BitMask.Bytes(count)));
     }
 
@@ -52,15 +52,8 @@ public abstract class MaskedUnaryOp : UnaryOp
         if (!ctx.RecordsForBackward) { base.Forward(ctx); return; }
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data;
         int n = ctx.Inputs[0].Length;
-        if (ctx.State is not Mask mask || mask.Elements != n) ctx.State = mask = new Mask(n);
-        var bits = mask.Bits;
-        float lo = PassLow, hi = PassHigh;
-        Workers.For(bits.Length, 32, (s, e) =>
-        {
-            int start = s * 8, count = Math.Min(e * 8, n) - start;
-            Apply(x.AsSpan(start, count), y.AsSpan(start, count));
-            BitMask.PackOpenInterval(y.AsSpan(start, count), lo, hi, bits.AsSpan(s, e - s));
-        });
+        var bits = MaskBits(ctx, n);
+        Workers.For(bits.Length, 32, (s, e) => ApplyRecording(x, y, s * 8, Math.Min(e * 8, n) - s * 8, bits));
     }
 
     public override void Backward(OpContext ctx)

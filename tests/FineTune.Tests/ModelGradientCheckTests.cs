@@ -159,20 +159,13 @@ public class ModelGradientCheckTests(ITestOutputHelper output)
     }
 
     /// <summary>Delegates everything to another op, but its backward scales the incoming gradient: a wrong backward kernel.</summary>
-    sealed class ScaledBackwardOp(Op inner, float factor) : Op
+    sealed class ScaledBackwardOp(Op inner, float factor) : DelegatingOp(inner)
     {
-        public override string Type => inner.Type;
-        public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
-        public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => inner.WorkspaceLength(inputs);
-        public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => inner.BackwardWorkspaceLength(inputs);
-        public override bool IsView => inner.IsView;
-        public override void Forward(OpContext ctx) => inner.Forward(ctx);
-        public override bool HasBackward => inner.HasBackward;
         public override void Backward(OpContext ctx)
         {
             // The output gradient belongs to this node alone and dies after this step, so scaling it in place is safe.
             foreach (var g in ctx.OutputGrads) System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, factor, g.Span);
-            inner.Backward(ctx);
+            Inner.Backward(ctx);
         }
     }
 

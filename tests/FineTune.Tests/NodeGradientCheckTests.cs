@@ -24,15 +24,8 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
     /// Delegates everything to a Conv, but scales the gradient it adds to one input (its data by default) by a factor: a
     /// wrong backward kernel. Its own contribution is computed apart, so gradients other consumers added stay as they are.
     /// </summary>
-    sealed class ScaledInputGradOp(Op inner, float factor, int input = 0) : Op
+    sealed class ScaledInputGradOp(Op inner, float factor, int input = 0) : DelegatingOp(inner)
     {
-        public override string Type => inner.Type;
-        public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
-        public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => inner.WorkspaceLength(inputs);
-        public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => inner.BackwardWorkspaceLength(inputs);
-        public override bool IsView => inner.IsView;
-        public override void Forward(OpContext ctx) => inner.Forward(ctx);
-        public override bool HasBackward => inner.HasBackward;
         public override void Backward(OpContext ctx)
         {
             var target = ctx.InputGrads[input];
@@ -41,7 +34,7 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
             grads[input] = own;
             var fresh = ctx.InputGradFresh;
             ctx.InputGrads = grads; ctx.InputGradFresh = [];
-            inner.Backward(ctx);
+            Inner.Backward(ctx);
             ctx.InputGrads[input] = target; ctx.InputGradFresh = fresh;
             if (target != null)
                 for (int i = 0; i < target.Length; i++) target.Data[i] += factor * own!.Data[i];
@@ -49,18 +42,12 @@ public class NodeGradientCheckTests(ITestOutputHelper output)
     }
 
     /// <summary>A Conv whose backward is wrong only when it sets its data gradient (the plan's fresh buffer), right when it adds into one.</summary>
-    sealed class WrongWhenSettingOp(Op inner, float factor) : Op
+    sealed class WrongWhenSettingOp(Op inner, float factor) : DelegatingOp(inner)
     {
-        public override string Type => inner.Type;
-        public override int[][] InferShapes(IReadOnlyList<int[]> inputs) => inner.InferShapes(inputs);
-        public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => inner.WorkspaceLength(inputs);
-        public override long BackwardWorkspaceLength(IReadOnlyList<int[]> inputs) => inner.BackwardWorkspaceLength(inputs);
-        public override void Forward(OpContext ctx) => inner.Forward(ctx);
-        public override bool HasBackward => inner.HasBackward;
-        public override bool OverwritesInputGrad(int input) => inner.OverwritesInputGrad(input);
+        public override bool OverwritesInputGrad(int input) => Inner.OverwritesInputGrad(input);
         public override void Backward(OpContext ctx)
         {
-            inner.Backward(ctx);
+            Inner.Backward(ctx);
             if (ctx.IsFresh(0) && ctx.InputGrads[0] is { } g) System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, factor, g.Span);
         }
     }
