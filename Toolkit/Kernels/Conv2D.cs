@@ -166,24 +166,37 @@ public static class Conv2D
         ImagesPerGemm(g) > 1 ? BatchedScratch(g) : g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
 
     /// <summary>
-    /// y = conv(x, w) + bias. x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW]. An
-    /// <paramref name="epilogue"/> runs on every stretch of y once it is final: per output row of a channel right after
-    /// its bias in the GEMM paths (by the GEMM thread that computed it) and per plane in the depthwise one (still in cache); after the whole output for
-    /// Winograd and the few-channel kernel.
+    /// y = clamp(conv(x, w) + bias + residual). x NCHW, w [M, C/groups, KH, KW], bias length M or empty, y [N, M, OH, OW],
+    /// <paramref name="residual"/> empty or shaped as y, <paramref name="clamp"/> the bounds (none when null). The GEMM
+    /// paths add bias and residual and apply the bounds in registers as each output tile is stored; the other kernels
+    /// do it on each stretch as the epilogue would. An <paramref name="epilogue"/> then runs on every stretch of y once
+    /// it is final: per output row of a channel in the GEMM paths (by the GEMM thread that computed it) and per plane in
+    /// the depthwise one (still in cache); after the whole output for Winograd and the few-channel kernel.
     /// </summary>
     /// <param name="packedWeights">Per group, the weights packed by <see cref="PackWeights"/> (fixed weights at inference); null packs them in every GEMM.</param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null)
+        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null)
     {
-        if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue); return; }
-        if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
-        if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, epilogue); return; }
+        var bounds = clamp ?? ConvClamp.None;
+        bool finishes = !residual.IsEmpty || bounds.HasMin || bounds.HasMax;
+        if (!residual.IsEmpty && residual.Length < (long)g.Batch * g.OutChannels * g.Positions)
+            throw new ArgumentException($"The residual holds {residual.Length} values; the output has {(long)g.Batch * g.OutChannels * g.Positions}.", nameof(residual));
         if (packedWeights != null && packedWeights.Length != g.Groups) throw new ArgumentException("One packed weight matrix per group is needed.", nameof(packedWeights));
         unsafe
         {
-            fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
+            fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual)
             {
-                var (xp, wp, bp, yp, wsp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws);
+                var (xp, wp, bp, yp, wsp, rp) = ((nint)px, (nint)pw, (nint)pb, (nint)py, (nint)pws, (nint)pr);
+                // Kernels without a register finish: residual and bounds on each stretch, then the epilogue.
+                ConvEpilogue? after = !finishes ? epilogue : (start, length) =>
+                {
+                    var f = new ConvFinish(null, (float*)rp, (float*)yp, bounds);
+                    f.ApplyInPlace((float*)yp + start, length, 0);
+                    epilogue?.Invoke(start, length);
+                };
+                if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
+                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, after); return; }
+                if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, after); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
                 int perGemm = ImagesPerGemm(g), threads = Threads(g);
@@ -192,11 +205,11 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
+                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, after, packedWeights));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights, rp, bounds));
             }
         }
     }
@@ -226,7 +239,8 @@ public static class Conv2D
     /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
     /// packs it; the GEMM writes each block's columns of y in place.
     /// </summary>
-    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed,
+        nint residual, ConvClamp bounds)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
@@ -236,35 +250,22 @@ public static class Conv2D
             float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
             var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
             float* outGroup = y + ((long)n * g.OutChannels + grp * mg) * cols;
-            // Bias and epilogue on each stretch of a row the GEMM has finished, by the GEMM thread that finished it
-            // (at batch 1 the GEMM splits columns across threads: no second parallel pass over y).
+            // Bias, residual and bounds in registers as the GEMM stores each tile; the epilogue on each stretch of a row
+            // the GEMM has finished, by the GEMM thread that finished it (at batch 1 the GEMM splits columns across
+            // threads: no second parallel pass over y).
             long offset = outGroup - y;
-            nint bg = b == null ? 0 : (nint)(b + grp * mg), yBase = (nint)y;
-            ConvEpilogue? done = b == null && epilogue == null ? null : (start, length) =>
-            {
-                if (bg != 0)
-                {
-                    var row = new Span<float>((float*)yBase + start, length);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, ((float*)bg)[(int)((start - offset) / cols)], row);
-                }
-                epilogue?.Invoke(start, length);
-            };
-            if (g.IsPointwise && packed != null)
-                Gemm.Sgemm(packed[grp], cols, new ReadOnlySpan<float>(xImage, cg * plane), cols, new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
-            else if (g.IsPointwise)
-                Gemm.Sgemm(false, false, mg, cols, rows, 1, weights, rows, new ReadOnlySpan<float>(xImage, cg * plane), cols, 0,
-                    new Span<float>(outGroup, mg * cols), cols, gemmThreads, done, offset);
+            var finish = new ConvFinish(b == null ? null : b + grp * mg, (float*)residual, y, bounds);
+            var pack = packed?[grp];
+            if (g.IsPointwise)
+                Gemm.Sgemm(mg, cols, rows, weights, pack, new ReadOnlySpan<float>(xImage, cg * plane), cols,
+                    new Span<float>(outGroup, mg * cols), cols, gemmThreads, &finish, epilogue, offset);
             else
                 for (int q0 = 0; q0 < cols; q0 += block)
                 {
                     int width = Math.Min(block, cols - q0);
                     Im2ColRange(g, new ReadOnlySpan<float>(xImage, cg * plane), new Span<float>(col, rows * width), q0, q0 + width);
-                    if (packed != null)
-                        Gemm.Sgemm(packed[grp], width, new ReadOnlySpan<float>(col, rows * width), width,
-                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
-                    else
-                        Gemm.Sgemm(false, false, mg, width, rows, 1, weights, rows, new ReadOnlySpan<float>(col, rows * width), width, 0,
-                            new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, done, offset + q0);
+                    Gemm.Sgemm(mg, width, rows, weights, pack, new ReadOnlySpan<float>(col, rows * width), width,
+                        new Span<float>(outGroup + q0, (mg - 1) * cols + width), cols, gemmThreads, &finish, epilogue, offset + q0);
                 }
         }
     }

@@ -85,9 +85,19 @@ public static unsafe class Gemm
     public static void Sgemm(PackedA a, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done = null, long doneOffset = 0) =>
         Sgemm(false, false, a.Rows, n, a.Depth, 1, default, a.Depth, a, b, ldb, 0, c, ldc, maxThreads, done, doneOffset);
 
-    static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, PackedA? packed,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done, long doneOffset)
+    /// <summary>
+    /// C = finish(op(A)·op(B)) for a convolution (alpha 1, beta 0): each element gets its row's bias, its residual and
+    /// its bounds in registers as its tile is stored (after the last depth block), before <paramref name="done"/> sees it.
+    /// A is packed beforehand when <paramref name="packed"/> is given (then <paramref name="a"/> is ignored).
+    /// </summary>
+    internal static unsafe void Sgemm(int m, int n, int k, ReadOnlySpan<float> a, PackedA? packed, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, int maxThreads, ConvFinish* finish, ConvEpilogue? done, long doneOffset) =>
+        Sgemm(false, false, m, n, k, 1, a, k, packed, b, ldb, 0, c, ldc, maxThreads, done, doneOffset, finish);
+
+    static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, PackedA? packed,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int maxThreads, ConvEpilogue? done, long doneOffset, ConvFinish* finish = null)
     {
+        if (finish != null && !finish->Acts) finish = null;
         if (m <= 0 || n <= 0) return;
         void Done(int j0, int j1)
         {
@@ -101,6 +111,7 @@ public static unsafe class Gemm
                 var row = c.Slice(i * ldc, n);
                 if (beta == 0) row.Clear(); else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
             }
+            if (finish != null) fixed (float* pc0 = c) finish->ApplyInPlace(pc0, ldc, m, n, 0);
             Done(0, n);
             return;
         }
@@ -114,21 +125,26 @@ public static unsafe class Gemm
             int mPad = packed?.PaddedRows ?? 0;
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
-            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr, P, mPad); Done(0, n); return; }
+            ConvFinish* F = finish;
+            if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr, P, mPad, F); Done(0, n); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
             Workers.Run(threads, t =>
             {
                 int j0 = (int)((long)strips * t / threads) * nr, j1 = Math.Min(n, (int)((long)strips * (t + 1) / threads) * nr);
-                if (j1 > j0) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr, P, mPad); Done(j0, j1); }
+                if (j1 > j0) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, j0, j1, k, alpha, beta, mr, nr, P, mPad, F); Done(j0, j1); }
             });
         }
     }
 
-    /// <summary>The five-loop blocked GEMM over columns [j0, j1) of C; with <paramref name="packed"/> (rows padded to <paramref name="mPad"/>) A is not packed again.</summary>
+    /// <summary>
+    /// The five-loop blocked GEMM over columns [j0, j1) of C; with <paramref name="packed"/> (rows padded to
+    /// <paramref name="mPad"/>) A is not packed again; with <paramref name="finish"/> the last depth block finishes
+    /// each tile as it stores it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Blocked(float* A, int rsA, int csA, float* B, int rsB, int csB, float* C, int ldc, int m, int j0, int j1, int k,
-        float alpha, float beta, int mr, int nr, float* packed = null, int mPad = 0)
+        float alpha, float beta, int mr, int nr, float* packed = null, int mPad = 0, ConvFinish* finish = null)
     {
         var packA = _packA ??= new float[MC * KC + 64]; // MC is a multiple of MR, so padded strips never overrun
         var packB = _packB ??= new float[KC * (NC + 32) + 64];
@@ -143,6 +159,7 @@ public static unsafe class Gemm
                     int kc = Math.Min(KC, k - pc);
                     // The first depth block applies beta; later ones accumulate.
                     float betaHere = pc == 0 ? beta : 1f;
+                    ConvFinish* fin = pc + kc >= k ? finish : null;
                     // With few rows of C a row-major B is read in place (row stride rsB); only a last, partial strip
                     // is packed, so the kernel never reads past the matrix.
                     float* bBlock = B + (long)pc * rsB + (long)jc * csB;
@@ -170,16 +187,20 @@ public static unsafe class Gemm
                                 bool full = mrEff == mr && nrEff == nr;
                                 if (mr == 8)
                                 {
-                                    if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere);
-                                    else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0);
+                                    if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                    else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
                                 }
                                 else if (mr == 6)
                                 {
-                                    if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere);
-                                    else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0);
+                                    if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                    else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
                                 }
                                 else { KernelScalar(kc, aStrip, bStrip, ldb, acc, mr, nr); full = false; }
-                                if (!full) Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                if (!full)
+                                {
+                                    Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                    if (fin != null) fin->ApplyInPlace(cTile, ldc, mrEff, nrEff, ic + ir);
+                                }
                             }
                         }
                     }
@@ -307,7 +328,7 @@ public static unsafe class Gemm
     /// body touches no memory but the panels, so the JIT keeps all accumulators in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel8x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta)
+    static void Kernel8x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, ConvFinish* f, int row)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -325,10 +346,41 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += ldb;
         }
+        if (f != null)
+        {
+            float* bias = f->Bias + row; // read only when f has a bias
+            Finish512(c, alpha, beta, c00, c01, f, bias, 0); Finish512(c + ldc, alpha, beta, c10, c11, f, bias, 1);
+            Finish512(c + 2 * ldc, alpha, beta, c20, c21, f, bias, 2); Finish512(c + 3 * ldc, alpha, beta, c30, c31, f, bias, 3);
+            Finish512(c + 4 * ldc, alpha, beta, c40, c41, f, bias, 4); Finish512(c + 5 * ldc, alpha, beta, c50, c51, f, bias, 5);
+            Finish512(c + 6 * ldc, alpha, beta, c60, c61, f, bias, 6); Finish512(c + 7 * ldc, alpha, beta, c70, c71, f, bias, 7);
+            return;
+        }
         Store512(c, alpha, beta, c00, c01); Store512(c + ldc, alpha, beta, c10, c11);
         Store512(c + 2 * ldc, alpha, beta, c20, c21); Store512(c + 3 * ldc, alpha, beta, c30, c31);
         Store512(c + 4 * ldc, alpha, beta, c40, c41); Store512(c + 5 * ldc, alpha, beta, c50, c51);
         Store512(c + 6 * ldc, alpha, beta, c60, c61); Store512(c + 7 * ldc, alpha, beta, c70, c71);
+    }
+
+    /// <summary>One row of a 32-wide tile, finished: row = finish(alpha·(lo, hi) + beta·row) with row r's bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish512(float* row, float alpha, float beta, Vector512<float> lo, Vector512<float> hi, ConvFinish* f, float* bias, int r)
+    {
+        if (alpha != 1) { var va = Vector512.Create(alpha); lo *= va; hi *= va; }
+        if (beta != 0) { var vb = Vector512.Create(beta); lo = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo); hi = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi); }
+        float b = f->Bias != null ? bias[r] : 0;
+        f->Apply(lo, b, row).Store(row);
+        f->Apply(hi, b, row + 16).Store(row + 16);
+    }
+
+    /// <summary>One row of a 16-wide tile, finished: row = finish(alpha·(lo, hi) + beta·row) with row r's bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish256(float* row, float alpha, float beta, Vector256<float> lo, Vector256<float> hi, ConvFinish* f, float* bias, int r)
+    {
+        if (alpha != 1) { var va = Vector256.Create(alpha); lo *= va; hi *= va; }
+        if (beta != 0) { var vb = Vector256.Create(beta); lo = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo); hi = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi); }
+        float b = f->Bias != null ? bias[r] : 0;
+        f->Apply(lo, b, row).Store(row);
+        f->Apply(hi, b, row + 8).Store(row + 8);
     }
 
     /// <summary>One row of a 32-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row).</summary>
@@ -360,7 +412,7 @@ public static unsafe class Gemm
     /// twelve FMAs. Then c[r·ldc + j] = alpha·Σ_p a[p·6 + r]·b[p·ldb + j] + beta·c[r·ldc + j] (beta 0 ignores c).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta)
+    static void Kernel6x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, ConvFinish* f, int row)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -375,6 +427,14 @@ public static unsafe class Gemm
             x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             a += 6; b += ldb;
+        }
+        if (f != null)
+        {
+            float* bias = f->Bias + row;
+            Finish256(c, alpha, beta, c00, c01, f, bias, 0); Finish256(c + ldc, alpha, beta, c10, c11, f, bias, 1);
+            Finish256(c + 2 * ldc, alpha, beta, c20, c21, f, bias, 2); Finish256(c + 3 * ldc, alpha, beta, c30, c31, f, bias, 3);
+            Finish256(c + 4 * ldc, alpha, beta, c40, c41, f, bias, 4); Finish256(c + 5 * ldc, alpha, beta, c50, c51, f, bias, 5);
+            return;
         }
         Store256(c, alpha, beta, c00, c01); Store256(c + ldc, alpha, beta, c10, c11);
         Store256(c + 2 * ldc, alpha, beta, c20, c21); Store256(c + 3 * ldc, alpha, beta, c30, c31);

@@ -66,11 +66,14 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
         var y = ctx.Outputs[0].Data;
         var residuals = ctx.Inputs.Skip(3).Select(t => t.Data).ToArray();
-        var steps = Epilogue;
+        // A leading residual add and a Relu/Clip after it go into the kernel's register finish; the rest runs per stretch.
+        var (first, clamp, skip) = Finish(Epilogue);
+        var steps = Epilogue.Skip(skip).ToArray();
+        int r0 = first ? 1 : 0;
         void Apply(int start, int length)
         {
             var span = y.AsSpan(start, length);
-            int r = 0;
+            int r = r0;
             foreach (var step in steps)
             {
                 switch (step.Kind)
@@ -93,7 +96,26 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
                 _packed = p = new Packed(w, x.ShapeArray, Conv2D.PackWeights(g, w.Span));
             packs = p.Packs;
         }
-        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Count == 0 ? null : Apply, packs);
+        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Length == 0 ? null : Apply, packs,
+            first ? ctx.Inputs[3].Span : default, clamp);
+    }
+
+    /// <summary>
+    /// The part of an epilogue the convolution kernel applies in registers: a leading residual add, then a Relu or
+    /// Clip (as bounds); how many steps that covers. Any other step, and all after it, stay per stretch.
+    /// </summary>
+    internal static (bool Residual, ConvClamp? Clamp, int Steps) Finish(IReadOnlyList<EpilogueStep> steps)
+    {
+        int i = 0;
+        bool residual = steps.Count > 0 && steps[0].Kind == EpilogueKind.Residual;
+        if (residual) i++;
+        ConvClamp? clamp = null;
+        if (i < steps.Count && steps[i].Kind == EpilogueKind.Activation)
+        {
+            clamp = steps[i].Op switch { ReluOp => ConvClamp.Relu, ClipOp c => new ConvClamp(c.Min, c.Max), _ => null };
+            if (clamp != null) i++;
+        }
+        return (residual, clamp, i);
     }
 
     public override string Describe() => $"FusedConv({Conv.Describe()}{string.Concat(Epilogue.Select(s => " + " + s))})";

@@ -83,6 +83,55 @@ public class Conv2DTests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    /// <summary>Geometries of the kernels a fused convolution finishes in: every one above plus Winograd and the few-channel stem.</summary>
+    public static IEnumerable<object[]> FinishGeometries() => Geometries().Concat(new Conv2DGeometry[]
+    {
+        new(2, 16, 24, 20, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // Winograd
+        new(2, 3, 31, 29, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),      // few channels (a stem)
+        new(1, 40, 50, 50, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // pointwise, one GEMM split across threads
+        new(1, 300, 17, 17, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // depth beyond one packed block (KC = 256)
+    }.Select(g => new object[] { g }));
+
+    [Theory]
+    [MemberData(nameof(FinishGeometries))]
+    public void ResidualAndBoundsInTheKernelEqualTheSeparatePasses(Conv2DGeometry g)
+    {
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
+        var bias = Random(g.OutChannels, 3);
+        long outLen = (long)g.Batch * g.OutChannels * g.Positions;
+        var residual = Random(outLen, 4);
+        residual[outLen / 2] = float.NaN; // NaN stays NaN through the bounds, as in Relu's and Clip's own kernels
+        foreach (var clamp in new ConvClamp?[] { null, ConvClamp.Relu, new ConvClamp(-0.25f, 0.5f) })
+            foreach (bool withResidual in new[] { false, true })
+                foreach (bool packed in new[] { false, true })
+                {
+                    if (clamp == null && !withResidual) continue;
+                    var expected = new float[outLen];
+                    Conv2D.Forward(g, x, w, bias, expected, new float[Conv2D.WorkspaceLength(g)]);
+                    if (withResidual) System.Numerics.Tensors.TensorPrimitives.Add(expected, residual, expected);
+                    if (clamp is { } c)
+                    {
+                        if (c.HasMin) System.Numerics.Tensors.TensorPrimitives.Max(expected, c.Min, expected);
+                        if (c.HasMax) System.Numerics.Tensors.TensorPrimitives.Min(expected, c.Max, expected);
+                    }
+                    var actual = Random(outLen, 5); // overwritten
+                    var packs = packed && Conv2D.UsesGemm(g) ? Conv2D.PackWeights(g, w) : null;
+                    Conv2D.Forward(g, x, w, bias, actual, new float[Conv2D.WorkspaceLength(g)], null, packs, withResidual ? residual : default, clamp);
+                    for (int i = 0; i < outLen; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                            $"{g} clamp {clamp} residual {withResidual} packed {packed} at {i}: expected {expected[i]}, got {actual[i]}");
+                }
+    }
+
+    [Fact]
+    public void AResidualShorterThanTheOutputIsRefused()
+    {
+        var g = new Conv2DGeometry(1, 2, 5, 5, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        var e = Assert.Throws<ArgumentException>(() => Conv2D.Forward(g, new float[50], new float[6], default, new float[75], default, null, null, new float[74]));
+        Assert.Contains("74", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void Col2ImIsTheAdjointOfIm2Col(Conv2DGeometry g)
