@@ -26,6 +26,12 @@ public static unsafe class Gemm
     /// </summary>
     public const int UnpackedBMaxRows = MC;
 
+    /// <summary>
+    /// Rows of C at most for which A·Bᵀ (B stored as rows of length k: a layer's weights [N, K]) is computed as dot
+    /// products of contiguous rows: a classifier on one image would otherwise pack all of B to use each value once.
+    /// </summary>
+    public const int DotMaxRows = 4;
+
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;
 
@@ -126,6 +132,12 @@ public static unsafe class Gemm
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
             ConvFinish* F = finish;
+            if (m <= DotMaxRows && csA == 1 && rsB == 1 && P == null && F == null)
+            {
+                Dots(A, rsA, B, csB, C, ldc, m, n, k, alpha, beta, work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + 63) / 64));
+                Done(0, n);
+                return;
+            }
             if (threads <= 1) { Blocked(A, rsA, csA, B, rsB, csB, C, ldc, m, 0, n, k, alpha, beta, mr, nr, P, mPad, F); Done(0, n); return; }
             // Split columns into NR-aligned ranges, one per thread.
             int strips = (n + nr - 1) / nr;
@@ -207,6 +219,30 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// c[i·ldc + j] = alpha·⟨row i of A, row j of B⟩ + beta·c (beta 0 ignores c): A's rows at stride rsA, B's at
+    /// stride rsRow, both contiguous in the depth. Columns split across <paramref name="threads"/>; each row of B is
+    /// read once for all m rows of A while it is in L1.
+    /// </summary>
+    static void Dots(float* a, int rsA, float* b, int rsRow, float* c, int ldc, int m, int n, int k, float alpha, float beta, int threads)
+    {
+        void Range(int j0, int j1)
+        {
+            for (int j = j0; j < j1; j++)
+            {
+                var bj = new ReadOnlySpan<float>(b + (long)j * rsRow, k);
+                for (int i = 0; i < m; i++)
+                {
+                    float dot = alpha * System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a + (long)i * rsA, k), bj);
+                    float* ci = c + (long)i * ldc + j;
+                    *ci = beta == 0 ? dot : dot + beta * *ci;
+                }
+            }
+        }
+        if (threads <= 1) { Range(0, n); return; }
+        Workers.Run(threads, t => Range((int)((long)n * t / threads), (int)((long)n * (t + 1) / threads)));
     }
 
     /// <summary>Packs a kc×nc block of op(B) into NR-wide strips: strip s holds, for each p, NR consecutive columns (zero-padded).</summary>

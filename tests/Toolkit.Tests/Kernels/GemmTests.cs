@@ -98,6 +98,18 @@ public class GemmTests
         Check(ta, tb, 1, 1, 1, 2f, -1f, 4);
     }
 
+    [Theory]
+    [InlineData(1, 1000, 1280, 0f)]   // a classifier on one image (split across threads)
+    [InlineData(4, 37, 300, 0.5f)]    // the most rows taken as dot products, with beta
+    [InlineData(5, 37, 300, 0f)]      // one row more: the packed path
+    [InlineData(2, 3, 1, 1f)]
+    public void FewRowsAgainstATransposedBAsDotProducts(int m, int n, int k, float beta)
+    {
+        Assert.True(Gemm.DotMaxRows == 4, "the cases above straddle DotMaxRows");
+        Check(false, true, m, n, k, 1.25f, beta, m * 7 + n);
+        Check(false, true, m, n, k, 1f, beta, m * 7 + n + 1, extraLd: 3);
+    }
+
     [Fact]
     public void LargeShapesSplitAcrossThreadsAndBlocks() =>
         // m > MC, n > NC and k > KC: every blocking loop runs more than once, and both threads share the columns.
