@@ -107,8 +107,9 @@ public class Conv2DTests
                 foreach (bool packed in new[] { false, true })
                 {
                     if (clamp == null && !withResidual) continue;
+                    var packs = packed && Conv2D.UsesGemm(g) ? Conv2D.PackWeights(g, w) : null;
                     var expected = new float[outLen];
-                    Conv2D.Forward(g, x, w, bias, expected, new float[Conv2D.WorkspaceLength(g)]);
+                    Conv2D.Forward(g, x, w, bias, expected, new float[Conv2D.WorkspaceLength(g)], null, packs);
                     if (withResidual) System.Numerics.Tensors.TensorPrimitives.Add(expected, residual, expected);
                     if (clamp is { } c)
                     {
@@ -116,7 +117,6 @@ public class Conv2DTests
                         if (c.HasMax) System.Numerics.Tensors.TensorPrimitives.Min(expected, c.Max, expected);
                     }
                     var actual = Random(outLen, 5); // overwritten
-                    var packs = packed && Conv2D.UsesGemm(g) ? Conv2D.PackWeights(g, w) : null;
                     Conv2D.Forward(g, x, w, bias, actual, new float[Conv2D.WorkspaceLength(g)], null, packs, withResidual ? residual : default, clamp);
                     for (int i = 0; i < outLen; i++)
                         Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
