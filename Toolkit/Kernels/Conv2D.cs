@@ -196,7 +196,7 @@ public static class Conv2D
                 };
                 if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
                 if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, after); return; }
-                if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace); Planes(g, after); return; }
+                if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
                 int perGemm = ImagesPerGemm(g), threads = Threads(g);

@@ -35,18 +35,26 @@ public static unsafe class FewChannelConv2D
     /// <summary>Scratch floats <see cref="Forward"/> needs with <paramref name="threads"/> threads: one unfolded row block each.</summary>
     public static long WorkspaceLength(in Conv2DGeometry g, int threads) => (long)g.Rows * Stride(g) * threads;
 
-    /// <summary>y = conv(x, w) + bias; x NCHW, w [M, C, KH, KW], bias length M or empty, y [N, M, OH, OW].</summary>
-    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    /// <summary>
+    /// y = clamp(conv(x, w) + bias + residual); x NCHW, w [M, C, KH, KW], bias length M or empty, y [N, M, OH, OW],
+    /// <paramref name="residual"/> empty or shaped as y, <paramref name="clamp"/> the bounds (none when null). The
+    /// residual and bounds are applied to an output row of every filter right after it is computed, while it is in cache.
+    /// </summary>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
+        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null)
     {
         if (!Applies(g)) throw new ArgumentException($"The few-channel convolution does not apply to {g}.");
         int threads = Threads(g);
         long need = WorkspaceLength(g, threads);
         if (workspace.Length < need)
             throw new ArgumentException($"The convolution workspace holds {workspace.Length} floats; {threads} threads need {need} (was it sized for fewer threads?).");
-        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
+        if (!residual.IsEmpty && residual.Length < (long)g.Batch * g.OutChannels * g.Positions)
+            throw new ArgumentException($"The residual holds {residual.Length} values; the output has {(long)g.Batch * g.OutChannels * g.Positions}.", nameof(residual));
+        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual)
         {
             var geo = g;
             nint xp = (nint)px, wp = (nint)pw, bp = bias.IsEmpty ? 0 : (nint)pb, yp = (nint)py, wsp = (nint)pws;
+            var finish = new ConvFinish(null, pr, py, clamp ?? ConvClamp.None);
             long rowsAll = (long)g.Batch * g.OutHeight, scratch = (long)g.Rows * Stride(g);
             void Range(int t)
             {
@@ -54,19 +62,22 @@ public static unsafe class FewChannelConv2D
                 float* col = (float*)wsp + scratch * t;
                 // The padding columns past OW are read by the last register of a row: keep them finite.
                 new Span<float>(col, (int)scratch).Clear();
-                for (long r = r0; r < r1; r++) OutputRow(geo, (int)(r / geo.OutHeight), (int)(r % geo.OutHeight), (float*)xp, (float*)wp, (float*)bp, (float*)yp, col);
+                for (long r = r0; r < r1; r++) OutputRow(geo, (int)(r / geo.OutHeight), (int)(r % geo.OutHeight), (float*)xp, (float*)wp, (float*)bp, (float*)yp, col, finish);
             }
             if (threads == 1) Range(0);
             else Workers.Run(threads, Range);
         }
     }
 
-    static void OutputRow(in Conv2DGeometry g, int n, int oy, float* x, float* w, float* bias, float* y, float* col)
+    static void OutputRow(in Conv2DGeometry g, int n, int oy, float* x, float* w, float* bias, float* y, float* col, in ConvFinish finish)
     {
         int ow = g.OutWidth, ld = Stride(g), plane = g.InHeight * g.InWidth;
         Conv2D.Im2ColRange(g, new ReadOnlySpan<float>(x + (long)n * g.InChannels * plane, g.InChannels * plane),
             new Span<float>(col, g.Rows * ld), oy * ow, (oy + 1) * ow, ld);
-        Filters(g, w, bias, col, y + (long)n * g.OutChannels * g.Positions + (long)oy * ow);
+        float* yRow = y + (long)n * g.OutChannels * g.Positions + (long)oy * ow;
+        Filters(g, w, bias, col, yRow);
+        if (finish.Acts)
+            for (int m = 0; m < g.OutChannels; m++) finish.ApplyInPlace(yRow + (long)m * g.Positions, ow, 0);
     }
 
     /// <summary>
