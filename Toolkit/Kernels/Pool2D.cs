@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -55,7 +56,7 @@ public static class Pool2D
         var (rows, cols) = Taps(g);
         int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, plane = g.InHeight * iw;
         bool includePad = g.CountIncludePad;
-        int vectorFrom = VectorColumnsFrom(g);
+        long xLength = x.Length;
         var geo = g;
         unsafe
         {
@@ -75,6 +76,15 @@ public static class Pool2D
                             var yRow = ys.Slice(i * ow, ow);
                             int n = rows.Count[i];
                             if (n == 0) { yRow.Fill(max ? float.NegativeInfinity : 0); continue; }
+                            // Max with stride 2: whole windows 16 outputs at a time straight from the input rows; the
+                            // temporary row-reduced row only for the columns left over (pads at the edges).
+                            int jv0 = 0, jv1 = 0;
+                            if (max)
+                            {
+                                long first = (long)p * plane + (long)rows.First[i] * iw;
+                                (jv0, jv1) = MaxStride2Windows(geo, (float*)xp + first, n, rows.Dilation * iw, xLength - first, (float*)yp + ((long)p * oh + i) * ow);
+                                if (jv0 == 0 && jv1 == ow) continue;
+                            }
                             ReadOnlySpan<float> src = xs.Slice(rows.First[i] * iw, iw);
                             if (n > 1)
                             {
@@ -85,10 +95,9 @@ public static class Pool2D
                                     src = row;
                                 }
                             }
-                            int jv1 = max ? MaxStride2Columns(geo, src, yRow) : 0;
                             for (int j = 0; j < ow; j++)
                             {
-                                if (j == vectorFrom && jv1 > j) { j = jv1 - 1; continue; }
+                                if (j == jv0 && jv1 > j) { j = jv1 - 1; continue; }
                                 int c = cols.Count[j], at = cols.First[j], d = cols.Dilation;
                                 if (max)
                                 {
@@ -116,29 +125,58 @@ public static class Pool2D
     static int VectorColumnsFrom(in Pool2DGeometry g) => (g.PadLeft + 1) / 2;
 
     /// <summary>
-    /// Max pooling's column pass for stride 2 (dilation 1) on AVX-512: y[j] = max over v &lt; KW of row[2j − pl + v],
-    /// 16 outputs at a time from output column <see cref="VectorColumnsFrom"/> on, while the window lies inside the
-    /// row and the 32 floats read for each tap do too. Each tap's 16 values are the even lanes of 32 consecutive
-    /// floats (a two-register permute); the maxima are taken in tap order, as the scalar loop does. Returns the
-    /// column the scalar loop resumes at (the start column when no vector step runs).
+    /// Max pooling for stride 2 (dilation 1 along the row) on AVX-512, rows and columns in one pass: y[j] = max over
+    /// the output row's <paramref name="rows"/> input rows (<paramref name="rowStep"/> apart, the first at
+    /// <paramref name="x"/>) and taps v &lt; KW of row[2j − pl + v], 16 outputs at a time. Each tap's 16 values are
+    /// the even lanes of 32 consecutive floats (a two-register permute). Covers the columns whose window lies inside
+    /// the row, from <see cref="VectorColumnsFrom"/> on; a last, partial group is computed again as the 16 columns
+    /// ending at the last such column when those fit, its loads reaching at most one float past the row (never past
+    /// <paramref name="readable"/> floats from <paramref name="x"/>; the lanes that read it are dropped by the permute).
+    /// A row with fewer than 16 such columns is one group through a buffer, its loads running into the next row (within
+    /// <paramref name="readable"/>) for lanes that are dropped. Max is exact in any order (NaN propagates, +0 above −0),
+    /// so this equals the separable path to the bit.
+    /// Returns the columns [from, to) written (empty when no vector step runs).
     /// </summary>
-    static int MaxStride2Columns(in Pool2DGeometry g, ReadOnlySpan<float> row, Span<float> y)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe (int From, int To) MaxStride2Windows(in Pool2DGeometry g, float* x, int rows, int rowStep, long readable, float* y)
     {
-        int j = VectorColumnsFrom(g), kw = g.KernelW, pl = g.PadLeft, ow = g.OutWidth;
-        if (!Avx512F.IsSupported || g.StrideW != 2 || g.DilationW != 1) return j;
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        ref float r = ref MemoryMarshal.GetReference(row);
-        ref float dst = ref MemoryMarshal.GetReference(y);
-        // Tap v of output j reads row[2j − pl + v]; the vector for j..j+15 loads row[2j − pl + v .. + 32).
-        for (; j + 16 <= ow && 2 * j - pl + kw - 1 + 32 <= row.Length; j += 16)
+        int j0 = VectorColumnsFrom(g), kw = g.KernelW, pl = g.PadLeft, ow = g.OutWidth, iw = g.InWidth;
+        if (!Avx512F.IsSupported || g.StrideW != 2 || g.DilationW != 1) return (0, 0);
+        // Columns whose whole window is inside the row: 2j − pl + kw − 1 ≤ iw − 1.
+        int end = Math.Min(ow, (iw - kw + pl) / 2 + 1);
+        if (end <= j0) return (0, 0);
+        long lastRow = (long)(rows - 1) * rowStep;
+        // A group starting at j reads up to 2j − pl + kw − 1 + 31 within each of its rows.
+        bool Fits(int j) => lastRow + 2 * j - pl + kw + 31 <= readable && 2 * j - pl + kw + 31 <= iw + 1;
+        if (end - j0 < 16)
         {
-            int at = 2 * j - pl;
-            var m = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref r, (nuint)at), even, Vector512.LoadUnsafe(ref r, (nuint)(at + 16)));
-            for (int v = 1; v < kw; v++)
-                m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref r, (nuint)(at + v)), even, Vector512.LoadUnsafe(ref r, (nuint)(at + v + 16))));
-            m.StoreUnsafe(ref dst, (nuint)j);
+            // A row narrower than a group: one group into a buffer (lanes past `end` read the next row and are dropped).
+            if (lastRow + 2 * j0 - pl + kw + 31 > readable) return (0, 0);
+            float* buf = stackalloc float[16];
+            MaxGroup(x, 2 * j0 - pl, kw, rows, rowStep, buf);
+            new ReadOnlySpan<float>(buf, end - j0).CopyTo(new Span<float>(y + j0, end - j0));
+            return (j0, end);
         }
-        return j;
+        int jj = j0;
+        for (; jj + 16 <= end && Fits(jj); jj += 16) MaxGroup(x, 2 * jj - pl, kw, rows, rowStep, y + jj);
+        if (jj < end && jj > j0 && Fits(end - 16)) { MaxGroup(x, 2 * (end - 16) - pl, kw, rows, rowStep, y + end - 16); jj = end; }
+        return jj > j0 ? (j0, jj) : (0, 0);
+    }
+
+    /// <summary>16 stride-2 window maxima: dst[k] = max over rows u and taps v of x[u·rowStep + at + 2k + v].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void MaxGroup(float* x, int at, int kw, int rows, int rowStep, float* dst)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        float* r = x + at;
+        var m = Avx512F.PermuteVar16x32x2(Vector512.Load(r), even, Vector512.Load(r + 16));
+        for (int v = 1; v < kw; v++) m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16)));
+        for (int u = 1; u < rows; u++)
+        {
+            r += rowStep;
+            for (int v = 0; v < kw; v++) m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16)));
+        }
+        m.Store(dst);
     }
 
     /// <summary>
@@ -199,7 +237,7 @@ public static class Pool2D
 
     /// <summary>
     /// Max pooling's backward for one output row, stride 2 (dilation 1) on AVX-512, on the columns
-    /// <see cref="MaxStride2Columns"/> covers: 16 outputs at a time, first the arg-max tap of each (the first tap in
+    /// whole-window columns <see cref="MaxStride2Windows"/> takes: 16 outputs at a time, first the arg-max tap of each (the first tap in
     /// row-major window order equal to y, as the scalar loop finds it), then dx[tap] += dy, taps of a window row taken
     /// from the last to the first so each dx element receives its additions in the scalar loop's order (output columns
     /// ascending) and the result is the same to the bit. Other lanes add +0. <paramref name="x"/> and

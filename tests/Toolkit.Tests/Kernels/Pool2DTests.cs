@@ -18,6 +18,10 @@ public class Pool2DTests
             new(1, 2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false),   // ResNet's padded 3×3/2
             new(1, 2, 6, 90, 3, 5, 2, 2, 1, 1, 0, 2, 0, 2, false, false),      // wide 3×5/2, pad 2: vector columns from 1, scalar tail
             new(2, 1, 4, 64, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, false, false),      // 2×2/2 on a row of exactly 64
+            new(1, 2, 5, 47, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, false, false),      // 3×3/2: one group of 16, then the last 16 columns again
+            new(1, 1, 3, 33, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, false, false),      // exactly one group, reading to the buffer's end
+            new(2, 3, 27, 27, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, true, false),      // SqueezeNet's 27×27: rows narrower than a group
+            new(1, 2, 8, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false),      // narrow and padded
             new(1, 2, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, false, false),       // whole-plane window
             new(1, 1, 1, 9, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, false, true),        // 1-D as height 1
             new(1, 1, 5, 5, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, false, true),        // pads on every side, include pad
