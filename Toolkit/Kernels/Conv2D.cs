@@ -195,7 +195,7 @@ public static class Conv2D
                     epilogue?.Invoke(start, length);
                 };
                 if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
-                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace); Planes(g, after); return; }
+                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;

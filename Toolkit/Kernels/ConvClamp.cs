@@ -74,6 +74,26 @@ internal unsafe struct ConvFinish
         return v;
     }
 
+    /// <summary>As above for 4 lanes (one output row of a Winograd tile), bias excluded (the transform adds it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector128<float> Apply(Vector128<float> v, float* c)
+    {
+        if (Residual != null) v += Vector128.Load(Residual + (c - Origin));
+        if (HasMin) v = Vector128.Max(v, Vector128.Create(Min));
+        if (HasMax) v = Vector128.Min(v, Vector128.Create(Max));
+        return v;
+    }
+
+    /// <summary>One value, bias excluded: the scalar form of the same operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Apply(float v, float* c)
+    {
+        if (Residual != null) v += Residual[c - Origin];
+        if (HasMin) v = MathF.Max(v, Min);
+        if (HasMax) v = MathF.Min(v, Max);
+        return v;
+    }
+
     /// <summary>
     /// The finishing of an already written stretch c[0, length), all in row <paramref name="row"/> of C (bias index),
     /// through <see cref="TensorPrimitives"/> — the same operations in the same order as the register path.

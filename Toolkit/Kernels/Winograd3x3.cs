@@ -144,17 +144,25 @@ public static unsafe class Winograd3x3
             throw new ArgumentException($"The workspace holds {workspace.Length} floats; this call needs {need} (sized for a smaller thread setting?).");
     }
 
-    /// <summary>y = conv(x, w) + bias, x [N, C, H, W], w [M, C, 3, 3], bias length M or empty, y [N, M, H, W].</summary>
-    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace)
+    /// <summary>
+    /// y = clamp(conv(x, w) + bias + residual), x [N, C, H, W], w [M, C, 3, 3], bias length M or empty, y [N, M, H, W],
+    /// <paramref name="residual"/> empty or shaped as y, <paramref name="clamp"/> the bounds (none when null), applied
+    /// to each tile row in registers as the output transform stores it.
+    /// </summary>
+    public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
+        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null)
     {
+        if (!residual.IsEmpty && residual.Length < y.Length) throw new ArgumentException($"The residual holds {residual.Length} values; the output has {y.Length}.", nameof(residual));
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
         var schedule = Schedule.For(Tiles(g));
         Require(workspace, ConvolveScratch(g, schedule));
-        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace)
+        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual)
         {
+            var finish = new ConvFinish(null, pr, py, clamp ?? ConvClamp.None);
             TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
-            Convolve(new Tiling(g), schedule, (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c));
+            Convolve(new Tiling(g), schedule, (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c),
+                finish.Acts ? (nint)(&finish) : 0);
         }
     }
 
@@ -254,7 +262,8 @@ public static unsafe class Winograd3x3
     /// The common driver of forward and input gradient: dst (outChannels) = conv(src (inChannels), filters u) over
     /// every tile, written (plus bias) or added. Scratch per block: V [36][inChannels][block], then M [36][outChannels][block].
     /// </summary>
-    static void Convolve(Tiling tiling, Schedule schedule, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch)
+    static void Convolve(Tiling tiling, Schedule schedule, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch,
+        nint finish = 0)
     {
         int threads = schedule.Threads, block = BlockTiles(inChannels, outChannels, tiling.Count);
         long perThread = BlockScratch(inChannels, outChannels, tiling.Count);
@@ -270,7 +279,7 @@ public static unsafe class Winograd3x3
                     for (int p = p0; p < p1; p++) PointGemm((float*)u, (float*)scratch, (float*)mp, inChannels, outChannels, len, p, 1);
                 });
                 Workers.For(outChannels, (long)len * TransformWork, (c0, c1) =>
-                    OutputTransform((float*)mp, outChannels, c0, c1, tiling, b0, len, (float*)dst, (float*)bias, accumulate));
+                    OutputTransform((float*)mp, outChannels, c0, c1, tiling, b0, len, (float*)dst, (float*)bias, accumulate, (ConvFinish*)finish));
             });
             return;
         }
@@ -281,7 +290,7 @@ public static unsafe class Winograd3x3
             {
                 InputTransform((float*)src, inChannels, 0, inChannels, tiling, b0, len, v);
                 for (int p = 0; p < Points; p++) PointGemm((float*)u, v, mo, inChannels, outChannels, len, p, gemmThreads);
-                OutputTransform(mo, outChannels, 0, outChannels, tiling, b0, len, (float*)dst, (float*)bias, accumulate);
+                OutputTransform(mo, outChannels, 0, outChannels, tiling, b0, len, (float*)dst, (float*)bias, accumulate, (ConvFinish*)finish);
             });
         });
     }
@@ -591,17 +600,17 @@ public static unsafe class Winograd3x3
     /// inside the image (plus bias[m] when bias is not null), or added to them; channels [c0, c1) of the block.
     /// Aᵀ rows: (1, 1, 1, 1, 1, 0), (0, 1, −1, 2, −2, 0), (0, 1, 1, 4, 4, 0), (0, 1, −1, 8, −8, 1).
     /// </summary>
-    static void OutputTransform(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int len, float* dst, float* bias, bool accumulate)
+    static void OutputTransform(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int len, float* dst, float* bias, bool accumulate, ConvFinish* finish)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated) j = OutputTiles<Lanes512>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate);
-        else if (Vector256.IsHardwareAccelerated) j = OutputTiles<Lanes256>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate);
-        OutputTiles<Lane1>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate);
+        if (Vector512.IsHardwareAccelerated) j = OutputTiles<Lanes512>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
+        else if (Vector256.IsHardwareAccelerated) j = OutputTiles<Lanes256>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
+        OutputTiles<Lane1>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static int OutputTiles<T>(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int j, int len, float* dst, float* bias, bool accumulate)
-        where T : unmanaged, ILanes<T>
+    static int OutputTiles<T>(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int j, int len, float* dst, float* bias, bool accumulate,
+        ConvFinish* finish) where T : unmanaged, ILanes<T>
     {
         int lanes = T.Count, w = tiling.Width, plane = tiling.Plane;
         bool vector = typeof(T) != typeof(Lane1);
@@ -636,7 +645,7 @@ public static unsafe class Winograd3x3
                     float* p = image + origin[0];
                     for (int i = 0; i < rows[0]; i++, p += w)
                         for (int q = 0; q < cols[0]; q++)
-                            p[q] = accumulate ? p[q] + y[i * 4 + q] : y[i * 4 + q] + b;
+                            p[q] = accumulate ? p[q] + y[i * 4 + q] : finish == null ? y[i * 4 + q] + b : finish->Apply(y[i * 4 + q] + b, p + q);
                     continue;
                 }
                 // Output row i of 8 tiles: the four values y[i·4 + q] across tiles, transposed into one 4-float row per
@@ -650,6 +659,14 @@ public static unsafe class Winograd3x3
                         Vector256<float> o2 = Vector256.Load(yi + 2 * lanes) + vb, o3 = Vector256.Load(yi + 3 * lanes) + vb;
                         Transpose4x4x2(ref o0, ref o1, ref o2, ref o3);
                         long at = (long)i * w;
+                        if (whole && !accumulate && finish != null)
+                        {
+                            Put(image + origin[half] + at, o0.GetLower(), finish); Put(image + origin[half + 1] + at, o1.GetLower(), finish);
+                            Put(image + origin[half + 2] + at, o2.GetLower(), finish); Put(image + origin[half + 3] + at, o3.GetLower(), finish);
+                            Put(image + origin[half + 4] + at, o0.GetUpper(), finish); Put(image + origin[half + 5] + at, o1.GetUpper(), finish);
+                            Put(image + origin[half + 6] + at, o2.GetUpper(), finish); Put(image + origin[half + 7] + at, o3.GetUpper(), finish);
+                            continue;
+                        }
                         if (whole && !accumulate)
                         {
                             o0.GetLower().Store(image + origin[half] + at); o1.GetLower().Store(image + origin[half + 1] + at);
@@ -658,14 +675,14 @@ public static unsafe class Winograd3x3
                             o2.GetUpper().Store(image + origin[half + 6] + at); o3.GetUpper().Store(image + origin[half + 7] + at);
                             continue;
                         }
-                        PutRow(image, origin, rows, cols, at, half, i, o0.GetLower(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 1, i, o1.GetLower(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 2, i, o2.GetLower(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 3, i, o3.GetLower(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 4, i, o0.GetUpper(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 5, i, o1.GetUpper(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 6, i, o2.GetUpper(), accumulate);
-                        PutRow(image, origin, rows, cols, at, half + 7, i, o3.GetUpper(), accumulate);
+                        PutRow(image, origin, rows, cols, at, half, i, o0.GetLower(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 1, i, o1.GetLower(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 2, i, o2.GetLower(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 3, i, o3.GetLower(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 4, i, o0.GetUpper(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 5, i, o1.GetUpper(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 6, i, o2.GetUpper(), accumulate, finish);
+                        PutRow(image, origin, rows, cols, at, half + 7, i, o3.GetUpper(), accumulate, finish);
                     }
             }
         }
@@ -674,17 +691,23 @@ public static unsafe class Winograd3x3
 
     /// <summary>Row i of lane l's output tile: stored (or added) whole when it lies inside the image, else its first columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void PutRow(float* image, long* origin, int* rows, int* cols, long at, int l, int i, Vector128<float> row, bool accumulate)
+    static void PutRow(float* image, long* origin, int* rows, int* cols, long at, int l, int i, Vector128<float> row, bool accumulate, ConvFinish* finish)
     {
         if (i >= rows[l]) return;
         float* p = image + origin[l] + at;
         if (cols[l] == 4)
         {
+            if (finish != null && !accumulate) { Put(p, row, finish); return; }
             (accumulate ? Vector128.Load(p) + row : row).Store(p);
             return;
         }
-        for (int q = 0; q < cols[l]; q++) p[q] = accumulate ? p[q] + row.GetElement(q) : row.GetElement(q);
+        for (int q = 0; q < cols[l]; q++)
+            p[q] = accumulate ? p[q] + row.GetElement(q) : finish == null ? row.GetElement(q) : finish->Apply(row.GetElement(q), p + q);
     }
+
+    /// <summary>A tile row stored finished: residual at its own offset, then the bounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Put(float* p, Vector128<float> row, ConvFinish* finish) => finish->Apply(row, p).Store(p);
 
     /// <summary>Aᵀ·(m0, …, m5) for L tiles: inputs at src + k·stride, outputs at dst + i·dstStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

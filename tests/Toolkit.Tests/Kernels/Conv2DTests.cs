@@ -125,6 +125,14 @@ public class Conv2DTests
     }
 
     [Fact]
+    public void TheFinishGeometriesReachWinogradAndTheFewChannelKernel()
+    {
+        var all = FinishGeometries().Select(o => (Conv2DGeometry)o[0]).ToArray();
+        Assert.Contains(all, g => Conv2D.UsesWinograd(g));
+        Assert.Contains(all, g => FewChannelConv2D.Applies(g));
+    }
+
+    [Fact]
     public void AResidualShorterThanTheOutputIsRefused()
     {
         var g = new Conv2DGeometry(1, 2, 5, 5, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
