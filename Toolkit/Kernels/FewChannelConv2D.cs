@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Kernels;
@@ -94,7 +95,36 @@ public static unsafe class FewChannelConv2D
         for (; m0 + FilterBlock <= m; m0 += FilterBlock)
         {
             float* wb = w + (long)m0 * rows, yb = yRow + (long)m0 * positions;
-            for (int q = 0; q < ow; q += lanes)
+            int q = 0;
+            // With 32 vector registers (AVX-512), two column vectors per pass: 16 accumulators, each weight broadcast
+            // serving two multiply-adds.
+            if (Avx512F.IsSupported)
+                for (; q + 2 * lanes <= ow; q += 2 * lanes)
+                {
+                    Vector<float> a0 = Bias(bias, m0), a1 = Bias(bias, m0 + 1), a2 = Bias(bias, m0 + 2), a3 = Bias(bias, m0 + 3),
+                                  a4 = Bias(bias, m0 + 4), a5 = Bias(bias, m0 + 5), a6 = Bias(bias, m0 + 6), a7 = Bias(bias, m0 + 7);
+                    Vector<float> e0 = a0, e1 = a1, e2 = a2, e3 = a3, e4 = a4, e5 = a5, e6 = a6, e7 = a7;
+                    float* c = col + q, wr = wb;
+                    for (int r = 0; r < rows; r++, c += ld, wr++)
+                    {
+                        var v = Vector.Load(c); var u = Vector.Load(c + lanes);
+                        var k = new Vector<float>(wr[0]); a0 = Vector.FusedMultiplyAdd(v, k, a0); e0 = Vector.FusedMultiplyAdd(u, k, e0);
+                        k = new Vector<float>(wr[rows]); a1 = Vector.FusedMultiplyAdd(v, k, a1); e1 = Vector.FusedMultiplyAdd(u, k, e1);
+                        k = new Vector<float>(wr[2 * rows]); a2 = Vector.FusedMultiplyAdd(v, k, a2); e2 = Vector.FusedMultiplyAdd(u, k, e2);
+                        k = new Vector<float>(wr[3 * rows]); a3 = Vector.FusedMultiplyAdd(v, k, a3); e3 = Vector.FusedMultiplyAdd(u, k, e3);
+                        k = new Vector<float>(wr[4 * rows]); a4 = Vector.FusedMultiplyAdd(v, k, a4); e4 = Vector.FusedMultiplyAdd(u, k, e4);
+                        k = new Vector<float>(wr[5 * rows]); a5 = Vector.FusedMultiplyAdd(v, k, a5); e5 = Vector.FusedMultiplyAdd(u, k, e5);
+                        k = new Vector<float>(wr[6 * rows]); a6 = Vector.FusedMultiplyAdd(v, k, a6); e6 = Vector.FusedMultiplyAdd(u, k, e6);
+                        k = new Vector<float>(wr[7 * rows]); a7 = Vector.FusedMultiplyAdd(v, k, a7); e7 = Vector.FusedMultiplyAdd(u, k, e7);
+                    }
+                    float* o = yb + q;
+                    Vector.Store(a0, o); Vector.Store(a1, o + positions); Vector.Store(a2, o + 2 * positions); Vector.Store(a3, o + 3 * positions);
+                    Vector.Store(a4, o + 4 * positions); Vector.Store(a5, o + 5 * positions); Vector.Store(a6, o + 6 * positions); Vector.Store(a7, o + 7 * positions);
+                    o += lanes;
+                    Vector.Store(e0, o); Vector.Store(e1, o + positions); Vector.Store(e2, o + 2 * positions); Vector.Store(e3, o + 3 * positions);
+                    Vector.Store(e4, o + 4 * positions); Vector.Store(e5, o + 5 * positions); Vector.Store(e6, o + 6 * positions); Vector.Store(e7, o + 7 * positions);
+                }
+            for (; q < ow; q += lanes)
             {
                 Vector<float> a0 = Bias(bias, m0), a1 = Bias(bias, m0 + 1), a2 = Bias(bias, m0 + 2), a3 = Bias(bias, m0 + 3),
                               a4 = Bias(bias, m0 + 4), a5 = Bias(bias, m0 + 5), a6 = Bias(bias, m0 + 6), a7 = Bias(bias, m0 + 7);
