@@ -164,7 +164,7 @@ public sealed class ExecutionPlan
             ctx.Workspace = _workspace;
             ctx.Training = training?.Invoke(node) ?? false;
             ctx.Step = step;
-            if (LastRunFused && _fused.TryGetValue(node.Index, out var f) && _contexts[f.Producer.Index].Fusion != null) continue;
+            if (RanFused(node)) continue;
             node.Op.Forward(ctx);
             afterNode?.Invoke(node, ctx.Outputs);
         }

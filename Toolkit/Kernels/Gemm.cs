@@ -382,65 +382,53 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += ldb;
         }
+        Store512(c, alpha, beta, c00, c01, f, row); Store512(c + ldc, alpha, beta, c10, c11, f, row + 1);
+        Store512(c + 2 * ldc, alpha, beta, c20, c21, f, row + 2); Store512(c + 3 * ldc, alpha, beta, c30, c31, f, row + 3);
+        Store512(c + 4 * ldc, alpha, beta, c40, c41, f, row + 4); Store512(c + 5 * ldc, alpha, beta, c50, c51, f, row + 5);
+        Store512(c + 6 * ldc, alpha, beta, c60, c61, f, row + 6); Store512(c + 7 * ldc, alpha, beta, c70, c71, f, row + 7);
+    }
+
+    /// <summary>
+    /// One row (row <paramref name="r"/> of C) of a 32-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row),
+    /// then finished by <paramref name="f"/> (bias of row r, residual, bounds) when given.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512(float* row, float alpha, float beta, Vector512<float> lo, Vector512<float> hi, ConvFinish* f, int r)
+    {
+        if (alpha != 1) { var va = Vector512.Create(alpha); lo *= va; hi *= va; }
+        if (beta == 1) { lo += Vector512.Load(row); hi += Vector512.Load(row + 16); }
+        else if (beta != 0)
+        {
+            var vb = Vector512.Create(beta);
+            lo = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo);
+            hi = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi);
+        }
         if (f != null)
         {
-            float* bias = f->Bias + row; // read only when f has a bias
-            Finish512(c, alpha, beta, c00, c01, f, bias, 0); Finish512(c + ldc, alpha, beta, c10, c11, f, bias, 1);
-            Finish512(c + 2 * ldc, alpha, beta, c20, c21, f, bias, 2); Finish512(c + 3 * ldc, alpha, beta, c30, c31, f, bias, 3);
-            Finish512(c + 4 * ldc, alpha, beta, c40, c41, f, bias, 4); Finish512(c + 5 * ldc, alpha, beta, c50, c51, f, bias, 5);
-            Finish512(c + 6 * ldc, alpha, beta, c60, c61, f, bias, 6); Finish512(c + 7 * ldc, alpha, beta, c70, c71, f, bias, 7);
-            return;
+            float b = f->Bias != null ? f->Bias[r] : 0;
+            lo = f->Apply(lo, b, row); hi = f->Apply(hi, b, row + 16);
         }
-        Store512(c, alpha, beta, c00, c01); Store512(c + ldc, alpha, beta, c10, c11);
-        Store512(c + 2 * ldc, alpha, beta, c20, c21); Store512(c + 3 * ldc, alpha, beta, c30, c31);
-        Store512(c + 4 * ldc, alpha, beta, c40, c41); Store512(c + 5 * ldc, alpha, beta, c50, c51);
-        Store512(c + 6 * ldc, alpha, beta, c60, c61); Store512(c + 7 * ldc, alpha, beta, c70, c71);
+        lo.Store(row); hi.Store(row + 16);
     }
 
-    /// <summary>One row of a 32-wide tile, finished: row = finish(alpha·(lo, hi) + beta·row) with row r's bias.</summary>
+    /// <summary>One row of a 16-wide tile, as <see cref="Store512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Finish512(float* row, float alpha, float beta, Vector512<float> lo, Vector512<float> hi, ConvFinish* f, float* bias, int r)
-    {
-        if (alpha != 1) { var va = Vector512.Create(alpha); lo *= va; hi *= va; }
-        if (beta != 0) { var vb = Vector512.Create(beta); lo = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo); hi = Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi); }
-        float b = f->Bias != null ? bias[r] : 0;
-        f->Apply(lo, b, row).Store(row);
-        f->Apply(hi, b, row + 16).Store(row + 16);
-    }
-
-    /// <summary>One row of a 16-wide tile, finished: row = finish(alpha·(lo, hi) + beta·row) with row r's bias.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Finish256(float* row, float alpha, float beta, Vector256<float> lo, Vector256<float> hi, ConvFinish* f, float* bias, int r)
+    static void Store256(float* row, float alpha, float beta, Vector256<float> lo, Vector256<float> hi, ConvFinish* f, int r)
     {
         if (alpha != 1) { var va = Vector256.Create(alpha); lo *= va; hi *= va; }
-        if (beta != 0) { var vb = Vector256.Create(beta); lo = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo); hi = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi); }
-        float b = f->Bias != null ? bias[r] : 0;
-        f->Apply(lo, b, row).Store(row);
-        f->Apply(hi, b, row + 8).Store(row + 8);
-    }
-
-    /// <summary>One row of a 32-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store512(float* row, float alpha, float beta, Vector512<float> lo, Vector512<float> hi)
-    {
-        if (alpha != 1) { var va = Vector512.Create(alpha); lo *= va; hi *= va; }
-        if (beta == 0) { lo.Store(row); hi.Store(row + 16); return; }
-        if (beta == 1) { (lo + Vector512.Load(row)).Store(row); (hi + Vector512.Load(row + 16)).Store(row + 16); return; }
-        var vb = Vector512.Create(beta);
-        Vector512.FusedMultiplyAdd(vb, Vector512.Load(row), lo).Store(row);
-        Vector512.FusedMultiplyAdd(vb, Vector512.Load(row + 16), hi).Store(row + 16);
-    }
-
-    /// <summary>One row of a 16-wide tile: row = alpha·(lo, hi) + beta·row (beta 0 ignores row).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store256(float* row, float alpha, float beta, Vector256<float> lo, Vector256<float> hi)
-    {
-        if (alpha != 1) { var va = Vector256.Create(alpha); lo *= va; hi *= va; }
-        if (beta == 0) { lo.Store(row); hi.Store(row + 8); return; }
-        if (beta == 1) { (lo + Vector256.Load(row)).Store(row); (hi + Vector256.Load(row + 8)).Store(row + 8); return; }
-        var vb = Vector256.Create(beta);
-        Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo).Store(row);
-        Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi).Store(row + 8);
+        if (beta == 1) { lo += Vector256.Load(row); hi += Vector256.Load(row + 8); }
+        else if (beta != 0)
+        {
+            var vb = Vector256.Create(beta);
+            lo = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row), lo);
+            hi = Vector256.FusedMultiplyAdd(vb, Vector256.Load(row + 8), hi);
+        }
+        if (f != null)
+        {
+            float b = f->Bias != null ? f->Bias[r] : 0;
+            lo = f->Apply(lo, b, row); hi = f->Apply(hi, b, row + 8);
+        }
+        lo.Store(row); hi.Store(row + 8);
     }
 
     /// <summary>
@@ -464,17 +452,9 @@ public static unsafe class Gemm
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             a += 6; b += ldb;
         }
-        if (f != null)
-        {
-            float* bias = f->Bias + row;
-            Finish256(c, alpha, beta, c00, c01, f, bias, 0); Finish256(c + ldc, alpha, beta, c10, c11, f, bias, 1);
-            Finish256(c + 2 * ldc, alpha, beta, c20, c21, f, bias, 2); Finish256(c + 3 * ldc, alpha, beta, c30, c31, f, bias, 3);
-            Finish256(c + 4 * ldc, alpha, beta, c40, c41, f, bias, 4); Finish256(c + 5 * ldc, alpha, beta, c50, c51, f, bias, 5);
-            return;
-        }
-        Store256(c, alpha, beta, c00, c01); Store256(c + ldc, alpha, beta, c10, c11);
-        Store256(c + 2 * ldc, alpha, beta, c20, c21); Store256(c + 3 * ldc, alpha, beta, c30, c31);
-        Store256(c + 4 * ldc, alpha, beta, c40, c41); Store256(c + 5 * ldc, alpha, beta, c50, c51);
+        Store256(c, alpha, beta, c00, c01, f, row); Store256(c + ldc, alpha, beta, c10, c11, f, row + 1);
+        Store256(c + 2 * ldc, alpha, beta, c20, c21, f, row + 2); Store256(c + 3 * ldc, alpha, beta, c30, c31, f, row + 3);
+        Store256(c + 4 * ldc, alpha, beta, c40, c41, f, row + 4); Store256(c + 5 * ldc, alpha, beta, c50, c51, f, row + 5);
     }
 
     /// <summary>Scalar MR×NR tile: acc[r·NR + j] = Σ_p a[p·MR + r]·b[p·ldb + j], one element at a time (the reference expression).</summary>

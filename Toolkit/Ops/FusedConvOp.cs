@@ -32,6 +32,9 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
     public ConvOp Conv { get; } = conv;
     public IReadOnlyList<EpilogueStep> Epilogue { get; } = epilogue;
 
+    /// <summary>The epilogue split once: what the kernel applies in registers, and the steps run per stretch after it (<see cref="Finish"/>).</summary>
+    readonly (bool Residual, ConvClamp? Clamp, EpilogueStep[] Later) _finish = Finish(epilogue);
+
     /// <summary>Names of the original nodes this one stands for, in order.</summary>
     public IReadOnlyList<string> FusedNodes { get; } = fused;
 
@@ -66,9 +69,7 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
         var y = ctx.Outputs[0].Data;
         var residuals = ctx.Inputs.Skip(3).Select(t => t.Data).ToArray();
-        // A leading residual add and a Relu/Clip after it go into the kernel's register finish; the rest runs per stretch.
-        var (first, clamp, skip) = Finish(Epilogue);
-        var steps = Epilogue.Skip(skip).ToArray();
+        var (first, clamp, steps) = _finish;
         int r0 = first ? 1 : 0;
         void Apply(int start, int length)
         {
@@ -102,9 +103,9 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     /// <summary>
     /// The part of an epilogue the convolution kernel applies in registers: a leading residual add, then a Relu or
-    /// Clip (as bounds); how many steps that covers. Any other step, and all after it, stay per stretch.
+    /// Clip (as bounds), and the steps left. Any other step, and all after it, stay per stretch.
     /// </summary>
-    internal static (bool Residual, ConvClamp? Clamp, int Steps) Finish(IReadOnlyList<EpilogueStep> steps)
+    static (bool Residual, ConvClamp? Clamp, EpilogueStep[] Later) Finish(IReadOnlyList<EpilogueStep> steps)
     {
         int i = 0;
         bool residual = steps.Count > 0 && steps[0].Kind == EpilogueKind.Residual;
@@ -115,7 +116,7 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
             clamp = steps[i].Op switch { ReluOp => ConvClamp.Relu, ClipOp c => new ConvClamp(c.Min, c.Max), _ => null };
             if (clamp != null) i++;
         }
-        return (residual, clamp, i);
+        return (residual, clamp, steps.Skip(i).ToArray());
     }
 
     public override string Describe() => $"FusedConv({Conv.Describe()}{string.Concat(Epilogue.Select(s => " + " + s))})";
