@@ -199,7 +199,6 @@ public static class ModelBenchmark
     static string ConvKind(Toolkit.Ops.ConvOp c, Node n) =>
         c.Group > 1 && n.Inputs[1].Parameter?.Value.Dim(1) == 1 ? "Conv depthwise" : c.Window.Kernel.All(k => k == 1) ? "Conv 1x1" : "Conv kxk";
 
-    /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
     /// <summary>Floating-point operations of a convolution node (2 per multiply-add), 0 for other ops.</summary>
     static double Flops(Node n, ExecutionPlan plan)
     {
@@ -213,6 +212,7 @@ public static class ModelBenchmark
         return 2 * outputs * perOutput;
     }
 
+    /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
     public static IReadOnlyList<(string Node, string Op, double Milliseconds, double Flops)> ProfileInference(ImportedModel model, int batch, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
@@ -234,5 +234,21 @@ public static class ModelBenchmark
         }
         return graph.Nodes.Select(n => (n.Name, Kind(n), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
             .OrderByDescending(t => t.Item3).ToList();
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own per-node profile of the same model, batch and threads (<see cref="OrtBenchmarkSession"/> with
+    /// profiling on): median kernel milliseconds per node over <paramref name="iterations"/> runs after warm-up, slowest first.
+    /// </summary>
+    public static IReadOnlyList<(string Node, string Op, double Milliseconds)> ProfileOrt(ImportedModel model, int batch, int iterations)
+    {
+        var inputs = Verifier.RandomInputs(model, batch, 1);
+        var prefix = Path.Combine(Path.GetTempPath(), $"transferkit-ort-profile-{Environment.ProcessId}");
+        using var ort = new OrtBenchmarkSession(model, Toolkit.Threading.Workers.MaxThreads, prefix);
+        ort.Prepare(inputs);
+        // Warm-up runs count in the profile too; as many timed runs again keep the median on the warm ones.
+        int runs = Math.Max(1, iterations);
+        for (int i = 0; i < 2 * runs + 1; i++) ort.Run();
+        return ort.EndProfile().OrderByDescending(t => t.Milliseconds).ToList();
     }
 }

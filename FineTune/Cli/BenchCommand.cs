@@ -19,7 +19,7 @@ public static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed iterations (median reported).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first (inference also warms up for at least 1 s, so the timed runs see optimised code).", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run (with --train: of the full training step, forward and backward per op type) and print where the time goes." };
+        var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run, then ONNX Runtime's own per-node profile of the same batch (with --train: the full training step, forward and backward per op type), and print where the time goes." };
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
         var trans = new Option<string>("--gemm-op") { Description = "Transposes for --gemm: NN, TN (Aᵀ·B), NT (A·Bᵀ) or TT.", DefaultValueFactory = _ => "NN" };
         model.Arity = ArgumentArity.ZeroOrOne;
@@ -80,6 +80,14 @@ public static class BenchCommand
                 Console.WriteLine("slowest nodes:");
                 foreach (var n in nodes.Take(15))
                     Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms{(n.Flops > 0 ? $"  {n.Flops / n.Milliseconds / 1e6,6:F1} GFLOP/s" : "")}");
+                var ort = ModelBenchmark.ProfileOrt(OnnxImporter.Import(path), b, it);
+                double ortTotal = ort.Sum(n => n.Milliseconds);
+                Console.WriteLine($"ONNX Runtime, same batch and threads (its own profile, kernel time per node): {ortTotal:F1} ms per batch ({b * 1000 / ortTotal:F1} img/s)");
+                foreach (var g in ort.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
+                    Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / ortTotal,6:P1}");
+                Console.WriteLine("ONNX Runtime's slowest nodes:");
+                foreach (var n in ort.Take(15))
+                    Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms");
                 return 0;
             }
             var results = new List<BenchResult>();

@@ -25,7 +25,8 @@ public sealed class OrtBenchmarkSession : IDisposable
     /// <summary>Whether the batch runs as fixed-size slices (the model's own batch), not in one call.</summary>
     public bool Sliced => _sliceBatch > 0;
 
-    public OrtBenchmarkSession(ImportedModel model, int threads)
+    /// <param name="profilePrefix">When set, ONNX Runtime writes its own per-node profile to a file starting with this path; <see cref="EndProfile"/> reads it.</param>
+    public OrtBenchmarkSession(ImportedModel model, int threads, string? profilePrefix = null)
     {
         _model = model;
         using var options = new SessionOptions
@@ -36,6 +37,7 @@ public sealed class OrtBenchmarkSession : IDisposable
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         if (threads > 0) options.IntraOpNumThreads = threads;
+        if (profilePrefix != null) { options.ProfileOutputPathPrefix = profilePrefix; options.EnableProfiling = true; }
         var folder = Path.GetDirectoryName(Path.GetFullPath(model.File));
         if (folder != null && model.Proto.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External))
             options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", folder);
@@ -108,6 +110,46 @@ public sealed class OrtBenchmarkSession : IDisposable
         {
             using var results = _session.Run(runOptions, names, set, _outputs);
         }
+    }
+
+    /// <summary>
+    /// Stops profiling and returns ONNX Runtime's kernel time per node (node name, the kernel's op type after ONNX
+    /// Runtime's fusions — FusedConv and the like — and the median milliseconds over the runs so far, so warm-up runs
+    /// do not count), read from its profile file, which is then deleted.
+    /// </summary>
+    public IReadOnlyList<(string Node, string Op, double Milliseconds)> EndProfile()
+    {
+        var file = _session.EndProfiling();
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var events = doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array ? doc.RootElement : doc.RootElement.GetProperty("traceEvents");
+            var times = new Dictionary<string, (string Op, List<double> Ms)>();
+            const string suffix = "_kernel_time";
+            foreach (var e in events.EnumerateArray())
+            {
+                if (!e.TryGetProperty("cat", out var cat) || cat.GetString() != "Node") continue;
+                var name = e.GetProperty("name").GetString() ?? "";
+                if (!name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+                name = name[..^suffix.Length];
+                var op = e.TryGetProperty("args", out var args) && args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "?" : "?";
+                if (op is "Conv" or "FusedConv" && args.TryGetProperty("input_type_shape", out var inputs)) op = ConvKind(inputs);
+                if (!times.TryGetValue(name, out var entry)) times[name] = entry = (op, []);
+                entry.Ms.Add(e.GetProperty("dur").GetDouble() / 1000.0);
+            }
+            return times.Select(kv => (kv.Key, kv.Value.Op, kv.Value.Ms.Order().ElementAt(kv.Value.Ms.Count / 2))).ToList();
+        }
+        finally { File.Delete(file); }
+    }
+
+    /// <summary>A convolution's kind from its logical input shapes ([{"float": [N, C, H, W]}, {"float": [M, C/g, kh, kw]}, …]), as the native profile names it.</summary>
+    static string ConvKind(System.Text.Json.JsonElement inputs)
+    {
+        int[] Shape(int i) => inputs[i].EnumerateObject().First().Value.EnumerateArray().Select(d => d.GetInt32()).ToArray();
+        if (inputs.GetArrayLength() < 2) return "Conv";
+        var (x, w) = (Shape(0), Shape(1));
+        if (x.Length != 4 || w.Length != 4) return "Conv";
+        return w[1] == 1 && x[1] > 1 ? "Conv depthwise" : w[2] == 1 && w[3] == 1 ? "Conv 1x1" : "Conv kxk";
     }
 
     public void Dispose()
