@@ -86,7 +86,7 @@ public static class BenchCommand
                 foreach (var g in ort.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / ortTotal,6:P1}");
                 Console.WriteLine("ONNX Runtime's slowest nodes:");
-                foreach (var n in ort.Take(15))
+                foreach (var n in ort.Take(60))
                     Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms");
                 return 0;
             }

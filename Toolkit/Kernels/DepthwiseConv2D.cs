@@ -31,7 +31,7 @@ public static class DepthwiseConv2D
             {
                 if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
                 {
-                    var rows = new DepthwiseRows(geo);
+                    var rows = new DepthwiseRows(geo, wide: true);
                     for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue);
                     return;
                 }
@@ -111,7 +111,7 @@ public static class DepthwiseConv2D
             var (dyp, wp, dxp) = ((nint)pdy, (nint)pw, (nint)pdx);
             Workers.For(t.Batch * t.OutChannels, (long)t.Positions * taps, (s0, e) =>
             {
-                var rows = new DepthwiseRows(t);
+                var rows = new DepthwiseRows(t, wide: true);
                 var spread = s == 1 ? null : new float[uh * uw];
                 fixed (float* up = spread)
                     for (int p = s0; p < e; p++)

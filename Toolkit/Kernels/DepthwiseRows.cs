@@ -18,6 +18,8 @@ internal sealed unsafe class DepthwiseRows
 {
     readonly Conv2DGeometry _g;
     readonly int _s, _hp, _wq;
+    /// <summary>Lanes per output vector ("slot"): 16 (zmm) for a wide forward plane, else <see cref="Vector{T}"/>'s count.</summary>
+    readonly int _lanes;
     readonly int[] _offsets;
     /// <summary>Per output vector ("slot": row i, columns [j, j + L)): where its taps start in the buffer, where it goes in the output plane, and how many of its lanes are real.</summary>
     readonly int[] _slotIn, _slotOut, _slotLanes;
@@ -28,11 +30,18 @@ internal sealed unsafe class DepthwiseRows
     public static bool Applies(in Conv2DGeometry g) =>
         g.IsDepthwise && g.DilationH == 1 && g.DilationW == 1 && g.StrideH == g.StrideW && g.StrideH is 1 or 2;
 
-    public DepthwiseRows(in Conv2DGeometry g)
+    /// <summary>
+    /// Tables and buffer for one geometry. <paramref name="wide"/> (forward passes only: <see cref="WeightPlane"/> takes
+    /// <see cref="Vector{T}"/> slots) makes the slots 16 lanes when 512-bit vectors are hardware-accelerated and a row
+    /// has more outputs than one <see cref="Vector{T}"/> holds: half the instructions per plane for MobileNet's 112-,
+    /// 56- and 28-wide planes, where 7-wide ones would waste most of a zmm register.
+    /// </summary>
+    public DepthwiseRows(in Conv2DGeometry g, bool wide = false)
     {
         _g = g;
         _s = g.StrideW;
-        int lanes = Vector<float>.Count;
+        _lanes = wide && Vector512.IsHardwareAccelerated && g.OutWidth > Vector<float>.Count ? Lanes512.Count : Vector<float>.Count;
+        int lanes = _lanes;
         int owr = (g.OutWidth + lanes - 1) / lanes * lanes;
         _hp = g.InHeight + g.PadTop + g.PadBottom;
         // Wide enough for every real column and for full vectors past the last output (their lanes are discarded).
@@ -66,6 +75,10 @@ internal sealed unsafe class DepthwiseRows
         {
             float* row = src + (long)r * w;
             float* dst = buf + (r + _g.PadTop) * _wq;
+            // The same row of the next plane is asked for now, so it streams in while this plane is computed
+            // (prefetches never fault, so past the last plane is harmless).
+            if (Sse.IsSupported)
+                for (int f = 0; f < w; f += 16) Sse.Prefetch1(row + (long)h * w + f);
             if (_s == 1) { new ReadOnlySpan<float>(row, w).CopyTo(new Span<float>(dst + pl, w)); continue; }
             int x = 0;
             if (Avx2.IsSupported)
@@ -91,10 +104,17 @@ internal sealed unsafe class DepthwiseRows
         PlaneFrom(p, x + (long)p * _g.InHeight * _g.InWidth, w, b, y, epilogue, accumulate);
 
     /// <summary><see cref="Plane"/> with input plane p read from <paramref name="source"/> (H×W floats) instead of x.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false)
     {
-        int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
+        if (_lanes == Lanes512.Count) PlaneFrom<Lanes512>(p, source, w, b, y, accumulate);
+        else PlaneFrom<LanesVector>(p, source, w, b, y, accumulate);
+        epilogue?.Invoke(p * _g.OutHeight * _g.OutWidth, _g.OutHeight * _g.OutWidth);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void PlaneFrom<T>(int p, float* source, float* w, float* b, float* y, bool accumulate) where T : unmanaged, ILanes<T>
+    {
+        int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length;
         // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
         // independent multiply-add chains too; the slot tables hold their offsets (no division in the loop).
         int slots = _slotIn.Length;
@@ -103,22 +123,23 @@ internal sealed unsafe class DepthwiseRows
         {
             Pad(source, buf);
             float* k = w + (long)c * taps;
-            var start = new Vector<float>(b == null ? 0 : b[c]);
+            float* tail = stackalloc float[T.Count];
+            for (int e = 0; e < T.Count; e++) tail[e] = b == null ? 0 : b[c];
+            var start = T.Load(tail);
             float* plane = y + (long)p * oh * ow;
-            float* tail = stackalloc float[lanes];
             int q = 0;
             for (; q + 4 <= slots; q += 4)
             {
                 float* i0 = buf + sIn[q], i1 = buf + sIn[q + 1], i2 = buf + sIn[q + 2], i3 = buf + sIn[q + 3];
-                Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                T a0 = start, a1 = start, a2 = start, a3 = start;
                 for (int t = 0; t < taps; t++)
                 {
-                    var kv = new Vector<float>(k[t]);
+                    float kt = k[t];
                     int o = off[t];
-                    a0 += kv * Vector.Load(i0 + o);
-                    a1 += kv * Vector.Load(i1 + o);
-                    a2 += kv * Vector.Load(i2 + o);
-                    a3 += kv * Vector.Load(i3 + o);
+                    a0 = T.MulAdd(T.Load(i0 + o), kt, a0);
+                    a1 = T.MulAdd(T.Load(i1 + o), kt, a1);
+                    a2 = T.MulAdd(T.Load(i2 + o), kt, a2);
+                    a3 = T.MulAdd(T.Load(i3 + o), kt, a3);
                 }
                 Put(plane + sOut[q], sLanes[q], a0, tail, accumulate);
                 Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail, accumulate);
@@ -128,11 +149,10 @@ internal sealed unsafe class DepthwiseRows
             for (; q < slots; q++)
             {
                 float* i0 = buf + sIn[q];
-                Vector<float> a = start;
-                for (int t = 0; t < taps; t++) a += new Vector<float>(k[t]) * Vector.Load(i0 + off[t]);
+                T a = start;
+                for (int t = 0; t < taps; t++) a = T.MulAdd(T.Load(i0 + off[t]), k[t], a);
                 Put(plane + sOut[q], sLanes[q], a, tail, accumulate);
             }
-            epilogue?.Invoke(p * oh * ow, oh * ow);
         }
     }
 
@@ -145,6 +165,7 @@ internal sealed unsafe class DepthwiseRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WeightPlane(int p, float* x, float* dy, float* dw)
     {
+        if (_lanes != Vector<float>.Count) throw new InvalidOperationException("The weight gradient walks Vector<float> slots; build these tables without wide.");
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
         int slots = _slotIn.Length;
         fixed (float* buf = _buffer)
@@ -194,10 +215,10 @@ internal sealed unsafe class DepthwiseRows
 
     /// <summary>Stores (or adds) a slot's vector; one that would reach past its row goes whole into scratch and only its real lanes are copied.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Put(float* dst, int real, Vector<float> v, float* tail, bool accumulate)
+    static void Put<T>(float* dst, int real, T v, float* tail, bool accumulate) where T : unmanaged, ILanes<T>
     {
-        if (real == Vector<float>.Count) { Vector.Store(accumulate ? Vector.Load(dst) + v : v, dst); return; }
-        Vector.Store(v, tail);
+        if (real == T.Count) { T.Store(accumulate ? T.Load(dst) + v : v, dst); return; }
+        T.Store(v, tail);
         for (int e = 0; e < real; e++) dst[e] = accumulate ? dst[e] + tail[e] : tail[e];
     }
 }

@@ -51,6 +51,21 @@ internal unsafe struct Lanes256 : ILanes<Lanes256>
     public static Lanes256 MulAdd(Lanes256 a, float s, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, Vector256.Create(s), c._v));
 }
 
+/// <summary><see cref="System.Numerics.Vector{T}"/> lanes: whatever width the runtime gives it (8 with AVX2, 4 with SSE only).</summary>
+internal unsafe struct LanesVector : ILanes<LanesVector>
+{
+    System.Numerics.Vector<float> _v;
+    LanesVector(System.Numerics.Vector<float> v) => _v = v;
+    public static int Count => System.Numerics.Vector<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Load(float* p) => new(System.Numerics.Vector.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(LanesVector v, float* p) => System.Numerics.Vector.Store(v._v, p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector operator +(LanesVector a, LanesVector b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector operator -(LanesVector a, LanesVector b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector operator *(LanesVector a, float s) => new(a._v * s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static LanesVector MulAdd(LanesVector a, float s, LanesVector c) => new(System.Numerics.Vector.FusedMultiplyAdd(a._v, new System.Numerics.Vector<float>(s), c._v));
+}
+
 /// <summary>One float: the scalar path.</summary>
 internal unsafe struct Lane1 : ILanes<Lane1>
 {
