@@ -32,7 +32,7 @@ public static class DepthwiseConv2D
                 if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
                 {
                     var rows = new DepthwiseRows(geo, wide: true);
-                    for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue);
+                    for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue, nextPlane: p + 1 < e ? p + 1 : -1);
                     return;
                 }
                 if (Padded.Applies(geo))
@@ -128,7 +128,8 @@ public static class DepthwiseConv2D
                             }
                             plane = up;
                         }
-                        rows.PlaneFrom(p, plane, (float*)wp, null, (float*)dxp, null, accumulate: add);
+                        rows.PlaneFrom(p, plane, (float*)wp, null, (float*)dxp, null, accumulate: add,
+                            next: up == null && p + 1 < e ? (float*)dyp + (long)(p + 1) * oh * ow : null);
                     }
             });
         }
@@ -195,7 +196,9 @@ public static class DepthwiseConv2D
                 {
                     var rows = new DepthwiseRows(geo);
                     for (int c = s; c < e; c++)
-                        for (int n = 0; n < geo.Batch; n++) rows.WeightPlane(n * geo.OutChannels + c, (float*)xp, (float*)dyp, (float*)dwp);
+                        for (int n = 0; n < geo.Batch; n++)
+                            rows.WeightPlane(n * geo.OutChannels + c, (float*)xp, (float*)dyp, (float*)dwp,
+                                nextPlane: n + 1 < geo.Batch ? (n + 1) * geo.OutChannels + c : c + 1 < e ? c + 1 : -1);
                     return;
                 }
                 if (Padded.Applies(geo))

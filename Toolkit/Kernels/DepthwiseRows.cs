@@ -62,8 +62,13 @@ internal sealed unsafe class DepthwiseRows
             }
     }
 
-    /// <summary>Copies input plane <paramref name="src"/> into the phase buffer; borders stay zero.</summary>
-    void Pad(float* src, float* buf)
+    /// <summary>
+    /// Copies input plane <paramref name="src"/> into the phase buffer; borders stay zero. Each row of
+    /// <paramref name="next"/> (the plane the caller pads next, or null) is asked for from memory as the same row of
+    /// this one is copied, so it streams in while this plane is computed: waiting on memory here took half the time of
+    /// MobileNetV2's wide planes at batch 32. Prefetches never fault, so a pointer past the last plane is harmless.
+    /// </summary>
+    void Pad(float* src, float* buf, float* next)
     {
         new Span<float>(buf, _buffer.Length).Clear();
         int h = _g.InHeight, w = _g.InWidth, pl = _g.PadLeft, phase = _hp * _wq;
@@ -75,10 +80,8 @@ internal sealed unsafe class DepthwiseRows
         {
             float* row = src + (long)r * w;
             float* dst = buf + (r + _g.PadTop) * _wq;
-            // The same row of the next plane is asked for now, so it streams in while this plane is computed
-            // (prefetches never fault, so past the last plane is harmless).
-            if (Sse.IsSupported)
-                for (int f = 0; f < w; f += 16) Sse.Prefetch1(row + (long)h * w + f);
+            if (next != null && Sse.IsSupported)
+                for (int f = 0; f < w; f += 16) Sse.Prefetch1(next + (long)r * w + f);
             if (_s == 1) { new ReadOnlySpan<float>(row, w).CopyTo(new Span<float>(dst + pl, w)); continue; }
             int x = 0;
             if (Avx2.IsSupported)
@@ -100,19 +103,22 @@ internal sealed unsafe class DepthwiseRows
     /// adding into zeros equals setting).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false) =>
-        PlaneFrom(p, x + (long)p * _g.InHeight * _g.InWidth, w, b, y, epilogue, accumulate);
+    /// <param name="nextPlane">The plane the caller computes next (its input is prefetched), or −1.</param>
+    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, int nextPlane = -1) =>
+        PlaneFrom(p, x + (long)p * _g.InHeight * _g.InWidth, w, b, y, epilogue, accumulate,
+            nextPlane < 0 ? null : x + (long)nextPlane * _g.InHeight * _g.InWidth);
 
     /// <summary><see cref="Plane"/> with input plane p read from <paramref name="source"/> (H×W floats) instead of x.</summary>
-    public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false)
+    /// <param name="next">The input plane the caller pads next (prefetched, see <see cref="Pad"/>), or null.</param>
+    public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, float* next = null)
     {
-        if (_lanes == Lanes512.Count) PlaneFrom<Lanes512>(p, source, w, b, y, accumulate);
-        else PlaneFrom<LanesVector>(p, source, w, b, y, accumulate);
+        if (_lanes == Lanes512.Count) PlaneFrom<Lanes512>(p, source, w, b, y, accumulate, next);
+        else PlaneFrom<LanesVector>(p, source, w, b, y, accumulate, next);
         epilogue?.Invoke(p * _g.OutHeight * _g.OutWidth, _g.OutHeight * _g.OutWidth);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void PlaneFrom<T>(int p, float* source, float* w, float* b, float* y, bool accumulate) where T : unmanaged, ILanes<T>
+    void PlaneFrom<T>(int p, float* source, float* w, float* b, float* y, bool accumulate, float* next) where T : unmanaged, ILanes<T>
     {
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length;
         // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
@@ -121,7 +127,7 @@ internal sealed unsafe class DepthwiseRows
         fixed (float* buf = _buffer)
         fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
         {
-            Pad(source, buf);
+            Pad(source, buf, next);
             float* k = w + (long)c * taps;
             float* tail = stackalloc float[T.Count];
             for (int e = 0; e < T.Count; e++) tail[e] = b == null ? 0 : b[c];
@@ -163,7 +169,8 @@ internal sealed unsafe class DepthwiseRows
     /// kernels keep the nine accumulators in registers; other sizes keep them on the stack.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void WeightPlane(int p, float* x, float* dy, float* dw)
+    /// <param name="nextPlane">The plane the caller takes next (its input is prefetched), or −1.</param>
+    public void WeightPlane(int p, float* x, float* dy, float* dw, int nextPlane = -1)
     {
         if (_lanes != Vector<float>.Count) throw new InvalidOperationException("The weight gradient walks Vector<float> slots; build these tables without wide.");
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length, lanes = Vector<float>.Count;
@@ -171,7 +178,7 @@ internal sealed unsafe class DepthwiseRows
         fixed (float* buf = _buffer)
         fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
         {
-            Pad(x + (long)p * _g.InHeight * _g.InWidth, buf);
+            Pad(x + (long)p * _g.InHeight * _g.InWidth, buf, nextPlane < 0 ? null : x + (long)nextPlane * _g.InHeight * _g.InWidth);
             float* plane = dy + (long)p * oh * ow;
             float* tail = stackalloc float[lanes];
             float* k = dw + (long)c * taps;
