@@ -213,7 +213,7 @@ public static class ModelBenchmark
     }
 
     /// <summary>Milliseconds per node (median over iterations) of an inference run, slowest first.</summary>
-    public static IReadOnlyList<(string Node, string Op, double Milliseconds, double Flops)> ProfileInference(ImportedModel model, int batch, int iterations)
+    public static IReadOnlyList<(string Node, string Op, string Shape, double Milliseconds, double Flops)> ProfileInference(ImportedModel model, int batch, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
         var shapes = inputs.Select(t => t.ShapeArray).ToArray();
@@ -232,15 +232,15 @@ public static class ModelBenchmark
                 last = now;
             });
         }
-        return graph.Nodes.Select(n => (n.Name, Kind(n), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
-            .OrderByDescending(t => t.Item3).ToList();
+        return graph.Nodes.Select(n => (n.Name, Kind(n), string.Join('x', plan.Shapes[n.Outputs[0].Id]), times[n.Index].Order().ElementAt(times[n.Index].Count / 2), Flops(n, plan)))
+            .OrderByDescending(t => t.Item4).ToList();
     }
 
     /// <summary>
     /// ONNX Runtime's own per-node profile of the same model, batch and threads (<see cref="OrtBenchmarkSession"/> with
     /// profiling on): median kernel milliseconds per node over <paramref name="iterations"/> runs after warm-up, slowest first.
     /// </summary>
-    public static IReadOnlyList<(string Node, string Op, double Milliseconds)> ProfileOrt(ImportedModel model, int batch, int iterations)
+    public static IReadOnlyList<(string Node, string Op, string Shape, double Milliseconds)> ProfileOrt(ImportedModel model, int batch, int iterations)
     {
         var inputs = Verifier.RandomInputs(model, batch, 1);
         var prefix = Path.Combine(Path.GetTempPath(), $"transferkit-ort-profile-{Environment.ProcessId}");

@@ -78,16 +78,16 @@ public static class BenchCommand
                 foreach (var g in nodes.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / total,6:P1}");
                 Console.WriteLine("slowest nodes:");
-                foreach (var n in nodes.Take(15))
-                    Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms{(n.Flops > 0 ? $"  {n.Flops / n.Milliseconds / 1e6,6:F1} GFLOP/s" : "")}");
+                foreach (var n in nodes.Take(25))
+                    Console.WriteLine($"  {n.Node,-32} {n.Op,-20} {n.Shape,-16} {n.Milliseconds,9:F2} ms{(n.Flops > 0 ? $"  {n.Flops / n.Milliseconds / 1e6,6:F1} GFLOP/s" : "")}");
                 var ort = ModelBenchmark.ProfileOrt(OnnxImporter.Import(path), b, it);
                 double ortTotal = ort.Sum(n => n.Milliseconds);
                 Console.WriteLine($"ONNX Runtime, same batch and threads (its own profile, kernel time per node): {ortTotal:F1} ms per batch ({b * 1000 / ortTotal:F1} img/s)");
                 foreach (var g in ort.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / ortTotal,6:P1}");
                 Console.WriteLine("ONNX Runtime's slowest nodes:");
-                foreach (var n in ort.Take(60))
-                    Console.WriteLine($"  {n.Node,-40} {n.Op,-20} {n.Milliseconds,9:F2} ms");
+                foreach (var n in ort.Take(25))
+                    Console.WriteLine($"  {n.Node,-32} {n.Op,-20} {n.Shape,-16} {n.Milliseconds,9:F2} ms");
                 return 0;
             }
             var results = new List<BenchResult>();

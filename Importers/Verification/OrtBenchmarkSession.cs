@@ -114,17 +114,17 @@ public sealed class OrtBenchmarkSession : IDisposable
 
     /// <summary>
     /// Stops profiling and returns ONNX Runtime's kernel time per node (node name, the kernel's op type after ONNX
-    /// Runtime's fusions — FusedConv and the like — and the median milliseconds over the runs so far, so warm-up runs
+    /// Runtime's fusions — FusedConv and the like —, its first output's logical shape, and the median milliseconds over the runs so far, so warm-up runs
     /// do not count), read from its profile file, which is then deleted.
     /// </summary>
-    public IReadOnlyList<(string Node, string Op, double Milliseconds)> EndProfile()
+    public IReadOnlyList<(string Node, string Op, string Shape, double Milliseconds)> EndProfile()
     {
         var file = _session.EndProfiling();
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
             var events = doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array ? doc.RootElement : doc.RootElement.GetProperty("traceEvents");
-            var times = new Dictionary<string, (string Op, List<double> Ms)>();
+            var times = new Dictionary<string, (string Op, string Shape, List<double> Ms)>();
             const string suffix = "_kernel_time";
             foreach (var e in events.EnumerateArray())
             {
@@ -134,10 +134,12 @@ public sealed class OrtBenchmarkSession : IDisposable
                 name = name[..^suffix.Length];
                 var op = e.TryGetProperty("args", out var args) && args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "?" : "?";
                 if (op is "Conv" or "FusedConv" && args.TryGetProperty("input_type_shape", out var inputs)) op = ConvKind(inputs);
-                if (!times.TryGetValue(name, out var entry)) times[name] = entry = (op, []);
+                var shape = args.ValueKind == System.Text.Json.JsonValueKind.Object && args.TryGetProperty("output_type_shape", out var outs) && outs.GetArrayLength() > 0
+                    ? string.Join('x', outs[0].EnumerateObject().First().Value.EnumerateArray().Select(d => d.GetInt64())) : "";
+                if (!times.TryGetValue(name, out var entry)) times[name] = entry = (op, shape, []);
                 entry.Ms.Add(e.GetProperty("dur").GetDouble() / 1000.0);
             }
-            return times.Select(kv => (kv.Key, kv.Value.Op, kv.Value.Ms.Order().ElementAt(kv.Value.Ms.Count / 2))).ToList();
+            return times.Select(kv => (kv.Key, kv.Value.Op, kv.Value.Shape, kv.Value.Ms.Order().ElementAt(kv.Value.Ms.Count / 2))).ToList();
         }
         finally { File.Delete(file); }
     }

@@ -32,6 +32,12 @@ public static unsafe class Gemm
     /// </summary>
     public const int DotMaxRows = 4;
 
+    /// <summary>
+    /// How many NR-wide strips ahead an in-place B is prefetched: far enough for a strip's rows to arrive from memory
+    /// while the strips before it are multiplied, near enough to stay in L1 until used.
+    /// </summary>
+    const int InPlacePrefetchStrips = 4;
+
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;
 
@@ -187,6 +193,14 @@ public static unsafe class Gemm
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nrEff = Math.Min(nr, nc - jr);
+                            // B read in place is kc row streams a strip wide, more than the hardware prefetchers
+                            // follow: ask for the strip InPlacePrefetchStrips ahead in every row while this one is used.
+                            if (jr + InPlacePrefetchStrips * nr < fullStrips && Sse.IsSupported && ic == 0)
+                            {
+                                float* ahead = bBlock + jr + InPlacePrefetchStrips * nr;
+                                for (int p = 0; p < kc; p++)
+                                    for (int q = 0; q < nr; q += 16) Sse.Prefetch0(ahead + (long)p * rsB + q);
+                            }
                             for (int ir = 0; ir < mc; ir += mr)
                             {
                                 int mrEff = Math.Min(mr, mc - ir);
