@@ -194,7 +194,8 @@ public static class Conv2D
                     f.ApplyInPlace((float*)yp + start, length, 0);
                     epilogue?.Invoke(start, length);
                 };
-                if (g.IsDepthwise) { DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
+                // Bounds alone go into the depthwise kernel's registers; a residual still takes the pass over each plane.
+                if (g.IsDepthwise) { if (residual.IsEmpty) DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue, clamp); else DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
                 if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;

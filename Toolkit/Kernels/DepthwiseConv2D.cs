@@ -14,12 +14,16 @@ namespace TransferKit.Toolkit.Kernels;
 public static class DepthwiseConv2D
 {
     /// <summary>
-    /// y = depthwise conv(x, w) + bias, then <paramref name="epilogue"/> on each finished plane. Strides 1 and 2 without
-    /// dilation go through <see cref="DepthwiseRows"/> (taps summed in registers) when vectors are hardware-accelerated.
+    /// y = clamp(depthwise conv(x, w) + bias), then <paramref name="epilogue"/> on each finished plane. 3×3 stride-1
+    /// layers with one pixel of padding go through <see cref="Depthwise3x3Direct"/> on AVX-512 hardware (masked loads
+    /// straight from the input, no padded copy); other strides 1 and 2 without dilation through
+    /// <see cref="DepthwiseRows"/> when vectors are hardware-accelerated. Both sum the taps in registers and bound each
+    /// vector before it is stored; the other kernels bound each finished plane.
     /// </summary>
     public static unsafe void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
-        ConvEpilogue? epilogue = null)
+        ConvEpilogue? epilogue = null, ConvClamp? clamp = null)
     {
+        if (clamp is { HasMin: false, HasMax: false }) clamp = null;
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
             var (xp, wp, bp, yp) = ((nint)px, (nint)pw, (nint)pb, (nint)py);
@@ -27,12 +31,29 @@ public static class DepthwiseConv2D
             bool hasBias = !bias.IsEmpty;
             int planes = g.Batch * g.OutChannels;
             int positions = g.Positions;
+            var bounds = clamp;
+            // The kernels without bounds of their own: each plane bounded as it is finished, then the epilogue.
+            ConvEpilogue? finished = bounds is not { } c ? epilogue : (start, length) =>
+            {
+                new ConvFinish(null, null, null, c).ApplyInPlace((float*)yp + start, length, 0);
+                epilogue?.Invoke(start, length);
+            };
             Workers.For(planes, (long)g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (Depthwise3x3Direct.Applies(geo))
+                {
+                    var c = bounds ?? ConvClamp.None;
+                    for (int p = s; p < e; p++)
+                    {
+                        Depthwise3x3Direct.Plane(geo, p, (float*)xp + (long)p * geo.InHeight * geo.InWidth, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, c);
+                        epilogue?.Invoke(p * positions, positions);
+                    }
+                    return;
+                }
                 if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
                 {
                     var rows = new DepthwiseRows(geo, wide: true);
-                    for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue, nextPlane: p + 1 < e ? p + 1 : -1);
+                    for (int p = s; p < e; p++) rows.Plane(p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp, epilogue, nextPlane: p + 1 < e ? p + 1 : -1, clamp: bounds);
                     return;
                 }
                 if (Padded.Applies(geo))
@@ -42,14 +63,14 @@ public static class DepthwiseConv2D
                         for (int p = s; p < e; p++)
                         {
                             pad.Forward(p, buf, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
-                            epilogue?.Invoke(p * positions, positions);
+                            finished?.Invoke(p * positions, positions);
                         }
                     return;
                 }
                 for (int p = s; p < e; p++)
                 {
                     Plane(geo, p, (float*)xp, (float*)wp, hasBias ? (float*)bp : null, (float*)yp);
-                    epilogue?.Invoke(p * positions, positions);
+                    finished?.Invoke(p * positions, positions);
                 }
             });
         }
@@ -111,7 +132,8 @@ public static class DepthwiseConv2D
             var (dyp, wp, dxp) = ((nint)pdy, (nint)pw, (nint)pdx);
             Workers.For(t.Batch * t.OutChannels, (long)t.Positions * taps, (s0, e) =>
             {
-                var rows = new DepthwiseRows(t, wide: true);
+                bool direct = s == 1 && Depthwise3x3Direct.Applies(t);
+                var rows = direct ? null : new DepthwiseRows(t, wide: true);
                 var spread = s == 1 ? null : new float[uh * uw];
                 fixed (float* up = spread)
                     for (int p = s0; p < e; p++)
@@ -128,7 +150,8 @@ public static class DepthwiseConv2D
                             }
                             plane = up;
                         }
-                        rows.PlaneFrom(p, plane, (float*)wp, null, (float*)dxp, null, accumulate: add,
+                        if (direct) { Depthwise3x3Direct.Plane(t, p, plane, (float*)wp, null, (float*)dxp, ConvClamp.None, add); continue; }
+                        rows!.PlaneFrom(p, plane, (float*)wp, null, (float*)dxp, null, accumulate: add,
                             next: up == null && p + 1 < e ? (float*)dyp + (long)(p + 1) * oh * ow : null);
                     }
             });

@@ -23,6 +23,13 @@ internal sealed unsafe class DepthwiseRows
     readonly int[] _offsets;
     /// <summary>Per output vector ("slot": row i, columns [j, j + L)): where its taps start in the buffer, where it goes in the output plane, and how many of its lanes are real.</summary>
     readonly int[] _slotIn, _slotOut, _slotLanes;
+    /// <summary>
+    /// Per slot, the lanes a plain (not accumulating) store writes: all of them when the lanes past its row land on the
+    /// start of the next row inside the plane, which a later slot overwrites, else only the real ones. A 14-wide row in
+    /// 16 lanes (or a 7-wide one in 8) then stores one vector instead of fourteen floats; only the plane's last row
+    /// takes the scalar tail.
+    /// </summary>
+    readonly int[] _slotStore;
     /// <summary>The padded, phase-split input plane.</summary>
     readonly float[] _buffer;
 
@@ -52,13 +59,14 @@ internal sealed unsafe class DepthwiseRows
             for (int v = 0; v < g.KernelW; v++)
                 _offsets[u * g.KernelW + v] = (v % _s) * _hp * _wq + u * _wq + v / _s;
         int perRow = owr / lanes, slots = g.OutHeight * perRow;
-        _slotIn = new int[slots]; _slotOut = new int[slots]; _slotLanes = new int[slots];
+        _slotIn = new int[slots]; _slotOut = new int[slots]; _slotLanes = new int[slots]; _slotStore = new int[slots];
         for (int i = 0, q = 0; i < g.OutHeight; i++)
             for (int j = 0; j < g.OutWidth; j += lanes, q++)
             {
                 _slotIn[q] = i * _s * _wq + j;
                 _slotOut[q] = i * g.OutWidth + j;
                 _slotLanes[q] = Math.Min(lanes, g.OutWidth - j);
+                _slotStore[q] = _slotOut[q] + lanes <= g.OutHeight * g.OutWidth ? lanes : _slotLanes[q];
             }
     }
 
@@ -104,28 +112,34 @@ internal sealed unsafe class DepthwiseRows
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="nextPlane">The plane the caller computes next (its input is prefetched), or −1.</param>
-    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, int nextPlane = -1) =>
+    /// <param name="clamp">Bounds applied to each output vector before it is stored (not with <paramref name="accumulate"/>).</param>
+    public void Plane(int p, float* x, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, int nextPlane = -1, ConvClamp? clamp = null) =>
         PlaneFrom(p, x + (long)p * _g.InHeight * _g.InWidth, w, b, y, epilogue, accumulate,
-            nextPlane < 0 ? null : x + (long)nextPlane * _g.InHeight * _g.InWidth);
+            nextPlane < 0 ? null : x + (long)nextPlane * _g.InHeight * _g.InWidth, clamp);
 
     /// <summary><see cref="Plane"/> with input plane p read from <paramref name="source"/> (H×W floats) instead of x.</summary>
     /// <param name="next">The input plane the caller pads next (prefetched, see <see cref="Pad"/>), or null.</param>
-    public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, float* next = null)
+    /// <param name="clamp">Bounds applied to each output vector before it is stored (not with <paramref name="accumulate"/>).</param>
+    public void PlaneFrom(int p, float* source, float* w, float* b, float* y, ConvEpilogue? epilogue, bool accumulate = false, float* next = null, ConvClamp? clamp = null)
     {
-        if (_lanes == Lanes512.Count) PlaneFrom<Lanes512>(p, source, w, b, y, accumulate, next);
-        else PlaneFrom<LanesVector>(p, source, w, b, y, accumulate, next);
+        if (accumulate && clamp != null) throw new ArgumentException("Bounds apply to stored sums, not to accumulated ones.", nameof(clamp));
+        var bounds = clamp ?? ConvClamp.None;
+        if (_lanes == Lanes512.Count) PlaneFrom<Lanes512>(p, source, w, b, y, accumulate, next, bounds);
+        else PlaneFrom<LanesVector>(p, source, w, b, y, accumulate, next, bounds);
         epilogue?.Invoke(p * _g.OutHeight * _g.OutWidth, _g.OutHeight * _g.OutWidth);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void PlaneFrom<T>(int p, float* source, float* w, float* b, float* y, bool accumulate, float* next) where T : unmanaged, ILanes<T>
+    void PlaneFrom<T>(int p, float* source, float* w, float* b, float* y, bool accumulate, float* next, ConvClamp bounds) where T : unmanaged, ILanes<T>
     {
+        bool hasMin = bounds.HasMin, hasMax = bounds.HasMax;
+        float lo = bounds.Min, hi = bounds.Max;
         int c = p % _g.OutChannels, oh = _g.OutHeight, ow = _g.OutWidth, taps = _offsets.Length;
         // The plane's output vectors go four at a time, whatever row they are on, so 7×7 and 14×14 planes get four
         // independent multiply-add chains too; the slot tables hold their offsets (no division in the loop).
         int slots = _slotIn.Length;
         fixed (float* buf = _buffer)
-        fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = _slotLanes)
+        fixed (int* off = _offsets, sIn = _slotIn, sOut = _slotOut, sLanes = accumulate ? _slotLanes : _slotStore)
         {
             Pad(source, buf, next);
             float* k = w + (long)c * taps;
@@ -147,6 +161,8 @@ internal sealed unsafe class DepthwiseRows
                     a2 = T.MulAdd(T.Load(i2 + o), kt, a2);
                     a3 = T.MulAdd(T.Load(i3 + o), kt, a3);
                 }
+                if (hasMin) { a0 = T.Max(a0, lo); a1 = T.Max(a1, lo); a2 = T.Max(a2, lo); a3 = T.Max(a3, lo); }
+                if (hasMax) { a0 = T.Min(a0, hi); a1 = T.Min(a1, hi); a2 = T.Min(a2, hi); a3 = T.Min(a3, hi); }
                 Put(plane + sOut[q], sLanes[q], a0, tail, accumulate);
                 Put(plane + sOut[q + 1], sLanes[q + 1], a1, tail, accumulate);
                 Put(plane + sOut[q + 2], sLanes[q + 2], a2, tail, accumulate);
@@ -157,6 +173,8 @@ internal sealed unsafe class DepthwiseRows
                 float* i0 = buf + sIn[q];
                 T a = start;
                 for (int t = 0; t < taps; t++) a = T.MulAdd(T.Load(i0 + off[t]), k[t], a);
+                if (hasMin) a = T.Max(a, lo);
+                if (hasMax) a = T.Min(a, hi);
                 Put(plane + sOut[q], sLanes[q], a, tail, accumulate);
             }
         }

@@ -19,6 +19,10 @@ internal unsafe interface ILanes<T> where T : unmanaged, ILanes<T>
     static abstract T operator *(T a, float s);
     /// <summary>a·s + c with one rounding.</summary>
     static abstract T MulAdd(T a, float s, T c);
+    /// <summary>IEEE maximum with s on every lane (NaN stays NaN), as <see cref="ConvClamp"/> and the Relu and Clip kernels.</summary>
+    static abstract T Max(T a, float s);
+    /// <summary>IEEE minimum with s on every lane (NaN stays NaN).</summary>
+    static abstract T Min(T a, float s);
 }
 
 /// <summary>16 floats in a zmm register.</summary>
@@ -34,6 +38,8 @@ internal unsafe struct Lanes512 : ILanes<Lanes512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator *(Lanes512 a, float s) => new(a._v * s);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 MulAdd(Lanes512 a, float s, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, Vector512.Create(s), c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Max(Lanes512 a, float s) => new(Vector512.Max(a._v, Vector512.Create(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Min(Lanes512 a, float s) => new(Vector512.Min(a._v, Vector512.Create(s)));
 }
 
 /// <summary>8 floats in a ymm register.</summary>
@@ -49,6 +55,8 @@ internal unsafe struct Lanes256 : ILanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator *(Lanes256 a, float s) => new(a._v * s);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 MulAdd(Lanes256 a, float s, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, Vector256.Create(s), c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Max(Lanes256 a, float s) => new(Vector256.Max(a._v, Vector256.Create(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Min(Lanes256 a, float s) => new(Vector256.Min(a._v, Vector256.Create(s)));
 }
 
 /// <summary><see cref="System.Numerics.Vector{T}"/> lanes: whatever width the runtime gives it (8 with AVX2, 4 with SSE only).</summary>
@@ -64,6 +72,8 @@ internal unsafe struct LanesVector : ILanes<LanesVector>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector operator *(LanesVector a, float s) => new(a._v * s);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LanesVector MulAdd(LanesVector a, float s, LanesVector c) => new(System.Numerics.Vector.FusedMultiplyAdd(a._v, new System.Numerics.Vector<float>(s), c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Max(LanesVector a, float s) => new(System.Numerics.Vector.Max(a._v, new System.Numerics.Vector<float>(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Min(LanesVector a, float s) => new(System.Numerics.Vector.Min(a._v, new System.Numerics.Vector<float>(s)));
 }
 
 /// <summary>One float: the scalar path.</summary>
@@ -79,4 +89,6 @@ internal unsafe struct Lane1 : ILanes<Lane1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 operator *(Lane1 a, float s) => new(a._v * s);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 MulAdd(Lane1 a, float s, Lane1 c) => new(MathF.FusedMultiplyAdd(a._v, s, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Max(Lane1 a, float s) => new(MathF.Max(a._v, s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Min(Lane1 a, float s) => new(MathF.Min(a._v, s));
 }

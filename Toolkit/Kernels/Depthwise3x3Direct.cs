@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TransferKit.Toolkit.Kernels;
+
+/// <summary>
+/// Depthwise 3×3 convolution with stride 1, no dilation and one row and column of zero padding on every side (the
+/// stride-1 depthwise layers of MobileNet and EfficientNet), read straight from the input plane with AVX-512 masked
+/// loads: the three taps of a row are loads at columns j − 1, j and j + 1 whose lanes outside the row read as zero,
+/// and the padded rows above and below the plane are taps left out. No padded copy of the plane is made, which is
+/// what dominated <see cref="DepthwiseRows"/> on 14×14 and 7×7 planes, where a whole plane is about a hundred
+/// multiply-adds. Four output rows go together so that each input row is loaded once for the (up to) three output
+/// rows it feeds and four multiply-add chains overlap. Each output sums bias and then its taps in the order
+/// (u, v) = (0, 0) … (2, 2), as <see cref="DepthwiseRows"/> does, then is bounded and stored with a masked store.
+/// </summary>
+internal static unsafe class Depthwise3x3Direct
+{
+    /// <summary>Lanes per output vector.</summary>
+    const int Lanes = 16;
+
+    /// <summary>3×3, stride 1, dilation 1, padding 1 on every side, on hardware with AVX-512.</summary>
+    public static bool Applies(in Conv2DGeometry g) =>
+        Avx512F.IsSupported && g.IsDepthwise && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 &&
+        g.DilationH == 1 && g.DilationW == 1 && g.PadTop == 1 && g.PadBottom == 1 && g.PadLeft == 1 && g.PadRight == 1;
+
+    /// <summary>
+    /// Output plane p (image p / C, channel p mod C) of y = clamp(depthwise conv(x, w) + b), input plane p read from
+    /// <paramref name="source"/> (H×W floats); <paramref name="b"/> may be null. <paramref name="accumulate"/> adds the
+    /// sums to y instead (no bias or bounds then: the input gradient's stride-1 pass).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Plane(in Conv2DGeometry g, int p, float* source, float* w, float* b, float* y, ConvClamp bounds, bool accumulate = false)
+    {
+        if (accumulate && (bounds.HasMin || bounds.HasMax)) throw new ArgumentException("Bounds apply to stored sums, not to accumulated ones.", nameof(bounds));
+        int h = g.InHeight, wd = g.InWidth, c = p % g.OutChannels;
+        float* src = source, dst = y + p * (long)h * wd, k = w + (long)c * 9;
+        var t = new Taps(k, b == null ? 0f : b[c], bounds);
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int j = 0; j < wd; j += Lanes)
+        {
+            int real = Math.Min(Lanes, wd - j);
+            // Lane l of the tap at column offset v − 1 reads column j + l + v − 1; it is a real column below the row's
+            // width and at or past 0. Lanes past the output's real ones are never stored.
+            var m0 = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(1 - j)) & Vector512.LessThan(lane, Vector512.Create(wd - j + 1))).AsSingle();
+            var m1 = Vector512.LessThan(lane, Vector512.Create(real)).AsSingle();
+            var m2 = Vector512.LessThan(lane, Vector512.Create(wd - j - 1)).AsSingle();
+            var rows = new Rows(src + j, wd, m0, m1, m2);
+            var put = new Put(dst + j, wd, m1, real == Lanes, accumulate);
+            // First row: the padded row above leaves out the top taps.
+            {
+                var a = t.Start;
+                if (h > 1) { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); rows.Load(1, out r0, out r1, out r2); t.Bottom(ref a, r0, r1, r2); }
+                else { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); }
+                put.Store(0, t.Bound(a));
+            }
+            if (h == 1) continue;
+            int i = 1;
+            // Four rows whose taps are all inside the plane: input rows i − 1 … i + 4, each loaded once.
+            for (; i + 4 <= h - 1; i += 4)
+            {
+                Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
+                rows.Load(i - 1, out var r0, out var r1, out var r2);
+                t.Top(ref a0, r0, r1, r2);
+                rows.Load(i, out r0, out r1, out r2);
+                t.Middle(ref a0, r0, r1, r2); t.Top(ref a1, r0, r1, r2);
+                rows.Load(i + 1, out r0, out r1, out r2);
+                t.Bottom(ref a0, r0, r1, r2); t.Middle(ref a1, r0, r1, r2); t.Top(ref a2, r0, r1, r2);
+                rows.Load(i + 2, out r0, out r1, out r2);
+                t.Bottom(ref a1, r0, r1, r2); t.Middle(ref a2, r0, r1, r2); t.Top(ref a3, r0, r1, r2);
+                rows.Load(i + 3, out r0, out r1, out r2);
+                t.Bottom(ref a2, r0, r1, r2); t.Middle(ref a3, r0, r1, r2);
+                rows.Load(i + 4, out r0, out r1, out r2);
+                t.Bottom(ref a3, r0, r1, r2);
+                put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
+            }
+            // The rows left before the last, one at a time; then the last, whose padded row below leaves out the bottom taps.
+            for (; i < h; i++)
+            {
+                var a = t.Start;
+                rows.Load(i - 1, out var r0, out var r1, out var r2); t.Top(ref a, r0, r1, r2);
+                rows.Load(i, out r0, out r1, out r2); t.Middle(ref a, r0, r1, r2);
+                if (i + 1 < h) { rows.Load(i + 1, out r0, out r1, out r2); t.Bottom(ref a, r0, r1, r2); }
+                put.Store(i, t.Bound(a));
+            }
+        }
+    }
+
+    /// <summary>The nine weights and the bias broadcast once per plane, and the bounds.</summary>
+    readonly struct Taps
+    {
+        readonly Vector512<float> _k0, _k1, _k2, _k3, _k4, _k5, _k6, _k7, _k8, _lo, _hi;
+        readonly bool _hasMin, _hasMax;
+        public readonly Vector512<float> Start;
+
+        public Taps(float* k, float bias, ConvClamp bounds)
+        {
+            _k0 = Vector512.Create(k[0]); _k1 = Vector512.Create(k[1]); _k2 = Vector512.Create(k[2]);
+            _k3 = Vector512.Create(k[3]); _k4 = Vector512.Create(k[4]); _k5 = Vector512.Create(k[5]);
+            _k6 = Vector512.Create(k[6]); _k7 = Vector512.Create(k[7]); _k8 = Vector512.Create(k[8]);
+            Start = Vector512.Create(bias);
+            _hasMin = bounds.HasMin; _hasMax = bounds.HasMax;
+            _lo = Vector512.Create(bounds.Min); _hi = Vector512.Create(bounds.Max);
+        }
+
+        /// <summary>Taps (0, 0…2): the input row above the output row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Top(ref Vector512<float> a, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2)
+        {
+            a = Vector512.FusedMultiplyAdd(r0, _k0, a); a = Vector512.FusedMultiplyAdd(r1, _k1, a); a = Vector512.FusedMultiplyAdd(r2, _k2, a);
+        }
+
+        /// <summary>Taps (1, 0…2): the output row's own input row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Middle(ref Vector512<float> a, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2)
+        {
+            a = Vector512.FusedMultiplyAdd(r0, _k3, a); a = Vector512.FusedMultiplyAdd(r1, _k4, a); a = Vector512.FusedMultiplyAdd(r2, _k5, a);
+        }
+
+        /// <summary>Taps (2, 0…2): the input row below.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Bottom(ref Vector512<float> a, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2)
+        {
+            a = Vector512.FusedMultiplyAdd(r0, _k6, a); a = Vector512.FusedMultiplyAdd(r1, _k7, a); a = Vector512.FusedMultiplyAdd(r2, _k8, a);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Bound(Vector512<float> a)
+        {
+            if (_hasMin) a = Vector512.Max(a, _lo);
+            if (_hasMax) a = Vector512.Min(a, _hi);
+            return a;
+        }
+    }
+
+    /// <summary>One 16-column stretch of the input plane's rows, loaded at column offsets −1, 0, +1 with the lanes outside the row as zero.</summary>
+    readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
+        {
+            float* p = start + (long)row * width;
+            r0 = Avx512F.MaskLoad(p - 1, m0, Vector512<float>.Zero);
+            r1 = Avx512F.MaskLoad(p, m1, Vector512<float>.Zero);
+            r2 = Avx512F.MaskLoad(p + 1, m2, Vector512<float>.Zero);
+        }
+    }
+
+    /// <summary>Stores (or adds) a 16-column stretch of output rows: whole when it is, else its real lanes only.</summary>
+    readonly struct Put(float* start, int width, Vector512<float> mask, bool whole, bool accumulate)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, Vector512<float> a)
+        {
+            float* p = start + (long)row * width;
+            if (whole) { (accumulate ? Vector512.Load(p) + a : a).Store(p); return; }
+            if (accumulate) a += Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
+            Avx512F.MaskStore(p, mask, a);
+        }
+    }
+}
