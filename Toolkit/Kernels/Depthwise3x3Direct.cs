@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace TransferKit.Toolkit.Kernels;
 
 /// <summary>
-/// Depthwise 3×3 convolution with stride 1, no dilation and one row and column of zero padding on every side (the
-/// stride-1 depthwise layers of MobileNet and EfficientNet), read straight from the input plane with AVX-512 masked
-/// loads: the three taps of a row are loads at columns j − 1, j and j + 1 whose lanes outside the row read as zero,
+/// Depthwise 3×3 convolution without dilation, stride 1 with one row and column of zero padding on every side or
+/// stride 2 with one above and to the left (MobileNet's and EfficientNet's depthwise layers), read straight from the
+/// input plane with AVX-512 masked loads (stride 2 splits each 32 loaded columns into even and odd ones, see
+/// <see cref="Stride2"/>): the three taps of a row are loads at columns j − 1, j and j + 1 whose lanes outside the row read as zero,
 /// and the padded rows above and below the plane are taps left out. No padded copy of the plane is made, which is
 /// what dominated <see cref="DepthwiseRows"/> on 14×14 and 7×7 planes, where a whole plane is about a hundred
 /// multiply-adds. Four output rows go together so that each input row is loaded once for the (up to) three output
@@ -19,10 +20,15 @@ internal static unsafe class Depthwise3x3Direct
     /// <summary>Lanes per output vector.</summary>
     const int Lanes = 16;
 
-    /// <summary>3×3, stride 1, dilation 1, padding 1 on every side, on hardware with AVX-512.</summary>
+    /// <summary>
+    /// 3×3 without dilation on hardware with AVX-512: stride 1 with one pixel of padding on every side, or stride 2 with
+    /// one above and to the left and at most one below and to the right.
+    /// </summary>
     public static bool Applies(in Conv2DGeometry g) =>
-        Avx512F.IsSupported && g.IsDepthwise && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 &&
-        g.DilationH == 1 && g.DilationW == 1 && g.PadTop == 1 && g.PadBottom == 1 && g.PadLeft == 1 && g.PadRight == 1;
+        Avx512F.IsSupported && g.IsDepthwise && g.KernelH == 3 && g.KernelW == 3 && g.DilationH == 1 && g.DilationW == 1 &&
+        g.PadTop == 1 && g.PadLeft == 1 && (
+            (g.StrideH == 1 && g.StrideW == 1 && g.PadBottom == 1 && g.PadRight == 1) ||
+            (g.StrideH == 2 && g.StrideW == 2 && g.PadBottom is 0 or 1 && g.PadRight is 0 or 1));
 
     /// <summary>
     /// Output plane p (image p / C, channel p mod C) of y = clamp(depthwise conv(x, w) + b), input plane p read from
@@ -33,6 +39,7 @@ internal static unsafe class Depthwise3x3Direct
     public static void Plane(in Conv2DGeometry g, int p, float* source, float* w, float* b, float* y, ConvClamp bounds, bool accumulate = false)
     {
         if (accumulate && (bounds.HasMin || bounds.HasMax)) throw new ArgumentException("Bounds apply to stored sums, not to accumulated ones.", nameof(bounds));
+        if (g.StrideW == 2) { Stride2(g, p, source, w, b, y, bounds, accumulate); return; }
         int h = g.InHeight, wd = g.InWidth, c = p % g.OutChannels;
         float* src = source, dst = y + p * (long)h * wd, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
@@ -84,6 +91,60 @@ internal static unsafe class Depthwise3x3Direct
                 put.Store(i, t.Bound(a));
             }
         }
+    }
+
+    /// <summary>
+    /// Stride 2: output lanes l = 0…15 at column j + l read input columns 2(j + l) − 1, 2(j + l) and 2(j + l) + 1. Two
+    /// masked loads take the 32 columns from 2j, one two-source permute each splits them into the even columns (the
+    /// middle tap) and the odd ones (the right tap), and the odd ones shifted up a lane with column 2j − 1 in lane 0
+    /// are the left tap. Output row i reads input rows 2i − 1 … 2i + 1; four output rows share the rows between them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Stride2(in Conv2DGeometry g, int p, float* source, float* w, float* b, float* y, ConvClamp bounds, bool accumulate)
+    {
+        int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, c = p % g.OutChannels;
+        float* dst = y + p * (long)oh * ow, k = w + (long)c * 9;
+        var t = new Taps(k, b == null ? 0f : b[c], bounds);
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int j = 0; j < ow; j += Lanes)
+        {
+            int real = Math.Min(Lanes, ow - j);
+            var lo = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j)).AsSingle();
+            var hi = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j - Lanes)).AsSingle();
+            var rows = new Rows2(source, wd, 2 * j, lo, hi);
+            var put = new Put(dst + j, ow, Vector512.LessThan(lane, Vector512.Create(real)).AsSingle(), real == Lanes, accumulate);
+            int i = 0;
+            for (; i < oh && 2 * i - 1 < 0; i++) put.Store(i, t.Bound(Row2(rows, t, i, h)));
+            // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once.
+            for (; i + 4 <= oh && 2 * (i + 3) + 1 < h; i += 4)
+            {
+                Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
+                int r = 2 * i - 1;
+                rows.Load(r, out var r0, out var r1, out var r2); t.Top(ref a0, r0, r1, r2);
+                rows.Load(r + 1, out r0, out r1, out r2); t.Middle(ref a0, r0, r1, r2);
+                rows.Load(r + 2, out r0, out r1, out r2); t.Bottom(ref a0, r0, r1, r2); t.Top(ref a1, r0, r1, r2);
+                rows.Load(r + 3, out r0, out r1, out r2); t.Middle(ref a1, r0, r1, r2);
+                rows.Load(r + 4, out r0, out r1, out r2); t.Bottom(ref a1, r0, r1, r2); t.Top(ref a2, r0, r1, r2);
+                rows.Load(r + 5, out r0, out r1, out r2); t.Middle(ref a2, r0, r1, r2);
+                rows.Load(r + 6, out r0, out r1, out r2); t.Bottom(ref a2, r0, r1, r2); t.Top(ref a3, r0, r1, r2);
+                rows.Load(r + 7, out r0, out r1, out r2); t.Middle(ref a3, r0, r1, r2);
+                rows.Load(r + 8, out r0, out r1, out r2); t.Bottom(ref a3, r0, r1, r2);
+                put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
+            }
+            for (; i < oh; i++) put.Store(i, t.Bound(Row2(rows, t, i, h)));
+        }
+    }
+
+    /// <summary>One stride-2 output row's sums, leaving out the taps on padded rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Row2(in Rows2 rows, in Taps t, int i, int h)
+    {
+        var a = t.Start;
+        int r = 2 * i - 1;
+        if (r >= 0) { rows.Load(r, out var r0, out var r1, out var r2); t.Top(ref a, r0, r1, r2); }
+        { rows.Load(r + 1, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); }
+        if (r + 2 < h) { rows.Load(r + 2, out var r0, out var r1, out var r2); t.Bottom(ref a, r0, r1, r2); }
+        return a;
     }
 
     /// <summary>The nine weights and the bias broadcast once per plane, and the bounds.</summary>
@@ -143,6 +204,28 @@ internal static unsafe class Depthwise3x3Direct
             r0 = Avx512F.MaskLoad(p - 1, m0, Vector512<float>.Zero);
             r1 = Avx512F.MaskLoad(p, m1, Vector512<float>.Zero);
             r2 = Avx512F.MaskLoad(p + 1, m2, Vector512<float>.Zero);
+        }
+    }
+
+    /// <summary>
+    /// 32 input columns from <paramref name="column"/> of each row, split for stride 2: r0 = columns column − 1 + 2l
+    /// (the left tap), r1 = column + 2l, r2 = column + 1 + 2l; columns outside the row read as zero.
+    /// </summary>
+    readonly struct Rows2(float* plane, int width, int column, Vector512<float> lo, Vector512<float> hi)
+    {
+        readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
+        {
+            float* p = plane + (long)row * width + column;
+            var a = Avx512F.MaskLoad(p, lo, Vector512<float>.Zero);
+            var b = Avx512F.MaskLoad(p + Lanes, hi, Vector512<float>.Zero);
+            r1 = Avx512F.PermuteVar16x32x2(a, Even, b);
+            r2 = Avx512F.PermuteVar16x32x2(a, Odd, b);
+            var before = Vector512.Create(column > 0 ? p[-1] : 0f);
+            r0 = Avx512F.AlignRight32(r2.AsInt32(), before.AsInt32(), 15).AsSingle();
         }
     }
 

@@ -14,9 +14,9 @@ namespace TransferKit.Toolkit.Kernels;
 public static class DepthwiseConv2D
 {
     /// <summary>
-    /// y = clamp(depthwise conv(x, w) + bias), then <paramref name="epilogue"/> on each finished plane. 3×3 stride-1
-    /// layers with one pixel of padding go through <see cref="Depthwise3x3Direct"/> on AVX-512 hardware (masked loads
-    /// straight from the input, no padded copy); other strides 1 and 2 without dilation through
+    /// y = clamp(depthwise conv(x, w) + bias), then <paramref name="epilogue"/> on each finished plane. 3×3 layers with
+    /// stride 1 or 2 and one pixel of padding go through <see cref="Depthwise3x3Direct"/> on AVX-512 hardware (masked
+    /// loads straight from the input, no padded copy); other strides 1 and 2 without dilation through
     /// <see cref="DepthwiseRows"/> when vectors are hardware-accelerated. Both sum the taps in registers and bound each
     /// vector before it is stored; the other kernels bound each finished plane.
     /// </summary>

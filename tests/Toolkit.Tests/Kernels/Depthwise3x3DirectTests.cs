@@ -14,10 +14,13 @@ public class Depthwise3x3DirectTests
     /// <summary>Error relative to Σ|x·w| of the output element (float32 summation in another order, as Conv2DTests).</summary>
     const double RelativeToMagnitude = 2e-5;
 
+    /// <summary>Stride 1 (padding 1 all round) and stride 2 (padding 1 all round, and 1 only above and to the left).</summary>
     public static IEnumerable<object[]> Sizes() =>
-        from h in new[] { 1, 2, 3, 5, 6, 7, 9, 14 }
-        from w in new[] { 1, 2, 7, 14, 15, 16, 17, 28, 33 }
-        select new object[] { h, w };
+        from s in new[] { 1, 2, 3 }
+        from h in new[] { 1, 2, 3, 5, 6, 7, 9, 14, 18 }
+        from w in new[] { 1, 2, 7, 14, 15, 16, 17, 28, 31, 32, 33, 57 }
+        where s != 3 || (h > 1 && w > 1)   // padded to at least the kernel
+        select new object[] { s, h, w };
 
     static float[] Random(long n, int seed)
     {
@@ -25,18 +28,20 @@ public class Depthwise3x3DirectTests
         return Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    static Conv2DGeometry Geometry(int h, int w) => new(2, 3, h, w, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3);
+    /// <summary>Case 1: stride 1; 2: stride 2, padding 1 all round; 3: stride 2, padding 1 above and to the left only.</summary>
+    static Conv2DGeometry Geometry(int s, int h, int w) =>
+        new(2, 3, h, w, 3, 3, 3, Math.Min(s, 2), Math.Min(s, 2), 1, 1, 1, 1, s == 3 ? 0 : 1, s == 3 ? 0 : 1, 3);
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public unsafe void MatchesTheReferenceAndThePaddedKernel(int h, int w)
+    public unsafe void MatchesTheReferenceAndThePaddedKernel(int s, int h, int w)
     {
-        var g = Geometry(h, w);
+        var g = Geometry(s, h, w);
         if (!Depthwise3x3Direct.Applies(g)) { Assert.False(System.Runtime.Intrinsics.X86.Avx512F.IsSupported); return; }
         var x = Random(g.Batch * g.InChannels * h * w, 1);
         var k = Random(g.OutChannels * 9, 2);
         var bias = Random(g.OutChannels, 3);
-        int planes = g.Batch * g.OutChannels, n = planes * h * w;
+        int planes = g.Batch * g.OutChannels, n = planes * g.OutHeight * g.OutWidth;
         var expected = new float[n];
         ReferenceConv2D.Forward(g, x, k, bias, expected);
         var bounds = new ConvClamp(-0.25f, 0.5f);
@@ -54,7 +59,7 @@ public class Depthwise3x3DirectTests
         double bound = RelativeToMagnitude * (1 + 9);
         for (int i = 0; i < n; i++)
         {
-            Assert.True(Math.Abs(expected[i] - direct[i]) <= bound, $"{h}×{w} at {i}: expected {expected[i]}, got {direct[i]}");
+            Assert.True(Math.Abs(expected[i] - direct[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {direct[i]}");
             // Same multiply-adds in the same order as the padded kernel: the same bits.
             Assert.Equal(padded[i], direct[i]);
             Assert.Equal(Math.Clamp(direct[i], bounds.Min, bounds.Max), directBounded[i]);
@@ -63,13 +68,13 @@ public class Depthwise3x3DirectTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public unsafe void AccumulatesOntoWhatIsThere(int h, int w)
+    public unsafe void AccumulatesOntoWhatIsThere(int s, int h, int w)
     {
-        var g = Geometry(h, w);
-        if (!Depthwise3x3Direct.Applies(g)) return;
+        var g = Geometry(s, h, w);
+        if (!Depthwise3x3Direct.Applies(g)) { Assert.False(System.Runtime.Intrinsics.X86.Avx512F.IsSupported); return; }
         var x = Random(g.Batch * g.InChannels * h * w, 4);
         var k = Random(g.OutChannels * 9, 5);
-        int planes = g.Batch * g.OutChannels, n = planes * h * w;
+        int planes = g.Batch * g.OutChannels, n = planes * g.OutHeight * g.OutWidth;
         var sum = new float[n];
         ReferenceConv2D.Forward(g, x, k, ReadOnlySpan<float>.Empty, sum);
         var before = Random(n, 6);
@@ -78,13 +83,13 @@ public class Depthwise3x3DirectTests
             for (int p = 0; p < planes; p++) Depthwise3x3Direct.Plane(g, p, px + (long)p * h * w, pk, null, py, ConvClamp.None, accumulate: true);
         double bound = RelativeToMagnitude * (1 + 9) + 1e-6;
         for (int i = 0; i < n; i++)
-            Assert.True(Math.Abs(before[i] + sum[i] - y[i]) <= bound, $"{h}×{w} at {i}: expected {before[i] + sum[i]}, got {y[i]}");
+            Assert.True(Math.Abs(before[i] + sum[i] - y[i]) <= bound, $"{g} at {i}: expected {before[i] + sum[i]}, got {y[i]}");
     }
 
     [Fact]
     public unsafe void BoundsRefuseToAccumulate()
     {
-        var g = Geometry(3, 3);
+        var g = Geometry(1, 3, 3);
         var x = new float[g.Batch * 3 * 9];
         var k = new float[27];
         var y = new float[x.Length];
