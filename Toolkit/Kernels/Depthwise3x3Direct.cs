@@ -147,6 +147,87 @@ internal static unsafe class Depthwise3x3Direct
         return a;
     }
 
+    /// <summary>
+    /// dw[c, u, v] += Σ over images and output positions of dy[i, j]·x̃[s·i + u − 1, s·j + v − 1] for channel c: each
+    /// output-gradient vector (lanes past its row masked to zero) multiplies the same row taps the forward pass loads,
+    /// into nine accumulators kept in registers across all images of the channel and summed across lanes once at the
+    /// end. The next image's planes are prefetched row by row (in this channel-major walk they are a batch stride away).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Weights(in Conv2DGeometry g, int c, float* x, float* dy, float* dw)
+    {
+        int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, s = g.StrideW, channels = g.OutChannels;
+        long inPlane = (long)h * wd, outPlane = (long)oh * ow;
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var acc = new Accumulators();
+        for (int n = 0; n < g.Batch; n++)
+        {
+            long p = (long)n * channels + c;
+            float* xs = x + p * inPlane, gs = dy + p * outPlane;
+            float* xNext = n + 1 < g.Batch ? xs + channels * inPlane : null, gNext = n + 1 < g.Batch ? gs + channels * outPlane : null;
+            for (int j = 0; j < ow; j += Lanes)
+            {
+                var mg = Vector512.LessThan(lane, Vector512.Create(Math.Min(Lanes, ow - j))).AsSingle();
+                if (s == 1)
+                {
+                    var m0 = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(1 - j)) & Vector512.LessThan(lane, Vector512.Create(wd - j + 1))).AsSingle();
+                    var m2 = Vector512.LessThan(lane, Vector512.Create(wd - j - 1)).AsSingle();
+                    WeightStretch(new Rows(xs + j, wd, m0, mg, m2), ref acc, gs + j, ow, mg, 1, h, oh, j == 0 ? xNext : null, gNext, wd);
+                }
+                else
+                {
+                    var lo = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j)).AsSingle();
+                    var hi = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j - Lanes)).AsSingle();
+                    WeightStretch(new Rows2(xs, wd, 2 * j, lo, hi), ref acc, gs + j, ow, mg, 2, h, oh, j == 0 ? xNext : null, gNext, wd);
+                }
+            }
+        }
+        float* k = dw + (long)c * 9;
+        k[0] += Vector512.Sum(acc.A0); k[1] += Vector512.Sum(acc.A1); k[2] += Vector512.Sum(acc.A2);
+        k[3] += Vector512.Sum(acc.A3); k[4] += Vector512.Sum(acc.A4); k[5] += Vector512.Sum(acc.A5);
+        k[6] += Vector512.Sum(acc.A6); k[7] += Vector512.Sum(acc.A7); k[8] += Vector512.Sum(acc.A8);
+    }
+
+    /// <summary>The nine per-tap sums of <see cref="Weights"/>.</summary>
+    struct Accumulators
+    {
+        public Vector512<float> A0, A1, A2, A3, A4, A5, A6, A7, A8;
+    }
+
+    /// <summary>One 16-output stretch of every output row of a plane into the nine sums; prefetches the next planes' rows when given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void WeightStretch<TRows>(TRows rows, ref Accumulators acc, float* gs, int ow, Vector512<float> mg, int s, int h, int oh,
+        float* xNext, float* gNext, int wd) where TRows : struct, IRowTaps
+    {
+        Vector512<float> a0 = acc.A0, a1 = acc.A1, a2 = acc.A2, a3 = acc.A3, a4 = acc.A4, a5 = acc.A5, a6 = acc.A6, a7 = acc.A7, a8 = acc.A8;
+        for (int i = 0; i < oh; i++)
+        {
+            if (xNext != null && Sse.IsSupported)
+            {
+                for (int r = s * i; r < s * i + s && r < h; r++)
+                    for (int f = 0; f < wd; f += Lanes) Sse.Prefetch1(xNext + (long)r * wd + f);
+                for (int f = 0; f < ow; f += Lanes) Sse.Prefetch1(gNext + (long)i * ow + f);
+            }
+            var d = Avx512F.MaskLoad(gs + (long)i * ow, mg, Vector512<float>.Zero);
+            int top = s * i - 1;
+            if (top >= 0)
+            {
+                rows.Load(top, out var r0, out var r1, out var r2);
+                a0 = Vector512.FusedMultiplyAdd(d, r0, a0); a1 = Vector512.FusedMultiplyAdd(d, r1, a1); a2 = Vector512.FusedMultiplyAdd(d, r2, a2);
+            }
+            {
+                rows.Load(top + 1, out var r0, out var r1, out var r2);
+                a3 = Vector512.FusedMultiplyAdd(d, r0, a3); a4 = Vector512.FusedMultiplyAdd(d, r1, a4); a5 = Vector512.FusedMultiplyAdd(d, r2, a5);
+            }
+            if (top + 2 < h)
+            {
+                rows.Load(top + 2, out var r0, out var r1, out var r2);
+                a6 = Vector512.FusedMultiplyAdd(d, r0, a6); a7 = Vector512.FusedMultiplyAdd(d, r1, a7); a8 = Vector512.FusedMultiplyAdd(d, r2, a8);
+            }
+        }
+        acc.A0 = a0; acc.A1 = a1; acc.A2 = a2; acc.A3 = a3; acc.A4 = a4; acc.A5 = a5; acc.A6 = a6; acc.A7 = a7; acc.A8 = a8;
+    }
+
     /// <summary>The nine weights and the bias broadcast once per plane, and the bounds.</summary>
     readonly struct Taps
     {
@@ -195,7 +276,13 @@ internal static unsafe class Depthwise3x3Direct
     }
 
     /// <summary>One 16-column stretch of the input plane's rows, loaded at column offsets −1, 0, +1 with the lanes outside the row as zero.</summary>
-    readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2)
+    /// <summary>Loads the three column taps of one input row for a 16-output stretch.</summary>
+    interface IRowTaps
+    {
+        void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2);
+    }
+
+    readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2) : IRowTaps
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
@@ -211,7 +298,7 @@ internal static unsafe class Depthwise3x3Direct
     /// 32 input columns from <paramref name="column"/> of each row, split for stride 2: r0 = columns column − 1 + 2l
     /// (the left tap), r1 = column + 2l, r2 = column + 1 + 2l; columns outside the row read as zero.
     /// </summary>
-    readonly struct Rows2(float* plane, int width, int column, Vector512<float> lo, Vector512<float> hi)
+    readonly struct Rows2(float* plane, int width, int column, Vector512<float> lo, Vector512<float> hi) : IRowTaps
     {
         readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);

@@ -206,7 +206,11 @@ public static class DepthwiseConv2D
             }
     }
 
-    /// <summary>dW += Σ over images and positions of dy·x at each tap (a dot product of row segments); channels across threads.</summary>
+    /// <summary>
+    /// dW += Σ over images and positions of dy·x at each tap; channels across threads. 3×3 layers that
+    /// <see cref="Depthwise3x3Direct"/> takes keep nine sums in registers over all images of a channel; other strides 1
+    /// and 2 go through <see cref="DepthwiseRows"/>, the rest a dot product of row segments per tap.
+    /// </summary>
     public static unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw)
     {
         fixed (float* px = x, pdy = dy, pdw = dw)
@@ -215,6 +219,11 @@ public static class DepthwiseConv2D
             var geo = g;
             Workers.For(g.OutChannels, (long)g.Batch * g.Positions * g.KernelH * g.KernelW, (s, e) =>
             {
+                if (Depthwise3x3Direct.Applies(geo))
+                {
+                    for (int c = s; c < e; c++) Depthwise3x3Direct.Weights(geo, c, (float*)xp, (float*)dyp, (float*)dwp);
+                    return;
+                }
                 if (System.Numerics.Vector.IsHardwareAccelerated && DepthwiseRows.Applies(geo))
                 {
                     var rows = new DepthwiseRows(geo);

@@ -86,6 +86,25 @@ public class Depthwise3x3DirectTests
             Assert.True(Math.Abs(before[i] + sum[i] - y[i]) <= bound, $"{g} at {i}: expected {before[i] + sum[i]}, got {y[i]}");
     }
 
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public unsafe void WeightGradientMatchesTheReference(int s, int h, int w)
+    {
+        var g = Geometry(s, h, w);
+        if (!Depthwise3x3Direct.Applies(g)) { Assert.False(System.Runtime.Intrinsics.X86.Avx512F.IsSupported); return; }
+        var x = Random(g.Batch * g.InChannels * h * w, 7);
+        var dy = Random(g.Batch * g.OutChannels * g.OutHeight * g.OutWidth, 8);
+        // Added to what is there.
+        var expected = Random(g.OutChannels * 9, 9);
+        var actual = (float[])expected.Clone();
+        ReferenceConv2D.BackwardWeight(g, x, dy, expected);
+        fixed (float* px = x, pdy = dy, pdw = actual)
+            for (int c = 0; c < g.OutChannels; c++) Depthwise3x3Direct.Weights(g, c, px, pdy, pdw);
+        double bound = RelativeToMagnitude * (1 + g.Batch * g.Positions);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dW at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
     [Fact]
     public unsafe void BoundsRefuseToAccumulate()
     {
