@@ -228,6 +228,77 @@ internal static unsafe class Depthwise3x3Direct
         acc.A0 = a0; acc.A1 = a1; acc.A2 = a2; acc.A3 = a3; acc.A4 = a4; acc.A5 = a5; acc.A6 = a6; acc.A7 = a7; acc.A8 = a8;
     }
 
+    /// <summary>
+    /// dx (+)= conv_transpose(dy, w) for one plane of a stride-2 layer (<paramref name="dy"/> the output-gradient plane,
+    /// <paramref name="w"/> the filters as the forward pass takes them, <paramref name="dx"/> the whole input gradient).
+    /// With padding 1 above and to the left, input row 2m takes only the middle kernel row from output row m, and row
+    /// 2m + 1 the top row from output row m + 1 and the bottom row from m; likewise for columns. So each pair of input
+    /// rows comes from the output rows m and m + 1 alone: their vectors at columns n and n + 1 give the even and the odd
+    /// columns with nine multiply-adds per 2×2 block of inputs, interleaved into 32 columns by two permutes and stored
+    /// (or added) once: no zero-spread plane and no multiply-adds of zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DataStride2(in Conv2DGeometry g, int p, float* dy, float* w, float* dx, bool add)
+    {
+        int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, c = p % g.OutChannels;
+        float* dst = dx + p * (long)h * wd, k = w + (long)c * 9;
+        Vector512<float> k00 = Vector512.Create(k[0]), k01 = Vector512.Create(k[1]), k02 = Vector512.Create(k[2]),
+                         k10 = Vector512.Create(k[3]), k11 = Vector512.Create(k[4]), k12 = Vector512.Create(k[5]),
+                         k20 = Vector512.Create(k[6]), k21 = Vector512.Create(k[7]), k22 = Vector512.Create(k[8]);
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        for (int n = 0; 2 * n < wd; n += Lanes)
+        {
+            var m0 = Vector512.LessThan(lane, Vector512.Create(ow - n)).AsSingle();
+            var m1 = Vector512.LessThan(lane, Vector512.Create(ow - n - 1)).AsSingle();
+            var put = new Put2(dst + 2 * n, wd,
+                Vector512.LessThan(lane, Vector512.Create(wd - 2 * n)).AsSingle(), Vector512.LessThan(lane, Vector512.Create(wd - 2 * n - Lanes)).AsSingle(), add);
+            // Output row m at columns n + l and n + l + 1 (zero past the plane).
+            Vector512<float> a = default, a1 = default;
+            if (oh > 0) { a = Avx512F.MaskLoad(dy + n, m0, Vector512<float>.Zero); a1 = Avx512F.MaskLoad(dy + n + 1, m1, Vector512<float>.Zero); }
+            for (int m = 0; 2 * m < h; m++)
+            {
+                Vector512<float> b = default, b1 = default;
+                if (m + 1 < oh)
+                {
+                    float* row = dy + (long)(m + 1) * ow + n;
+                    b = Avx512F.MaskLoad(row, m0, Vector512<float>.Zero);
+                    b1 = Avx512F.MaskLoad(row + 1, m1, Vector512<float>.Zero);
+                }
+                // Row 2m: the middle kernel row over output row m.
+                var even = k11 * a;
+                var odd = Vector512.FusedMultiplyAdd(k10, a1, k12 * a);
+                put.Store(2 * m, Avx512F.PermuteVar16x32x2(even, low, odd), Avx512F.PermuteVar16x32x2(even, high, odd));
+                if (2 * m + 1 < h)
+                {
+                    // Row 2m + 1: the top kernel row over output row m + 1, the bottom one over row m.
+                    even = Vector512.FusedMultiplyAdd(k01, b, k21 * a);
+                    odd = Vector512.FusedMultiplyAdd(k00, b1, Vector512.FusedMultiplyAdd(k02, b, Vector512.FusedMultiplyAdd(k20, a1, k22 * a)));
+                    put.Store(2 * m + 1, Avx512F.PermuteVar16x32x2(even, low, odd), Avx512F.PermuteVar16x32x2(even, high, odd));
+                }
+                a = b; a1 = b1;
+            }
+        }
+    }
+
+    /// <summary>Stores (or adds) 32 input-gradient columns of a row as two vectors, each with its own mask.</summary>
+    readonly struct Put2(float* start, int width, Vector512<float> lo, Vector512<float> hi, bool add)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, Vector512<float> first, Vector512<float> second)
+        {
+            float* p = start + (long)row * width;
+            if (add)
+            {
+                first += Avx512F.MaskLoad(p, lo, Vector512<float>.Zero);
+                second += Avx512F.MaskLoad(p + Lanes, hi, Vector512<float>.Zero);
+            }
+            Avx512F.MaskStore(p, lo, first);
+            Avx512F.MaskStore(p + Lanes, hi, second);
+        }
+    }
+
     /// <summary>The nine weights and the bias broadcast once per plane, and the bounds.</summary>
     readonly struct Taps
     {

@@ -110,12 +110,28 @@ public static class DepthwiseConv2D
     /// with U = dy for stride 1, and for stride 2 dy spread over a plane twice its size with zeros between
     /// (U[2i, 2j] = dy[i, j]) — four times the multiply-adds of the taps that meet a value, but all of them in vector
     /// registers (<see cref="DepthwiseRows"/>), where the strided scatter runs one scalar at a time. The sums are then
-    /// stored or added. Returns false, writing nothing, for other geometries (pads beyond k − 1) or without vector hardware.
+    /// stored or added. Stride-2 3×3 layers that <see cref="Depthwise3x3Direct"/> takes skip the spread plane
+    /// (<see cref="Depthwise3x3Direct.DataStride2"/>), stride-1 ones take its forward kernel. Returns false, writing
+    /// nothing, for other geometries (pads beyond k − 1) or without vector hardware.
     /// </summary>
     public static unsafe bool DataAsForward(in Conv2DGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, bool add)
     {
         int s = g.StrideH;
         if (!g.IsDepthwise || s != g.StrideW || s is not (1 or 2) || g.DilationH != 1 || g.DilationW != 1 || !System.Numerics.Vector.IsHardwareAccelerated) return false;
+        if (s == 2 && Depthwise3x3Direct.Applies(g))
+        {
+            fixed (float* pdy = dy, pw = w, pdx = dx)
+            {
+                var (dyp, wp, dxp) = ((nint)pdy, (nint)pw, (nint)pdx);
+                var geo = g;
+                long outPlane = (long)g.OutHeight * g.OutWidth;
+                Workers.For(g.Batch * g.OutChannels, (long)g.InHeight * g.InWidth * 9 / 4, (s0, e) =>
+                {
+                    for (int p = s0; p < e; p++) Depthwise3x3Direct.DataStride2(geo, p, (float*)dyp + p * outPlane, (float*)wp, (float*)dxp, add);
+                });
+            }
+            return true;
+        }
         int kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
         int uh = s * (oh - 1) + 1, uw = s * (ow - 1) + 1;
         int top = kh - 1 - g.PadTop, left = kw - 1 - g.PadLeft;

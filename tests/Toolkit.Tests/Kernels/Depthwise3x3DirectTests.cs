@@ -105,6 +105,29 @@ public class Depthwise3x3DirectTests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} dW at {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    /// <summary>The input gradient (stride 1 as a forward pass with turned filters, stride 2 by rows of even and odd columns), added and set.</summary>
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void DataGradientMatchesTheReference(int s, int h, int w)
+    {
+        var g = Geometry(s, h, w);
+        var k = Random(g.OutChannels * 9, 10);
+        var dy = Random(g.Batch * g.OutChannels * g.OutHeight * g.OutWidth, 11);
+        var before = Random(g.Batch * g.InChannels * h * w, 12);
+        var expected = (float[])before.Clone();
+        ReferenceConv2D.BackwardData(g, dy, k, expected);
+        var added = (float[])before.Clone();
+        Assert.True(DepthwiseConv2D.DataAsForward(g, dy, k, added, add: true));
+        var set = Enumerable.Repeat(float.NaN, before.Length).ToArray();
+        Assert.True(DepthwiseConv2D.DataAsForward(g, dy, k, set, add: false));
+        double bound = RelativeToMagnitude * (1 + 9);
+        for (int i = 0; i < before.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - added[i]) <= bound, $"{g} added dx at {i}: expected {expected[i]}, got {added[i]}");
+            Assert.True(Math.Abs(expected[i] - before[i] - set[i]) <= bound, $"{g} set dx at {i}: expected {expected[i] - before[i]}, got {set[i]}");
+        }
+    }
+
     [Fact]
     public unsafe void BoundsRefuseToAccumulate()
     {
