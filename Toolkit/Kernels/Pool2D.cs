@@ -152,23 +152,32 @@ public static class Pool2D
         {
             // A row narrower than a group: one group into a buffer (lanes past `end` read the next row and are dropped).
             if (lastRow + 2 * j0 - pl + kw + 31 > readable) return (0, 0);
-            float* buf = stackalloc float[16];
-            MaxGroup(x, 2 * j0 - pl, kw, rows, rowStep, buf);
-            new ReadOnlySpan<float>(buf, end - j0).CopyTo(new Span<float>(y + j0, end - j0));
+            var lanes = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(end - j0));
+            Avx512F.MaskStore(y + j0, lanes.AsSingle(), MaxGroup(x, 2 * j0 - pl, kw, rows, rowStep));
             return (j0, end);
         }
         int jj = j0;
-        for (; jj + 16 <= end && Fits(jj); jj += 16) MaxGroup(x, 2 * jj - pl, kw, rows, rowStep, y + jj);
-        if (jj < end && jj > j0 && Fits(end - 16)) { MaxGroup(x, 2 * (end - 16) - pl, kw, rows, rowStep, y + end - 16); jj = end; }
+        for (; jj + 16 <= end && Fits(jj); jj += 16) MaxGroup(x, 2 * jj - pl, kw, rows, rowStep).Store(y + jj);
+        if (jj < end && jj > j0 && Fits(end - 16)) { MaxGroup(x, 2 * (end - 16) - pl, kw, rows, rowStep).Store(y + end - 16); jj = end; }
         return jj > j0 ? (j0, jj) : (0, 0);
     }
 
-    /// <summary>16 stride-2 window maxima: dst[k] = max over rows u and taps v of x[u·rowStep + at + 2k + v].</summary>
+    /// <summary>
+    /// 16 stride-2 window maxima: max over rows u and taps v of x[u·rowStep + at + 2k + v] for k = 0…15. The taps of a
+    /// row and then the rows combine pairwise (a tree, not one chain: each IEEE maximum is three dependent instructions,
+    /// and nine of them in a row left the loads idle), exact in any order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void MaxGroup(float* x, int at, int kw, int rows, int rowStep, float* dst)
+    static unsafe Vector512<float> MaxGroup(float* x, int at, int kw, int rows, int rowStep)
     {
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         float* r = x + at;
+        if (kw == 3 && rows == 3)
+        {
+            // The 3×3 windows of AlexNet's, SqueezeNet's and ResNet's pools.
+            Vector512<float> a = RowMax3(r, even), b = RowMax3(r + rowStep, even), c = RowMax3(r + 2 * rowStep, even);
+            return Vector512.Max(Vector512.Max(a, b), c);
+        }
         var m = Avx512F.PermuteVar16x32x2(Vector512.Load(r), even, Vector512.Load(r + 16));
         for (int v = 1; v < kw; v++) m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16)));
         for (int u = 1; u < rows; u++)
@@ -176,7 +185,23 @@ public static class Pool2D
             r += rowStep;
             for (int v = 0; v < kw; v++) m = Vector512.Max(m, Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16)));
         }
-        m.Store(dst);
+        return m;
+    }
+
+    /// <summary>
+    /// Maxima of three consecutive taps at 16 stride-2 positions of one row: the 32 floats from r split into even and
+    /// odd columns, the third tap the even ones moved down a lane with r[32] in the last (two loads and a broadcast
+    /// instead of six loads).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector512<float> RowMax3(float* r, Vector512<int> even)
+    {
+        var odd = even + Vector512<int>.One;
+        Vector512<float> lo = Vector512.Load(r), hi = Vector512.Load(r + 16);
+        var t0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
+        var t1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+        var t2 = Avx512F.AlignRight32(Vector512.Create(r[32]).AsInt32(), t0.AsInt32(), 1).AsSingle();
+        return Vector512.Max(Vector512.Max(t0, t1), t2);
     }
 
     /// <summary>
