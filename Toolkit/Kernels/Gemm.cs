@@ -190,42 +190,53 @@ public static unsafe class Gemm
                         int mc = Math.Min(MC, m - ic);
                         float* blockA = packed != null ? packed + (long)mPad * pc + (long)ic * kc : pA;
                         if (packed == null) PackA(A + (long)ic * rsA + (long)pc * csA, rsA, csA, mc, kc, mr, pA);
-                        for (int jr = 0; jr < nc; jr += nr)
+                        // Strips go in chunks whose B fits in half of L1: each row tile of C then takes the chunk's
+                        // strips one after the other, so C is written in runs of chunk·nr floats per row rather than
+                        // nr (a shallow GEMM — a 1×1 convolution with 16 input channels — wrote 96 rows 128 bytes at a time).
+                        int chunk = Math.Max(1, CacheSizes.L1Data / 2 / (kc * nr * sizeof(float)));
+                        for (int jr0 = 0; jr0 < nc; jr0 += chunk * nr)
                         {
-                            int nrEff = Math.Min(nr, nc - jr);
+                            int jr1 = Math.Min(nc, jr0 + chunk * nr);
                             // B read in place is kc row streams a strip wide, more than the hardware prefetchers
-                            // follow: ask for the strip InPlacePrefetchStrips ahead in every row while this one is used.
-                            if (jr + InPlacePrefetchStrips * nr < fullStrips && Sse.IsSupported && ic == 0)
-                            {
-                                float* ahead = bBlock + jr + InPlacePrefetchStrips * nr;
-                                for (int p = 0; p < kc; p++)
-                                    for (int q = 0; q < nr; q += 16) Sse.Prefetch0(ahead + (long)p * rsB + q);
-                            }
+                            // follow: ask for the strips ahead (at least InPlacePrefetchStrips, the next chunk when it
+                            // is wider) in every row while these are used.
+                            int ahead = Math.Max(InPlacePrefetchStrips, chunk) * nr;
+                            if (ic == 0 && Sse.IsSupported)
+                                for (int jr = jr0; jr < jr1 && jr + ahead < fullStrips; jr += nr)
+                                {
+                                    float* next = bBlock + jr + ahead;
+                                    for (int p = 0; p < kc; p++)
+                                        for (int q = 0; q < nr; q += 16) Sse.Prefetch0(next + (long)p * rsB + q);
+                                }
                             for (int ir = 0; ir < mc; ir += mr)
                             {
                                 int mrEff = Math.Min(mr, mc - ir);
-                                float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
                                 float* aStrip = blockA + (long)ir * kc;
-                                bool direct = jr < fullStrips;
-                                float* bStrip = direct ? bBlock + jr : pB + (long)(jr - fullStrips) * kc;
-                                int ldb = direct ? rsB : nr;
-                                // A full tile is merged into C from registers; an edge tile goes through the buffer.
-                                bool full = mrEff == mr && nrEff == nr;
-                                if (mr == 8)
+                                for (int jr = jr0; jr < jr1; jr += nr)
                                 {
-                                    if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
-                                    else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
-                                }
-                                else if (mr == 6)
-                                {
-                                    if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
-                                    else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
-                                }
-                                else { KernelScalar(kc, aStrip, bStrip, ldb, acc, mr, nr); full = false; }
-                                if (!full)
-                                {
-                                    Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
-                                    if (fin != null) fin->ApplyInPlace(cTile, ldc, mrEff, nrEff, ic + ir);
+                                    int nrEff = Math.Min(nr, nc - jr);
+                                    float* cTile = C + (long)(ic + ir) * ldc + jc + jr;
+                                    bool direct = jr < fullStrips;
+                                    float* bStrip = direct ? bBlock + jr : pB + (long)(jr - fullStrips) * kc;
+                                    int ldb = direct ? rsB : nr;
+                                    // A full tile is merged into C from registers; an edge tile goes through the buffer.
+                                    bool full = mrEff == mr && nrEff == nr;
+                                    if (mr == 8)
+                                    {
+                                        if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                        else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
+                                    }
+                                    else if (mr == 6)
+                                    {
+                                        if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                        else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
+                                    }
+                                    else { KernelScalar(kc, aStrip, bStrip, ldb, acc, mr, nr); full = false; }
+                                    if (!full)
+                                    {
+                                        Merge(acc, nr, cTile, ldc, mrEff, nrEff, alpha, betaHere);
+                                        if (fin != null) fin->ApplyInPlace(cTile, ldc, mrEff, nrEff, ic + ir);
+                                    }
                                 }
                             }
                         }

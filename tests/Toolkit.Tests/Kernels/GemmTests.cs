@@ -42,7 +42,8 @@ public class GemmTests
 
     /// <summary>
     /// A packed once (<see cref="Gemm.Pack"/>) then multiplied: the same products as packing in every call, at sizes
-    /// around the tile, the 144-row block, the 256-deep panel, on one thread and split across threads, with the
+    /// around the tile, the 144-row block, the 256-deep panel, shallow products whose strips go in chunks (see
+    /// <see cref="CacheSizes"/>), on one thread and split across threads, with the
     /// finished-columns callback seeing every element once.
     /// </summary>
     [Theory]
@@ -52,6 +53,8 @@ public class GemmTests
     [InlineData(145, 33, 257)]
     [InlineData(150, 700, 520)]
     [InlineData(6, 1000, 16)]
+    [InlineData(97, 1500, 16)]   // shallow: strips in chunks of several per row tile, edge rows and a partial strip
+    [InlineData(20, 2100, 33)]
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
         var r = new Random(m * 31 + n * 7 + k);
