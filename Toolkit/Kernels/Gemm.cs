@@ -33,10 +33,10 @@ public static unsafe class Gemm
     public const int DotMaxRows = 4;
 
     /// <summary>
-    /// How many NR-wide strips ahead an in-place B is prefetched: far enough for a strip's rows to arrive from memory
-    /// while the strips before it are multiplied, near enough to stay in L1 until used.
+    /// At most how many NR-wide strips ahead an in-place B is prefetched (into L2): far enough for a strip's rows to
+    /// arrive from memory while the strips before it are multiplied; fewer when a quarter of L2 holds fewer.
     /// </summary>
-    const int InPlacePrefetchStrips = 4;
+    const int InPlacePrefetchStrips = 8;
 
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;
@@ -198,15 +198,16 @@ public static unsafe class Gemm
                         {
                             int jr1 = Math.Min(nc, jr0 + chunk * nr);
                             // B read in place is kc row streams a strip wide, more than the hardware prefetchers
-                            // follow: ask for the strips ahead (at least InPlacePrefetchStrips, the next chunk when it
-                            // is wider) in every row while these are used.
-                            int ahead = Math.Max(InPlacePrefetchStrips, chunk) * nr;
+                            // follow: ask for the strips ahead in every row, into L2, while these are used — as far
+                            // ahead as a quarter of L2 holds (at most InPlacePrefetchStrips), and at least the next
+                            // chunk. (Four strips ahead into L1 left MobileNetV2's projections waiting on memory.)
+                            int ahead = Math.Max(Math.Clamp(CacheSizes.L2 / 4 / (kc * nr * sizeof(float)), 1, InPlacePrefetchStrips), chunk) * nr;
                             if (ic == 0 && Sse.IsSupported)
                                 for (int jr = jr0; jr < jr1 && jr + ahead < fullStrips; jr += nr)
                                 {
                                     float* next = bBlock + jr + ahead;
                                     for (int p = 0; p < kc; p++)
-                                        for (int q = 0; q < nr; q += 16) Sse.Prefetch0(next + (long)p * rsB + q);
+                                        for (int q = 0; q < nr; q += 16) Sse.Prefetch1(next + (long)p * rsB + q);
                                 }
                             for (int ir = 0; ir < mc; ir += mr)
                             {
