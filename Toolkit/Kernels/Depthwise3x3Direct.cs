@@ -43,17 +43,10 @@ internal static unsafe class Depthwise3x3Direct
         int h = g.InHeight, wd = g.InWidth, c = p % g.OutChannels;
         float* src = source, dst = y + p * (long)h * wd, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         for (int j = 0; j < wd; j += Lanes)
         {
-            int real = Math.Min(Lanes, wd - j);
-            // Lane l of the tap at column offset v − 1 reads column j + l + v − 1; it is a real column below the row's
-            // width and at or past 0. Lanes past the output's real ones are never stored.
-            var m0 = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(1 - j)) & Vector512.LessThan(lane, Vector512.Create(wd - j + 1))).AsSingle();
-            var m1 = Vector512.LessThan(lane, Vector512.Create(real)).AsSingle();
-            var m2 = Vector512.LessThan(lane, Vector512.Create(wd - j - 1)).AsSingle();
-            var rows = new Rows(src + j, wd, m0, m1, m2);
-            var put = new Put(dst + j, wd, m1, real == Lanes, accumulate);
+            var rows = Rows.At(src, wd, j);
+            var put = new Put(dst + j, wd, Lanes512.FirstLanes(wd - j), wd - j >= Lanes, accumulate);
             // First row: the padded row above leaves out the top taps.
             {
                 var a = t.Start;
@@ -105,14 +98,10 @@ internal static unsafe class Depthwise3x3Direct
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, c = p % g.OutChannels;
         float* dst = y + p * (long)oh * ow, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         for (int j = 0; j < ow; j += Lanes)
         {
-            int real = Math.Min(Lanes, ow - j);
-            var lo = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j)).AsSingle();
-            var hi = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j - Lanes)).AsSingle();
-            var rows = new Rows2(source, wd, 2 * j, lo, hi);
-            var put = new Put(dst + j, ow, Vector512.LessThan(lane, Vector512.Create(real)).AsSingle(), real == Lanes, accumulate);
+            var rows = Rows2.At(source, wd, 2 * j);
+            var put = new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate);
             int i = 0;
             for (; i < oh && 2 * i - 1 < 0; i++) put.Store(i, t.Bound(Row2(rows, t, i, h)));
             // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once.
@@ -158,7 +147,6 @@ internal static unsafe class Depthwise3x3Direct
     {
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, s = g.StrideW, channels = g.OutChannels;
         long inPlane = (long)h * wd, outPlane = (long)oh * ow;
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var acc = new Accumulators();
         for (int n = 0; n < g.Batch; n++)
         {
@@ -167,19 +155,9 @@ internal static unsafe class Depthwise3x3Direct
             float* xNext = n + 1 < g.Batch ? xs + channels * inPlane : null, gNext = n + 1 < g.Batch ? gs + channels * outPlane : null;
             for (int j = 0; j < ow; j += Lanes)
             {
-                var mg = Vector512.LessThan(lane, Vector512.Create(Math.Min(Lanes, ow - j))).AsSingle();
-                if (s == 1)
-                {
-                    var m0 = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(1 - j)) & Vector512.LessThan(lane, Vector512.Create(wd - j + 1))).AsSingle();
-                    var m2 = Vector512.LessThan(lane, Vector512.Create(wd - j - 1)).AsSingle();
-                    WeightStretch(new Rows(xs + j, wd, m0, mg, m2), ref acc, gs + j, ow, mg, 1, h, oh, j == 0 ? xNext : null, gNext, wd);
-                }
-                else
-                {
-                    var lo = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j)).AsSingle();
-                    var hi = Vector512.LessThan(lane, Vector512.Create(wd - 2 * j - Lanes)).AsSingle();
-                    WeightStretch(new Rows2(xs, wd, 2 * j, lo, hi), ref acc, gs + j, ow, mg, 2, h, oh, j == 0 ? xNext : null, gNext, wd);
-                }
+                var mg = Lanes512.FirstLanes(ow - j);
+                if (s == 1) WeightStretch(Rows.At(xs, wd, j), ref acc, gs + j, ow, mg, 1, h, oh, j == 0 ? xNext : null, gNext, wd);
+                else WeightStretch(Rows2.At(xs, wd, 2 * j), ref acc, gs + j, ow, mg, 2, h, oh, j == 0 ? xNext : null, gNext, wd);
             }
         }
         float* k = dw + (long)c * 9;
@@ -245,15 +223,12 @@ internal static unsafe class Depthwise3x3Direct
         Vector512<float> k00 = Vector512.Create(k[0]), k01 = Vector512.Create(k[1]), k02 = Vector512.Create(k[2]),
                          k10 = Vector512.Create(k[3]), k11 = Vector512.Create(k[4]), k12 = Vector512.Create(k[5]),
                          k20 = Vector512.Create(k[6]), k21 = Vector512.Create(k[7]), k22 = Vector512.Create(k[8]);
-        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
         for (int n = 0; 2 * n < wd; n += Lanes)
         {
-            var m0 = Vector512.LessThan(lane, Vector512.Create(ow - n)).AsSingle();
-            var m1 = Vector512.LessThan(lane, Vector512.Create(ow - n - 1)).AsSingle();
-            var put = new Put2(dst + 2 * n, wd,
-                Vector512.LessThan(lane, Vector512.Create(wd - 2 * n)).AsSingle(), Vector512.LessThan(lane, Vector512.Create(wd - 2 * n - Lanes)).AsSingle(), add);
+            Vector512<float> m0 = Lanes512.FirstLanes(ow - n), m1 = Lanes512.FirstLanes(ow - n - 1);
+            var put = new Put2(dst + 2 * n, wd, Lanes512.FirstLanes(wd - 2 * n), Lanes512.FirstLanes(wd - 2 * n - Lanes), add);
             // Output row m at columns n + l and n + l + 1 (zero past the plane).
             Vector512<float> a = default, a1 = default;
             if (oh > 0) { a = Avx512F.MaskLoad(dy + n, m0, Vector512<float>.Zero); a1 = Avx512F.MaskLoad(dy + n + 1, m1, Vector512<float>.Zero); }
@@ -355,6 +330,18 @@ internal static unsafe class Depthwise3x3Direct
 
     readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2) : IRowTaps
     {
+        /// <summary>
+        /// The stretch of columns [j, j + 16) of a plane whose rows start at <paramref name="plane"/>: lane l of the tap
+        /// at column offset v − 1 reads column j + l + v − 1, kept when it is a real column (at or past 0, below the width).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Rows At(float* plane, int width, int j)
+        {
+            var m0 = j > 0 ? Lanes512.FirstLanes(width - j + 1)
+                : (Vector512.GreaterThanOrEqual(Lanes512.Indices, Vector512<int>.One) & Vector512.LessThan(Lanes512.Indices, Vector512.Create(width + 1))).AsSingle();
+            return new Rows(plane + j, width, m0, Lanes512.FirstLanes(width - j), Lanes512.FirstLanes(width - j - 1));
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
         {
@@ -371,6 +358,11 @@ internal static unsafe class Depthwise3x3Direct
     /// </summary>
     readonly struct Rows2(float* plane, int width, int column, Vector512<float> lo, Vector512<float> hi) : IRowTaps
     {
+        /// <summary>The 32 columns from <paramref name="column"/>, those past the row's width masked off.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Rows2 At(float* plane, int width, int column) =>
+            new(plane, width, column, Lanes512.FirstLanes(width - column), Lanes512.FirstLanes(width - column - Lanes));
+
         readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 

@@ -185,23 +185,23 @@ public static unsafe class Gemm
                     int fullStrips = inPlace ? nc / nr * nr : 0;
                     if (!inPlace) PackB(bBlock, rsB, csB, kc, nc, nr, pB);
                     else if (fullStrips < nc) PackB(bBlock + fullStrips, rsB, csB, kc, nc - fullStrips, nr, pB);
+                    // Strips go in chunks whose B fits in half of L1: each row tile of C then takes the chunk's strips
+                    // one after the other, so C is written in runs of chunk·nr floats per row rather than nr (a shallow
+                    // GEMM — a 1×1 convolution with 16 input channels — wrote 96 rows 128 bytes at a time).
+                    int chunk = Math.Max(1, CacheSizes.L1Data / 2 / (kc * nr * sizeof(float)));
+                    // B read in place is kc row streams a strip wide, more than the hardware prefetchers follow: the
+                    // strips this far ahead are asked for in every row, into L2, while a chunk is used — as far as a
+                    // quarter of L2 holds (at most InPlacePrefetchStrips), and at least the next chunk. (Four strips
+                    // ahead into L1 left MobileNetV2's projections waiting on memory.)
+                    int ahead = Math.Max(Math.Clamp(CacheSizes.L2 / 4 / (kc * nr * sizeof(float)), 1, InPlacePrefetchStrips), chunk) * nr;
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
                         float* blockA = packed != null ? packed + (long)mPad * pc + (long)ic * kc : pA;
                         if (packed == null) PackA(A + (long)ic * rsA + (long)pc * csA, rsA, csA, mc, kc, mr, pA);
-                        // Strips go in chunks whose B fits in half of L1: each row tile of C then takes the chunk's
-                        // strips one after the other, so C is written in runs of chunk·nr floats per row rather than
-                        // nr (a shallow GEMM — a 1×1 convolution with 16 input channels — wrote 96 rows 128 bytes at a time).
-                        int chunk = Math.Max(1, CacheSizes.L1Data / 2 / (kc * nr * sizeof(float)));
                         for (int jr0 = 0; jr0 < nc; jr0 += chunk * nr)
                         {
                             int jr1 = Math.Min(nc, jr0 + chunk * nr);
-                            // B read in place is kc row streams a strip wide, more than the hardware prefetchers
-                            // follow: ask for the strips ahead in every row, into L2, while these are used — as far
-                            // ahead as a quarter of L2 holds (at most InPlacePrefetchStrips), and at least the next
-                            // chunk. (Four strips ahead into L1 left MobileNetV2's projections waiting on memory.)
-                            int ahead = Math.Max(Math.Clamp(CacheSizes.L2 / 4 / (kc * nr * sizeof(float)), 1, InPlacePrefetchStrips), chunk) * nr;
                             if (ic == 0 && Sse.IsSupported)
                                 for (int jr = jr0; jr < jr1 && jr + ahead < fullStrips; jr += nr)
                                 {

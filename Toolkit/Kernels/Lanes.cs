@@ -40,6 +40,13 @@ internal unsafe struct Lanes512 : ILanes<Lanes512>
     public static Lanes512 MulAdd(Lanes512 a, float s, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, Vector512.Create(s), c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Max(Lanes512 a, float s) => new(Vector512.Max(a._v, Vector512.Create(s)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Min(Lanes512 a, float s) => new(Vector512.Min(a._v, Vector512.Create(s)));
+
+    /// <summary>Lane indices 0…15.</summary>
+    public static Vector512<int> Indices => Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    /// <summary>A mask for AVX-512 masked loads and stores: every bit set in lanes below <paramref name="count"/> (none for count ≤ 0, all from 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Indices, Vector512.Create(count)).AsSingle();
 }
 
 /// <summary>8 floats in a ymm register.</summary>

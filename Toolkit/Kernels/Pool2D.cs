@@ -152,8 +152,7 @@ public static class Pool2D
         {
             // A row narrower than a group: one group into a buffer (lanes past `end` read the next row and are dropped).
             if (lastRow + 2 * j0 - pl + kw + 31 > readable) return (0, 0);
-            var lanes = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(end - j0));
-            Avx512F.MaskStore(y + j0, lanes.AsSingle(), MaxGroup(x, 2 * j0 - pl, kw, rows, rowStep));
+            Avx512F.MaskStore(y + j0, Lanes512.FirstLanes(end - j0), MaxGroup(x, 2 * j0 - pl, kw, rows, rowStep));
             return (j0, end);
         }
         int jj = j0;
