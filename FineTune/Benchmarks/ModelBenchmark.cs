@@ -193,18 +193,32 @@ public static class ModelBenchmark
     {
         Toolkit.Ops.ConvOp c => ConvKind(c, n),
         Toolkit.Ops.FusedConvOp f => ConvKind(f.Conv, n) + (f.FusedNodes.Count > 1 ? "+" : ""),
+        Toolkit.Ops.FusedConcatOp => "Concat+convs",
         _ => n.Op.Type,
     };
 
     static string ConvKind(Toolkit.Ops.ConvOp c, Node n) =>
         c.Group > 1 && n.Inputs[1].Parameter?.Value.Dim(1) == 1 ? "Conv depthwise" : c.Window.Kernel.All(k => k == 1) ? "Conv 1x1" : "Conv kxk";
 
-    /// <summary>Floating-point operations of a convolution node (2 per multiply-add), 0 for other ops.</summary>
+    /// <summary>Floating-point operations of a convolution node (2 per multiply-add; a fused concat's convolutions summed), 0 for other ops.</summary>
     static double Flops(Node n, ExecutionPlan plan)
     {
+        if (n.Op is Toolkit.Ops.FusedConcatOp concat)
+        {
+            double sum = 0;
+            for (int i = 0, at = 0; i < concat.Parts.Count; at += concat.Parts[i] == null ? 1 : 3, i++)
+                if (concat.Parts[i] is { } part)
+                    sum += ConvFlops(part.InferShapes([plan.Shapes[n.Inputs[at].Id], plan.Shapes[n.Inputs[at + 1].Id], plan.Shapes[n.Inputs[at + 2].Id]])[0],
+                        plan.Shapes[n.Inputs[at + 1].Id]);
+            return sum;
+        }
         if (n.Op is not (Toolkit.Ops.ConvOp or Toolkit.Ops.FusedConvOp)) return 0;
-        var y = plan.Shapes[n.Outputs[0].Id];
-        var w = plan.Shapes[n.Inputs[1].Id];
+        return ConvFlops(plan.Shapes[n.Outputs[0].Id], plan.Shapes[n.Inputs[1].Id]);
+    }
+
+    /// <summary>2 · outputs · weights per output of a convolution with output shape y and weight shape w.</summary>
+    static double ConvFlops(int[] y, int[] w)
+    {
         double perOutput = 1;
         for (int d = 1; d < w.Length; d++) perOutput *= w[d];
         double outputs = 1;

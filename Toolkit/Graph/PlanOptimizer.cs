@@ -8,7 +8,10 @@ namespace TransferKit.Toolkit.Graph;
 /// between has no other reader — a batch normalization in inference mode (folded into the weights and bias, in double:
 /// W′[m] = W[m]·γ/√(σ²+ε), B′[m] = (B[m] − μ)·γ/√(σ²+ε) + β), then any chain of elementwise activations
 /// (<see cref="UnaryOp"/>: Relu, Clip, HardSwish, HardSigmoid, Sigmoid, …), Sigmoid·Mul written-out SiLU and
-/// same-shape residual Adds — into one <see cref="FusedConvOp"/> whose epilogue runs those ops' own kernels. The
+/// same-shape residual Adds — into one <see cref="FusedConvOp"/> whose epilogue runs those ops' own kernels; a channel
+/// Concat whose inputs are such convolutions (or plain ones) read by nothing else becomes one <see cref="FusedConcatOp"/>
+/// in which each writes its channel range of the Concat's output in place; a Dropout (the identity at inference) is
+/// dropped, its readers reading its input. The
 /// result is a new graph sharing the original's ops and parameters; every value that survives keeps its name (the
 /// fused node's output is the last absorbed node's output), so the plain graph can check it value by value. Folded
 /// weights are copies made now: rebuild the optimized graph after the weights change.
@@ -84,6 +87,35 @@ public static class PlanOptimizer
             foreach (var m in chain.Members) chainOf[m] = chain;
         }
 
+        // Channel Concats (fire modules, Inception blocks) whose inputs are convolutions read by nothing else: those
+        // convolutions — fused chains without a residual, or plain ones — write their channel ranges of the Concat's
+        // output in place (FusedConcatOp); other inputs are copied. Only kernels that can write strided outputs count.
+        var concatParts = new Dictionary<Node, List<Chain?>>();
+        var inConcat = new HashSet<Node>();
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Op is not ConcatOp cat || !may(node) || node.Outputs.Length != 1) continue;
+            var outShape = shapes[node.Outputs[0].Id];
+            if (outShape.Length != 4 || Shapes.NormalizeAxis(cat.Axis, outShape.Length) != 1) continue;
+            var parts = new List<Chain?>();
+            foreach (var v in node.Inputs)
+            {
+                Chain? part = null;
+                if (v.Producer is { } p && node.Inputs.Count(u => u == v) == 1 && SoleReader(v) == node && !inConcat.Contains(p))
+                {
+                    if (chainOf.TryGetValue(p, out var chain)) part = chain.Output == v && chain.Residuals.Count == 0 ? chain : null;
+                    else if (p.Op is ConvOp && may(p) && Constant(p.Inputs[1]) && (p.Inputs.Length < 3 || Constant(p.Inputs[2])) && p.Outputs.Length == 1)
+                        part = new Chain(p) { Output = v };
+                    if (part != null && !Kernels.Conv2D.WritesStrided(((ConvOp)part.Conv.Op).Geometry(shapes[part.Conv.Inputs[0].Id], shapes[part.Conv.Inputs[1].Id])))
+                        part = null;
+                }
+                parts.Add(part);
+            }
+            if (parts.All(c => c == null)) continue;
+            concatParts[node] = parts;
+            foreach (var c in parts.OfType<Chain>()) foreach (var m in c.Members) inConcat.Add(m);
+        }
+
         var opt = new ComputeGraph { Name = graph.Name };
         var map = new Dictionary<Value, Value>();
         var nodeMap = new Dictionary<Node, Node>();
@@ -94,8 +126,39 @@ public static class PlanOptimizer
             if (v.Kind != ValueKind.Parameter) throw new InvalidOperationException($"Value '{v.Name}' is read before it is computed.");
             return map[v] = opt.AddParameter(v.Parameter!);
         }
+        // A chain as one fused convolution: its op (batch norm folded) and inputs x, W, B and the residuals.
+        (FusedConvOp Op, Value[] Inputs) FusedFor(Chain chain)
+        {
+            var conv = chain.Conv;
+            var (w, b) = Fold(conv, chain.BatchNorm, shapes);
+            return (new FusedConvOp((ConvOp)conv.Op, chain.Steps, chain.Members.Select(m => m.Name).ToArray()),
+                [Map(conv.Inputs[0]), w == null ? Map(conv.Inputs[1]) : opt.AddParameter(w),
+                 conv.Inputs.Length > 2 && b == conv.Inputs[2].Parameter ? Map(conv.Inputs[2]) : opt.AddParameter(b), .. chain.Residuals.Select(Map)]);
+        }
         foreach (var node in graph.Nodes)
         {
+            if (inConcat.Contains(node)) continue;   // computed by the FusedConcat of its Concat
+            // Dropout at inference is the identity: its readers read its input (unless it is a graph output).
+            if (node.Op is DropoutOp && may(node) && node.Outputs.Length == 1 && !isOutput[node.Outputs[0].Id])
+            {
+                map[node.Outputs[0]] = Map(node.Inputs[0]);
+                continue;
+            }
+            if (concatParts.TryGetValue(node, out var parts))
+            {
+                var ops = new List<FusedConvOp?>();
+                var inputs = new List<Value>();
+                var names = new List<string> { node.Name };
+                for (int i = 0; i < parts.Count; i++)
+                {
+                    if (parts[i] is not { } part) { ops.Add(null); inputs.Add(Map(node.Inputs[i])); continue; }
+                    var (op, ins) = FusedFor(part);
+                    ops.Add(op); inputs.AddRange(ins); names.AddRange(part.Members.Select(m => m.Name));
+                }
+                var concatNode = opt.AddNode(node.Name, new FusedConcatOp(ops, names), inputs.ToArray(), [node.Outputs[0].Name]);
+                map[node.Outputs[0]] = concatNode.Outputs[0];
+                continue;
+            }
             if (!chainOf.TryGetValue(node, out var chain))
             {
                 var copy = opt.AddNode(node.Name, node.Op, node.Inputs.Select(Map).ToArray(), node.Outputs.Select(o => o.Name).ToArray());
@@ -104,12 +167,8 @@ public static class PlanOptimizer
                 continue;
             }
             if (node != chain.Members[^1]) continue;   // the fused node goes where its last member was
-            var conv = chain.Conv;
-            var (w, b) = Fold(conv, chain.BatchNorm, shapes);
-            var fusedNode = opt.AddNode(conv.Name, new FusedConvOp((ConvOp)conv.Op, chain.Steps, chain.Members.Select(m => m.Name).ToArray()),
-                [Map(conv.Inputs[0]), w == null ? Map(conv.Inputs[1]) : opt.AddParameter(w),
-                 conv.Inputs.Length > 2 && b == conv.Inputs[2].Parameter ? Map(conv.Inputs[2]) : opt.AddParameter(b), .. chain.Residuals.Select(Map)],
-                [chain.Output!.Name]);
+            var (fusedOp, fusedInputs) = FusedFor(chain);
+            var fusedNode = opt.AddNode(chain.Conv.Name, fusedOp, fusedInputs, [chain.Output!.Name]);
             map[chain.Output] = fusedNode.Outputs[0];
         }
         opt.SetOutputs(graph.Outputs.Select(Map));

@@ -132,6 +132,7 @@ public sealed class TrainingPlan
             _original = nodes.ToDictionary(p => p.Value, p => p.Key);
             foreach (var fusedNode in forwardGraph.Nodes)
                 if (fusedNode.Op is Ops.FusedConvOp f) _original[fusedNode] = graph.Nodes.First(o => o.Name == f.FusedNodes[0]);
+                else if (fusedNode.Op is Ops.FusedConcatOp c) _original[fusedNode] = graph.Nodes.First(o => o.Name == c.FusedNodes[0]);
         }
         // The original graph's shapes: the rewritten plan's differ in the fused part; the plain plan's are its own.
         IReadOnlyList<int[]>? shapes = inferenceMode != null ? PlanOptimizer.InferShapes(graph, inputShapes) : null;

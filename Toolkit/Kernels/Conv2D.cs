@@ -174,13 +174,26 @@ public static class Conv2D
     /// the depthwise one (still in cache); after the whole output for Winograd and the few-channel kernel.
     /// </summary>
     /// <param name="packedWeights">Per group, the weights packed by <see cref="PackWeights"/> (fixed weights at inference); null packs them in every GEMM.</param>
+    /// <param name="yImageStride">
+    /// Floats from one image of y to the next (0: M·OH·OW, y dense). A larger stride lets y be a channel range of a wider
+    /// tensor, such as a Concat's output written in place by its producers; epilogue offsets are then offsets into
+    /// that span. Only where <see cref="WritesStrided"/> holds, and without a residual.
+    /// </param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null)
+        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0)
     {
         var bounds = clamp ?? ConvClamp.None;
         bool finishes = !residual.IsEmpty || bounds.HasMin || bounds.HasMax;
-        if (!residual.IsEmpty && residual.Length < (long)g.Batch * g.OutChannels * g.Positions)
-            throw new ArgumentException($"The residual holds {residual.Length} values; the output has {(long)g.Batch * g.OutChannels * g.Positions}.", nameof(residual));
+        long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
+        if (!residual.IsEmpty && residual.Length < g.Batch * dense)
+            throw new ArgumentException($"The residual holds {residual.Length} values; the output has {g.Batch * dense}.", nameof(residual));
+        if (stride != dense)
+        {
+            if (stride < dense || y.Length < (g.Batch - 1) * stride + dense)
+                throw new ArgumentException($"y holds {y.Length} floats; {g.Batch} images of {dense} floats {stride} apart need {(g.Batch - 1) * stride + dense}.", nameof(y));
+            if (!residual.IsEmpty) throw new ArgumentException("A residual needs a dense y.", nameof(residual));
+            if (!WritesStrided(g)) throw new ArgumentException($"The kernel for {g} writes a dense y only.", nameof(yImageStride));
+        }
         if (packedWeights != null && packedWeights.Length != g.Groups) throw new ArgumentException("One packed weight matrix per group is needed.", nameof(packedWeights));
         unsafe
         {
@@ -196,7 +209,7 @@ public static class Conv2D
                 };
                 // Bounds alone go into the depthwise kernel's registers; a residual still takes the pass over each plane.
                 if (g.IsDepthwise) { if (residual.IsEmpty) DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue, clamp); else DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
-                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
+                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride); Planes(g, epilogue, stride); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
@@ -206,14 +219,17 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, after, packedWeights));
+                        Images(geo, n0, count, xp, wp, biasp, yp, stride, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, after, packedWeights));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
-                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights, rp, bounds));
+                ForImages(g, threads, (n, t, gemmThreads) => Image(geo, n, xp, wp, biasp, yp, stride, wsp + (nint)(colSize * t * sizeof(float)), gemmThreads, epilogue, packedWeights, rp, bounds));
             }
         }
     }
+
+    /// <summary>Whether <see cref="Forward"/> can write y with images further apart than M·OH·OW (all kernels but the depthwise and few-channel ones).</summary>
+    public static bool WritesStrided(in Conv2DGeometry g) => !g.IsDepthwise && !FewChannelConv2D.Applies(g);
 
     /// <summary>Whether <see cref="Forward"/> multiplies through <see cref="Gemm"/> (im2col or pointwise), where packed weights are used.</summary>
     public static bool UsesGemm(in Conv2DGeometry g) => !g.IsDepthwise && !UsesWinograd(g) && !FewChannelConv2D.Applies(g);
@@ -227,12 +243,26 @@ public static class Conv2D
         return packs;
     }
 
-    /// <summary>The epilogue over the whole output, planes spread across threads (kernels that finish y all at once).</summary>
-    static void Planes(in Conv2DGeometry g, ConvEpilogue? epilogue)
+    /// <summary>The epilogue over the whole output, planes spread across threads (kernels that finish y all at once); images <paramref name="stride"/> floats apart (0: dense).</summary>
+    static void Planes(in Conv2DGeometry g, ConvEpilogue? epilogue, long stride = 0)
     {
         if (epilogue == null) return;
-        int positions = g.Positions;
-        Workers.For(g.Batch * g.OutChannels, positions, (s, e) => epilogue(s * positions, (e - s) * positions));
+        int positions = g.Positions, channels = g.OutChannels;
+        if (stride == 0 || stride == (long)channels * positions)
+        {
+            Workers.For(g.Batch * channels, positions, (s, e) => epilogue(s * positions, (e - s) * positions));
+            return;
+        }
+        // Each run of planes within one image is contiguous.
+        Workers.For(g.Batch * channels, positions, (s, e) =>
+        {
+            for (int p = s; p < e;)
+            {
+                int n = p / channels, m = p % channels, run = Math.Min(e - p, channels - m);
+                epilogue((int)(n * stride + (long)m * positions), run * positions);
+                p += run;
+            }
+        });
     }
 
     /// <summary>
@@ -240,8 +270,8 @@ public static class Conv2D
     /// block of positions at a time (<see cref="ColumnBlock"/>), so the unfolded block is still in cache when the GEMM
     /// packs it; the GEMM writes each block's columns of y in place.
     /// </summary>
-    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed,
-        nint residual, ConvClamp bounds)
+    static unsafe void Image(in Conv2DGeometry g, int n, nint xp, nint wp, nint bp, nint yp, long yImage, nint wsp, int gemmThreads, ConvEpilogue? epilogue,
+        Gemm.PackedA[]? packed, nint residual, ConvClamp bounds)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, block = ColumnBlock(g);
         float* x = (float*)xp, w = (float*)wp, b = (float*)bp, y = (float*)yp, col = (float*)wsp;
@@ -250,7 +280,7 @@ public static class Conv2D
         {
             float* xImage = x + ((long)n * g.InChannels + grp * cg) * plane;
             var weights = new ReadOnlySpan<float>(w + (long)grp * mg * rows, mg * rows);
-            float* outGroup = y + ((long)n * g.OutChannels + grp * mg) * cols;
+            float* outGroup = y + n * yImage + (long)grp * mg * cols;
             // Bias, residual and bounds in registers as the GEMM stores each tile; the epilogue on each stretch of a row
             // the GEMM has finished, by the GEMM thread that finished it (at batch 1 the GEMM splits columns across
             // threads: no second parallel pass over y).
@@ -277,7 +307,8 @@ public static class Conv2D
     /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
-    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, nint wsp, int gemmThreads, ConvEpilogue? epilogue, Gemm.PackedA[]? packed)
+    static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, long yImage, nint wsp, int gemmThreads, ConvEpilogue? epilogue,
+        Gemm.PackedA[]? packed)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
@@ -309,7 +340,7 @@ public static class Conv2D
                 for (int m = 0; m < mg; m++)
                 {
                     var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
-                    long at = ((long)(n0 + i) * g.OutChannels + grp * mg + m) * cols;
+                    long at = (n0 + i) * yImage + (long)(grp * mg + m) * cols;
                     var dst = new Span<float>(y + at, cols);
                     if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
                     else src.CopyTo(dst);

@@ -147,14 +147,20 @@ public static unsafe class Winograd3x3
     /// <summary>
     /// y = clamp(conv(x, w) + bias + residual), x [N, C, H, W], w [M, C, 3, 3], bias length M or empty, y [N, M, H, W],
     /// <paramref name="residual"/> empty or shaped as y, <paramref name="clamp"/> the bounds (none when null), applied
-    /// to each tile row in registers as the output transform stores it.
+    /// to each tile row in registers as the output transform stores it. <paramref name="yImageStride"/>: floats from one
+    /// image of y to the next (0: M·H·W, y dense), so y may be a slice of a wider tensor (a channel range of a Concat's
+    /// output); a residual needs y dense.
     /// </summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null)
+        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0)
     {
         if (!residual.IsEmpty && residual.Length < y.Length) throw new ArgumentException($"The residual holds {residual.Length} values; the output has {y.Length}.", nameof(residual));
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
+        long image = (long)m * g.InHeight * g.InWidth, stride = yImageStride == 0 ? image : yImageStride;
+        if (stride < image || y.Length < (g.Batch - 1) * stride + image)
+            throw new ArgumentException($"y holds {y.Length} floats; {g.Batch} images of {image} floats {stride} apart need {(g.Batch - 1) * stride + image}.", nameof(y));
+        if (stride != image && !residual.IsEmpty) throw new ArgumentException("A residual needs a dense y.", nameof(residual));
         var schedule = Schedule.For(Tiles(g));
         Require(workspace, ConvolveScratch(g, schedule));
         fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual)
@@ -162,7 +168,7 @@ public static unsafe class Winograd3x3
             var finish = new ConvFinish(null, pr, py, clamp ?? ConvClamp.None);
             TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
             Convolve(new Tiling(g), schedule, (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c),
-                finish.Acts ? (nint)(&finish) : 0);
+                finish.Acts ? (nint)(&finish) : 0, stride);
         }
     }
 
@@ -261,10 +267,12 @@ public static unsafe class Winograd3x3
     /// <summary>
     /// The common driver of forward and input gradient: dst (outChannels) = conv(src (inChannels), filters u) over
     /// every tile, written (plus bias) or added. Scratch per block: V [36][inChannels][block], then M [36][outChannels][block].
+    /// Images of dst lie <paramref name="dstImage"/> floats apart (0: outChannels planes, dense).
     /// </summary>
     static void Convolve(Tiling tiling, Schedule schedule, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch,
-        nint finish = 0)
+        nint finish = 0, long dstImage = 0)
     {
+        if (dstImage == 0) dstImage = (long)outChannels * tiling.Plane;
         int threads = schedule.Threads, block = BlockTiles(inChannels, outChannels, tiling.Count);
         long perThread = BlockScratch(inChannels, outChannels, tiling.Count);
         if (schedule.Shared)
@@ -279,7 +287,7 @@ public static unsafe class Winograd3x3
                     for (int p = p0; p < p1; p++) PointGemm((float*)u, (float*)scratch, (float*)mp, inChannels, outChannels, len, p, 1);
                 });
                 Workers.For(outChannels, (long)len * TransformWork, (c0, c1) =>
-                    OutputTransform((float*)mp, outChannels, c0, c1, tiling, b0, len, (float*)dst, (float*)bias, accumulate, (ConvFinish*)finish));
+                    OutputTransform((float*)mp, outChannels, c0, c1, tiling, b0, len, (float*)dst, dstImage, (float*)bias, accumulate, (ConvFinish*)finish));
             });
             return;
         }
@@ -290,7 +298,7 @@ public static unsafe class Winograd3x3
             {
                 InputTransform((float*)src, inChannels, 0, inChannels, tiling, b0, len, v);
                 for (int p = 0; p < Points; p++) PointGemm((float*)u, v, mo, inChannels, outChannels, len, p, gemmThreads);
-                OutputTransform(mo, outChannels, 0, outChannels, tiling, b0, len, (float*)dst, (float*)bias, accumulate, (ConvFinish*)finish);
+                OutputTransform(mo, outChannels, 0, outChannels, tiling, b0, len, (float*)dst, dstImage, (float*)bias, accumulate, (ConvFinish*)finish);
             });
         });
     }
@@ -600,17 +608,18 @@ public static unsafe class Winograd3x3
     /// inside the image (plus bias[m] when bias is not null), or added to them; channels [c0, c1) of the block.
     /// Aᵀ rows: (1, 1, 1, 1, 1, 0), (0, 1, −1, 2, −2, 0), (0, 1, 1, 4, 4, 0), (0, 1, −1, 8, −8, 1).
     /// </summary>
-    static void OutputTransform(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int len, float* dst, float* bias, bool accumulate, ConvFinish* finish)
+    static void OutputTransform(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int len, float* dst, long dstImage, float* bias, bool accumulate,
+        ConvFinish* finish)
     {
         int j = 0;
-        if (Vector512.IsHardwareAccelerated) j = OutputTiles<Lanes512>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
-        else if (Vector256.IsHardwareAccelerated) j = OutputTiles<Lanes256>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
-        OutputTiles<Lane1>(mo, channels, c0, c1, tiling, b0, j, len, dst, bias, accumulate, finish);
+        if (Vector512.IsHardwareAccelerated) j = OutputTiles<Lanes512>(mo, channels, c0, c1, tiling, b0, j, len, dst, dstImage, bias, accumulate, finish);
+        else if (Vector256.IsHardwareAccelerated) j = OutputTiles<Lanes256>(mo, channels, c0, c1, tiling, b0, j, len, dst, dstImage, bias, accumulate, finish);
+        OutputTiles<Lane1>(mo, channels, c0, c1, tiling, b0, j, len, dst, dstImage, bias, accumulate, finish);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static int OutputTiles<T>(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int j, int len, float* dst, float* bias, bool accumulate,
-        ConvFinish* finish) where T : unmanaged, ILanes<T>
+    static int OutputTiles<T>(float* mo, int channels, int c0, int c1, in Tiling tiling, long b0, int j, int len, float* dst, long dstImage, float* bias,
+        bool accumulate, ConvFinish* finish) where T : unmanaged, ILanes<T>
     {
         int lanes = T.Count, w = tiling.Width, plane = tiling.Plane;
         bool vector = typeof(T) != typeof(Lane1);
@@ -627,7 +636,7 @@ public static unsafe class Winograd3x3
             bool whole = true;
             for (int l = 0; l < lanes; l++, tiling.Next(ref n, ref row, ref col))
             {
-                origin[l] = (long)n * channels * plane + (long)row * w + col;
+                origin[l] = n * dstImage + (long)row * w + col;
                 rows[l] = Math.Min(4, tiling.Height - row);
                 cols[l] = Math.Min(4, w - col);
                 whole &= rows[l] == 4 && cols[l] == 4;

@@ -61,19 +61,26 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     sealed record Packed(Tensors.Tensor Source, int[] Shape, Gemm.PackedA[] Packs);
 
-    public override void Forward(OpContext ctx)
+    public override void Forward(OpContext ctx) => Run(ctx.Inputs, 0, ctx.Workspace, ctx.Outputs[0].Data, 0, 0);
+
+    /// <summary>
+    /// The fused forward on inputs x, W, B (then the residuals) at <paramref name="inputs"/>[<paramref name="first"/>…],
+    /// writing y from <paramref name="yOffset"/> of <paramref name="y"/> with images <paramref name="yImageStride"/>
+    /// floats apart (0: dense) — a channel range of a wider output (<see cref="FusedConcatOp"/>) when larger, for
+    /// geometries whose kernel writes strided outputs (<see cref="Conv2D.WritesStrided"/>).
+    /// </summary>
+    internal void Run(Tensors.Tensor[] inputs, int first, float[] workspace, float[] y, int yOffset, long yImageStride)
     {
-        var x = ctx.Inputs[0]; var w = ctx.Inputs[1];
+        var x = inputs[first]; var w = inputs[first + 1];
         var g = Conv.Geometry(x.ShapeArray, w.ShapeArray);
         long need = Conv2D.WorkspaceLength(g);
-        var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
-        var y = ctx.Outputs[0].Data;
-        var residuals = ctx.Inputs.Skip(3).Select(t => t.Data).ToArray();
-        var (first, clamp, steps) = _finish;
-        int r0 = first ? 1 : 0;
+        var ws = workspace.Length >= need ? workspace : new float[need];
+        var residuals = inputs.Skip(first + 3).Take(Residuals).Select(t => t.Data).ToArray();
+        var (leading, clamp, steps) = _finish;
+        int r0 = leading ? 1 : 0;
         void Apply(int start, int length)
         {
-            var span = y.AsSpan(start, length);
+            var span = y.AsSpan(yOffset + start, length);
             int r = r0;
             foreach (var step in steps)
             {
@@ -97,8 +104,9 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
                 _packed = p = new Packed(w, x.ShapeArray, Conv2D.PackWeights(g, w.Span));
             packs = p.Packs;
         }
-        Conv2D.Forward(g, x.Span, w.Span, ctx.Inputs[2].Span, ctx.Outputs[0].Span, ws, steps.Length == 0 ? null : Apply, packs,
-            first ? ctx.Inputs[3].Span : default, clamp);
+        long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
+        Conv2D.Forward(g, x.Span, w.Span, inputs[first + 2].Span, y.AsSpan(yOffset, (int)((g.Batch - 1) * stride + dense)), ws, steps.Length == 0 ? null : Apply, packs,
+            leading ? residuals[0] : default, clamp, yImageStride);
     }
 
     /// <summary>

@@ -11,7 +11,8 @@ namespace TransferKit.Importers.Tests;
 /// The optimized plan (<see cref="PlanOptimizer"/>: batch norm folded, activations, SiLU and residual adds in the
 /// convolution epilogue) against the plain plan value by value: every value that survives fusion — the fused nodes'
 /// outputs and everything the untouched nodes compute — agrees within a named tolerance, on the benchmark models and on
-/// random-weight MobileNetV3- and EfficientNet-like nets (hard-swish as the op and written out, SiLU written out). Each
+/// random-weight MobileNetV3- and EfficientNet-like nets (hard-swish as the op and written out, SiLU written out) and a
+/// net of fire-module and Inception-like Concats (convolutions written into the Concat's output in place). Each
 /// node is checked on the plain plan's inputs (its own rounding only), and every value of the whole optimized run
 /// against the plain run with verify's tolerance.
 /// </summary>
@@ -37,7 +38,7 @@ public class OptimizedPlanTests
     public static IEnumerable<object[]> Models() =>
     [
         ["bench/resnet18.onnx"], ["bench/mobilenet_v2.onnx"], ["bench/squeezenet1_1.onnx"],
-        ["mobilenetv3-op"], ["mobilenetv3-written"], ["efficientnet"],
+        ["mobilenetv3-op"], ["mobilenetv3-written"], ["efficientnet"], ["fire-inception"],
     ];
 
     static string PathOf(string name) => name switch
@@ -45,6 +46,7 @@ public class OptimizedPlanTests
         "mobilenetv3-op" => TestNets.MobileNetV3Small(opset: 14, form: HardSwishForm.Op, seed: 2, batchNormEverywhere: true),
         "mobilenetv3-written" => TestNets.MobileNetV3Small(opset: 13, seed: 4),
         "efficientnet" => TestNets.EfficientNetB0(seed: 5),
+        "fire-inception" => TestNets.FireAndInception(seed: 3),
         _ => SharedAssets.Model(name),
     };
 
@@ -63,6 +65,19 @@ public class OptimizedPlanTests
 
         var fused = optimizedGraph.Nodes.Where(n => n.Op is FusedConvOp).ToList();
         Assert.NotEmpty(fused);
+        // Every channel Concat of conv outputs (the fire modules) is written in place by its convolutions.
+        if (model.Graph.Nodes.Any(n => n.Op is ConcatOp))
+        {
+            Assert.DoesNotContain(optimizedGraph.Nodes, n => n.Op is ConcatOp);
+            Assert.Contains(optimizedGraph.Nodes, n => n.Op is FusedConcatOp c && c.Parts.All(p => p != null));
+        }
+        // Dropout, the identity at inference, is dropped (the fire-and-Inception net has one before its pooling).
+        Assert.DoesNotContain(optimizedGraph.Nodes, n => n.Op is DropoutOp);
+        if (name == "fire-inception") Assert.Contains(model.Graph.Nodes, n => n.Op is DropoutOp);
+        // The Inception-like Concat: its 1×1 and 5×5 convolutions in place; the pool, the depthwise convolution (dense
+        // only) and the squeeze output (read by three nodes) copied.
+        if (name == "fire-inception")
+            Assert.Contains(optimizedGraph.Nodes, n => n.Op is FusedConcatOp c && c.Parts.Count == 5 && c.Parts.Count(p => p != null) == 2);
         Assert.True(optimizedGraph.Nodes.Count < model.Graph.Nodes.Count);
         if (model.Graph.Nodes.Any(n => n.Op is BatchNormalizationOp))
             Assert.DoesNotContain(optimizedGraph.Nodes, n => n.Op is BatchNormalizationOp && n.Inputs[0].Producer?.Op is ConvOp);
@@ -78,7 +93,12 @@ public class OptimizedPlanTests
             };
             ctx.Workspace = new float[node.Op.WorkspaceLength(ctx.Inputs.Select(t => t.ShapeArray).ToArray())];
             if (!node.Op.IsView) node.Op.Forward(ctx);
-            var magnitude = node.Op is FusedConvOp f ? Magnitude(f, ctx.Inputs) : null;
+            var magnitude = node.Op switch
+            {
+                FusedConvOp f => Magnitude(f, ctx.Inputs),
+                FusedConcatOp c => Magnitude(c, ctx.Inputs),
+                _ => null,
+            };
             for (int o = 0; o < node.Outputs.Length; o++)
             {
                 var v = node.Outputs[o];
@@ -112,6 +132,23 @@ public class OptimizedPlanTests
         Toolkit.Kernels.Reference.ReferenceConv2D.Forward(g, Abs(inputs[0]), Abs(inputs[1]), Abs(inputs[2]), m);
         foreach (var r in inputs.Skip(3)) System.Numerics.Tensors.TensorPrimitives.Add(m, Abs(r), m);
         return m;
+    }
+
+    /// <summary>A fused concat's magnitudes: each convolution part's (as above) in its channel range, 0 where a part is copied.</summary>
+    static float[] Magnitude(FusedConcatOp op, Toolkit.Tensors.Tensor[] inputs)
+    {
+        var parts = new List<(float[] Values, int PerImage)>();
+        int at = 0, batch = inputs[0].Dim(0);
+        foreach (var part in op.Parts)
+        {
+            var values = part == null ? new float[inputs[at].Length] : Magnitude(part, inputs[at..(at + 3)]);
+            parts.Add((values, values.Length / batch));
+            at += part == null ? 1 : 3;
+        }
+        var m = new List<float>();
+        for (int n = 0; n < batch; n++)
+            foreach (var (values, per) in parts) m.AddRange(values.AsSpan(n * per, per).ToArray());
+        return m.ToArray();
     }
 
     /// <summary>

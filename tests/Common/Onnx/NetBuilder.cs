@@ -440,4 +440,29 @@ public static class TestNets
         var map = n.Op("Sigmoid", [logits]);
         return n.Save("image", [-1, 3, size, size], map, [-1, 1, size, size]);
     }
+
+    /// <summary>
+    /// Concats of convolutions, as SqueezeNet's fire modules and Inception blocks write them (opset 14, initializers):
+    /// a few-channel stem, a fire module (1×1 squeeze → Relu; Concat of a 1×1 expand → Relu and a 3×3 expand → batch
+    /// norm → hard-swish, Winograd at batch 2), then an Inception-like Concat of a plain 1×1 convolution, a 5×5 one →
+    /// Relu, a 3×3 max pool, a depthwise 3×3 → Relu and the squeeze output (read by three nodes), then Dropout →
+    /// GlobalAveragePool → Flatten → Gemm.
+    /// </summary>
+    public static string FireAndInception(int size = 32, int classes = 10, int seed = 0)
+    {
+        var n = new NetBuilder(14, weightsAsConstants: false, seed);
+        var stem = n.Op("Relu", [n.Conv("image", 3, 16, 3, 2, bias: true)]);
+        var squeeze = n.Op("Relu", [n.Conv(stem, 16, 8, 1, bias: true)]);
+        var e1 = n.Op("Relu", [n.Conv(squeeze, 8, 16, 1, bias: true)]);
+        var e3 = n.HardSwish(n.BatchNorm(n.Conv(squeeze, 8, 16, 3), 16), HardSwishForm.Op);
+        var fire = n.Op("Concat", [e1, e3], ModelBuilder.Int("axis", 1));
+        var b1 = n.Conv(fire, 32, 8, 1);
+        var b2 = n.Op("Relu", [n.Conv(fire, 32, 8, 5, bias: true)]);
+        var pool = n.Op("MaxPool", [fire], ModelBuilder.Ints("kernel_shape", 3, 3), ModelBuilder.Ints("strides", 1, 1), ModelBuilder.Ints("pads", 1, 1, 1, 1));
+        var dw = n.Op("Relu", [n.Conv(fire, 32, 32, 3, groups: 32, bias: true)]);
+        var inception = n.Op("Concat", [b1, b2, pool, dw, squeeze], ModelBuilder.Int("axis", 1));
+        var pooled = n.Op("GlobalAveragePool", [n.Op("Dropout", [inception])]);
+        var logits = n.Classifier(pooled, 88, classes);
+        return n.Save("image", [-1, 3, size, size], logits, [-1, classes]);
+    }
 }

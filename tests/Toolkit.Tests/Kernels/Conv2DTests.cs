@@ -132,6 +132,70 @@ public class Conv2DTests
         Assert.Contains(all, g => FewChannelConv2D.Applies(g));
     }
 
+    /// <summary>
+    /// Written into a channel range of a wider output (a Concat's, images further apart): the same bits as the dense
+    /// output at every position of the range, with and without bounds and packed weights, with an epilogue seeing each
+    /// element of the range exactly once; the channels around the range are left untouched.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FinishGeometries))]
+    public void AStridedOutputHoldsTheDenseOutputAndNothingElseIsWritten(Conv2DGeometry g)
+    {
+        if (!Conv2D.WritesStrided(g)) return;
+        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
+        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
+        var bias = Random(g.OutChannels, 3);
+        long dense = (long)g.OutChannels * g.Positions;
+        int before = 2 * g.Positions + 3, after = g.Positions + 5;   // the channels of other parts around this one
+        long stride = before + dense + after;
+        foreach (var clamp in new ConvClamp?[] { null, new ConvClamp(-0.25f, 0.5f) })
+            foreach (bool packed in new[] { false, true })
+                foreach (bool epilogue in new[] { false, true })
+                {
+                    var packs = packed && Conv2D.UsesGemm(g) ? Conv2D.PackWeights(g, w) : null;
+                    var expected = new float[g.Batch * dense];
+                    Conv2D.Forward(g, x, w, bias, expected, new float[Conv2D.WorkspaceLength(g)], null, packs, default, clamp);
+                    var y = new float[g.Batch * stride];
+                    Array.Fill(y, float.NaN);
+                    var seen = new int[y.Length - before];
+                    ConvEpilogue? count = epilogue ? (start, length) => { lock (seen) for (int i = start; i < start + length; i++) seen[i]++; } : null;
+                    Conv2D.Forward(g, x, w, bias, y.AsSpan(before), new float[Conv2D.WorkspaceLength(g)], count, packs, default, clamp, stride);
+                    for (int n = 0; n < g.Batch; n++)
+                        for (long i = 0; i < stride; i++)
+                        {
+                            float a = y[n * stride + i];
+                            long inRange = i - before;
+                            if (inRange < 0 || inRange >= dense)
+                                Assert.True(float.IsNaN(a), $"{g}: image {n}, float {i} outside the range was written ({a})");
+                            else
+                            {
+                                float e = expected[n * dense + inRange];
+                                Assert.True(BitConverter.SingleToInt32Bits(e) == BitConverter.SingleToInt32Bits(a),
+                                    $"{g} clamp {clamp} packed {packed}: image {n}, element {inRange}: dense {e}, strided {a}");
+                                if (epilogue) Assert.Equal(1, seen[n * stride + inRange]);
+                            }
+                        }
+                    if (epilogue) Assert.Equal(g.Batch * dense, seen.Sum());
+                }
+    }
+
+    [Fact]
+    public void AStridedOutputIsRefusedWhereTheKernelWritesDenseOnlyOrAResidualIsAdded()
+    {
+        var depthwise = new Conv2DGeometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4);
+        Assert.False(Conv2D.WritesStrided(depthwise));
+        var e = Assert.Throws<ArgumentException>(() => Conv2D.Forward(depthwise, new float[288], new float[36], default, new float[600], default, yImageStride: 300));
+        Assert.Contains("dense", e.Message);
+        var g = new Conv2DGeometry(2, 2, 5, 5, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        e = Assert.Throws<ArgumentException>(() => Conv2D.Forward(g, new float[100], new float[6], default, new float[200], default, null, null, new float[150], yImageStride: 100));
+        Assert.Contains("residual", e.Message);
+        // Two images of 75 floats 100 apart need 175.
+        e = Assert.Throws<ArgumentException>(() => Conv2D.Forward(g, new float[100], new float[6], default, new float[174], default, yImageStride: 100));
+        Assert.Contains("175", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Conv2D.Forward(g, new float[100], new float[6], default, new float[200], default, yImageStride: 50));
+        Assert.Contains("50 apart", e.Message);
+    }
+
     [Fact]
     public void AResidualShorterThanTheOutputIsRefused()
     {
