@@ -14,7 +14,14 @@ public sealed record FeatureCacheSettings
     public FeaturePrecision Precision { get; init; } = FeaturePrecision.Fp32;
 
     /// <summary>Images per prefix forward pass while building.</summary>
-    public int Batch { get; init; } = 16;
+    public int Batch { get; init; } = InferenceBatch;
+
+    /// <summary>
+    /// Fewest images per prefix forward pass in a run: the frozen prefix runs at inference speed, which grows with the
+    /// batch (SqueezeNet 1.1 at 224×224: 180 img/s at 16, 207–225 at 32, 222 at 64 on two cores). The views do not
+    /// depend on it: each sample's augmentation is seeded by (seed, view, sample).
+    /// </summary>
+    public const int InferenceBatch = 32;
 
     /// <summary>Loader threads while building.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
@@ -28,7 +35,7 @@ public sealed record FeatureCacheSettings
         Folder = Path.Combine(o.Out, "cache"),
         BudgetBytes = Math.Max(0, (long)o.CacheBudgetMb) << 20,
         Precision = o.CacheFp16 ? FeaturePrecision.Fp16 : FeaturePrecision.Fp32,
-        Batch = o.Batch,
+        Batch = Math.Max(o.Batch, InferenceBatch),
         Threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount,
         Seed = (ulong)o.Seed,
     };

@@ -23,5 +23,5 @@ public sealed class NativeEngine : InferenceEngine
     public override string File => Model.File;
     public override IReadOnlyDictionary<string, string> Metadata => Model.Metadata;
 
-    public override Tensor Run(Tensor batch) => _runner.Run(batch)[0];
+    public override Tensor Run(Tensor batch) => _runner.Infer([batch])[0].Clone();
 }

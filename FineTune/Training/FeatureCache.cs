@@ -269,7 +269,7 @@ public sealed class FeatureCache : IDisposable
                 foreach (var b in loader.Epoch(v))
                 {
                     var images = b.CompactImages();
-                    var y = runner.PlanFor([images]).Run([images])[0];
+                    var y = runner.Infer([images])[0];
                     int per = y.Length / y.Dim(0);
                     if (resident == null)
                     {

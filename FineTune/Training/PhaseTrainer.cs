@@ -224,7 +224,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         foreach (var (x, labels, indices) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).
-            var y = runner.PlanFor([x]).Run([x])[0];
+            var y = runner.Infer([x])[0];
             var logits = y.Reshaped(labels.Length, y.Length / labels.Length);
             lossSum += loss.Compute(logits, labels, null) * labels.Length;
             correct += Correct(logits, labels);

@@ -1,4 +1,5 @@
 using TransferKit.Toolkit.Tensors;
+using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Graph;
 
@@ -7,22 +8,69 @@ namespace TransferKit.Toolkit.Graph;
 /// <paramref name="optimize"/> each plan runs the graph as <see cref="PlanOptimizer"/> rewrites it (batch norm folded,
 /// activations and residual adds in the convolutions' epilogues): for weights that stay fixed while the runner lives
 /// (inference, a frozen prefix), since the folded weights are copies taken when a shape is first seen.
+/// <see cref="Infer"/> also cuts a batch into chunks spread across threads where the rewritten graph allows
+/// (<see cref="SplitBatchPlan"/>).
 /// </summary>
 public sealed class GraphRunner(ComputeGraph graph, bool optimize = false)
 {
     readonly Dictionary<string, ExecutionPlan> _plans = new();
+    readonly Dictionary<string, SplitBatchPlan?> _split = new();
+    readonly Dictionary<string, ComputeGraph> _optimized = new();
 
     public ComputeGraph Graph { get; } = graph;
 
+    static string KeyOf(IReadOnlyList<Tensor> inputs) => string.Join(";", inputs.Select(t => Shapes.Format(t.Shape)));
+
+    /// <summary>The graph the plans for these shapes run: rewritten once per shape with <c>optimize</c>, else the graph itself.</summary>
+    ComputeGraph GraphFor(string key, int[][] shapes)
+    {
+        if (!optimize) return Graph;
+        if (!_optimized.TryGetValue(key, out var g)) _optimized[key] = g = PlanOptimizer.Optimize(Graph, shapes);
+        return g;
+    }
+
     public ExecutionPlan PlanFor(IReadOnlyList<Tensor> inputs)
     {
-        var key = string.Join(";", inputs.Select(t => Shapes.Format(t.Shape)));
+        var key = KeyOf(inputs);
         if (!_plans.TryGetValue(key, out var plan))
         {
             var shapes = inputs.Select(t => t.ShapeArray).ToArray();
-            _plans[key] = plan = new ExecutionPlan(optimize ? PlanOptimizer.Optimize(Graph, shapes) : Graph, shapes);
+            _plans[key] = plan = new ExecutionPlan(GraphFor(key, shapes), shapes);
         }
         return plan;
+    }
+
+    /// <summary>
+    /// Runs the graph at inference; the outputs stay valid until the next call with the same shapes. With
+    /// <c>optimize</c>, more than one thread (<see cref="Workers.MaxThreads"/>) and a batch of at least as many images,
+    /// the batch goes in chunks spread across the threads (<see cref="SplitBatchPlan"/>, chunk size from the
+    /// activation buffers of one image and the cache) when every node works image by image; otherwise one plan runs
+    /// the whole batch, its kernels spreading their work across the threads.
+    /// </summary>
+    public Tensor[] Infer(IReadOnlyList<Tensor> inputs)
+    {
+        var key = KeyOf(inputs);
+        int threads = Workers.MaxThreads;
+        if (optimize && threads > 1 && inputs.Count > 0 && inputs[0].Rank > 0 && inputs[0].Dim(0) >= threads)
+        {
+            var splitKey = key + "@" + threads;
+            if (!_split.TryGetValue(splitKey, out var split))
+            {
+                var shapes = inputs.Select(t => t.ShapeArray).ToArray();
+                var g = GraphFor(key, shapes);
+                if (SplitBatchPlan.Splits(g, shapes))
+                {
+                    long perImage = 0;
+                    var one = shapes.Select(s => { var c = (int[])s.Clone(); c[0] = 1; return c; }).ToArray();
+                    Workers.Limited(1, () => perImage = new ExecutionPlan(g, one).ActivationFloats * sizeof(float));
+                    long weights = g.Values.Where(v => v.Kind == ValueKind.Parameter).Sum(v => (long)v.Parameter!.Value.Length * sizeof(float));
+                    split = new SplitBatchPlan(g, shapes, threads, SplitBatchPlan.ChunkFor(perImage, weights, shapes[0][0], threads));
+                }
+                _split[splitKey] = split;
+            }
+            if (split != null) return split.Run(inputs);
+        }
+        return PlanFor(inputs).Run(inputs);
     }
 
     /// <summary>Runs the graph and returns copies of its outputs.</summary>

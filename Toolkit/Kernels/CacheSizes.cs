@@ -11,8 +11,10 @@ public static class CacheSizes
     public const int DefaultL1Data = 32 * 1024;
     /// <summary>Fallback L2 per core: 1 MiB (AMD EPYC; the Xeons have 2 MiB).</summary>
     public const int DefaultL2 = 1024 * 1024;
+    /// <summary>Fallback last-level (L3) cache, shared by the cores: 16 MiB.</summary>
+    public const int DefaultL3 = 16 * 1024 * 1024;
 
-    static readonly (int L1, int L2) Sizes = Read();
+    static readonly (int L1, int L2, int L3) Sizes = Read();
 
     /// <summary>L1 data cache of one core, in bytes.</summary>
     public static int L1Data => Sizes.L1;
@@ -20,9 +22,12 @@ public static class CacheSizes
     /// <summary>L2 cache of one core, in bytes.</summary>
     public static int L2 => Sizes.L2;
 
-    static (int, int) Read()
+    /// <summary>L3 cache as this machine reports it (shared by the cores that see it), in bytes.</summary>
+    public static int L3 => Sizes.L3;
+
+    static (int, int, int) Read()
     {
-        int l1 = 0, l2 = 0;
+        int l1 = 0, l2 = 0, l3 = 0;
         try
         {
             const string root = "/sys/devices/system/cpu/cpu0/cache";
@@ -36,10 +41,11 @@ public static class CacheSizes
                     int bytes = ParseSize(Field("size"));
                     if (level == 1) l1 = bytes;
                     else if (level == 2) l2 = bytes;
+                    else if (level == 3) l3 = bytes;
                 }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return (l1 > 0 ? l1 : DefaultL1Data, l2 > 0 ? l2 : DefaultL2);
+        return (l1 > 0 ? l1 : DefaultL1Data, l2 > 0 ? l2 : DefaultL2, l3 > 0 ? l3 : DefaultL3);
     }
 
     /// <summary>"32K", "1024K", "2M" or a plain byte count; 0 when unreadable.</summary>

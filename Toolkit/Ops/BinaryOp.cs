@@ -9,8 +9,9 @@ namespace TransferKit.Toolkit.Ops;
 /// </summary>
 public abstract class BinaryOp(BinaryKind kind) : Op
 {
-    Broadcast? _bc;
-    int[]? _shapeA, _shapeB;
+    /// <summary>The broadcast of the last operand shapes seen, as one reference: plans on other threads share the op (<see cref="Graph.SplitBatchPlan"/>).</summary>
+    sealed record Cached(int[] A, int[] B, Broadcast Bc);
+    Cached? _cache;
 
     public BinaryKind Kind { get; } = kind;
 
@@ -19,12 +20,11 @@ public abstract class BinaryOp(BinaryKind kind) : Op
     /// <summary>The broadcast for these operand shapes (cached for the last pair seen).</summary>
     protected Broadcast BroadcastFor(Tensor a, Tensor b)
     {
-        if (_bc == null || !a.Shape.SequenceEqual(_shapeA) || !b.Shape.SequenceEqual(_shapeB))
-        {
-            _shapeA = a.ShapeArray; _shapeB = b.ShapeArray;
-            _bc = new Broadcast(_shapeA, _shapeB);
-        }
-        return _bc;
+        var c = Volatile.Read(ref _cache);
+        if (c != null && a.Shape.SequenceEqual(c.A) && b.Shape.SequenceEqual(c.B)) return c.Bc;
+        c = new Cached(a.ShapeArray, b.ShapeArray, new Broadcast(a.ShapeArray, b.ShapeArray));
+        Volatile.Write(ref _cache, c);
+        return c.Bc;
     }
 
     public override void Forward(OpContext ctx)

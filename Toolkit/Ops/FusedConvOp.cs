@@ -99,9 +99,11 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         Gemm.PackedA[]? packs = null;
         if (Conv2D.UsesGemm(g))
         {
-            var p = _packed;
-            if (p == null || p.Source != w || !p.Shape.AsSpan().SequenceEqual(x.Shape))
-                _packed = p = new Packed(w, x.ShapeArray, Conv2D.PackWeights(g, w.Span));
+            // Keyed on the weights alone (packing does not depend on the batch); one reference, read once, as plans for
+            // other batch sizes on other threads share the op (Graph.SplitBatchPlan).
+            var p = Volatile.Read(ref _packed);
+            if (p == null || p.Source != w || !p.Shape.AsSpan().SequenceEqual(w.Shape))
+                Volatile.Write(ref _packed, p = new Packed(w, w.ShapeArray, Conv2D.PackWeights(g, w.Span)));
             packs = p.Packs;
         }
         long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;

@@ -27,14 +27,16 @@ public abstract class NormalizationOp(float epsilon) : Op
     /// <summary>Shape of the statistics outputs, when the op has them (null: one output).</summary>
     protected virtual int[]? StatisticsShape(int[] x) => null;
 
-    (int[] X, int[] S, (int Rows, int Length, int Period, int[] Affine) L)? _layout;
+    /// <summary>The layout of the last shapes seen, as one reference: plans on other threads may share the op.</summary>
+    sealed record Cached(int[] X, int[] S, (int Rows, int Length, int Period, int[] Affine) L);
+    Cached? _layout;
 
     (int Rows, int Length, int Period, int[] Affine) LayoutFor(Tensor x, Tensor scale)
     {
-        var c = _layout;
-        if (c is { } v && x.Shape.SequenceEqual(v.X) && scale.Shape.SequenceEqual(v.S)) return v.L;
+        var c = Volatile.Read(ref _layout);
+        if (c != null && x.Shape.SequenceEqual(c.X) && scale.Shape.SequenceEqual(c.S)) return c.L;
         var l = Layout(x.ShapeArray, scale.ShapeArray);
-        _layout = (x.ShapeArray, scale.ShapeArray, l);
+        Volatile.Write(ref _layout, new Cached(x.ShapeArray, scale.ShapeArray, l));
         return l;
     }
 

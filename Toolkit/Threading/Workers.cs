@@ -9,11 +9,26 @@ public static class Workers
 {
     static int _maxThreads = Environment.ProcessorCount;
 
-    /// <summary>Threads a kernel may use (the CLI's <c>--threads</c>).</summary>
+    /// <summary>A lower limit for kernels called on this thread (0: none), set by <see cref="Limited"/>.</summary>
+    [ThreadStatic] static int _threadLimit;
+
+    /// <summary>Threads a kernel may use (the CLI's <c>--threads</c>; on a thread inside <see cref="Limited"/>, at most that limit).</summary>
     public static int MaxThreads
     {
-        get => _maxThreads;
+        get => _threadLimit > 0 ? Math.Min(_threadLimit, _maxThreads) : _maxThreads;
         set => _maxThreads = value < 1 ? Environment.ProcessorCount : value;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the kernels it calls on this thread limited to <paramref name="threads"/>
+    /// threads (1: all on this thread), as when each thread runs its own part of a batch.
+    /// </summary>
+    public static void Limited(int threads, Action body)
+    {
+        int saved = _threadLimit;
+        _threadLimit = Math.Max(1, threads);
+        try { body(); }
+        finally { _threadLimit = saved; }
     }
 
     /// <summary>Rough element-operations below which a loop is not split.</summary>

@@ -51,4 +51,25 @@ public class WorkersTests
         Workers.Run(3, outer => Workers.Run(2, inner => Interlocked.Increment(ref runs[outer, inner])));
         foreach (var r in runs) Assert.Equal(1, r);
     }
+
+    /// <summary>A limit holds on its own thread only, nests, and is lifted when the body ends (also by an exception).</summary>
+    [Fact]
+    public void ALimitHoldsOnItsThreadOnlyUntilTheBodyEnds()
+    {
+        int outside = Workers.MaxThreads;
+        int inside = 0, nested = 0, other = 0;
+        Workers.Limited(1, () =>
+        {
+            inside = Workers.MaxThreads;
+            Workers.Limited(Math.Max(1, outside), () => nested = Workers.MaxThreads);
+            var t = new Thread(() => other = Workers.MaxThreads);
+            t.Start(); t.Join();
+        });
+        Assert.Equal(1, inside);
+        Assert.Equal(outside, nested);   // a wider limit does not raise the global setting
+        Assert.Equal(outside, other);
+        Assert.Equal(outside, Workers.MaxThreads);
+        Assert.Throws<InvalidOperationException>(() => Workers.Limited(1, () => throw new InvalidOperationException()));
+        Assert.Equal(outside, Workers.MaxThreads);
+    }
 }

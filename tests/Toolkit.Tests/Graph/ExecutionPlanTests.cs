@@ -62,4 +62,20 @@ public class ExecutionPlanTests
         Assert.Same(p1, p2);
         Assert.NotSame(p1, p3);
     }
+
+    /// <summary>
+    /// Chunks of a split batch: as many images as fit half a thread's share of L3, unless the weights every chunk
+    /// reads again outweigh that more than twice (then each thread's whole share); never more than that share.
+    /// </summary>
+    [Fact]
+    public void SplitChunksFitTheCacheUnlessTheWeightsOutweighThem()
+    {
+        long l3 = TransferKit.Toolkit.Kernels.CacheSizes.L3, perImage = l3 / 8;   // two threads: half a share holds two images
+        Assert.Equal(2, SplitBatchPlan.ChunkFor(perImage, 0, 32, 2));
+        Assert.Equal(3, SplitBatchPlan.ChunkFor(perImage, 3 * perImage, 32, 2));       // weights of three images' worth
+        Assert.Equal(4, SplitBatchPlan.ChunkFor(perImage, 4 * perImage, 32, 2));       // twice what fits: still chunks
+        Assert.Equal(16, SplitBatchPlan.ChunkFor(perImage, 5 * perImage, 32, 2));      // beyond: each thread's share
+        Assert.Equal(1, SplitBatchPlan.ChunkFor(l3, 0, 32, 2));                        // an image larger than the share
+        Assert.Equal(3, SplitBatchPlan.ChunkFor(1, 0, 7, 2));                          // at most batch / threads
+    }
 }

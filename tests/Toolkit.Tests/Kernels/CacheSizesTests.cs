@@ -23,6 +23,7 @@ public class CacheSizesTests
     {
         Assert.InRange(CacheSizes.L1Data, 8 * 1024, 1024 * 1024);
         Assert.InRange(CacheSizes.L2, CacheSizes.L1Data, 256 * 1024 * 1024);
+        Assert.InRange(CacheSizes.L3, CacheSizes.L1Data, int.MaxValue);
         // On Linux the figures are the machine's own, not the fallbacks' by accident.
         const string l1 = "/sys/devices/system/cpu/cpu0/cache/index0/size";
         if (OperatingSystem.IsLinux() && File.Exists(l1) && File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index0/type").Trim() == "Data")
