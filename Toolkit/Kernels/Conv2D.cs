@@ -179,8 +179,10 @@ public static class Conv2D
     /// tensor, such as a Concat's output written in place by its producers; epilogue offsets are then offsets into
     /// that span. Only where <see cref="WritesStrided"/> holds, and without a residual.
     /// </param>
+    /// <param name="winogradFilters">Where <see cref="UsesWinograd"/> holds, the filters from <see cref="Winograd3x3.TransformFilters(in Conv2DGeometry, ReadOnlySpan{float})"/> (fixed weights at inference); else ignored.</param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0)
+        ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0,
+        ReadOnlySpan<float> winogradFilters = default)
     {
         var bounds = clamp ?? ConvClamp.None;
         bool finishes = !residual.IsEmpty || bounds.HasMin || bounds.HasMax;
@@ -209,7 +211,7 @@ public static class Conv2D
                 };
                 // Bounds alone go into the depthwise kernel's registers; a residual still takes the pass over each plane.
                 if (g.IsDepthwise) { if (residual.IsEmpty) DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue, clamp); else DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
-                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride); Planes(g, epilogue, stride); return; }
+                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride, winogradFilters); Planes(g, epilogue, stride); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;

@@ -149,11 +149,14 @@ public static unsafe class Winograd3x3
     /// <paramref name="residual"/> empty or shaped as y, <paramref name="clamp"/> the bounds (none when null), applied
     /// to each tile row in registers as the output transform stores it. <paramref name="yImageStride"/>: floats from one
     /// image of y to the next (0: M·H·W, y dense), so y may be a slice of a wider tensor (a channel range of a Concat's
-    /// output); a residual needs y dense.
+    /// output); a residual needs y dense. <paramref name="transformed"/>: the filters as <see cref="TransformFilters"/>
+    /// gave them for w (fixed weights at inference), else they are transformed into the workspace on every call.
     /// </summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0)
+        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0, ReadOnlySpan<float> transformed = default)
     {
+        if (!transformed.IsEmpty && transformed.Length != Points * (long)g.OutChannels * g.InChannels)
+            throw new ArgumentException($"Transformed filters hold {transformed.Length} floats; {g.OutChannels}×{g.InChannels} filters need {Points * (long)g.OutChannels * g.InChannels}.", nameof(transformed));
         if (!residual.IsEmpty && residual.Length < y.Length) throw new ArgumentException($"The residual holds {residual.Length} values; the output has {y.Length}.", nameof(residual));
         if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
         int c = g.InChannels, m = g.OutChannels;
@@ -163,12 +166,12 @@ public static unsafe class Winograd3x3
         if (stride != image && !residual.IsEmpty) throw new ArgumentException("A residual needs a dense y.", nameof(residual));
         var schedule = Schedule.For(Tiles(g));
         Require(workspace, ConvolveScratch(g, schedule));
-        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual)
+        fixed (float* px = x, pw = w, pb = bias, py = y, pws = workspace, pr = residual, pu = transformed)
         {
             var finish = new ConvFinish(null, pr, py, clamp ?? ConvClamp.None);
-            TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
-            Convolve(new Tiling(g), schedule, (nint)px, c, (nint)pws, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false, (nint)(pws + Points * (long)m * c),
-                finish.Acts ? (nint)(&finish) : 0, stride);
+            if (transformed.IsEmpty) TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
+            Convolve(new Tiling(g), schedule, (nint)px, c, transformed.IsEmpty ? (nint)pws : (nint)pu, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false,
+                (nint)(pws + Points * (long)m * c), finish.Acts ? (nint)(&finish) : 0, stride);
         }
     }
 
@@ -340,6 +343,19 @@ public static unsafe class Winograd3x3
     /// (1/24, −1/12, 1/6), (0, 0, 1)). Plain: u[(ξ·M + m)·C + c] from w[m, c]; rotated (the input gradient's filters):
     /// u[(ξ·C + c)·M + m] from w[m, c] turned 180°. Rows of U (m, or c when rotated) are spread across threads.
     /// </summary>
+    /// <summary>
+    /// The forward pass's transformed filters U = G w Gᵀ ([36][M][C]) for w [M, C, 3, 3], to hand to
+    /// <see cref="Forward"/> on every call while the weights stay fixed.
+    /// </summary>
+    public static float[] TransformFilters(in Conv2DGeometry g, ReadOnlySpan<float> w)
+    {
+        if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3) does not apply to {g}.");
+        if (w.Length != (long)g.OutChannels * g.InChannels * 9) throw new ArgumentException($"The weights hold {w.Length} floats; {g} needs {(long)g.OutChannels * g.InChannels * 9}.", nameof(w));
+        var u = new float[Points * (long)g.OutChannels * g.InChannels];
+        fixed (float* pw = w, pu = u) TransformFilters((nint)pw, g.OutChannels, g.InChannels, (nint)pu, rotated: false);
+        return u;
+    }
+
     static void TransformFilters(nint wp, int filters, int channels, nint up, bool rotated)
     {
         int rows = rotated ? channels : filters, cols = rotated ? filters : channels;

@@ -61,6 +61,11 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     sealed record Packed(Tensors.Tensor Source, int[] Shape, Gemm.PackedA[] Packs);
 
+    /// <summary>Winograd's transformed filters of the fixed weights, made on first use, with the weight tensor they came from.</summary>
+    Transformed? _transformed;
+
+    sealed record Transformed(Tensors.Tensor Source, int[] Shape, float[] Filters);
+
     public override void Forward(OpContext ctx) => Run(ctx.Inputs, 0, ctx.Workspace, ctx.Outputs[0].Data, 0, 0);
 
     /// <summary>
@@ -106,9 +111,18 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
                 Volatile.Write(ref _packed, p = new Packed(w, w.ShapeArray, Conv2D.PackWeights(g, w.Span)));
             packs = p.Packs;
         }
+        // Winograd's transformed filters likewise, once for the fixed weights instead of on every call.
+        float[]? transformed = null;
+        if (Conv2D.UsesWinograd(g))
+        {
+            var t = Volatile.Read(ref _transformed);
+            if (t == null || t.Source != w || !t.Shape.AsSpan().SequenceEqual(w.Shape))
+                Volatile.Write(ref _transformed, t = new Transformed(w, w.ShapeArray, Winograd3x3.TransformFilters(g, w.Span)));
+            transformed = t.Filters;
+        }
         long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
         Conv2D.Forward(g, x.Span, w.Span, inputs[first + 2].Span, y.AsSpan(yOffset, (int)((g.Batch - 1) * stride + dense)), ws, steps.Length == 0 ? null : Apply, packs,
-            leading ? residuals[0] : default, clamp, yImageStride);
+            leading ? residuals[0] : default, clamp, yImageStride, transformed);
     }
 
     /// <summary>

@@ -64,6 +64,26 @@ public class Winograd3x3Tests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    /// <summary>Filters transformed once beforehand give the same bits as those transformed on every call, bounds and all.</summary>
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void FiltersTransformedBeforehandGiveTheSameOutput(Conv2DGeometry g)
+    {
+        var (x, w, _) = Inputs(g);
+        var bias = Random(g.OutChannels, 3);
+        long outLen = (long)g.Batch * g.OutChannels * g.Positions;
+        var expected = new float[outLen];
+        var actual = Random(outLen, 4);
+        var clamp = new ConvClamp(-0.5f, 0.75f);
+        Winograd3x3.Forward(g, x, w, bias, expected, new float[Winograd3x3.WorkspaceLength(g)], default, clamp);
+        var u = Winograd3x3.TransformFilters(g, w);
+        Winograd3x3.Forward(g, x, w, bias, actual, new float[Winograd3x3.WorkspaceLength(g)], default, clamp, 0, u);
+        for (int i = 0; i < outLen; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{g} at {i}: {expected[i]} vs {actual[i]}");
+        var e = Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(g, x, w, bias, actual, new float[Winograd3x3.WorkspaceLength(g)], default, clamp, 0, u.AsSpan(1)));
+        Assert.Contains("Transformed filters", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void InputGradientMatchesReference(Conv2DGeometry g)
