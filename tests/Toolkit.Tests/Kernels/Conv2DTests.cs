@@ -138,10 +138,9 @@ public class Conv2DTests
     /// element of the range exactly once; the channels around the range are left untouched.
     /// </summary>
     [Theory]
-    [MemberData(nameof(FinishGeometries))]
+    [MemberData(nameof(StridedGeometries))]
     public void AStridedOutputHoldsTheDenseOutputAndNothingElseIsWritten(Conv2DGeometry g)
     {
-        if (!Conv2D.WritesStrided(g)) return;
         var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
         var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
         var bias = Random(g.OutChannels, 3);
@@ -177,6 +176,20 @@ public class Conv2DTests
                         }
                     if (epilogue) Assert.Equal(g.Batch * dense, seen.Sum());
                 }
+    }
+
+    /// <summary>The geometries above whose kernels write strided outputs: all but the depthwise and few-channel ones.</summary>
+    public static IEnumerable<object[]> StridedGeometries() => FinishGeometries().Where(o => Conv2D.WritesStrided((Conv2DGeometry)o[0]));
+
+    [Fact]
+    public void TheStridedGeometriesReachWinogradTheBatchedGemmAndOneGemmPerImage()
+    {
+        var all = StridedGeometries().Select(o => (Conv2DGeometry)o[0]).ToArray();
+        Assert.Contains(all, g => Conv2D.UsesWinograd(g));
+        Assert.Contains(all, g => Conv2D.UsesGemm(g) && Conv2D.ImagesPerGemm(g) > 1);
+        Assert.Contains(all, g => Conv2D.UsesGemm(g) && Conv2D.ImagesPerGemm(g) == 1 && g.IsPointwise);
+        Assert.Contains(all, g => Conv2D.UsesGemm(g) && Conv2D.ImagesPerGemm(g) == 1 && !g.IsPointwise);
+        Assert.DoesNotContain(all, g => g.IsDepthwise || FewChannelConv2D.Applies(g));
     }
 
     [Fact]
