@@ -18,6 +18,6 @@ public sealed class Flatten : IOnnxOp
             : axis == x.Length ? [DimRule.Infer, DimRule.Of(1)]
             : [DimRule.Infer, DimRule.Of(Shapes.Product(x, axis, x.Length))];
         if (axis == 1 && ctx.BatchLeading(0)) rules[0] = DimRule.Copy(0);
-        Shaping.Emit(ctx, rules, "Flatten");
+        Shaping.Emit(ctx, rules, "Flatten", leadingMayBeBatch: axis != 0);
     }
 }

@@ -5,11 +5,15 @@ namespace TransferKit.Importers.Onnx.Ops;
 /// <summary>Shared by the ops that only change a shape (Reshape, Flatten, Squeeze, Unsqueeze).</summary>
 static class Shaping
 {
-    public static void Emit(OnnxNodeContext ctx, DimRule[] rules, string sourceType)
+    /// <param name="leadingMayBeBatch">
+    /// Whether a leading fixed dimension equal to the import batch is taken for the batch (a Reshape to [1, -1] written
+    /// at batch 1); false where it cannot be one (Flatten with axis 0, whose leading 1 is the product of no dimensions).
+    /// </param>
+    public static void Emit(OnnxNodeContext ctx, DimRule[] rules, string sourceType, bool leadingMayBeBatch = true)
     {
         var x = ctx.Shape(0);
         // A leading fixed dimension equal to the import batch follows the batch at run time.
-        if (ctx.BatchLeading(0) && rules.Length > 0 && rules[0].CopyFrom < 0 && rules[0].Fixed == ctx.ImportBatch && x.Length > 0 && x[0] == ctx.ImportBatch)
+        if (leadingMayBeBatch && ctx.BatchLeading(0) && rules.Length > 0 && rules[0].CopyFrom < 0 && rules[0].Fixed == ctx.ImportBatch && x.Length > 0 && x[0] == ctx.ImportBatch)
             rules[0] = DimRule.Copy(0);
         var op = new ReshapeOp(rules, sourceType);
         if (ctx.IsConstant(0))
