@@ -20,12 +20,13 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first (inference also warms up for at least 1 s, so the timed runs see optimised code).", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var profile = new Option<bool>("--profile") { Description = "Time every node of an inference run, then ONNX Runtime's own per-node profile of the same batch (with --train: the full training step, forward and backward per op type), and print where the time goes." };
+        var top = new Option<int>("--top") { Description = "With --profile: how many of the slowest nodes to list for each engine (0: every node).", DefaultValueFactory = _ => 25 }.InRange(0, int.MaxValue);
         var gemm = new Option<int[]>("--gemm") { Description = "Instead of a model, measure one GEMM of size M N K in GFLOP/s.", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(3, 3) };
         var trans = new Option<string>("--gemm-op") { Description = "Transposes for --gemm: NN, TN (Aᵀ·B), NT (A·Bᵀ) or TT.", DefaultValueFactory = _ => "NN" };
         model.Arity = ArgumentArity.ZeroOrOne;
         var cmd = new Command("bench", "Measure inference (and with --train, training-step) throughput in images per second, and peak memory.")
         {
-            model, modelOption, train, freeze, batch, threads, iterations, warmup, json, gemm, trans, profile,
+            model, modelOption, train, freeze, batch, threads, iterations, warmup, json, gemm, trans, profile, top,
         };
         cmd.SetAction(parse =>
         {
@@ -78,7 +79,8 @@ public static class BenchCommand
                 foreach (var g in nodes.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / total,6:P1}");
                 Console.WriteLine("slowest nodes:");
-                foreach (var n in nodes.Take(25))
+                int shown = parse.GetValue(top) is > 0 and var t ? t : int.MaxValue;
+                foreach (var n in nodes.Take(shown))
                     Console.WriteLine($"  {n.Node,-32} {n.Op,-20} {n.Shape,-16} {n.Milliseconds,9:F2} ms{(n.Flops > 0 ? $"  {n.Flops / n.Milliseconds / 1e6,6:F1} GFLOP/s" : "")}");
                 var ort = ModelBenchmark.ProfileOrt(OnnxImporter.Import(path), b, it);
                 double ortTotal = ort.Sum(n => n.Milliseconds);
@@ -86,7 +88,7 @@ public static class BenchCommand
                 foreach (var g in ort.GroupBy(n => n.Op).OrderByDescending(g => g.Sum(n => n.Milliseconds)))
                     Console.WriteLine($"  {g.Key,-22} {g.Count(),4} nodes  {g.Sum(n => n.Milliseconds),9:F2} ms  {g.Sum(n => n.Milliseconds) / ortTotal,6:P1}");
                 Console.WriteLine("ONNX Runtime's slowest nodes:");
-                foreach (var n in ort.Take(25))
+                foreach (var n in ort.Take(shown))
                     Console.WriteLine($"  {n.Node,-32} {n.Op,-20} {n.Shape,-16} {n.Milliseconds,9:F2} ms");
                 return 0;
             }

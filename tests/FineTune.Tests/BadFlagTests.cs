@@ -75,6 +75,7 @@ public class BadFlagTests
         AssertRefused(CliTests.Run("bench-data", "--data", Data.Value, "--size", "100000"), "--size 100000", $"{OptionLimits.MaxImageSize}");
         AssertRefused(CliTests.Run("bench-data", "--data", Data.Value, "--threads", "-2"), "--threads -2");
         AssertRefused(CliTests.Run("bench", SharedAssets.Model("mnist-8.onnx"), "--batch", "0"), "--batch 0");
+        AssertRefused(CliTests.Run("bench", SharedAssets.Model("mnist-8.onnx"), "--profile", "--top", "-1"), "--top -1");
     }
 
     [Fact]

@@ -126,6 +126,25 @@ public class CliTests
         Assert.Contains("NoSuchLayer*", err);
     }
 
+    /// <summary>The profile lists as many of each engine's slowest nodes as --top asks, every node with 0.</summary>
+    [Fact]
+    public void BenchProfileListsTheSlowestNodesTopAsks()
+    {
+        var model = SharedAssets.Model("squeezenet1.1_imagenet_fp32.onnx");
+        int Listed(string output, string header) =>
+            output.Split('\n').SkipWhile(l => !l.StartsWith(header)).Skip(1).TakeWhile(l => l.StartsWith("  ")).Count();
+        var (code, output, err) = Run("bench", model, "--profile", "--top", "3", "--batch", "1", "--iterations", "1");
+        Assert.True(code == 0, err);
+        Assert.Equal(3, Listed(output, "slowest nodes:"));
+        Assert.Equal(3, Listed(output, "ONNX Runtime's slowest nodes:"));
+        (code, output, err) = Run("bench", model, "--profile", "--top", "0", "--batch", "1", "--iterations", "1");
+        Assert.True(code == 0, err);
+        // Every node: the rewritten graph's 23 (8 fire modules as in-place Concats, 9 other convolutions, 3 pools, the
+        // global pool and the softmax) and all of ONNX Runtime's profiled nodes (more than the default 25).
+        Assert.Equal(23, Listed(output, "slowest nodes:"));
+        Assert.True(Listed(output, "ONNX Runtime's slowest nodes:") > 25, output);
+    }
+
     /// <summary>Inference bench runs ONNX Runtime beside the native plan (fixed-batch mnist-8 at batch 3: the batch made symbolic) and reports both and their ratio.</summary>
     [Fact]
     public void BenchInferenceReportsOnnxRuntimeBesideNativeAndTheRatio()
