@@ -260,13 +260,15 @@ public static class Pool2D
     }
 
     /// <summary>
-    /// Max pooling's backward for one output row, stride 2 (dilation 1) on AVX-512, on the columns
-    /// whole-window columns <see cref="MaxStride2Windows"/> takes: 16 outputs at a time, first the arg-max tap of each (the first tap in
-    /// row-major window order equal to y, as the scalar loop finds it), then dx[tap] += dy, taps of a window row taken
-    /// from the last to the first so each dx element receives its additions in the scalar loop's order (output columns
-    /// ascending) and the result is the same to the bit. Other lanes add +0. <paramref name="x"/> and
-    /// <paramref name="dx"/> point at the output row's first window row; window rows are <paramref name="rowStep"/> apart.
-    /// Returns the column the scalar loop resumes at.
+    /// Max pooling's backward for one output row, stride 2 (dilation 1) on AVX-512, on the columns whose window lies
+    /// inside the row, from <see cref="VectorColumnsFrom"/> on: 16 outputs at a time, first the arg-max tap of each (the
+    /// first tap in row-major window order equal to y, as the scalar loop finds it), then dx[tap] += dy, taps of a
+    /// window row taken from the last to the first so each dx element receives its additions in the scalar loop's order
+    /// (output columns ascending) and the result is the same to the bit. Other lanes add +0. A last group of fewer
+    /// than 16 such columns, or one whose 32 floats per tap would run past the row, goes with masked loads and stores
+    /// that touch nothing past the row (SqueezeNet's 27- and 55-wide rows were mostly left to the scalar loop).
+    /// <paramref name="x"/> and <paramref name="dx"/> point at the output row's first window row; window rows are
+    /// <paramref name="rowStep"/> apart. Returns the column the scalar loop resumes at.
     /// </summary>
     static unsafe int MaxBackwardStride2Columns(in Pool2DGeometry g, float* x, float* dx, int rows, int rowStep, float* y, float* dy)
     {
@@ -276,32 +278,48 @@ public static class Pool2D
         // Lane k of the 16 outputs goes to lane 2k of 32 (index 16 picks the zero vector's lane 0).
         var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
         var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
-        for (; j + 16 <= ow && 2 * j - pl + kw - 1 + 32 <= iw; j += 16)
+        int lastInside = (iw - kw + pl) / 2;   // the last output column whose window ends inside the row
+        for (int count; j < ow && (count = Math.Min(16, Math.Min(ow - j, lastInside - j + 1))) > 0; j += count)
         {
             int at = 2 * j - pl;
-            var yv = Vector512.Load(y + j);
+            bool whole = count == 16 && at + kw - 1 + 32 <= iw;
+            var outs = Lanes512.FirstLanes(count);
+            var yv = whole ? Vector512.Load(y + j) : Avx512F.MaskLoad(y + j, outs, Vector512<float>.Zero);
             var tap = Vector512.Create(-1);
-            var found = Vector512<int>.Zero;
+            var found = whole ? Vector512<int>.Zero : ~outs.AsInt32();   // lanes past the group count as found: they take no tap
             for (int u = 0, t = 0; u < rows; u++)
             {
                 float* r = x + (long)u * rowStep + at;
                 for (int v = 0; v < kw; v++, t++)
                 {
-                    var xv = Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16));
+                    var xv = whole
+                        ? Avx512F.PermuteVar16x32x2(Vector512.Load(r + v), even, Vector512.Load(r + v + 16))
+                        : Avx512F.PermuteVar16x32x2(Avx512F.MaskLoad(r + v, Lanes512.FirstLanes(iw - at - v), Vector512<float>.Zero), even,
+                            Avx512F.MaskLoad(r + v + 16, Lanes512.FirstLanes(iw - at - v - 16), Vector512<float>.Zero));
                     var hit = Vector512.AndNot(Vector512.Equals(xv, yv).AsInt32(), found);
                     tap = Vector512.ConditionalSelect(hit, Vector512.Create(t), tap);
                     found |= hit;
                 }
             }
-            var dyv = Vector512.Load(dy + j);
+            var dyv = whole ? Vector512.Load(dy + j) : Avx512F.MaskLoad(dy + j, outs, Vector512<float>.Zero);
             for (int u = 0; u < rows; u++)
             {
                 float* d = dx + (long)u * rowStep + at;
                 for (int v = kw - 1; v >= 0; v--)
                 {
                     var add = Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(u * kw + v)).AsSingle(), dyv, Vector512<float>.Zero);
-                    (Vector512.Load(d + v) + Avx512F.PermuteVar16x32x2(add, low, Vector512<float>.Zero)).Store(d + v);
-                    (Vector512.Load(d + v + 16) + Avx512F.PermuteVar16x32x2(add, high, Vector512<float>.Zero)).Store(d + v + 16);
+                    var lo = Avx512F.PermuteVar16x32x2(add, low, Vector512<float>.Zero);
+                    var hi = Avx512F.PermuteVar16x32x2(add, high, Vector512<float>.Zero);
+                    if (whole)
+                    {
+                        (Vector512.Load(d + v) + lo).Store(d + v);
+                        (Vector512.Load(d + v + 16) + hi).Store(d + v + 16);
+                        continue;
+                    }
+                    // Only the floats up to the last one a valid window reaches: the row may end (and the plane with it) just after.
+                    var m0 = Lanes512.FirstLanes(2 * count - 1); var m1 = Lanes512.FirstLanes(2 * count - 1 - 16);
+                    Avx512F.MaskStore(d + v, m0, Avx512F.MaskLoad(d + v, m0, Vector512<float>.Zero) + lo);
+                    Avx512F.MaskStore(d + v + 16, m1, Avx512F.MaskLoad(d + v + 16, m1, Vector512<float>.Zero) + hi);
                 }
             }
         }

@@ -72,6 +72,12 @@ public class Pool2DTests
     [InlineData(2, 111, 111, 0, true)]     // SqueezeNet's ceil-mode 3×3/2
     [InlineData(3, 112, 112, 1, false)]    // ResNet's padded 3×3/2
     [InlineData(1, 9, 150, 1, false)]
+    [InlineData(2, 55, 55, 0, true)]      // SqueezeNet's second and third pools: a last group of 11 columns, then 13 alone
+    [InlineData(2, 27, 27, 0, true)]
+    [InlineData(3, 13, 13, 0, true)]
+    [InlineData(1, 7, 33, 1, false)]
+    [InlineData(2, 6, 5, 0, false)]       // two outputs per row, their windows ending at the row's (and plane's) last float
+    [InlineData(1, 5, 66, 1, true)]       // ceil mode with padding: the last window runs past the row, left to the scalar loop
     public void MaxBackwardWithTiesEqualsReference(int channels, int h, int w, int pad, bool ceil)
     {
         var g = new Pool2DGeometry(2, channels, h, w, 3, 3, 2, 2, 1, 1, pad, pad, pad, pad, ceil, false);
