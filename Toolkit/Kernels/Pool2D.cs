@@ -259,12 +259,33 @@ public static class Pool2D
         }
     }
 
+    /// <summary>Widest window row the vector backward takes: 16 outputs' taps then reach 30 + KW ≤ 48 floats (three registers).</summary>
+    const int MaxScatterKernel = 18;
+
+    /// <summary>
+    /// For tap v and register p of a window row's span, the permute that puts output k's addition at float 2k + v
+    /// (lane 2k + v − 16p of register p; index 16, the zero vector's first lane, elsewhere): entry 3v + p.
+    /// </summary>
+    static readonly Vector512<int>[] ScatterIndex = Enumerable.Range(0, 3 * MaxScatterKernel).Select(e =>
+    {
+        int v = e / 3, p = e % 3;
+        var lanes = new int[16];
+        for (int l = 0; l < 16; l++)
+        {
+            int k2 = 16 * p + l - v;
+            lanes[l] = k2 >= 0 && k2 % 2 == 0 && k2 / 2 < 16 ? k2 / 2 : 16;
+        }
+        return Vector512.Create(lanes);
+    }).ToArray();
+
     /// <summary>
     /// Max pooling's backward for one output row, stride 2 (dilation 1) on AVX-512, on the columns whose window lies
     /// inside the row, from <see cref="VectorColumnsFrom"/> on: 16 outputs at a time, first the arg-max tap of each (the
     /// first tap in row-major window order equal to y, as the scalar loop finds it), then dx[tap] += dy, taps of a
     /// window row taken from the last to the first so each dx element receives its additions in the scalar loop's order
-    /// (output columns ascending) and the result is the same to the bit. Other lanes add +0. A last group of fewer
+    /// (output columns ascending) and the result is the same to the bit. Other lanes add +0; each window row's span is
+    /// loaded and stored once (adding tap by tap into memory stalled on every load of the floats just stored, offset by
+    /// one). A last group of fewer
     /// than 16 such columns, or one whose 32 floats per tap would run past the row, goes with masked loads and stores
     /// that touch nothing past the row (SqueezeNet's 27- and 55-wide rows were mostly left to the scalar loop).
     /// <paramref name="x"/> and <paramref name="dx"/> point at the output row's first window row; window rows are
@@ -274,10 +295,8 @@ public static class Pool2D
     {
         int j = VectorColumnsFrom(g), kw = g.KernelW, pl = g.PadLeft, ow = g.OutWidth, iw = g.InWidth;
         if (!Avx512F.IsSupported || g.StrideW != 2 || g.DilationW != 1) return j;
+        if (kw > MaxScatterKernel) return j;
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        // Lane k of the 16 outputs goes to lane 2k of 32 (index 16 picks the zero vector's lane 0).
-        var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-        var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
         int lastInside = (iw - kw + pl) / 2;   // the last output column whose window ends inside the row
         for (int count; j < ow && (count = Math.Min(16, Math.Min(ow - j, lastInside - j + 1))) > 0; j += count)
         {
@@ -302,25 +321,28 @@ public static class Pool2D
                 }
             }
             var dyv = whole ? Vector512.Load(dy + j) : Avx512F.MaskLoad(dy + j, outs, Vector512<float>.Zero);
+            // Each window row's additions gathered in registers over the span they reach (at most 48 floats), one load
+            // and one store per row: tap v's goes to floats 2k + v, and within a float the additions come in the order
+            // the scalar loop makes them (taps from the last to the first, +0 where a tap is not the arg-max).
+            int span = 2 * count - 2 + kw;
+            bool third = span > 32;
+            var s0 = Lanes512.FirstLanes(span); var s1 = Lanes512.FirstLanes(span - 16); var s2 = Lanes512.FirstLanes(span - 32);
             for (int u = 0; u < rows; u++)
             {
                 float* d = dx + (long)u * rowStep + at;
+                var p0 = whole ? Vector512.Load(d) : Avx512F.MaskLoad(d, s0, Vector512<float>.Zero);
+                var p1 = whole ? Vector512.Load(d + 16) : Avx512F.MaskLoad(d + 16, s1, Vector512<float>.Zero);
+                var p2 = third ? Avx512F.MaskLoad(d + 32, s2, Vector512<float>.Zero) : Vector512<float>.Zero;
                 for (int v = kw - 1; v >= 0; v--)
                 {
                     var add = Vector512.ConditionalSelect(Vector512.Equals(tap, Vector512.Create(u * kw + v)).AsSingle(), dyv, Vector512<float>.Zero);
-                    var lo = Avx512F.PermuteVar16x32x2(add, low, Vector512<float>.Zero);
-                    var hi = Avx512F.PermuteVar16x32x2(add, high, Vector512<float>.Zero);
-                    if (whole)
-                    {
-                        (Vector512.Load(d + v) + lo).Store(d + v);
-                        (Vector512.Load(d + v + 16) + hi).Store(d + v + 16);
-                        continue;
-                    }
-                    // Only the floats up to the last one a valid window reaches: the row may end (and the plane with it) just after.
-                    var m0 = Lanes512.FirstLanes(2 * count - 1); var m1 = Lanes512.FirstLanes(2 * count - 1 - 16);
-                    Avx512F.MaskStore(d + v, m0, Avx512F.MaskLoad(d + v, m0, Vector512<float>.Zero) + lo);
-                    Avx512F.MaskStore(d + v + 16, m1, Avx512F.MaskLoad(d + v + 16, m1, Vector512<float>.Zero) + hi);
+                    p0 += Avx512F.PermuteVar16x32x2(add, ScatterIndex[3 * v], Vector512<float>.Zero);
+                    p1 += Avx512F.PermuteVar16x32x2(add, ScatterIndex[3 * v + 1], Vector512<float>.Zero);
+                    if (third) p2 += Avx512F.PermuteVar16x32x2(add, ScatterIndex[3 * v + 2], Vector512<float>.Zero);
                 }
+                if (whole) { p0.Store(d); p1.Store(d + 16); }
+                else { Avx512F.MaskStore(d, s0, p0); Avx512F.MaskStore(d + 16, s1, p1); }
+                if (third) Avx512F.MaskStore(d + 32, s2, p2);
             }
         }
         return j;
