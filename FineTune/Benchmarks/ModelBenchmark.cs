@@ -207,10 +207,13 @@ public static class ModelBenchmark
         if (n.Op is Toolkit.Ops.FusedConcatOp concat)
         {
             double sum = 0;
-            for (int i = 0, at = 0; i < concat.Parts.Count; at += concat.Parts[i] == null ? 1 : 3, i++)
+            for (int i = 0; i < concat.Parts.Count; i++)
                 if (concat.Parts[i] is { } part)
+                {
+                    int at = concat.FirstInput(i);
                     sum += ConvFlops(part.InferShapes([plan.Shapes[n.Inputs[at].Id], plan.Shapes[n.Inputs[at + 1].Id], plan.Shapes[n.Inputs[at + 2].Id]])[0],
                         plan.Shapes[n.Inputs[at + 1].Id]);
+                }
             return sum;
         }
         if (n.Op is not (Toolkit.Ops.ConvOp or Toolkit.Ops.FusedConvOp)) return 0;

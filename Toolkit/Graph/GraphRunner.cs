@@ -58,14 +58,7 @@ public sealed class GraphRunner(ComputeGraph graph, bool optimize = false)
             {
                 var shapes = inputs.Select(t => t.ShapeArray).ToArray();
                 var g = GraphFor(key, shapes);
-                if (SplitBatchPlan.Splits(g, shapes))
-                {
-                    long perImage = 0;
-                    var one = shapes.Select(s => { var c = (int[])s.Clone(); c[0] = 1; return c; }).ToArray();
-                    Workers.Limited(1, () => perImage = new ExecutionPlan(g, one).ActivationFloats * sizeof(float));
-                    long weights = g.Values.Where(v => v.Kind == ValueKind.Parameter).Sum(v => (long)v.Parameter!.Value.Length * sizeof(float));
-                    split = new SplitBatchPlan(g, shapes, threads, SplitBatchPlan.ChunkFor(perImage, weights, shapes[0][0], threads));
-                }
+                split = SplitBatchPlan.TryCreate(g, shapes, threads);
                 _split[splitKey] = split;
             }
             if (split != null) return split.Run(inputs);

@@ -34,9 +34,12 @@ public sealed class SplitBatchPlan
     /// <param name="inputShapes">The whole batch's input shapes (the batch is their first dimension).</param>
     /// <param name="threads">Threads to spread the chunks across.</param>
     /// <param name="chunk">Images per chunk.</param>
-    public SplitBatchPlan(ComputeGraph graph, int[][] inputShapes, int threads, int chunk)
+    public SplitBatchPlan(ComputeGraph graph, int[][] inputShapes, int threads, int chunk) : this(graph, inputShapes, threads, chunk, check: true) { }
+
+    /// <summary>As the public constructor; <paramref name="check"/> false for a graph <see cref="TryCreate"/> has checked.</summary>
+    SplitBatchPlan(ComputeGraph graph, int[][] inputShapes, int threads, int chunk, bool check)
     {
-        if (!Splits(graph, inputShapes, out var reason)) throw new ArgumentException($"The batch of '{graph.Name}' cannot be split: {reason}.", nameof(graph));
+        if (check && !Splits(graph, inputShapes, out var reason)) throw new ArgumentException($"The batch of '{graph.Name}' cannot be split: {reason}.", nameof(graph));
         Graph = graph;
         int batch = inputShapes[0][0];
         Chunk = Math.Clamp(chunk, 1, batch);
@@ -62,6 +65,20 @@ public sealed class SplitBatchPlan
             }
         }
         _outputs = graph.Outputs.Select(v => new Tensor(WithBatch(_plans[0][0].Shapes[v.Id], batch))).ToArray();
+    }
+
+    /// <summary>
+    /// The plan for these shapes with the chunk <see cref="ChunkFor"/> gives — sized from a one-image plan's activation
+    /// buffers and the graph's weights — or null when the graph does not split (<see cref="Splits(ComputeGraph, int[][])"/>).
+    /// </summary>
+    public static SplitBatchPlan? TryCreate(ComputeGraph graph, int[][] inputShapes, int threads)
+    {
+        if (!Splits(graph, inputShapes, out _)) return null;
+        long perImage = 0;
+        var one = inputShapes.Select(s => WithBatch(s, 1)).ToArray();
+        Workers.Limited(1, () => perImage = new ExecutionPlan(graph, one).ActivationFloats * sizeof(float));
+        long weights = graph.Values.Where(v => v.Kind == ValueKind.Parameter).Sum(v => (long)v.Parameter!.Value.Length * sizeof(float));
+        return new SplitBatchPlan(graph, inputShapes, threads, ChunkFor(perImage, weights, inputShapes[0][0], threads), check: false);
     }
 
     static int[] WithBatch(int[] shape, int batch)

@@ -250,11 +250,7 @@ public static class Conv2D
     {
         if (epilogue == null) return;
         int positions = g.Positions, channels = g.OutChannels;
-        if (stride == 0 || stride == (long)channels * positions)
-        {
-            Workers.For(g.Batch * channels, positions, (s, e) => epilogue(s * positions, (e - s) * positions));
-            return;
-        }
+        if (stride == 0) stride = (long)channels * positions;
         // Each run of planes within one image is contiguous.
         Workers.For(g.Batch * channels, positions, (s, e) =>
         {

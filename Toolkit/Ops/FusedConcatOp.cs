@@ -35,6 +35,9 @@ public sealed class FusedConcatOp : Op
     /// <summary>Index of each part's first input.</summary>
     readonly int[] _first;
 
+    /// <summary>The index of part <paramref name="part"/>'s first input (its x, or the value it copies).</summary>
+    public int FirstInput(int part) => _first[part];
+
     public override string Type => "FusedConcat";
 
     int InputCount => _first[^1] + (Parts[^1] == null ? 1 : 3);

@@ -40,7 +40,8 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     public override string Type => "FusedConv";
 
-    int Residuals => Epilogue.Count(s => s.Kind == EpilogueKind.Residual);
+    /// <summary>Residual inputs after x, W and B: one per residual step.</summary>
+    int Residuals { get; } = epilogue.Count(s => s.Kind == EpilogueKind.Residual);
 
     public override int[][] InferShapes(IReadOnlyList<int[]> inputs)
     {
@@ -56,15 +57,21 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
 
     [ThreadStatic] static float[]? _scratch;
 
-    /// <summary>The weights packed for the GEMM on first use (the fused node's weights are fixed copies), with the weight tensor they came from.</summary>
-    Packed? _packed;
+    /// <summary>
+    /// What the kernels make of the fixed weights (the fused node's are copies), made on first use and kept with the
+    /// weight tensor they came from: packed for the GEMM, or transformed for Winograd — a plan for another batch may take
+    /// the other kernel. One reference, read once: plans for other batch sizes on other threads share the op
+    /// (<see cref="Graph.SplitBatchPlan"/>); a form two threads make at once is made twice, the same.
+    /// </summary>
+    sealed class Prepared(Tensors.Tensor source, int[] shape)
+    {
+        public readonly Tensors.Tensor Source = source;
+        public readonly int[] Shape = shape;
+        public Gemm.PackedA[]? Packs;
+        public float[]? Winograd;
+    }
 
-    sealed record Packed(Tensors.Tensor Source, int[] Shape, Gemm.PackedA[] Packs);
-
-    /// <summary>Winograd's transformed filters of the fixed weights, made on first use, with the weight tensor they came from.</summary>
-    Transformed? _transformed;
-
-    sealed record Transformed(Tensors.Tensor Source, int[] Shape, float[] Filters);
+    Prepared? _prepared;
 
     public override void Forward(OpContext ctx) => Run(ctx.Inputs, 0, ctx.Workspace, ctx.Outputs[0].Data, 0, 0);
 
@@ -101,25 +108,11 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
                 }
             }
         }
-        Gemm.PackedA[]? packs = null;
-        if (Conv2D.UsesGemm(g))
-        {
-            // Keyed on the weights alone (packing does not depend on the batch); one reference, read once, as plans for
-            // other batch sizes on other threads share the op (Graph.SplitBatchPlan).
-            var p = Volatile.Read(ref _packed);
-            if (p == null || p.Source != w || !p.Shape.AsSpan().SequenceEqual(w.Shape))
-                Volatile.Write(ref _packed, p = new Packed(w, w.ShapeArray, Conv2D.PackWeights(g, w.Span)));
-            packs = p.Packs;
-        }
-        // Winograd's transformed filters likewise, once for the fixed weights instead of on every call.
-        float[]? transformed = null;
-        if (Conv2D.UsesWinograd(g))
-        {
-            var t = Volatile.Read(ref _transformed);
-            if (t == null || t.Source != w || !t.Shape.AsSpan().SequenceEqual(w.Shape))
-                Volatile.Write(ref _transformed, t = new Transformed(w, w.ShapeArray, Winograd3x3.TransformFilters(g, w.Span)));
-            transformed = t.Filters;
-        }
+        var prepared = Volatile.Read(ref _prepared);
+        if (prepared == null || prepared.Source != w || !prepared.Shape.AsSpan().SequenceEqual(w.Shape))
+            Volatile.Write(ref _prepared, prepared = new Prepared(w, w.ShapeArray));
+        var packs = Conv2D.UsesGemm(g) ? prepared.Packs ??= Conv2D.PackWeights(g, w.Span) : null;
+        var transformed = Conv2D.UsesWinograd(g) ? prepared.Winograd ??= Winograd3x3.TransformFilters(g, w.Span) : null;
         long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
         Conv2D.Forward(g, x.Span, w.Span, inputs[first + 2].Span, y.AsSpan(yOffset, (int)((g.Batch - 1) * stride + dense)), ws, steps.Length == 0 ? null : Apply, packs,
             leading ? residuals[0] : default, clamp, yImageStride, transformed);

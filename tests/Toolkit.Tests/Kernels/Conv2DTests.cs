@@ -66,13 +66,16 @@ public class Conv2DTests
         return Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
+    /// <summary>x, w and bias of the forward tests: values in ±1, seeds 1, 2 and 3.</summary>
+    static (float[] X, float[] W, float[] Bias) Inputs(Conv2DGeometry g) =>
+        (Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1),
+         Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2), Random(g.OutChannels, 3));
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void ForwardMatchesReference(Conv2DGeometry g)
     {
-        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
-        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
-        var bias = Random(g.OutChannels, 3);
+        var (x, w, bias) = Inputs(g);
         long outLen = (long)g.Batch * g.OutChannels * g.Positions;
         var expected = new float[outLen]; var actual = new float[outLen];
         ReferenceConv2D.Forward(g, x, w, bias, expected);
@@ -96,9 +99,7 @@ public class Conv2DTests
     [MemberData(nameof(FinishGeometries))]
     public void ResidualAndBoundsInTheKernelEqualTheSeparatePasses(Conv2DGeometry g)
     {
-        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
-        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
-        var bias = Random(g.OutChannels, 3);
+        var (x, w, bias) = Inputs(g);
         long outLen = (long)g.Batch * g.OutChannels * g.Positions;
         var residual = Random(outLen, 4);
         residual[outLen / 2] = float.NaN; // NaN stays NaN through the bounds, as in Relu's and Clip's own kernels
@@ -141,9 +142,7 @@ public class Conv2DTests
     [MemberData(nameof(StridedGeometries))]
     public void AStridedOutputHoldsTheDenseOutputAndNothingElseIsWritten(Conv2DGeometry g)
     {
-        var x = Random((long)g.Batch * g.InChannels * g.InHeight * g.InWidth, 1);
-        var w = Random((long)g.OutChannels * g.GroupChannels * g.KernelH * g.KernelW, 2);
-        var bias = Random(g.OutChannels, 3);
+        var (x, w, bias) = Inputs(g);
         long dense = (long)g.OutChannels * g.Positions;
         int before = 2 * g.Positions + 3, after = g.Positions + 5;   // the channels of other parts around this one
         long stride = before + dense + after;
