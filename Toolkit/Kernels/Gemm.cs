@@ -222,14 +222,19 @@ public static unsafe class Gemm
                                     int ldb = direct ? rsB : nr;
                                     // A full tile is merged into C from registers; an edge tile goes through the buffer.
                                     bool full = mrEff == mr && nrEff == nr;
+                                    // An edge strip at most half a tile wide takes the half-width kernel: a 13×13
+                                    // image's 169 columns are 176 computed rather than 192.
+                                    bool half = nrEff <= nr / 2;
                                     if (mr == 8)
                                     {
                                         if (full) Kernel8x32(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                        else if (half) Kernel8x16(kc, aStrip, bStrip, ldb, acc, nr);
                                         else Kernel8x32(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
                                     }
                                     else if (mr == 6)
                                     {
                                         if (full) Kernel6x16(kc, aStrip, bStrip, ldb, cTile, ldc, alpha, betaHere, fin, ic + ir);
+                                        else if (half) Kernel6x8(kc, aStrip, bStrip, ldb, acc, nr);
                                         else Kernel6x16(kc, aStrip, bStrip, ldb, acc, nr, 1, 0, null, 0);
                                     }
                                     else { KernelScalar(kc, aStrip, bStrip, ldb, acc, mr, nr); full = false; }
@@ -412,6 +417,51 @@ public static unsafe class Gemm
         Store512(c + 2 * ldc, alpha, beta, c20, c21, f, row + 2); Store512(c + 3 * ldc, alpha, beta, c30, c31, f, row + 3);
         Store512(c + 4 * ldc, alpha, beta, c40, c41, f, row + 4); Store512(c + 5 * ldc, alpha, beta, c50, c51, f, row + 5);
         Store512(c + 6 * ldc, alpha, beta, c60, c61, f, row + 6); Store512(c + 7 * ldc, alpha, beta, c70, c71, f, row + 7);
+    }
+
+    /// <summary>
+    /// AVX-512 8×16 tile for an edge strip at most 16 columns wide: 8 zmm accumulators; per depth step one load of B
+    /// (the strip's first 16 columns), eight broadcasts of A, eight FMAs. Writes acc[r·ldt + j] = Σ_p a[p·8 + r]·b[p·ldb + j]
+    /// for j &lt; 16; the caller merges the valid corner into C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel8x16(int kc, float* a, float* b, int ldb, float* acc, int ldt)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            a += 8; b += ldb;
+        }
+        c0.Store(acc); c1.Store(acc + ldt); c2.Store(acc + 2 * ldt); c3.Store(acc + 3 * ldt);
+        c4.Store(acc + 4 * ldt); c5.Store(acc + 5 * ldt); c6.Store(acc + 6 * ldt); c7.Store(acc + 7 * ldt);
+    }
+
+    /// <summary>AVX2 6×8 tile for an edge strip at most 8 columns wide, as <see cref="Kernel8x16"/>: 6 ymm accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel6x8(int kc, float* a, float* b, int ldb, float* acc, int ldt)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[0]), b0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[1]), b0, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a[2]), b0, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a[3]), b0, c3);
+            c4 = Vector256.FusedMultiplyAdd(Vector256.Create(a[4]), b0, c4);
+            c5 = Vector256.FusedMultiplyAdd(Vector256.Create(a[5]), b0, c5);
+            a += 6; b += ldb;
+        }
+        c0.Store(acc); c1.Store(acc + ldt); c2.Store(acc + 2 * ldt); c3.Store(acc + 3 * ldt); c4.Store(acc + 4 * ldt); c5.Store(acc + 5 * ldt);
     }
 
     /// <summary>
