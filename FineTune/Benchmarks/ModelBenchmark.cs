@@ -149,11 +149,16 @@ public static class ModelBenchmark
         if (partial) foreach (var f in freeze!) plan.FreezeRule(f);
         plan.ApplyBatchNormPolicy();
         var inputs = Verifier.RandomInputs(model, batch, 1);
-        var training = new TrainingPlan(graph, inputs.Select(t => t.ShapeArray).ToArray(), n => !plan.TrainingMode(n));
+        // A frozen prefix (all of it in inference mode) runs as inference, as the fine-tune job runs it; the rest trains.
+        var cut = FrozenPrefix.TryCreate(graph, n => !plan.TrainingMode(n));
+        var prefix = cut == null ? null : new GraphRunner(cut.Prefix, optimize: true);
+        var trained = cut?.Suffix ?? graph;
+        var suffixShapes = prefix == null ? inputs.Select(t => t.ShapeArray).ToArray() : prefix.Infer(inputs).Select(t => t.ShapeArray).ToArray();
+        var training = new TrainingPlan(trained, suffixShapes, n => !plan.TrainingMode(n));
         var sgd = new Sgd(graph.Parameters.Where(p => p.Trainable), lr: 1e-4f, momentum: 0.9f);
         var labels = Enumerable.Range(0, batch).Select(i => i % head.Classes).ToArray();
         var loss = new CrossEntropyLoss();
-        var outShape = training.Shapes[graph.Outputs[0].Id];
+        var outShape = training.Shapes[trained.Outputs[0].Id];
         var grad = new Tensor(outShape);
         long step = 0;
         var clock = Stopwatch.StartNew();
@@ -171,7 +176,9 @@ public static class ModelBenchmark
         var result = Measure(headOnly ? "train-head" : partial ? "train-partial" : "train-full", batch, warmup, iterations, () =>
         {
             last = clock.Elapsed.TotalMilliseconds;
-            var y = training.Forward(inputs, plan.TrainingMode, step++, fwd)[0];
+            var x = inputs;
+            if (prefix != null) { x = prefix.Infer(inputs); Mark("forward frozen prefix (inference)"); }
+            var y = training.Forward(x, plan.TrainingMode, step++, fwd)[0];
             loss.Compute(y.Reshaped(batch, y.Length / batch), labels, grad.Reshaped(batch, grad.Length / batch));
             sgd.ZeroGrad();
             Mark("loss and zero-grad");

@@ -24,6 +24,8 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     FeatureCache? _trainCache, _valCache;
     DataLoader? _trainLoader, _valLoader;
     readonly Dictionary<int, TrainingPlan> _plans = new();
+    /// <summary>Without the cache, the frozen prefix (all of it in inference mode) as inference; null when there is none.</summary>
+    GraphRunner? _prefix;
     /// <summary>Batch tensors the cached path gathers features into, by batch size: reused, so epochs allocate nothing large.</summary>
     readonly Dictionary<int, Tensor> _gathered = new();
     long _step;
@@ -51,17 +53,12 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     /// <param name="progress">Reports (batches done, batches in all, status) while the cache is built.</param>
     public bool Prepare(ImageDataset train, ImageDataset? val, TransformPipeline trainPipeline, TransformPipeline evalPipeline, Action<int, int, string>? progress = null)
     {
-        int frontier = Frontier();
-        var frontierValues = frontier > 0
-            ? graph.Nodes.Where(n => n.Index >= frontier).SelectMany(n => n.Inputs)
-                .Where(v => v.Kind != ValueKind.Parameter && (v.Producer == null || v.Producer.Index < frontier)).Distinct().ToList()
-            : [];
-        bool cacheable = o.CacheViews > 0 && _mixer == null && frontier > 0 && frontierValues.Count == 1 && frontierValues[0].Kind == ValueKind.Activation
-                         && graph.Nodes.Take(frontier).All(n => !plan.TrainingMode(n));
+        var cut = FrozenPrefix.TryCreate(graph, n => !plan.TrainingMode(n));
+        bool cacheable = o.CacheViews > 0 && _mixer == null && cut is { FrontierValues.Count: 1 };
         if (cacheable)
         {
-            var prefix = graph.Subgraph(0, frontier, frontierValues);
-            _trainGraph = graph.Subgraph(frontier, graph.Nodes.Count, graph.Outputs);
+            var prefix = cut!.Prefix;
+            _trainGraph = cut.Suffix;
             var sw = Stopwatch.StartNew();
             // Validation first: every one of its records is read every epoch, a training record every K epochs.
             var cacheSettings = o.Cache;
@@ -71,39 +68,28 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             _trainCache = FeatureCache.GetOrBuild("train", prefix, train, trainPipeline, o.CacheViews,
                 cacheSettings with { BudgetBytes = cacheSettings.BudgetBytes - (_valCache?.ResidentBytes ?? 0) }, log,
                 (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
-            log.WriteLine($"feature cache: frontier '{frontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + (_valCache?.Bytes ?? 0)) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
+            log.WriteLine($"feature cache: frontier '{cut.FrontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + (_valCache?.Bytes ?? 0)) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
-        _trainGraph = graph;
+        // A frozen prefix the cache cannot hold (mixed images, views drawn afresh each epoch) still runs as inference,
+        // batch by batch; only the suffix trains.
+        _prefix = cut == null ? null : new GraphRunner(cut.Prefix, optimize: true);
+        _trainGraph = cut?.Suffix ?? graph;
         _trainLoader = new DataLoader(train, trainPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Threads = o.LoaderThreads, Shuffle = true });
         _valLoader = val == null ? null : new DataLoader(val, evalPipeline, new DataLoaderOptions { BatchSize = o.Batch, Seed = (ulong)o.Seed, Shuffle = false, Threads = o.LoaderThreads });
         _trainLoader.Summary.FileSkipped += SkipLog.For(log, "train");
         if (_valLoader != null) _valLoader.Summary.FileSkipped += SkipLog.For(log, "validation");
-        log.WriteLine(frontier > 0 && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix"
-            : frontier > 0 ? "feature cache off (the frozen prefix is not cacheable or the cache was turned off)" : "training the whole graph");
+        log.WriteLine(cut != null && _mixer != null ? $"feature cache off: {_mixer.Settings} mixes the training images before the frozen prefix (which runs as inference)"
+            : cut != null ? $"feature cache off ({(o.CacheViews == 0 ? "turned off" : "the frozen prefix ends in more than one value")}); the frozen prefix runs as inference"
+            : FrozenPrefix.FrontierOf(graph) > 0 ? "feature cache off (a node before the first trainable one runs in training mode)" : "training the whole graph");
         if (_mixer != null) log.WriteLine($"batch mixing: {_mixer.Settings}" + (o.Mixup > 0 && o.Cutmix > 0 ? $", cutmix on {BatchMixing.SwitchProbability:P0} of batches" : ""));
         return false;
     }
 
-    /// <summary>Index of the first node on a path from a trainable parameter, moved before any dropout right in front.</summary>
-    int Frontier()
+    TrainingPlan PlanFor(IReadOnlyList<Tensor> inputs)
     {
-        var needs = new bool[graph.Values.Count];
-        int first = graph.Nodes.Count;
-        foreach (var n in graph.Nodes)
-        {
-            bool any = n.Inputs.Any(v => needs[v.Id] || (v.Kind == ValueKind.Parameter && v.Parameter!.Trainable));
-            if (!any) continue;
-            foreach (var outV in n.Outputs) needs[outV.Id] = true;
-            first = Math.Min(first, n.Index);
-        }
-        while (first > 0 && graph.Nodes[first - 1].Op is Toolkit.Ops.DropoutOp) first--;
-        return first;
-    }
-
-    TrainingPlan PlanFor(int[] shape)
-    {
-        if (!_plans.TryGetValue(shape[0], out var p)) _plans[shape[0]] = p = new TrainingPlan(_trainGraph, [shape], n => !Training(n));
+        int batch = inputs[0].Dim(0);
+        if (!_plans.TryGetValue(batch, out var p)) _plans[batch] = p = new TrainingPlan(_trainGraph, inputs.Select(t => t.ShapeArray).ToArray(), n => !Training(n));
         return p;
     }
 
@@ -148,8 +134,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     public (double Loss, int Correct) TrainBatch(Tensor x, int[] labels)
     {
         var mixed = _mixer != null ? _mixer.Mix(x.Span, x.ShapeArray, labels, _step) : null;
-        var tp = PlanFor(x.ShapeArray);
-        var y = tp.Forward([x], Training, _step++)[0];
+        var inputs = _prefix != null ? _prefix.Infer([x]) : [x];
+        var tp = PlanFor(inputs);
+        var y = tp.Forward(inputs, Training, _step++)[0];
         int n = labels.Length;
         var logits = y.Reshaped(n, y.Length / n);
         var grad = new Tensor(logits.ShapeArray);
@@ -224,7 +211,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         foreach (var (x, labels, indices) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).
-            var y = runner.Infer([x])[0];
+            var y = runner.Infer(_prefix != null ? _prefix.Infer([x]) : [x])[0];
             var logits = y.Reshaped(labels.Length, y.Length / labels.Length);
             lossSum += loss.Compute(logits, labels, null) * labels.Length;
             correct += Correct(logits, labels);

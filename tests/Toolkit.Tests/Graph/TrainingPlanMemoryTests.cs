@@ -37,7 +37,7 @@ public class TrainingPlanMemoryTests
     }
 
     /// <summary>conv → batch norm → Relu → conv → batch norm → add → Relu → max pool → flatten → gemm, batch norm in train mode.</summary>
-    static (ComputeGraph Graph, Parameter[] Parameters) SmallResidualNet()
+    internal static (ComputeGraph Graph, Parameter[] Parameters) SmallResidualNet()
     {
         var g = new ComputeGraph();
         var rng = new Random(5);
