@@ -114,20 +114,44 @@ public static class Conv2D
     /// </summary>
     public const int WinogradMinTiles = 32;
 
+    /// <summary>
+    /// Fewest 4×4 output tiles for the Winograd forward when its filters are transformed once for fixed weights
+    /// (<see cref="Winograd3x3.TransformFilters"/>, passed to <see cref="Forward"/>) and there are at least
+    /// <see cref="WinogradFewTilesMinChannels"/> input and output channels: without the per-call filter transform it
+    /// wins with fewer tiles where the GEMMs are large enough to pay for streaming the transformed filters, four times
+    /// the size of the weights. One thread, 16 tiles (batch 1), caches flushed before each call as in a model: ResNet-18's
+    /// 14×14 256→256 layer 2.1 ms against 2.8 through im2col and GEMM (hot: 1.4–1.7 against 2.6); SqueezeNet's 13×13
+    /// 64→256 0.59 against 0.58 and 48→192 0.44 against 0.35 (hot caches favoured Winograd on both); with 4 tiles
+    /// (ResNet-18's 7×7 512→512) 7.1 against 3.4.
+    /// </summary>
+    public const int WinogradMinTilesFixedWeights = 16;
+
+    /// <summary>Fewest input and output channels for Winograd from <see cref="WinogradMinTilesFixedWeights"/> tiles (see there).</summary>
+    public const int WinogradFewTilesMinChannels = 128;
+
     /// <summary>4×4 output tiles of the whole batch.</summary>
     static long WinogradTiles(in Conv2DGeometry g) => (long)g.Batch * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4);
 
-    /// <summary>Whether this geometry's forward and input gradient run Winograd F(4×4, 3×3) rather than im2col and GEMM.</summary>
-    public static bool UsesWinograd(in Conv2DGeometry g) =>
-        Winograd3x3.Applies(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels && WinogradTiles(g) >= WinogradMinTiles;
+    /// <summary>
+    /// Whether this geometry's forward and input gradient run Winograd F(4×4, 3×3) rather than im2col and GEMM; with
+    /// <paramref name="fixedWeights"/>, whether the forward does when given filters transformed once (from fewer tiles
+    /// with many channels, <see cref="WinogradMinTilesFixedWeights"/>).
+    /// </summary>
+    public static bool UsesWinograd(in Conv2DGeometry g, bool fixedWeights = false) =>
+        Winograd3x3.Applies(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
+        && (WinogradTiles(g) >= WinogradMinTiles || (fixedWeights && WinogradTiles(g) >= WinogradMinTilesFixedWeights
+            && g.InChannels >= WinogradFewTilesMinChannels && g.OutChannels >= WinogradFewTilesMinChannels));
 
     /// <summary>Whether this geometry's weight gradient runs Winograd F(4×4, 3×3).</summary>
     public static bool UsesWinogradWeight(in Conv2DGeometry g) =>
         Winograd3x3.Applies(g) && g.InChannels >= WinogradWeightMinChannels && g.OutChannels >= WinogradWeightMinChannels;
 
-    /// <summary>Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and depthwise).</summary>
-    public static long WorkspaceLength(in Conv2DGeometry g) =>
-        UsesWinograd(g) ? Winograd3x3.WorkspaceLength(g)
+    /// <summary>
+    /// Scratch floats <see cref="Forward"/> needs: one unfolded column block per thread (none for pointwise and
+    /// depthwise); with <paramref name="fixedWeights"/>, for a call given transformed filters (see <see cref="UsesWinograd"/>).
+    /// </summary>
+    public static long WorkspaceLength(in Conv2DGeometry g, bool fixedWeights = false) =>
+        UsesWinograd(g, fixedWeights) ? Winograd3x3.WorkspaceLength(g)
         : FewChannelConv2D.Applies(g) ? FewChannelConv2D.WorkspaceLength(g, FewChannelConv2D.Threads(g))
         : ForwardScratch(g, Threads(g));
 
@@ -179,7 +203,7 @@ public static class Conv2D
     /// tensor, such as a Concat's output written in place by its producers; epilogue offsets are then offsets into
     /// that span. Only where <see cref="WritesStrided"/> holds, and without a residual.
     /// </param>
-    /// <param name="winogradFilters">Where <see cref="UsesWinograd"/> holds, the filters from <see cref="Winograd3x3.TransformFilters(in Conv2DGeometry, ReadOnlySpan{float})"/> (fixed weights at inference); else ignored.</param>
+    /// <param name="winogradFilters">Where <see cref="UsesWinograd"/> holds with fixed weights, the filters from <see cref="Winograd3x3.TransformFilters(in Conv2DGeometry, ReadOnlySpan{float})"/> (fixed weights at inference); else ignored.</param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
         ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0,
         ReadOnlySpan<float> winogradFilters = default)
@@ -211,7 +235,7 @@ public static class Conv2D
                 };
                 // Bounds alone go into the depthwise kernel's registers; a residual still takes the pass over each plane.
                 if (g.IsDepthwise) { if (residual.IsEmpty) DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue, clamp); else DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
-                if (UsesWinograd(g)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride, winogradFilters); Planes(g, epilogue, stride); return; }
+                if (UsesWinograd(g, fixedWeights: !winogradFilters.IsEmpty)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride, winogradFilters); Planes(g, epilogue, stride); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;
@@ -233,8 +257,8 @@ public static class Conv2D
     /// <summary>Whether <see cref="Forward"/> can write y with images further apart than M·OH·OW (all kernels but the depthwise and few-channel ones).</summary>
     public static bool WritesStrided(in Conv2DGeometry g) => !g.IsDepthwise && !FewChannelConv2D.Applies(g);
 
-    /// <summary>Whether <see cref="Forward"/> multiplies through <see cref="Gemm"/> (im2col or pointwise), where packed weights are used.</summary>
-    public static bool UsesGemm(in Conv2DGeometry g) => !g.IsDepthwise && !UsesWinograd(g) && !FewChannelConv2D.Applies(g);
+    /// <summary>Whether <see cref="Forward"/> multiplies through <see cref="Gemm"/> (im2col or pointwise), where packed weights are used; <paramref name="fixedWeights"/> as for <see cref="UsesWinograd"/>.</summary>
+    public static bool UsesGemm(in Conv2DGeometry g, bool fixedWeights = false) => !g.IsDepthwise && !UsesWinograd(g, fixedWeights) && !FewChannelConv2D.Applies(g);
 
     /// <summary>The weights [M, C/groups·KH·KW] packed once per group for repeated <see cref="Forward"/> calls.</summary>
     public static Gemm.PackedA[] PackWeights(in Conv2DGeometry g, ReadOnlySpan<float> w)

@@ -53,7 +53,7 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         return y;
     }
 
-    public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => Conv.WorkspaceLength(inputs);
+    public override long WorkspaceLength(IReadOnlyList<int[]> inputs) => Conv2D.WorkspaceLength(Conv.Geometry(inputs[0], inputs[1]), fixedWeights: true);
 
     [ThreadStatic] static float[]? _scratch;
 
@@ -85,7 +85,7 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
     {
         var x = inputs[first]; var w = inputs[first + 1];
         var g = Conv.Geometry(x.ShapeArray, w.ShapeArray);
-        long need = Conv2D.WorkspaceLength(g);
+        long need = Conv2D.WorkspaceLength(g, fixedWeights: true);
         var ws = workspace.Length >= need ? workspace : new float[need];
         var residuals = inputs.Skip(first + 3).Take(Residuals).Select(t => t.Data).ToArray();
         var (leading, clamp, steps) = _finish;
@@ -111,8 +111,8 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         var prepared = Volatile.Read(ref _prepared);
         if (prepared == null || prepared.Source != w || !prepared.Shape.AsSpan().SequenceEqual(w.Shape))
             Volatile.Write(ref _prepared, prepared = new Prepared(w, w.ShapeArray));
-        var packs = Conv2D.UsesGemm(g) ? prepared.Packs ??= Conv2D.PackWeights(g, w.Span) : null;
-        var transformed = Conv2D.UsesWinograd(g) ? prepared.Winograd ??= Winograd3x3.TransformFilters(g, w.Span) : null;
+        var packs = Conv2D.UsesGemm(g, fixedWeights: true) ? prepared.Packs ??= Conv2D.PackWeights(g, w.Span) : null;
+        var transformed = Conv2D.UsesWinograd(g, fixedWeights: true) ? prepared.Winograd ??= Winograd3x3.TransformFilters(g, w.Span) : null;
         long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
         Conv2D.Forward(g, x.Span, w.Span, inputs[first + 2].Span, y.AsSpan(yOffset, (int)((g.Batch - 1) * stride + dense)), ws, steps.Length == 0 ? null : Apply, packs,
             leading ? residuals[0] : default, clamp, yImageStride, transformed);

@@ -188,6 +188,18 @@ public class Winograd3x3Tests
         Assert.False(Conv2D.UsesWinograd(Same3x3(1, 512, 7, 7, 512)));
         Assert.False(Conv2D.UsesWinograd(Same3x3(1, 256, 14, 14, 256)));
         Assert.False(Conv2D.UsesWinograd(Same3x3(31, 8, 1, 1, 8)));
+        // With filters transformed once (fixed weights), from Conv2D.WinogradMinTilesFixedWeights tiles when both channel
+        // counts reach Conv2D.WinogradFewTilesMinChannels: batch-1 ResNet-18's 14×14 layers (16 tiles), not its 7×7 ones
+        // (4) nor SqueezeNet's 13×13 expands (64 → 256).
+        Assert.True(Conv2D.UsesWinograd(Same3x3(1, 256, 14, 14, 256), fixedWeights: true));
+        Assert.True(Conv2D.UsesWinograd(Same3x3(1, 128, 13, 13, 128), fixedWeights: true));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(1, 64, 13, 13, 256), fixedWeights: true));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(1, 128, 13, 13, 127), fixedWeights: true));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(1, 512, 7, 7, 512), fixedWeights: true));
+        Assert.False(Conv2D.UsesWinograd(Same3x3(15, 128, 1, 1, 128), fixedWeights: true));
+        Assert.True(Conv2D.UsesWinograd(Same3x3(32, 8, 1, 1, 8), fixedWeights: true));
+        Assert.False(Conv2D.UsesGemm(Same3x3(1, 256, 14, 14, 256), fixedWeights: true));
+        Assert.True(Conv2D.UsesGemm(Same3x3(1, 256, 14, 14, 256)));
         // Stride 2, dilation 2, no padding, asymmetric padding, groups, depthwise, 5×5, 1×3, few channels.
         Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)));
         Assert.False(Conv2D.UsesWinograd(new(2, 64, 56, 56, 64, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 1)));
@@ -247,6 +259,30 @@ public class Winograd3x3Tests
         Winograd3x3.BackwardWeight(eligible, x, dy, dwWinograd, wws);
         Assert.Equal(dxWinograd, dxConv);
         Assert.Equal(dwWinograd, dwConv);
+    }
+
+    /// <summary>
+    /// A geometry with fewer tiles than <see cref="Conv2D.WinogradMinTiles"/> but at least
+    /// <see cref="Conv2D.WinogradMinTilesFixedWeights"/> runs Winograd when given transformed filters (bit-equal to the
+    /// kernel's own result, within its tolerance of the reference) and im2col and GEMM without them.
+    /// </summary>
+    [Fact]
+    public void TransformedFiltersTakeWinogradFromFewerTiles()
+    {
+        var g = Same3x3(1, 128, 13, 13, 128);
+        var (x, w, _) = Inputs(g);
+        var bias = Random(g.OutChannels, 3);
+        var u = Winograd3x3.TransformFilters(g, w);
+        long outLen = (long)g.OutChannels * g.Positions;
+        var viaConv = new float[outLen]; var viaWinograd = new float[outLen]; var viaGemm = new float[outLen]; var exact = new float[outLen];
+        Conv2D.Forward(g, x, w, bias, viaConv, new float[Conv2D.WorkspaceLength(g, fixedWeights: true)], winogradFilters: u);
+        Winograd3x3.Forward(g, x, w, bias, viaWinograd, new float[Winograd3x3.WorkspaceLength(g)], default, null, 0, u);
+        Assert.Equal(viaWinograd, viaConv);
+        Conv2D.Forward(g, x, w, bias, viaGemm, new float[Conv2D.WorkspaceLength(g)]);
+        Assert.NotEqual(viaWinograd, viaGemm);
+        ReferenceConv2D.Forward(g, x, w, bias, exact);
+        double bound = RelativeToMagnitude * (1 + g.Rows);
+        for (int i = 0; i < outLen; i++) Assert.True(Math.Abs(exact[i] - viaConv[i]) <= bound, $"at {i}: expected {exact[i]}, got {viaConv[i]}");
     }
 
     [Fact]
