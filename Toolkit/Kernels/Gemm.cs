@@ -41,6 +41,26 @@ public static unsafe class Gemm
     /// <summary>Work (m·n·k) below which the call stays on one thread.</summary>
     const long ParallelThreshold = 1 << 18;
 
+    /// <summary>Rows per strip of <see cref="PackedA.Wide"/>: two zmm registers of one depth's weights.</summary>
+    const int WideRows = 32;
+
+    /// <summary>
+    /// Columns below which a packed A (fixed weights) goes through <see cref="FewColumns"/> on AVX-512: 7×7 and 14×14
+    /// planes at batch 1 and 2 (49, 98 columns) fill a 32-column tile by 77 and 88 %, where eight columns at a time
+    /// waste at most the last few.
+    /// </summary>
+    const int FewColumnsBelow = 128;
+
+    /// <summary>
+    /// Least depth for <see cref="FewColumns"/>: each tile's pass through the buffer into C costs about as much as a few
+    /// hundred depth steps. One thread, 49 columns, packed A, against the 32-column tiles: depth 4608 (512 rows) 70 → 94
+    /// GFLOP/s, 960 (320 rows) 76 → 99, 320 (1280 rows) 74 → 78, but 160 (960 rows) 76 → 62.
+    /// </summary>
+    const int FewColumnsMinDepth = 256;
+
+    /// <summary>Whether a product with A packed beforehand (and B row-major) goes through <see cref="FewColumns"/>.</summary>
+    internal static bool TakesFewColumns(int m, int n, int k) => Tile.MR == 8 && n < FewColumnsBelow && m >= WideRows && k >= FewColumnsMinDepth;
+
     /// <summary>Threads used; follows <see cref="Workers.MaxThreads"/>.</summary>
     public static int MaxThreads { get => Workers.MaxThreads; set => Workers.MaxThreads = value; }
 
@@ -77,6 +97,36 @@ public static unsafe class Gemm
         internal readonly int PaddedRows;
         public int Rows { get; }
         public int Depth { get; }
+
+        /// <summary>The same rows in <see cref="WideRows"/>-tall strips (block (pc, t) at WidePadded·pc + t·32·kc), built on first use.</summary>
+        float[]? _wide;
+
+        /// <summary>Rows padded to a multiple of <see cref="WideRows"/>.</summary>
+        internal int WidePadded => (Rows + WideRows - 1) / WideRows * WideRows;
+
+        /// <summary>
+        /// The rows in strips of <see cref="WideRows"/> (for each depth p, 32 consecutive rows, zero-padded) for
+        /// <see cref="FewColumns"/>, laid out once from the MR-tall strips (each 32-row strip is four 8-row ones side by side).
+        /// </summary>
+        internal float[] Wide()
+        {
+            if (Volatile.Read(ref _wide) is { } w) return w;
+            int wide = WidePadded, mr = 8;
+            var d = new float[(long)wide * Depth + 64];
+            fixed (float* src = Data, dst = d)
+                for (int pc = 0; pc < Depth; pc += KC)
+                {
+                    int kc = Math.Min(KC, Depth - pc);
+                    for (int i0 = 0; i0 < PaddedRows; i0 += mr)
+                    {
+                        float* from = src + (long)PaddedRows * pc + (long)i0 * kc;
+                        float* to = dst + (long)wide * pc + (long)(i0 / WideRows) * WideRows * kc + i0 % WideRows;
+                        for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(to + p * WideRows, from + p * mr, (uint)(mr * sizeof(float)));
+                    }
+                }
+            Interlocked.CompareExchange(ref _wide, d, null);
+            return _wide!;
+        }
 
         internal PackedA(ReadOnlySpan<float> a, int m, int k)
         {
@@ -141,6 +191,19 @@ public static unsafe class Gemm
             if (m <= DotMaxRows && csA == 1 && rsB == 1 && P == null && F == null)
             {
                 Dots(A, rsA, B, csB, C, ldc, m, n, k, alpha, beta, work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + 63) / 64));
+                Done(0, n);
+                return;
+            }
+            if (packed != null && csB == 1 && TakesFewColumns(m, n, k))
+            {
+                var wide = packed.Wide();
+                int wideStrips = (m + WideRows - 1) / WideRows, wpad = packed.WidePadded, ft = work < ParallelThreshold ? 1 : Math.Min(maxThreads, wideStrips);
+                fixed (float* pw = wide)
+                {
+                    float* W = pw;
+                    if (ft <= 1) FewColumns(W, wpad, B, rsB, C, ldc, m, 0, wideStrips, n, k, alpha, beta, F);
+                    else Workers.Run(ft, t => FewColumns(W, wpad, B, rsB, C, ldc, m, (int)((long)wideStrips * t / ft), (int)((long)wideStrips * (t + 1) / ft), n, k, alpha, beta, F));
+                }
                 Done(0, n);
                 return;
             }
@@ -417,6 +480,158 @@ public static unsafe class Gemm
         Store512(c + 2 * ldc, alpha, beta, c20, c21, f, row + 2); Store512(c + 3 * ldc, alpha, beta, c30, c31, f, row + 3);
         Store512(c + 4 * ldc, alpha, beta, c40, c41, f, row + 4); Store512(c + 5 * ldc, alpha, beta, c50, c51, f, row + 5);
         Store512(c + 6 * ldc, alpha, beta, c60, c61, f, row + 6); Store512(c + 7 * ldc, alpha, beta, c70, c71, f, row + 7);
+    }
+
+    /// <summary>
+    /// C = alpha·A·B + beta·C over the <see cref="WideRows"/>-row strips [t0, t1) of A for few columns: the vector runs
+    /// down the rows (two zmm of a strip's 32 rows per depth), the broadcasts along a row of B read in place, eight
+    /// columns at a time and then four, two and one. The accumulators stay in registers over <see cref="FewColumnsDepth"/>
+    /// of the depth (several packed blocks of KC), then go through a 32×8 buffer into C (transposed back to rows), the
+    /// last depth range finished by <paramref name="finish"/>. Every element sums its depth in order, as the other kernels do.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void FewColumns(float* wide, int widePadded, float* B, int rsB, float* C, int ldc, int m, int t0, int t1, int n, int k,
+        float alpha, float beta, ConvFinish* finish)
+    {
+        float* tile = stackalloc float[WideRows * 8];
+        for (int d0 = 0; d0 < k; d0 += FewColumnsDepth)
+        {
+            int d1 = Math.Min(k, d0 + FewColumnsDepth);
+            float betaHere = d0 == 0 ? beta : 1f;
+            ConvFinish* fin = d1 >= k ? finish : null;
+            for (int t = t0; t < t1; t++)
+            {
+                var panel = new WidePanel(wide, widePadded, t, k, d0, d1);
+                int i0 = t * WideRows, rows = Math.Min(WideRows, m - i0);
+                for (int j = 0; j < n;)
+                {
+                    int w = n - j >= 8 ? 8 : n - j >= 4 ? 4 : n - j >= 2 ? 2 : 1;
+                    float* bj = B + (long)d0 * rsB + j;
+                    if (w == 8) Kernel32x8(panel, bj, rsB, tile);
+                    else if (w == 4) Kernel32x4(panel, bj, rsB, tile);
+                    else if (w == 2) Kernel32x2(panel, bj, rsB, tile);
+                    else Kernel32x1(panel, bj, rsB, tile);
+                    float* c = C + (long)i0 * ldc + j;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float* row = c + (long)r * ldc;
+                        if (betaHere == 0) for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r];
+                        else if (betaHere == 1) for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r] + row[q];
+                        else for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r] + betaHere * row[q];
+                    }
+                    if (fin != null) fin->ApplyInPlace(c, ldc, rows, w, i0);
+                    j += w;
+                }
+            }
+        }
+    }
+
+    /// <summary>Depth a few-column tile sums in registers before it goes into C: four packed blocks (its rows of B, 49 columns wide, stay in L2).</summary>
+    const int FewColumnsDepth = 4 * KC;
+
+    /// <summary>Strip t of <see cref="PackedA.Wide"/> over the depth [d0, d1), which starts and ends on packed blocks of KC (the last may be short).</summary>
+    readonly struct WidePanel(float* wide, int widePadded, int t, int k, int d0, int d1)
+    {
+        public readonly int D0 = d0, D1 = d1, K = k;
+
+        /// <summary>The strip's first depth in the block starting at pc (KC-aligned), and that block's depth.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float* Block(int pc, out int kc)
+        {
+            kc = Math.Min(KC, K - pc);
+            return wide + (long)widePadded * pc + (long)t * WideRows * kc;
+        }
+    }
+
+    /// <summary>32 rows × 8 columns: 16 zmm accumulators; per depth two loads of A, eight broadcasts of B, sixteen FMAs. tile[q·32 + r] = Σ_p a[p·32 + r]·b[p·ldb + q].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel32x8(in WidePanel panel, float* b, int ldb, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int pc = panel.D0; pc < panel.D1; pc += KC)
+        {
+            float* a = panel.Block(pc, out int kc);
+            for (int p = 0; p < kc; p++)
+            {
+                var a0 = Vector512.Load(a);
+                var a1 = Vector512.Load(a + 16);
+                var x = Vector512.Create(b[0]); c00 = Vector512.FusedMultiplyAdd(a0, x, c00); c01 = Vector512.FusedMultiplyAdd(a1, x, c01);
+                x = Vector512.Create(b[1]); c10 = Vector512.FusedMultiplyAdd(a0, x, c10); c11 = Vector512.FusedMultiplyAdd(a1, x, c11);
+                x = Vector512.Create(b[2]); c20 = Vector512.FusedMultiplyAdd(a0, x, c20); c21 = Vector512.FusedMultiplyAdd(a1, x, c21);
+                x = Vector512.Create(b[3]); c30 = Vector512.FusedMultiplyAdd(a0, x, c30); c31 = Vector512.FusedMultiplyAdd(a1, x, c31);
+                x = Vector512.Create(b[4]); c40 = Vector512.FusedMultiplyAdd(a0, x, c40); c41 = Vector512.FusedMultiplyAdd(a1, x, c41);
+                x = Vector512.Create(b[5]); c50 = Vector512.FusedMultiplyAdd(a0, x, c50); c51 = Vector512.FusedMultiplyAdd(a1, x, c51);
+                x = Vector512.Create(b[6]); c60 = Vector512.FusedMultiplyAdd(a0, x, c60); c61 = Vector512.FusedMultiplyAdd(a1, x, c61);
+                x = Vector512.Create(b[7]); c70 = Vector512.FusedMultiplyAdd(a0, x, c70); c71 = Vector512.FusedMultiplyAdd(a1, x, c71);
+                a += WideRows; b += ldb;
+            }
+        }
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+    }
+
+    /// <summary>32 rows × 4 columns, as <see cref="Kernel32x8"/>: 8 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel32x4(in WidePanel panel, float* b, int ldb, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int pc = panel.D0; pc < panel.D1; pc += KC)
+        {
+            float* a = panel.Block(pc, out int kc);
+            for (int p = 0; p < kc; p++)
+            {
+                var a0 = Vector512.Load(a);
+                var a1 = Vector512.Load(a + 16);
+                var x = Vector512.Create(b[0]); c00 = Vector512.FusedMultiplyAdd(a0, x, c00); c01 = Vector512.FusedMultiplyAdd(a1, x, c01);
+                x = Vector512.Create(b[1]); c10 = Vector512.FusedMultiplyAdd(a0, x, c10); c11 = Vector512.FusedMultiplyAdd(a1, x, c11);
+                x = Vector512.Create(b[2]); c20 = Vector512.FusedMultiplyAdd(a0, x, c20); c21 = Vector512.FusedMultiplyAdd(a1, x, c21);
+                x = Vector512.Create(b[3]); c30 = Vector512.FusedMultiplyAdd(a0, x, c30); c31 = Vector512.FusedMultiplyAdd(a1, x, c31);
+                a += WideRows; b += ldb;
+            }
+        }
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+    }
+
+    /// <summary>32 rows × 2 columns, as <see cref="Kernel32x8"/>: 4 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel32x2(in WidePanel panel, float* b, int ldb, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (int pc = panel.D0; pc < panel.D1; pc += KC)
+        {
+            float* a = panel.Block(pc, out int kc);
+            for (int p = 0; p < kc; p++)
+            {
+                var a0 = Vector512.Load(a);
+                var a1 = Vector512.Load(a + 16);
+                var x = Vector512.Create(b[0]); c00 = Vector512.FusedMultiplyAdd(a0, x, c00); c01 = Vector512.FusedMultiplyAdd(a1, x, c01);
+                x = Vector512.Create(b[1]); c10 = Vector512.FusedMultiplyAdd(a0, x, c10); c11 = Vector512.FusedMultiplyAdd(a1, x, c11);
+                a += WideRows; b += ldb;
+            }
+        }
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+    }
+
+    /// <summary>32 rows × 1 column, as <see cref="Kernel32x8"/>: 2 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel32x1(in WidePanel panel, float* b, int ldb, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        for (int pc = panel.D0; pc < panel.D1; pc += KC)
+        {
+            float* a = panel.Block(pc, out int kc);
+            for (int p = 0; p < kc; p++)
+            {
+                var x = Vector512.Create(b[0]);
+                c00 = Vector512.FusedMultiplyAdd(Vector512.Load(a), x, c00); c01 = Vector512.FusedMultiplyAdd(Vector512.Load(a + 16), x, c01);
+                a += WideRows; b += ldb;
+            }
+        }
+        c00.Store(tile); c01.Store(tile + 16);
     }
 
     /// <summary>

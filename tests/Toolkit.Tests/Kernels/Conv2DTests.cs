@@ -93,6 +93,9 @@ public class Conv2DTests
         new(2, 3, 31, 29, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),      // few channels (a stem)
         new(1, 40, 50, 50, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // pointwise, one GEMM split across threads
         new(1, 300, 17, 17, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),    // depth beyond one packed block (KC = 256)
+        new(1, 40, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // few columns (49, packed): 32-row strips, an 8-row edge, two depth blocks
+        new(1, 300, 5, 6, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // few columns (30): groups of 8, 4 and 2, a one-row strip
+        new(2, 264, 7, 7, 96, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),      // few columns over two images side by side (98)
     }.Select(g => new object[] { g }));
 
     [Theory]
@@ -131,6 +134,9 @@ public class Conv2DTests
         var all = FinishGeometries().Select(o => (Conv2DGeometry)o[0]).ToArray();
         Assert.Contains(all, g => Conv2D.UsesWinograd(g));
         Assert.Contains(all, g => FewChannelConv2D.Applies(g));
+        // With packed weights on AVX-512, GEMMs of few columns take the row-vector kernels.
+        if (Gemm.Path.StartsWith("avx512", StringComparison.Ordinal))
+            Assert.Contains(all, g => Conv2D.UsesGemm(g) && Gemm.TakesFewColumns(g.OutChannels, g.Positions * Conv2D.ImagesPerGemm(g), g.Rows) && g.Batch > 1);
     }
 
     /// <summary>

@@ -55,6 +55,10 @@ public class GemmTests
     [InlineData(6, 1000, 16)]
     [InlineData(97, 1500, 16)]   // shallow: strips in chunks of several per row tile, edge rows and a partial strip
     [InlineData(20, 2100, 33)]
+    [InlineData(40, 98, 600)]    // few columns (the row-vector kernels on AVX-512): 8-column groups, a 2-wide tail, an 8-row edge strip
+    [InlineData(96, 7, 300)]     // few columns: groups of 4, 2 and 1, split across threads by strips
+    [InlineData(32, 127, 256)]   // the widest few-column product, one strip, one depth block
+    [InlineData(40, 49, 1300)]   // few columns over two depth ranges of four blocks each (the last short)
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
         var r = new Random(m * 31 + n * 7 + k);
