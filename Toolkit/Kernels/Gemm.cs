@@ -507,7 +507,9 @@ public static unsafe class Gemm
                 {
                     int w = n - j >= 8 ? 8 : n - j >= 4 ? 4 : n - j >= 2 ? 2 : 1;
                     float* bj = B + (long)d0 * rsB + j;
-                    if (w == 8) Kernel32x8(panel, bj, rsB, tile);
+                    // The first group also asks for the next strip's weights, into L2: the strips stream from
+                    // memory (a ResNet-18 7×7 layer's 9 MB), and the other groups reread them from L2.
+                    if (w == 8) Kernel32x8(panel, bj, rsB, tile, j == 0 && t + 1 < t1 && Sse.IsSupported);
                     else if (w == 4) Kernel32x4(panel, bj, rsB, tile);
                     else if (w == 2) Kernel32x2(panel, bj, rsB, tile);
                     else Kernel32x1(panel, bj, rsB, tile);
@@ -543,19 +545,24 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>32 rows × 8 columns: 16 zmm accumulators; per depth two loads of A, eight broadcasts of B, sixteen FMAs. tile[q·32 + r] = Σ_p a[p·32 + r]·b[p·ldb + q].</summary>
+    /// <summary>
+    /// 32 rows × 8 columns: 16 zmm accumulators; per depth two loads of A, eight broadcasts of B, sixteen FMAs.
+    /// tile[q·32 + r] = Σ_p a[p·32 + r]·b[p·ldb + q]; with <paramref name="prefetchNext"/> the next strip's same depths are prefetched into L2.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel32x8(in WidePanel panel, float* b, int ldb, float* tile)
+    static void Kernel32x8(in WidePanel panel, float* b, int ldb, float* tile, bool prefetchNext)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int pc = panel.D0; pc < panel.D1; pc += KC)
         {
             float* a = panel.Block(pc, out int kc);
+            long next = (long)WideRows * kc;   // the same depth in the next strip of this block
             for (int p = 0; p < kc; p++)
             {
                 var a0 = Vector512.Load(a);
                 var a1 = Vector512.Load(a + 16);
+                if (prefetchNext) { Sse.Prefetch1(a + next); Sse.Prefetch1(a + next + 16); }
                 var x = Vector512.Create(b[0]); c00 = Vector512.FusedMultiplyAdd(a0, x, c00); c01 = Vector512.FusedMultiplyAdd(a1, x, c01);
                 x = Vector512.Create(b[1]); c10 = Vector512.FusedMultiplyAdd(a0, x, c10); c11 = Vector512.FusedMultiplyAdd(a1, x, c11);
                 x = Vector512.Create(b[2]); c20 = Vector512.FusedMultiplyAdd(a0, x, c20); c21 = Vector512.FusedMultiplyAdd(a1, x, c21);
