@@ -45,18 +45,20 @@ public static unsafe class Gemm
     const int WideRows = 32;
 
     /// <summary>
-    /// Columns below which a packed A (fixed weights) goes through <see cref="FewColumns"/> on AVX-512: 7×7 and 14×14
-    /// planes at batch 1 and 2 (49, 98 columns) fill a 32-column tile by 77 and 88 %, where eight columns at a time
-    /// waste at most the last few.
+    /// Columns below which a packed A (fixed weights) goes through <see cref="FewColumns"/> on AVX-512: 7×7, 13×13 and
+    /// 14×14 planes at batch 1 (49, 169, 196 columns) fill 32-column tiles by 77, 96 and 94 %, where eight columns at a
+    /// time waste at most the last few. One thread, hot caches, packed A, against the 32-column tiles: 256×169×576 82 →
+    /// 109 GFLOP/s, 1000×169×512 92 → 101, 96×196×576 87 → 110, 256×196×2304 72 → 96 (576×196×96 85 → 82).
     /// </summary>
-    const int FewColumnsBelow = 128;
+    const int FewColumnsBelow = 256;
 
     /// <summary>
     /// Least depth for <see cref="FewColumns"/>: each tile's pass through the buffer into C costs about as much as a few
-    /// hundred depth steps. One thread, 49 columns, packed A, against the 32-column tiles: depth 4608 (512 rows) 70 → 94
-    /// GFLOP/s, 960 (320 rows) 76 → 99, 320 (1280 rows) 74 → 78, but 160 (960 rows) 76 → 62.
+    /// dozen depth steps. One thread, hot caches, 49 columns, packed A, against the 32-column tiles: depth 4608 (512
+    /// rows) 73 → 104–108 GFLOP/s, 960 (320 rows) 83 → 110, 320 (1280 rows) 82 → 106, 160 (960 rows) 85 → 101, 96 (576
+    /// rows) 81 → 98; at depth 24 (144 rows) even.
     /// </summary>
-    const int FewColumnsMinDepth = 256;
+    const int FewColumnsMinDepth = 64;
 
     /// <summary>Whether a product with A packed beforehand (and B row-major) goes through <see cref="FewColumns"/>.</summary>
     internal static bool TakesFewColumns(int m, int n, int k) => Tile.MR == 8 && n < FewColumnsBelow && m >= WideRows && k >= FewColumnsMinDepth;
@@ -514,6 +516,7 @@ public static unsafe class Gemm
                     else if (w == 2) Kernel32x2(panel, bj, rsB, tile);
                     else Kernel32x1(panel, bj, rsB, tile);
                     float* c = C + (long)i0 * ldc + j;
+                    if (w == 8 && Avx.IsSupported) { MergeEight(tile, c, ldc, rows, i0, alpha, betaHere, fin); j += w; continue; }
                     for (int r = 0; r < rows; r++)
                     {
                         float* row = c + (long)r * ldc;
@@ -524,6 +527,33 @@ public static unsafe class Gemm
                     if (fin != null) fin->ApplyInPlace(c, ldc, rows, w, i0);
                     j += w;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[r][q] = alpha·tile[q·32 + r] + beta·C[r][q] (beta 0 ignores C), finished by <paramref name="fin"/>, for the
+    /// <paramref name="rows"/> rows of an eight-column few-column tile: 8×8 transposes bring each row's eight values
+    /// together, then one ymm per row takes the same operations as <see cref="Store256"/> (a per-row pass through
+    /// <see cref="ConvFinish.ApplyInPlace(float*, int, int)"/> cost a quarter of a 320-deep tile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MergeEight(float* tile, float* c, int ldc, int rows, int row0, float alpha, float beta, ConvFinish* fin)
+    {
+        float* t = stackalloc float[64];
+        for (int g0 = 0; g0 < rows; g0 += 8)
+        {
+            Transpose8x8(tile + g0, WideRows, t, 8);   // t[r·8 + q] = tile[q·32 + g0 + r]
+            int n = Math.Min(8, rows - g0);
+            for (int r = 0; r < n; r++)
+            {
+                float* row = c + (long)(g0 + r) * ldc;
+                var v = Vector256.Load(t + r * 8);
+                if (alpha != 1) v *= Vector256.Create(alpha);
+                if (beta == 1) v += Vector256.Load(row);
+                else if (beta != 0) v = Vector256.FusedMultiplyAdd(Vector256.Create(beta), Vector256.Load(row), v);
+                if (fin != null) v = fin->Apply(v, fin->Bias != null ? fin->Bias[row0 + g0 + r] : 0, row);
+                v.Store(row);
             }
         }
     }

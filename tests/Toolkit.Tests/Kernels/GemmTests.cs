@@ -57,7 +57,8 @@ public class GemmTests
     [InlineData(20, 2100, 33)]
     [InlineData(40, 98, 600)]    // few columns (the row-vector kernels on AVX-512): 8-column groups, a 2-wide tail, an 8-row edge strip
     [InlineData(96, 7, 300)]     // few columns: groups of 4, 2 and 1, split across threads by strips
-    [InlineData(32, 127, 256)]   // the widest few-column product, one strip, one depth block
+    [InlineData(48, 50, 64)]     // few columns at the least depth, the last strip 16 rows
+    [InlineData(32, 255, 256)]   // the widest few-column product, one strip, one depth block
     [InlineData(40, 49, 1300)]   // few columns over two depth ranges of four blocks each (the last short)
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
