@@ -61,7 +61,16 @@ public static unsafe class Gemm
     const int FewColumnsMinDepth = 64;
 
     /// <summary>Whether a product with A packed beforehand (and B row-major) goes through <see cref="FewColumns"/>.</summary>
-    internal static bool TakesFewColumns(int m, int n, int k) => Tile.MR == 8 && n < FewColumnsBelow && m >= WideRows && k >= FewColumnsMinDepth;
+    internal static bool TakesFewColumns(int m, int n, int k) =>
+        Tile.MR == 8 && m >= WideRows && k >= FewColumnsMinDepth && (n < FewColumnsBelow || (n < 2 * FewColumnsBelow && k >= DeepFewColumnsMinDepth));
+
+    /// <summary>
+    /// Least depth for <see cref="FewColumns"/> from <see cref="FewColumnsBelow"/> up to twice as many columns (two
+    /// 13×13 or 14×14 images side by side): there it wins only where the depth pays for the buffer. One thread, hot
+    /// caches: 256×338×576 100 → 113 GFLOP/s, 1000×338×512 104 → 108, 160×392×576 105 → 112; but 576×392×96 109 → 101,
+    /// 384×392×64 107 → 95.
+    /// </summary>
+    const int DeepFewColumnsMinDepth = 256;
 
     /// <summary>Threads used; follows <see cref="Workers.MaxThreads"/>.</summary>
     public static int MaxThreads { get => Workers.MaxThreads; set => Workers.MaxThreads = value; }

@@ -60,6 +60,7 @@ public class GemmTests
     [InlineData(48, 50, 64)]     // few columns at the least depth, the last strip 16 rows
     [InlineData(32, 255, 256)]   // the widest few-column product, one strip, one depth block
     [InlineData(40, 49, 1300)]   // few columns over two depth ranges of four blocks each (the last short)
+    [InlineData(64, 338, 300)]   // few columns up to twice the limit with enough depth (two 13×13 images)
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
         var r = new Random(m * 31 + n * 7 + k);
