@@ -244,8 +244,14 @@ public static class Conv2D
                 if (perGemm > 1)
                 {
                     long scratch = BatchedScratch(g);
+                    // Without a residual (laid out as y, not as the chunk's output rows) the bias and bounds go into
+                    // the GEMM's registers; with one, they are passes over each row of y. Not with so few filters that
+                    // the GEMM may take dot products (one column), which it does only without a finish: the sums
+                    // would then depend on whether a residual is given.
+                    bool inGemm = residual.IsEmpty && g.GroupFilters > Gemm.DotMaxRows;
+                    var regs = inGemm ? bounds : ConvClamp.None;
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, stride, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, after, packedWeights));
+                        Images(geo, n0, count, xp, wp, biasp, yp, stride, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, inGemm ? epilogue : after, packedWeights, inGemm, regs));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);
@@ -330,7 +336,7 @@ public static class Conv2D
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
     static unsafe void Images(in Conv2DGeometry g, int n0, int count, nint xp, nint wp, nint bp, nint yp, long yImage, nint wsp, int gemmThreads, ConvEpilogue? epilogue,
-        Gemm.PackedA[]? packed)
+        Gemm.PackedA[]? packed, bool finishInGemm = false, ConvClamp bounds = default)
     {
         int cg = g.GroupChannels, mg = g.GroupFilters, rows = g.Rows, cols = g.Positions, width = count * cols, plane = g.InHeight * g.InWidth;
         // Blocks only where the GEMM reads B in place (few filters): there a short row stride pays; with more filters
@@ -352,7 +358,13 @@ public static class Conv2D
                     UnfoldRange(g, new ReadOnlySpan<float>(x + ((long)(n0 + i) * g.InChannels + grp * cg) * plane, cg * plane),
                         colBlock[(i * cols + a - s0)..], a, e, bw);
                 }
-                if (packed != null)
+                if (finishInGemm)
+                {
+                    // Bias and bounds as the GEMM stores each tile of the chunk's output rows.
+                    var finish = new ConvFinish(b == null ? null : b + grp * mg, null, output, bounds);
+                    Gemm.Sgemm(mg, bw, rows, weights, packed?[grp], colBlock, bw, new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads, &finish, null, 0);
+                }
+                else if (packed != null)
                     Gemm.Sgemm(packed[grp], bw, colBlock, bw, new Span<float>(output + s0, (mg - 1) * width + bw), width, gemmThreads);
                 else
                     Gemm.Sgemm(false, false, mg, bw, rows, 1, weights, rows, colBlock, bw, 0,
@@ -364,7 +376,7 @@ public static class Conv2D
                     var src = new ReadOnlySpan<float>(output + (long)m * width + i * cols, cols);
                     long at = (n0 + i) * yImage + (long)(grp * mg + m) * cols;
                     var dst = new Span<float>(y + at, cols);
-                    if (b != null) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
+                    if (b != null && !finishInGemm) System.Numerics.Tensors.TensorPrimitives.Add(src, b[grp * mg + m], dst);
                     else src.CopyTo(dst);
                     epilogue?.Invoke((int)at, cols);
                 }
