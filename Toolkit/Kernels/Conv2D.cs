@@ -331,7 +331,8 @@ public static class Conv2D
 
     /// <summary>
     /// A chunk of images [n0, n0 + count) side by side: per group, col[r, i·P + p] = im2col(x[n0 + i])[r, p], one GEMM
-    /// out[m, i·P + p] = Σ_r w[m, r]·col[r, p] over all count·P columns, then y[n0 + i, m, p] = out[m, i·P + p] + bias[m].
+    /// out[m, i·P + p] = Σ_r w[m, r]·col[r, p] over all count·P columns, then y[n0 + i, m, p] = out[m, i·P + p] + bias[m]
+    /// (with <paramref name="finishInGemm"/> the GEMM adds the bias and applies <paramref name="bounds"/> as it stores each tile of out).
     /// With few filters the unfolding and the GEMM go a block of the chunk's columns at a time (<see cref="BatchedBlock"/>).
     /// Scratch: col (rows × block), then out (M/groups × count·P).
     /// </summary>
