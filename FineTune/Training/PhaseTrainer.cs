@@ -86,6 +86,9 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         return false;
     }
 
+    /// <summary>The inputs of the trained graph for a batch of images: the frozen prefix's outputs when it runs apart (valid until its next run), else the batch.</summary>
+    IReadOnlyList<Tensor> ThroughPrefix(Tensor x) => _prefix != null ? _prefix.Infer([x]) : [x];
+
     TrainingPlan PlanFor(IReadOnlyList<Tensor> inputs)
     {
         int batch = inputs[0].Dim(0);
@@ -134,7 +137,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
     public (double Loss, int Correct) TrainBatch(Tensor x, int[] labels)
     {
         var mixed = _mixer != null ? _mixer.Mix(x.Span, x.ShapeArray, labels, _step) : null;
-        var inputs = _prefix != null ? _prefix.Infer([x]) : [x];
+        var inputs = ThroughPrefix(x);
         var tp = PlanFor(inputs);
         var y = tp.Forward(inputs, Training, _step++)[0];
         int n = labels.Length;
@@ -211,7 +214,7 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
         foreach (var (x, labels, indices) in batches)
         {
             // Inference mode throughout (batch norm on running statistics, no dropout).
-            var y = runner.Infer(_prefix != null ? _prefix.Infer([x]) : [x])[0];
+            var y = runner.Infer(ThroughPrefix(x))[0];
             var logits = y.Reshaped(labels.Length, y.Length / labels.Length);
             lossSum += loss.Compute(logits, labels, null) * labels.Length;
             correct += Correct(logits, labels);

@@ -245,13 +245,10 @@ public static class Conv2D
                 {
                     long scratch = BatchedScratch(g);
                     // Without a residual (laid out as y, not as the chunk's output rows) the bias and bounds go into
-                    // the GEMM's registers; with one, they are passes over each row of y. Not with so few filters that
-                    // the GEMM may take dot products (one column), which it does only without a finish: the sums
-                    // would then depend on whether a residual is given.
-                    bool inGemm = residual.IsEmpty && g.GroupFilters > Gemm.DotMaxRows;
-                    var regs = inGemm ? bounds : ConvClamp.None;
+                    // the GEMM's registers; with one, they are passes over each row of y.
+                    bool inGemm = residual.IsEmpty;
                     ForChunks(g, threads, perGemm, (n0, count, t, gemmThreads) =>
-                        Images(geo, n0, count, xp, wp, biasp, yp, stride, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, inGemm ? epilogue : after, packedWeights, inGemm, regs));
+                        Images(geo, n0, count, xp, wp, biasp, yp, stride, wsp + (nint)(scratch * t * sizeof(float)), gemmThreads, inGemm ? epilogue : after, packedWeights, inGemm, bounds));
                     return;
                 }
                 long colSize = g.IsPointwise ? 0 : (long)g.Rows * ColumnBlock(g);

@@ -74,6 +74,17 @@ internal unsafe struct ConvFinish
         return v;
     }
 
+    /// <summary>As above in <see cref="System.Numerics.Vector{T}"/> lanes (the few-channel kernel's tail).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly System.Numerics.Vector<float> Apply(System.Numerics.Vector<float> v, float bias, float* c)
+    {
+        if (Bias != null) v += new System.Numerics.Vector<float>(bias);
+        if (Residual != null) v += System.Numerics.Vector.Load(Residual + (c - Origin));
+        if (HasMin) v = System.Numerics.Vector.Max(v, new System.Numerics.Vector<float>(Min));
+        if (HasMax) v = System.Numerics.Vector.Min(v, new System.Numerics.Vector<float>(Max));
+        return v;
+    }
+
     /// <summary>As above for 4 lanes (one output row of a Winograd tile), bias excluded (the transform adds it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Vector128<float> Apply(Vector128<float> v, float* c)

@@ -78,9 +78,9 @@ public static unsafe class FewChannelConv2D
         float* yRow = y + (long)n * g.OutChannels * g.Positions + (long)oy * ow;
         // Bounds alone go into the registers before each store; a residual, added before them, takes the pass over
         // each filter's row (a pass per row for bounds alone cost the stems of MobileNetV2 and SqueezeNet a third).
+        // (The finish holds no bias: the accumulators start from it.)
         bool inRegisters = finish.Residual == null;
-        var bounds = inRegisters ? new ConvClamp(finish.HasMin ? finish.Min : float.NegativeInfinity, finish.HasMax ? finish.Max : float.PositiveInfinity) : ConvClamp.None;
-        Filters(g, w, bias, col, yRow, bounds);
+        Filters(g, w, bias, col, yRow, inRegisters ? finish : default);
         if (!inRegisters)
             for (int m = 0; m < g.OutChannels; m++) finish.ApplyInPlace(yRow + (long)m * g.Positions, ow, 0);
     }
@@ -94,7 +94,7 @@ public static unsafe class FewChannelConv2D
     /// <c>ILanes</c> wrappers ran 2× slower here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Filters(in Conv2DGeometry g, float* w, float* bias, float* col, float* yRow, ConvClamp bounds)
+    static void Filters(in Conv2DGeometry g, float* w, float* bias, float* col, float* yRow, in ConvFinish bounds)
     {
         int ow = g.OutWidth, ld = Stride(g), rows = g.Rows, m = g.OutChannels, positions = g.Positions, lanes = Vector<float>.Count;
         float* tail = stackalloc float[FilterBlock * Vector<float>.Count];
@@ -127,8 +127,8 @@ public static unsafe class FewChannelConv2D
                     a6 = Vector.FusedMultiplyAdd(v, new Vector<float>(wr[6 * rows]), a6);
                     a7 = Vector.FusedMultiplyAdd(v, new Vector<float>(wr[7 * rows]), a7);
                 }
-                a0 = Bound(a0, bounds); a1 = Bound(a1, bounds); a2 = Bound(a2, bounds); a3 = Bound(a3, bounds);
-                a4 = Bound(a4, bounds); a5 = Bound(a5, bounds); a6 = Bound(a6, bounds); a7 = Bound(a7, bounds);
+                a0 = bounds.Apply(a0, 0, null); a1 = bounds.Apply(a1, 0, null); a2 = bounds.Apply(a2, 0, null); a3 = bounds.Apply(a3, 0, null);
+                a4 = bounds.Apply(a4, 0, null); a5 = bounds.Apply(a5, 0, null); a6 = bounds.Apply(a6, 0, null); a7 = bounds.Apply(a7, 0, null);
                 // A whole vector goes straight to y; the last, partial one through the tail buffer.
                 bool whole = q + lanes <= ow;
                 float* o = whole ? yb + q : tail;
@@ -148,7 +148,7 @@ public static unsafe class FewChannelConv2D
                 var a0 = Bias(bias, m0);
                 float* c = col + q;
                 for (int r = 0; r < rows; r++, c += ld) a0 = Vector.FusedMultiplyAdd(Vector.Load(c), new Vector<float>(w0[r]), a0);
-                a0 = Bound(a0, bounds);
+                a0 = bounds.Apply(a0, 0, null);
                 if (q + lanes <= ow) Vector.Store(a0, y0 + q);
                 else
                 {
@@ -161,7 +161,7 @@ public static unsafe class FewChannelConv2D
 
     /// <summary>Eight filters' outputs at 32 consecutive positions (two zmm vectors each) from the unfolded block at <paramref name="c"/> (row stride <paramref name="ld"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Filters512x2(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, ConvClamp bounds)
+    static void Filters512x2(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, in ConvFinish bounds)
     {
         Vector512<float> a0 = Bias512(bias, m0), a1 = Bias512(bias, m0 + 1), a2 = Bias512(bias, m0 + 2), a3 = Bias512(bias, m0 + 3),
                          a4 = Bias512(bias, m0 + 4), a5 = Bias512(bias, m0 + 5), a6 = Bias512(bias, m0 + 6), a7 = Bias512(bias, m0 + 7);
@@ -179,10 +179,10 @@ public static unsafe class FewChannelConv2D
             k = Vector512.Create(wr[6 * rows]); a6 = Vector512.FusedMultiplyAdd(v, k, a6); e6 = Vector512.FusedMultiplyAdd(u, k, e6);
             k = Vector512.Create(wr[7 * rows]); a7 = Vector512.FusedMultiplyAdd(v, k, a7); e7 = Vector512.FusedMultiplyAdd(u, k, e7);
         }
-        a0 = Bound(a0, bounds); a1 = Bound(a1, bounds); a2 = Bound(a2, bounds); a3 = Bound(a3, bounds);
-        a4 = Bound(a4, bounds); a5 = Bound(a5, bounds); a6 = Bound(a6, bounds); a7 = Bound(a7, bounds);
-        e0 = Bound(e0, bounds); e1 = Bound(e1, bounds); e2 = Bound(e2, bounds); e3 = Bound(e3, bounds);
-        e4 = Bound(e4, bounds); e5 = Bound(e5, bounds); e6 = Bound(e6, bounds); e7 = Bound(e7, bounds);
+        a0 = bounds.Apply(a0, 0, null); a1 = bounds.Apply(a1, 0, null); a2 = bounds.Apply(a2, 0, null); a3 = bounds.Apply(a3, 0, null);
+        a4 = bounds.Apply(a4, 0, null); a5 = bounds.Apply(a5, 0, null); a6 = bounds.Apply(a6, 0, null); a7 = bounds.Apply(a7, 0, null);
+        e0 = bounds.Apply(e0, 0, null); e1 = bounds.Apply(e1, 0, null); e2 = bounds.Apply(e2, 0, null); e3 = bounds.Apply(e3, 0, null);
+        e4 = bounds.Apply(e4, 0, null); e5 = bounds.Apply(e5, 0, null); e6 = bounds.Apply(e6, 0, null); e7 = bounds.Apply(e7, 0, null);
         a0.Store(o); a1.Store(o + positions); a2.Store(o + 2 * positions); a3.Store(o + 3 * positions);
         a4.Store(o + 4 * positions); a5.Store(o + 5 * positions); a6.Store(o + 6 * positions); a7.Store(o + 7 * positions);
         o += 16;
@@ -192,7 +192,7 @@ public static unsafe class FewChannelConv2D
 
     /// <summary>Eight filters' outputs at 16 consecutive positions (one zmm vector each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Filters512(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, ConvClamp bounds)
+    static void Filters512(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, in ConvFinish bounds)
     {
         Vector512<float> a0 = Bias512(bias, m0), a1 = Bias512(bias, m0 + 1), a2 = Bias512(bias, m0 + 2), a3 = Bias512(bias, m0 + 3),
                          a4 = Bias512(bias, m0 + 4), a5 = Bias512(bias, m0 + 5), a6 = Bias512(bias, m0 + 6), a7 = Bias512(bias, m0 + 7);
@@ -209,28 +209,10 @@ public static unsafe class FewChannelConv2D
             a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wr[6 * rows]), a6);
             a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wr[7 * rows]), a7);
         }
-        a0 = Bound(a0, bounds); a1 = Bound(a1, bounds); a2 = Bound(a2, bounds); a3 = Bound(a3, bounds);
-        a4 = Bound(a4, bounds); a5 = Bound(a5, bounds); a6 = Bound(a6, bounds); a7 = Bound(a7, bounds);
+        a0 = bounds.Apply(a0, 0, null); a1 = bounds.Apply(a1, 0, null); a2 = bounds.Apply(a2, 0, null); a3 = bounds.Apply(a3, 0, null);
+        a4 = bounds.Apply(a4, 0, null); a5 = bounds.Apply(a5, 0, null); a6 = bounds.Apply(a6, 0, null); a7 = bounds.Apply(a7, 0, null);
         a0.Store(o); a1.Store(o + positions); a2.Store(o + 2 * positions); a3.Store(o + 3 * positions);
         a4.Store(o + 4 * positions); a5.Store(o + 5 * positions); a6.Store(o + 6 * positions); a7.Store(o + 7 * positions);
-    }
-
-    /// <summary>The bounds on one register: max with the lower, then min with the upper (as <see cref="ConvFinish.ApplyInPlace(float*, int, int)"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Bound(Vector512<float> v, in ConvClamp b)
-    {
-        if (b.HasMin) v = Vector512.Max(v, Vector512.Create(b.Min));
-        if (b.HasMax) v = Vector512.Min(v, Vector512.Create(b.Max));
-        return v;
-    }
-
-    /// <summary>As above in <see cref="Vector{T}"/> lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> Bound(Vector<float> v, in ConvClamp b)
-    {
-        if (b.HasMin) v = Vector.Max(v, new Vector<float>(b.Min));
-        if (b.HasMax) v = Vector.Min(v, new Vector<float>(b.Max));
-        return v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

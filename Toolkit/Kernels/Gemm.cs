@@ -199,9 +199,11 @@ public static unsafe class Gemm
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + nr - 1) / nr);
             ConvFinish* F = finish;
-            if (m <= DotMaxRows && csA == 1 && rsB == 1 && P == null && F == null)
+            if (m <= DotMaxRows && csA == 1 && rsB == 1 && P == null)
             {
                 Dots(A, rsA, B, csB, C, ldc, m, n, k, alpha, beta, work < ParallelThreshold ? 1 : Math.Min(maxThreads, (n + 63) / 64));
+                // The finish after the sums, as the edge tiles take it: the route does not depend on whether there is one.
+                if (F != null) F->ApplyInPlace(C, ldc, m, n, 0);
                 Done(0, n);
                 return;
             }
@@ -520,12 +522,12 @@ public static unsafe class Gemm
                     float* bj = B + (long)d0 * rsB + j;
                     // The first group also asks for the next strip's weights, into L2: the strips stream from
                     // memory (a ResNet-18 7×7 layer's 9 MB), and the other groups reread them from L2.
-                    if (w == 8) Kernel32x8(panel, bj, rsB, tile, j == 0 && t + 1 < t1 && Sse.IsSupported);
+                    if (w == 8) Kernel32x8(panel, bj, rsB, tile, j == 0 && t + 1 < t1);
                     else if (w == 4) Kernel32x4(panel, bj, rsB, tile);
                     else if (w == 2) Kernel32x2(panel, bj, rsB, tile);
                     else Kernel32x1(panel, bj, rsB, tile);
                     float* c = C + (long)i0 * ldc + j;
-                    if (w == 8 && Avx.IsSupported) { MergeEight(tile, c, ldc, rows, i0, alpha, betaHere, fin); j += w; continue; }
+                    if (w == 8) { MergeEight(tile, c, ldc, rows, i0, alpha, betaHere, fin); j += w; continue; }
                     for (int r = 0; r < rows; r++)
                     {
                         float* row = c + (long)r * ldc;
