@@ -57,9 +57,9 @@ public class GemmTests
     [InlineData(20, 2100, 33)]
     [InlineData(40, 98, 600)]    // few columns (the row-vector kernels on AVX-512): 8-column groups, a 2-wide tail, an 8-row edge strip
     [InlineData(96, 7, 300)]     // few columns: groups of 4, 2 and 1, split across threads by strips
-    [InlineData(48, 50, 64)]     // few columns at the least depth, the last strip 16 rows
+    [InlineData(1000, 50, 64)]   // few columns at the least depth, the last strip 8 rows
     [InlineData(32, 255, 256)]   // the widest few-column product, one strip, one depth block
-    [InlineData(40, 49, 1300)]   // few columns over two depth ranges of four blocks each (the last short)
+    [InlineData(392, 49, 1300)]  // few columns over two depth ranges of four blocks each (the last short), the last strip 8 rows
     [InlineData(64, 338, 300)]   // few columns up to twice the limit with enough depth (two 13×13 images)
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
@@ -83,6 +83,19 @@ public class GemmTests
                     Assert.Equal(1, seen[i * n + j]);
                 }
         }
+    }
+
+    [Fact]
+    public void FewColumnsTakeOnlyNearlyFullStrips()
+    {
+        bool wide = Gemm.Path.StartsWith("avx512", StringComparison.Ordinal);
+        // 48 rows would compute 64 (a quarter of padding), 80 would compute 96; 1000 computes 1024.
+        Assert.False(Gemm.TakesFewColumns(48, 169, 256));
+        Assert.False(Gemm.TakesFewColumns(80, 196, 480));
+        Assert.Equal(wide, Gemm.TakesFewColumns(64, 169, 256));
+        Assert.Equal(wide, Gemm.TakesFewColumns(1000, 169, 512));
+        Assert.Equal(wide, Gemm.TakesFewColumns(1000, 50, 64));
+        Assert.Equal(wide, Gemm.TakesFewColumns(392, 49, 1300));
     }
 
     [Fact]
