@@ -281,6 +281,7 @@ internal static unsafe class Depthwise3x3Direct
         readonly bool _hasMin, _hasMax;
         public readonly Vector512<float> Start;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Taps(float* k, float bias, ConvClamp bounds)
         {
             _k0 = Vector512.Create(k[0]); _k1 = Vector512.Create(k[1]); _k2 = Vector512.Create(k[2]);
