@@ -357,25 +357,33 @@ internal static unsafe class Depthwise3x3Direct
     /// 32 input columns from <paramref name="column"/> of each row, split for stride 2: r0 = columns column − 1 + 2l
     /// (the left tap), r1 = column + 2l, r2 = column + 1 + 2l; columns outside the row read as zero.
     /// </summary>
-    readonly struct Rows2(float* plane, int width, int column, Vector512<float> lo, Vector512<float> hi) : IRowTaps
+    readonly struct Rows2 : IRowTaps
     {
+        readonly float* _plane;
+        readonly int _width, _column;
+        readonly Vector512<float> _lo, _hi;
+
         /// <summary>The 32 columns from <paramref name="column"/>, those past the row's width masked off.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Rows2 At(float* plane, int width, int column) =>
-            new(plane, width, column, Lanes512.FirstLanes(width - column), Lanes512.FirstLanes(width - column - Lanes));
+        public static Rows2 At(float* plane, int width, int column) => new(plane, width, column);
 
-        readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        // Inlined, as the taps are: a call per stretch to build it kept it on the stack.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Rows2(float* plane, int width, int column)
+        {
+            _plane = plane; _width = width; _column = column;
+            _lo = Lanes512.FirstLanes(width - column); _hi = Lanes512.FirstLanes(width - column - Lanes);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
         {
-            float* p = plane + (long)row * width + column;
-            var a = Avx512F.MaskLoad(p, lo, Vector512<float>.Zero);
-            var b = Avx512F.MaskLoad(p + Lanes, hi, Vector512<float>.Zero);
-            r1 = Avx512F.PermuteVar16x32x2(a, Even, b);
-            r2 = Avx512F.PermuteVar16x32x2(a, Odd, b);
-            var before = Vector512.Create(column > 0 ? p[-1] : 0f);
+            float* p = _plane + (long)row * _width + _column;
+            var a = Avx512F.MaskLoad(p, _lo, Vector512<float>.Zero);
+            var b = Avx512F.MaskLoad(p + Lanes, _hi, Vector512<float>.Zero);
+            r1 = Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+            r2 = Avx512F.PermuteVar16x32x2(a, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+            var before = Vector512.Create(_column > 0 ? p[-1] : 0f);
             r0 = Avx512F.AlignRight32(r2.AsInt32(), before.AsInt32(), 15).AsSingle();
         }
     }
