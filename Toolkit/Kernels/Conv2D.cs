@@ -445,8 +445,8 @@ public static class Conv2D
                         if (yy < 0 || yy >= h) { seg.Clear(); continue; }
                         int a = Math.Max(jA, j0), e = Math.Min(jB, j1);
                         if (e <= a) { seg.Clear(); continue; }
-                        seg[..(a - jA)].Clear();
-                        seg[(e - jA)..].Clear();
+                        if (a > jA) seg[..(a - jA)].Clear();
+                        if (e < jB) seg[(e - jA)..].Clear();
                         var src = plane.Slice(yy * wd);
                         if (g.StrideW == 1) src.Slice(a + dx, e - a).CopyTo(seg[(a - jA)..(e - jA)]);
                         else if (g.StrideW == 2) GatherEven(src[(a * 2 + dx)..], seg[(a - jA)..(e - jA)]);
@@ -515,6 +515,15 @@ public static class Conv2D
                 var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
                 for (; j + 16 <= count && 2 * j + 32 <= src.Length; j += 16)
                     Avx512F.PermuteVar16x32x2(Vector512.Load(ps + 2 * j), even, Vector512.Load(ps + 2 * j + 16)).Store(pd + j);
+                // The rest in one masked step: loads kept inside src, the store to the outputs left.
+                if (j < count)
+                {
+                    int readable = src.Length - 2 * j;
+                    var lo = Avx512F.MaskLoad(ps + 2 * j, Lanes512.FirstLanes(readable), Vector512<float>.Zero);
+                    var hi = Avx512F.MaskLoad(ps + 2 * j + 16, Lanes512.FirstLanes(readable - 16), Vector512<float>.Zero);
+                    Avx512F.MaskStore(pd + j, Lanes512.FirstLanes(count - j), Avx512F.PermuteVar16x32x2(lo, even, hi));
+                    return;
+                }
             }
             else if (Avx2.IsSupported)
             {

@@ -17,6 +17,9 @@ public static unsafe class FewChannelConv2D
     /// <summary>Most unfolded rows (C·KH·KW) this kernel takes: a 3×3 layer on 3 channels has 27.</summary>
     public const int MaxRows = 32;
 
+    /// <summary>How many output rows ahead the input rows are prefetched.</summary>
+    const int PrefetchRowsAhead = 2;
+
     /// <summary>Fewest filters: below, the im2col + GEMM path is as good.</summary>
     public const int MinFilters = 8;
 
@@ -73,6 +76,18 @@ public static unsafe class FewChannelConv2D
     static void OutputRow(in Conv2DGeometry g, int n, int oy, float* x, float* w, float* bias, float* y, float* col, in ConvFinish finish)
     {
         int ow = g.OutWidth, ld = Stride(g), plane = g.InHeight * g.InWidth;
+        // The input rows a later output row adds, asked for into L2 while this one is computed.
+        int ahead = oy + PrefetchRowsAhead;
+        if (ahead < g.OutHeight && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            int first = ahead * g.StrideH - g.PadTop + (ahead > 0 ? g.KernelH - g.StrideH : 0), last = ahead * g.StrideH - g.PadTop + g.KernelH;
+            for (int c = 0; c < g.InChannels; c++)
+                for (int iy = Math.Max(0, first); iy < Math.Min(g.InHeight, last); iy++)
+                {
+                    float* row = x + ((long)n * g.InChannels + c) * plane + (long)iy * g.InWidth;
+                    for (int q = 0; q < g.InWidth; q += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch1(row + q);
+                }
+        }
         Conv2D.Im2ColRange(g, new ReadOnlySpan<float>(x + (long)n * g.InChannels * plane, g.InChannels * plane),
             new Span<float>(col, g.Rows * ld), oy * ow, (oy + 1) * ow, ld);
         float* yRow = y + (long)n * g.OutChannels * g.Positions + (long)oy * ow;
