@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TransferKit.Toolkit.Threading;
 
 namespace TransferKit.Toolkit.Kernels;
@@ -78,14 +79,14 @@ public static unsafe class FewChannelConv2D
         int ow = g.OutWidth, ld = Stride(g), plane = g.InHeight * g.InWidth;
         // The input rows a later output row adds, asked for into L2 while this one is computed.
         int ahead = oy + PrefetchRowsAhead;
-        if (ahead < g.OutHeight && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        if (ahead < g.OutHeight && Sse.IsSupported)
         {
             int first = ahead * g.StrideH - g.PadTop + (ahead > 0 ? g.KernelH - g.StrideH : 0), last = ahead * g.StrideH - g.PadTop + g.KernelH;
             for (int c = 0; c < g.InChannels; c++)
                 for (int iy = Math.Max(0, first); iy < Math.Min(g.InHeight, last); iy++)
                 {
                     float* row = x + ((long)n * g.InChannels + c) * plane + (long)iy * g.InWidth;
-                    for (int q = 0; q < g.InWidth; q += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch1(row + q);
+                    for (int q = 0; q < g.InWidth; q += 16) Sse.Prefetch1(row + q);
                 }
         }
         Conv2D.Im2ColRange(g, new ReadOnlySpan<float>(x + (long)n * g.InChannels * plane, g.InChannels * plane),

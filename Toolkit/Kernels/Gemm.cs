@@ -128,7 +128,7 @@ public static unsafe class Gemm
         float[]? _wide;
 
         /// <summary>Rows padded to a multiple of <see cref="WideRows"/>.</summary>
-        internal int WidePadded => (Rows + WideRows - 1) / WideRows * WideRows;
+        internal int WidePadded => WideRowsPadded(Rows);
 
         /// <summary>
         /// The rows in strips of <see cref="WideRows"/> (for each depth p, 32 consecutive rows, zero-padded) for

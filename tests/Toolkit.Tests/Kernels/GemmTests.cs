@@ -55,7 +55,7 @@ public class GemmTests
     [InlineData(6, 1000, 16)]
     [InlineData(97, 1500, 16)]   // shallow: strips in chunks of several per row tile, edge rows and a partial strip
     [InlineData(20, 2100, 33)]
-    [InlineData(40, 98, 600)]    // few columns (the row-vector kernels on AVX-512): 8-column groups, a 2-wide tail, an 8-row edge strip
+    [InlineData(392, 98, 600)]   // few columns (the row-vector kernels on AVX-512): 8-column groups, a 2-wide tail, an 8-row edge strip
     [InlineData(96, 7, 300)]     // few columns: groups of 4, 2 and 1, split across threads by strips
     [InlineData(1000, 50, 64)]   // few columns at the least depth, the last strip 8 rows
     [InlineData(32, 255, 256)]   // the widest few-column product, one strip, one depth block
@@ -96,6 +96,8 @@ public class GemmTests
         Assert.Equal(wide, Gemm.TakesFewColumns(1000, 169, 512));
         Assert.Equal(wide, Gemm.TakesFewColumns(1000, 50, 64));
         Assert.Equal(wide, Gemm.TakesFewColumns(392, 49, 1300));
+        Assert.Equal(wide, Gemm.TakesFewColumns(392, 98, 600));
+        Assert.Equal(wide, Gemm.TakesFewColumns(96, 7, 300));
     }
 
     [Fact]
