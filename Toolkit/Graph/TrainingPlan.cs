@@ -253,10 +253,21 @@ public sealed class TrainingPlan
                 if (y.Producer is not { Op: Ops.BatchNormalizationOp } bn || !backwardSet.Contains(bn) || readers[y.Id] != 1
                     || outputIds.Contains(y.Id) || viewed.Contains(y.Id) || keep.Contains(y.Id)) continue;
                 _forward.Fuse(_nodes == null ? bn : _nodes[bn], _nodes == null ? act : _nodes[act]);
+                // Its backward too, when it sets the batch norm's output gradient whole over its own output gradient
+                // (one buffer, alive to the batch norm's step): the batch norm then reads that gradient through the
+                // mask bits, and the masked copy is never written.
+                if (_grads[act.Outputs[0].Id] is { } dy && _grads[y.Id] is { } g && ReferenceEquals(dy.Data, g.Data) && _setByNode.Contains(y.Id))
+                    _backwardFused[act] = bn;
             }
         }
         foreach (var (_, tensor, _) in _replayed) _forwardData[tensor] = tensor.Data;
     }
+
+    /// <summary>Fused activations (original nodes) whose backward runs inside their batch norm's (the value), in runs without callbacks.</summary>
+    readonly Dictionary<Node, Node> _backwardFused = new();
+
+    /// <summary>How many Relu or Clip nodes run their backward inside their batch norm's.</summary>
+    internal int FusedActivationBackwards => _backwardFused.Count;
 
     /// <summary>Per backward step, the nodes replayed just before it (inputs before the nodes that read them).</summary>
     readonly List<Node>[] _replays;
@@ -336,6 +347,10 @@ public sealed class TrainingPlan
 
     void RunBackward(Action<Node>? afterNode, Action<Node>? beforeNode)
     {
+        // Batch norms whose activation's backward this pass runs inside them, with the activation's mask bits. Callbacks
+        // see every gradient as the nodes write it: with them each node runs alone.
+        var inside = new Dictionary<Node, byte[]>();
+        bool plain = afterNode == null && beforeNode == null;
         for (int t = 0; t < _backwardNodes.Length; t++)
         {
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
@@ -348,14 +363,23 @@ public sealed class TrainingPlan
             }
             beforeNode?.Invoke(node);
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
-            var ctx = _forward.ContextOf(_nodes == null ? node : _nodes[node]);
+            var forward = _nodes == null ? node : _nodes[node];
+            if (plain && _backwardFused.TryGetValue(node, out var bn) && _forward.RanFused(forward)
+                && Ops.MaskedUnaryOp.RecordedBits(_forward.ContextOf(forward), _grads[node.Outputs[0].Id]!.Length) is { } bits)
+            {
+                inside[bn] = bits;
+                continue;
+            }
+            var ctx = _forward.ContextOf(forward);
+            ctx.FusedActivationBits = inside.Remove(node, out var activationBits) ? activationBits : null;
             ctx.InputGradFresh = _freshInputs[t];
             ctx.OutputGrads = node.Outputs.Select(o => _grads[o.Id]!).ToArray();
             ctx.InputGrads = node.Inputs.Select(v => !_needsGrad[v.Id] ? null
                 : v.Kind == ValueKind.Parameter ? v.Parameter!.Grad : _grads[v.Id]).ToArray();
             ctx.Training = _training?.Invoke(node) ?? false;
             ctx.Step = _step;
-            node.Op.Backward(ctx);
+            try { node.Op.Backward(ctx); }
+            finally { ctx.FusedActivationBits = null; }
             afterNode?.Invoke(node);
         }
     }

@@ -1,3 +1,4 @@
+using TransferKit.Toolkit.Kernels;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.Toolkit.Ops;
@@ -110,6 +111,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         // Alone, a plane at a time; fused, groups of planes whose mask bits fill whole bytes.
         int group = f == null || plane == 0 ? 1 : 8 / (int)System.Numerics.BigInteger.GreatestCommonDivisor(plane, 8);
         int planes = n * c, groups = (planes + group - 1) / group;
+        // A Relu or Clip (a clamp) goes into the same pass, bits and all; another activation runs over each group after it.
+        var clamp = f?.Op.ClampBounds;
+        var (passLo, passHi) = f?.Op.PassInterval ?? (0, float.NaN);
         Threading.Workers.For(groups, (long)plane * group * (f == null ? 1 : 2), (s, e) =>
         {
             for (int gi = s; gi < e; gi++)
@@ -121,9 +125,11 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                     float sc = scale[ch] * saved.InvStd[ch];
                     float sh = bias[ch] - saved.Mean[ch] * sc;
                     // y = x·sc + sh over the plane.
-                    ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, yd.AsSpan(nc * plane, plane));
+                    if (clamp is var (lo, hi))
+                        Kernels.ScaleShiftClamp.Apply(xd.AsSpan(nc * plane, plane), sc, sh, lo, hi, yd.AsSpan(nc * plane, plane), bits, (long)nc * plane, passLo, passHi);
+                    else ScaleShift(xd.AsSpan(nc * plane, plane), sc, sh, yd.AsSpan(nc * plane, plane));
                 }
-                f?.Op.ApplyRecording(yd, yd, p0 * plane, (p1 - p0) * plane, bits);
+                if (clamp == null) f?.Op.ApplyRecording(yd, yd, p0 * plane, (p1 - p0) * plane, bits);
             }
         });
     }
@@ -160,6 +166,11 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         var xd = x.Data; var gd = g.Data;
         var gx = ctx.InputGrads[0]?.Data; var gScale = ctx.InputGrads[1]?.Data; var gBias = ctx.InputGrads[2]?.Data;
         bool training = saved.BatchStatistics;
+        // With the activation's backward inside this one, g is its output gradient read through its mask bits.
+        var bits = ctx.FusedActivationBits;
+        if (bits != null && !training)
+            for (int p = 0; p < n * c; p++) BitMask.Mask(bits, (long)p * plane, gd.AsSpan(p * plane, plane));
+        var maskBits = training ? bits : null;
         Threading.Workers.For(c, (long)m * 3, (s, e) =>
         {
             for (int ch = s; ch < e; ch++)
@@ -170,7 +181,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    var (sg, sgc) = SumAndCentredDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean);
+                    var (sg, sgc) = SumAndCentredDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, maskBits, o);
                     sumG += sg;
                     sumGC += sgc;
                 }
@@ -187,7 +198,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                     int o = (b * c + ch) * plane;
                     if (!training && add) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
                     else if (!training) System.Numerics.Tensors.TensorPrimitives.Multiply(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane));
-                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, k, beta, gamma, gx.AsSpan(o, plane), add);
+                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, k, beta, gamma, gx.AsSpan(o, plane), add, maskBits, o);
                 }
             }
         });
@@ -217,9 +228,10 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
 
     /// <summary>
     /// (Σ g, Σ g·(x − μ)) over a plane in one pass (g is read once, not once per sum): two vector accumulators per sum,
-    /// added lane by lane at the end, then the tail per element.
+    /// added lane by lane at the end, then the tail per element. With <paramref name="bits"/>, g[i] counts as 0 where bit
+    /// <paramref name="bit0"/> + i is clear (the same values as a masked copy of g).
     /// </summary>
-    static (float SumG, float SumGC) SumAndCentredDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean)
+    static (float SumG, float SumGC) SumAndCentredDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, byte[]? bits = null, long bit0 = 0)
     {
         int i = 0;
         float sumG = 0, sumGC = 0;
@@ -231,13 +243,18 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             for (; i <= g.Length - 2 * w; i += 2 * w)
             {
                 var g0 = new System.Numerics.Vector<float>(g.Slice(i, w)); var g1 = new System.Numerics.Vector<float>(g.Slice(i + w, w));
+                if (bits != null) { g0 = BitMask.Masked(g0, bits, bit0 + i); g1 = BitMask.Masked(g1, bits, bit0 + i + w); }
                 s0 += g0; s1 += g1;
                 d0 += g0 * (new System.Numerics.Vector<float>(x.Slice(i, w)) - mu); d1 += g1 * (new System.Numerics.Vector<float>(x.Slice(i + w, w)) - mu);
             }
             sumG = System.Numerics.Vector.Sum(s0 + s1);
             sumGC = System.Numerics.Vector.Sum(d0 + d1);
         }
-        for (; i < g.Length; i++) { sumG += g[i]; sumGC += g[i] * (x[i] - mean); }
+        for (; i < g.Length; i++)
+        {
+            float gi = bits == null || BitMask.IsSet(bits, bit0 + i) ? g[i] : 0f;
+            sumG += gi; sumGC += gi * (x[i] - mean);
+        }
         return (sumG, sumGC);
     }
 
@@ -254,8 +271,12 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         for (; i < x.Length; i++) y[i] = x[i] * a + b;
     }
 
-    /// <summary>dx += k·g + β·(x − μ) + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same expression per element.</summary>
-    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, float k, float beta, float gamma, Span<float> dx, bool add)
+    /// <summary>
+    /// dx += k·g + β·(x − μ) + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same
+    /// expression per element. With <paramref name="bits"/>, g as in <see cref="SumAndCentredDot"/>; dx may be g's buffer.
+    /// </summary>
+    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, float k, float beta, float gamma, Span<float> dx, bool add,
+        byte[]? bits = null, long bit0 = 0)
     {
         int i = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
@@ -265,11 +286,17 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             var vk = new System.Numerics.Vector<float>(k); var vb = new System.Numerics.Vector<float>(beta); var vc = new System.Numerics.Vector<float>(gamma);
             for (; i <= g.Length - w; i += w)
             {
-                var v = vk * new System.Numerics.Vector<float>(g.Slice(i, w)) + vb * (new System.Numerics.Vector<float>(x.Slice(i, w)) - vm) + vc;
+                var gv = new System.Numerics.Vector<float>(g.Slice(i, w));
+                if (bits != null) gv = BitMask.Masked(gv, bits, bit0 + i);
+                var v = vk * gv + vb * (new System.Numerics.Vector<float>(x.Slice(i, w)) - vm) + vc;
                 (add ? new System.Numerics.Vector<float>(dx.Slice(i, w)) + v : v).CopyTo(dx.Slice(i, w));
             }
         }
-        for (; i < g.Length; i++) dx[i] = (add ? dx[i] : 0) + (k * g[i] + beta * (x[i] - mean) + gamma);
+        for (; i < g.Length; i++)
+        {
+            float gi = bits == null || BitMask.IsSet(bits, bit0 + i) ? g[i] : 0f;
+            dx[i] = (add ? dx[i] : 0) + (k * gi + beta * (x[i] - mean) + gamma);
+        }
     }
 
     public override string Describe() => $"BatchNormalization(epsilon={Epsilon}, momentum={Momentum})";

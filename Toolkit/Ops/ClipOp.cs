@@ -14,6 +14,7 @@ public sealed class ClipOp(float min, float max) : MaskedUnaryOp
     public override float Scalar(float x) => float.IsNaN(x) ? x : MathF.Min(MathF.Max(x, Min), Max);
     protected override float PassLow => Min;
     protected override float PassHigh => Max;
+    internal override (float Low, float High)? ClampBounds => (Min, Max);
     /// <summary>Max then Min a cache-sized block at a time, so the second pass reads what the first just wrote from L1.</summary>
     public override void Apply(ReadOnlySpan<float> x, Span<float> y)
     {

@@ -16,6 +16,15 @@ public abstract class MaskedUnaryOp : UnaryOp
     /// <summary>Upper bound of that interval; NaN for none.</summary>
     protected abstract float PassHigh { get; }
 
+    /// <summary>
+    /// The bounds <see cref="UnaryOp.Apply"/> clamps to, IEEE maximum then minimum: y = min(max(x, Low), High), +∞ for no
+    /// upper one (a batch norm before it then runs both in one pass); null when Apply is not such a clamp.
+    /// </summary>
+    internal virtual (float Low, float High)? ClampBounds => null;
+
+    /// <summary>The open interval where the derivative is 1 (<see cref="PassLow"/>, <see cref="PassHigh"/>).</summary>
+    internal (float Low, float High) PassInterval => (PassLow, PassHigh);
+
     public sealed override float Derivative(float x, float y) => BitMask.Passes(y, PassLow, PassHigh) ? 1 : 0;
 
     public sealed override bool GradientFromOutput => true;
@@ -47,6 +56,9 @@ public abstract class MaskedUnaryOp : UnaryOp
         if (bits != null) BitMask.PackOpenInterval(span, PassLow, PassHigh, bits.AsSpan(start >> 3, BitMask.Bytes(count)));
     }
 
+    /// <summary>The mask bits the last forward pass recorded over <paramref name="elements"/> elements, or null when it recorded none.</summary>
+    internal static byte[]? RecordedBits(OpContext ctx, int elements) => ctx.State is Mask mask && mask.Elements == elements ? mask.Bits : null;
+
     public override void Forward(OpContext ctx)
     {
         if (!ctx.RecordsForBackward) { base.Forward(ctx); return; }
@@ -61,9 +73,9 @@ public abstract class MaskedUnaryOp : UnaryOp
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
         int n = gx.Length;
-        if (ctx.State is not Mask mask || mask.Elements != n)
-            throw new InvalidOperationException($"{Type} backward needs a forward pass that recorded its mask (OpContext.RecordsForBackward).");
-        var bits = mask.Bits; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        var bits = RecordedBits(ctx, n)
+            ?? throw new InvalidOperationException($"{Type} backward needs a forward pass that recorded its mask (OpContext.RecordsForBackward).");
+        var g = ctx.OutputGrads[0].Data; var d = gx.Data;
         bool add = !ctx.IsFresh(0);
         Workers.For(bits.Length, 32, (s, e) =>
         {

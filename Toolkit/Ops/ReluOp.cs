@@ -9,5 +9,6 @@ public sealed class ReluOp : MaskedUnaryOp
     public override float Scalar(float x) => x > 0 ? x : 0;
     protected override float PassLow => 0f;
     protected override float PassHigh => float.NaN;
+    internal override (float Low, float High)? ClampBounds => (0f, float.PositiveInfinity);
     public override void Apply(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 }

@@ -101,6 +101,78 @@ public class TrainingPlanMemoryTests
         }
     }
 
+    /// <summary>
+    /// conv → batch norm → Clip(0, 6) → 1×1 conv → batch norm → Relu → global average pool → flatten → gemm on 7×7
+    /// planes, whose mask bits start inside a byte.
+    /// </summary>
+    static (ComputeGraph Graph, Parameter[] Parameters) OddPlaneNet()
+    {
+        var g = new ComputeGraph();
+        var rng = new Random(9);
+        Value P(string name, params int[] shape) =>
+            g.AddParameter(name, new Tensor(shape, Enumerable.Range(0, (int)Shapes.ElementCount(shape)).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray()));
+        Value Bn(string name, Value x, int c)
+        {
+            var scale = g.AddParameter(name + ".scale", new Tensor([c], Enumerable.Range(0, c).Select(i => 0.5f + 0.3f * i).ToArray()));
+            var bias = P(name + ".bias", c);
+            var mean = g.AddParameter(name + ".mean", new Tensor([c], Enumerable.Range(0, c).Select(i => 0.1f * i).ToArray()));
+            var variance = g.AddParameter(name + ".var", new Tensor([c], Enumerable.Repeat(0.8f, c).ToArray()));
+            mean.Parameter!.Trainable = false; variance.Parameter!.Trainable = false;
+            return g.AddNode(name, new BatchNormalizationOp(1e-5f, 0.9f), [x, scale, bias, mean, variance], [name + ".y"]).Outputs[0];
+        }
+        var x = g.AddInput("x", [-1, 3, 7, 7]);
+        var c1 = g.AddNode("conv1", new ConvOp(new WindowSpec([3, 3], [1, 1], [1, 1], [1, 1, 1, 1], AutoPad.NotSet), 1), [x, P("w1", 5, 3, 3, 3)], ["c1"]).Outputs[0];
+        var r1 = g.AddNode("clip1", new ClipOp(0f, 0.6f), [Bn("bn1", c1, 5)], ["r1"]).Outputs[0];
+        var c2 = g.AddNode("conv2", new ConvOp(new WindowSpec([1, 1], [1, 1], [1, 1], [0, 0, 0, 0], AutoPad.NotSet), 1), [r1, P("w2", 6, 5, 1, 1)], ["c2"]).Outputs[0];
+        var r2 = g.AddNode("relu2", new ReluOp(), [Bn("bn2", c2, 6)], ["r2"]).Outputs[0];
+        var pooled = g.AddNode("pool", new GlobalPoolOp(false), [r2], ["pooled"]).Outputs[0];
+        var flat = g.AddNode("flatten", new ReshapeOp([DimRule.Copy(0), DimRule.Infer]), [pooled], ["flat"]).Outputs[0];
+        var y = g.AddNode("fc", new GemmOp(false, true, 1, 1), [flat, P("fc.w", 4, 6), P("fc.b", 4)], ["y"]).Outputs[0];
+        g.MarkOutput(y);
+        return (g, g.Parameters.Where(p => p.Trainable).ToArray());
+    }
+
+    /// <summary>
+    /// A Clip and a Relu run forward and backward inside their batch norms (one pass for the map, the clamp and the mask
+    /// bits; the batch norm's backward reading the activation's output gradient through the bits, over planes whose bits
+    /// start inside a byte) give every gradient of the plan that runs each node alone, to the bit: with batch statistics
+    /// and with one batch norm on its running statistics (the fixed-statistics backward), over repeated steps. A
+    /// callback after each node makes the plan run the activations' backward alone, with the same result.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ActivationsInsideBatchNormsGiveTheGradientsOfTheNodesAlone(bool batchStatistics)
+    {
+        var (g, parameters) = OddPlaneNet();
+        var x = new Tensor([3, 3, 7, 7], Enumerable.Range(0, 3 * 3 * 49).Select(i => MathF.Sin(i * 0.37f) * 2).ToArray());
+        var dy = new Tensor([3, 4], Enumerable.Range(0, 12).Select(i => MathF.Cos(i * 0.11f)).ToArray());
+        var running = g.Parameters.Where(p => !p.Trainable).Select(p => p.Value.Span.ToArray()).ToArray();
+        float[][] Gradients(bool fuse, bool callback)
+        {
+            foreach (var (p, v) in g.Parameters.Where(p => !p.Trainable).Zip(running)) v.CopyTo(p.Value.Span);
+            var plan = new TrainingPlan(g, [x.ShapeArray], null, replay: true, fuse);
+            Assert.Equal(fuse ? 2 : 0, plan.FusedActivations);
+            Assert.Equal(fuse ? 2 : 0, plan.FusedActivationBackwards);
+            var result = Array.Empty<float[]>();
+            for (int step = 0; step < 2; step++)
+            {
+                var y = plan.Forward([x], node => batchStatistics || node.Name != "bn2", step)[0].Span.ToArray();
+                plan.ZeroGrad();
+                plan.Backward([dy], callback ? _ => { } : null);
+                result = [y, .. parameters.Select(p => p.Grad!.Span.ToArray())];
+            }
+            return result;
+        }
+        var alone = Gradients(fuse: false, callback: false);
+        Assert.Contains(alone[1], v => v != 0);
+        foreach (var callback in new[] { false, true })
+        {
+            var fused = Gradients(fuse: true, callback);
+            for (int i = 0; i < alone.Length; i++) Assert.Equal(alone[i], fused[i]);
+        }
+    }
+
     [Fact]
     public void RepeatedStepsGiveTheSameGradient()
     {
