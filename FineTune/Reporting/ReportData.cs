@@ -14,6 +14,9 @@ public sealed record ReportData(
     ImageDataset Validation, Preprocessing Preprocessing)
 {
     /// <summary>Names of the model's output classes: the dataset's, then "class N" for any extra outputs (--classes N).</summary>
-    public IReadOnlyList<string> ClassNames(int outputs) =>
-        Enumerable.Range(0, Math.Max(outputs, Summary.Classes.Length)).Select(k => k < Summary.Classes.Length ? Summary.Classes[k] : $"class {k}").ToArray();
+    public IReadOnlyList<string> ClassNames(int outputs) => ClassNamesOf(Summary.Classes, outputs);
+
+    /// <summary>The dataset's class names, then "class N" up to <paramref name="outputs"/> names.</summary>
+    public static IReadOnlyList<string> ClassNamesOf(IReadOnlyList<string> classes, int outputs) =>
+        Enumerable.Range(0, Math.Max(outputs, classes.Count)).Select(k => k < classes.Count ? classes[k] : $"class {k}").ToArray();
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using TransferKit.Augment.Datasets;
 using TransferKit.Augment.Imaging;
+using TransferKit.Augment.Presets;
 using TransferKit.FineTune.Training;
 
 namespace TransferKit.FineTune.Reporting;
@@ -23,8 +25,57 @@ public static class RunReport
     /// <summary>Above this many classes the confusion matrix is shown only as a picture, not as a table.</summary>
     public const int MaxTableClasses = 40;
 
-    public static RunReportFiles Write(string runDir, ReportData data)
+    /// <summary>Renders the report's pictures (<see cref="Render"/>) and writes it.</summary>
+    public static RunReportFiles Write(string runDir, ReportData data) =>
+        Write(runDir, data, Render(data.Epochs, data.Summary.BestEpoch, data.BestValidation, data.ClassNames, data.Validation, data.Preprocessing));
+
+    /// <summary>
+    /// The report's pictures — curves, confusion matrix, per-class chart, highest-loss thumbnails — from what they show
+    /// alone, so they can be rendered while the run still exports and checks its model (the summary in the header
+    /// comes after). <paramref name="classNames"/> names the model's outputs given their count.
+    /// </summary>
+    public static ReportCharts Render(IReadOnlyList<EpochMetrics> epochs, int bestEpoch, ValidationPass? validation,
+        Func<int, IReadOnlyList<string>> classNames, ImageDataset validationSet, Preprocessing preprocessing)
     {
+        var charts = new ReportCharts { BestEpoch = bestEpoch };
+        if (epochs.Count > 0)
+        {
+            charts.Loss = Plots.Loss(epochs, bestEpoch);
+            charts.Accuracy = Plots.Accuracy(epochs, bestEpoch);
+            charts.LearningRate = Plots.LearningRate(epochs);
+        }
+        var v = validation;
+        if (v == null || v.Count == 0) return charts;
+        var names = classNames(v.Classes);
+        var matrix = new ConfusionMatrix(v.Classes);
+        for (int i = 0; i < v.Count; i++) matrix.Add(v.Labels[i], v.Predicted(i));
+        var metrics = ClassMetrics.Compute(matrix, names);
+        // Classes the model can output but the data never has nor gets predicted stay out of charts and tables.
+        var shown = metrics.Where(m => m.Support > 0 || m.Predicted > 0).ToList();
+        var sub = matrix.Subset(shown.Select(m => m.Index).ToList());
+        charts.Names = names; charts.Matrix = matrix; charts.Metrics = metrics; charts.Shown = shown; charts.ShownMatrix = sub;
+        charts.Confusion = Plots.Confusion(sub, shown.Select(m => m.Name).ToList());
+        charts.PerClass = Plots.PrecisionRecall(shown);
+        // Highest-loss validation images.
+        var worst = Enumerable.Range(0, v.Count).Select(i => (Index: i, Loss: v.SampleLoss(i)))
+            .OrderByDescending(t => t.Loss).ThenBy(t => v.Samples[t.Index]).Take(TopLosses).ToList();
+        using var thumbs = new Thumbnails(preprocessing);
+        foreach (var (i, loss) in worst)
+        {
+            var source = validationSet.GetSource(v.Samples[i]);
+            byte[]? png = null; string? unreadable = null;
+            try { png = thumbs.Render(source); }
+            catch (ImageDecodeException e) { unreadable = e.Reason; }
+            charts.Worst.Add(new ReportCharts.Thumbnail(i, loss, source.Path, png, unreadable));
+        }
+        return charts;
+    }
+
+    /// <summary>Writes the report with pictures <see cref="Render"/> made for this run (its best epoch the summary's).</summary>
+    public static RunReportFiles Write(string runDir, ReportData data, ReportCharts charts)
+    {
+        if (charts.BestEpoch != data.Summary.BestEpoch)
+            throw new ArgumentException($"The pictures mark epoch {charts.BestEpoch} as best; the summary says {data.Summary.BestEpoch}.", nameof(charts));
         var assets = Path.Combine(runDir, AssetFolder);
         Directory.CreateDirectory(assets);
         var images = new List<string>();
@@ -76,27 +127,21 @@ public static class RunReport
         if (data.Epochs.Count > 0)
         {
             html.Append("<h2>Training curves</h2>\n");
-            Img(html, Save("loss.png", Plots.Loss(data.Epochs, s.BestEpoch)), "Training and validation loss per epoch");
-            Img(html, Save("accuracy.png", Plots.Accuracy(data.Epochs, s.BestEpoch)), "Training and validation accuracy per epoch");
-            Img(html, Save("learning-rate.png", Plots.LearningRate(data.Epochs)), "Learning rate per epoch");
+            Img(html, Save("loss.png", charts.Loss!), "Training and validation loss per epoch");
+            Img(html, Save("accuracy.png", charts.Accuracy!), "Training and validation accuracy per epoch");
+            Img(html, Save("learning-rate.png", charts.LearningRate!), "Learning rate per epoch");
         }
 
-        ConfusionMatrix? matrix = null;
-        IReadOnlyList<ClassMetrics> metrics = [];
         var v = data.BestValidation;
-        if (v != null && v.Count > 0)
+        var matrix = charts.Matrix;
+        IReadOnlyList<ClassMetrics> metrics = charts.Metrics;
+        if (v != null && v.Count > 0 && matrix != null)
         {
-            var names = data.ClassNames(v.Classes);
-            matrix = new ConfusionMatrix(v.Classes);
-            for (int i = 0; i < v.Count; i++) matrix.Add(v.Labels[i], v.Predicted(i));
-            metrics = ClassMetrics.Compute(matrix, names);
-            // Classes the model can output but the data never has nor gets predicted stay out of charts and tables.
-            var shown = metrics.Where(m => m.Support > 0 || m.Predicted > 0).ToList();
-            var shownIndices = shown.Select(m => m.Index).ToList();
-
+            var names = charts.Names;
+            var shown = charts.Shown;
+            var sub = charts.ShownMatrix!;
             html.Append($"<h2>Confusion matrix</h2>\n<p>Validation set at the best epoch ({s.BestEpoch}): {matrix.Total} images, {matrix.Correct} correct ({F(100 * matrix.Accuracy, "F2")} %). Rows: true class; columns: predicted class.</p>\n");
-            var sub = matrix.Subset(shownIndices);
-            Img(html, Save("confusion-matrix.png", Plots.Confusion(sub, shown.Select(m => m.Name).ToList())), "Confusion matrix");
+            Img(html, Save("confusion-matrix.png", charts.Confusion!), "Confusion matrix");
             if (shown.Count <= MaxTableClasses)
             {
                 html.Append("<table id=\"confusion-matrix\">\n<tr><th>true \\ predicted</th>");
@@ -113,30 +158,26 @@ public static class RunReport
             }
 
             html.Append("<h2>Per-class precision and recall</h2>\n");
-            Img(html, Save("per-class.png", Plots.PrecisionRecall(shown)), "Precision and recall per class");
+            Img(html, Save("per-class.png", charts.PerClass!), "Precision and recall per class");
             var macro = ClassMetrics.MacroAverage(shown);
             html.Append("<table id=\"per-class\">\n<tr><th>class</th><th>support</th><th>predicted</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
             foreach (var m in shown)
                 html.Append($"<tr><td>{E(m.Name)}</td><td>{m.Support}</td><td>{m.Predicted}</td><td>{F(m.Precision, "F3")}</td><td>{F(m.Recall, "F3")}</td><td>{F(m.F1, "F3")}</td></tr>\n");
             html.Append($"<tr><th>macro average</th><td>{matrix.Total}</td><td></td><td>{F(macro.Precision, "F3")}</td><td>{F(macro.Recall, "F3")}</td><td>{F(macro.F1, "F3")}</td></tr>\n</table>\n");
 
-            // Highest-loss validation images.
-            var worst = Enumerable.Range(0, v.Count).Select(i => (Index: i, Loss: v.SampleLoss(i)))
-                .OrderByDescending(t => t.Loss).ThenBy(t => v.Samples[t.Index]).Take(TopLosses).ToList();
+            var worst = charts.Worst;
             html.Append($"<h2>Highest-loss validation images</h2>\n<p>The {worst.Count} validation images with the highest cross-entropy −log p(true class) at the best epoch.</p>\n<div class=\"thumbs\">\n");
-            using var thumbs = new Thumbnails(data.Preprocessing);
             for (int r = 0; r < worst.Count; r++)
             {
-                var (i, loss) = worst[r];
+                var (i, loss, file, png, unreadable) = worst[r];
                 int sample = v.Samples[i], predicted = v.Predicted(i);
-                var source = data.Validation.GetSource(sample);
-                string label = source.Path != null ? Path.GetFileName(source.Path) : $"sample {sample}";
-                string img;
-                try { img = $"<img src=\"{E(Save($"top-loss-{r + 1:D2}.png", thumbs.Render(source)))}\" alt=\"{E(label)}\">"; }
-                catch (ImageDecodeException e) { img = $"<p class=\"wrong\">unreadable: {E(e.Reason)}</p>"; }
+                string label = file != null ? Path.GetFileName(file) : $"sample {sample}";
+                string img = png != null
+                    ? $"<img src=\"{E(Save($"top-loss-{r + 1:D2}.png", png))}\" alt=\"{E(label)}\">"
+                    : $"<p class=\"wrong\">unreadable: {E(unreadable ?? "")}</p>";
                 html.Append($"<figure class=\"thumb\">{img}<figcaption>true <b>{E(names[v.Labels[i]])}</b><br>")
                     .Append($"<span class=\"{(predicted == v.Labels[i] ? "" : "wrong")}\">predicted <b>{E(names[predicted])}</b> ({F(100 * v.Probability(i, predicted), "F1")} %)</span><br>")
-                    .Append($"loss {F(loss, "F3")}<br><span title=\"{E(source.Path ?? label)}\">{E(label)}</span></figcaption></figure>\n");
+                    .Append($"loss {F(loss, "F3")}<br><span title=\"{E(file ?? label)}\">{E(label)}</span></figcaption></figure>\n");
             }
             html.Append("</div>\n");
         }

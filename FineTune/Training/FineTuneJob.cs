@@ -208,6 +208,10 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         // A resumed run whose best epoch came before the stop validates the best weights again for the report.
         var bestValidation = keeper.BestValidation ?? (keeper.HasBest ? lastTrainer?.Validate() : null);
         lastTrainer?.Dispose();
+        // The report's pictures render on another thread while the model is exported and checked (the two are mostly
+        // single-threaded start-up work: chart and PNG code, the ONNX writer and ONNX Runtime's session).
+        var metricsSoFar = _metrics;
+        var charts = Task.Run(() => RunReport.Render(metricsSoFar, best + 1, bestValidation, n => ReportData.ClassNamesOf(classes.Names, n), val, pre));
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
         var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))],
@@ -232,7 +236,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
             feature_cache = summary.FeatureCache,
             tuned_model = summary.TunedModel,
         }, new JsonSerializerOptions { WriteIndented = true }));
-        var report = RunReport.Write(_o.Out, new ReportData(summary, _o, _metrics, bestValidation, val, pre));
+        var report = RunReport.Write(_o.Out, new ReportData(summary, _o, _metrics, bestValidation, val, pre), charts.GetAwaiter().GetResult());
         log.Write(SkippedFile.ConsoleListing(summary.Skipped, relativeTo: _o.Data));
         log.WriteLine($"report: {report.Html}");
         return summary;
