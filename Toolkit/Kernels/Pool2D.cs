@@ -298,6 +298,7 @@ public static class Pool2D
         if (kw > MaxScatterKernel) return j;
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         int lastInside = (iw - kw + pl) / 2;   // the last output column whose window ends inside the row
+        if (kw == 3 && rows == 3) j = MaxBackward3x3Stride2(x, dx, rowStep, y, dy, j, Math.Min(ow, lastInside + 1), pl, iw);
         for (int count; j < ow && (count = Math.Min(16, Math.Min(ow - j, lastInside - j + 1))) > 0; j += count)
         {
             int at = 2 * j - pl;
@@ -346,6 +347,84 @@ public static class Pool2D
             }
         }
         return j;
+    }
+
+    /// <summary>
+    /// <see cref="MaxBackwardStride2Columns"/> for 3×3 windows with all three rows inside the plane, on the groups of 16
+    /// outputs whose 33 input columns lie inside the row, from column <paramref name="j"/> to at most <paramref name="end"/>.
+    /// Each window row's taps split into even and odd columns: tap 0 of output k is even column k, tap 1 odd column k,
+    /// tap 2 even column k + 1. The scan keeps, per tap, the lanes whose arg-max it is; the scatter loads the row's 32
+    /// floats once as even and odd halves, adds tap 2's share of output k − 1 and then tap 0's of output k to the even
+    /// ones (the scalar loop's order: outputs ascending), tap 1's to the odd ones, and stores them interleaved again.
+    /// Tap 2 of a group's last output reaches column 32, the next group's first even column: it goes there with the
+    /// next group's loads, and into memory after the last group. Returns the column the general path resumes at.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe int MaxBackward3x3Stride2(float* x, float* dx, int rowStep, float* y, float* dy, int j, int end, int pl, int iw)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        // Even lanes from E (indices 0–15), odd lanes from O (16–31), for the first and the second 16 floats.
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        Vector512<float> last0 = default, last1 = default, last2 = default;
+        int lastAt = -1;
+        for (int at; j + 16 <= end && (at = 2 * j - pl) + 34 <= iw; j += 16)
+        {
+            var yv = Vector512.Load(y + j);
+            // Scan: per window row, its taps from the even and odd columns (the third: the even ones a lane on).
+            var found = Vector512<float>.Zero;
+            float* r = x + at;
+            var (h00, h01, h02) = RowHits(r, even, odd, yv, ref found);
+            var (h10, h11, h12) = RowHits(r + rowStep, even, odd, yv, ref found);
+            var (h20, h21, h22) = RowHits(r + 2 * rowStep, even, odd, yv, ref found);
+            var dyv = Vector512.Load(dy + j);
+            RowAdd(dx + at, h00 & dyv, h01 & dyv, h02 & dyv, ref last0, even, odd, low, high);
+            RowAdd(dx + rowStep + at, h10 & dyv, h11 & dyv, h12 & dyv, ref last1, even, odd, low, high);
+            RowAdd(dx + 2 * rowStep + at, h20 & dyv, h21 & dyv, h22 & dyv, ref last2, even, odd, low, high);
+            lastAt = at;
+        }
+        if (lastAt >= 0)
+        {
+            // The last group's tap-2 share of its last output, column 32 past it.
+            dx[lastAt + 32] += last0.GetElement(15);
+            dx[rowStep + lastAt + 32] += last1.GetElement(15);
+            dx[2 * rowStep + lastAt + 32] += last2.GetElement(15);
+        }
+        return j;
+    }
+
+    /// <summary>One window row's three taps at 16 outputs: the lanes where each is the first (after <paramref name="found"/>) to equal y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe (Vector512<float>, Vector512<float>, Vector512<float>) RowHits(float* r, Vector512<int> even, Vector512<int> odd, Vector512<float> y, ref Vector512<float> found)
+    {
+        Vector512<float> lo = Vector512.Load(r), hi = Vector512.Load(r + 16);
+        var t0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
+        var t1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+        var t2 = Avx512F.AlignRight32(Vector512.Create(r[32]).AsInt32(), t0.AsInt32(), 1).AsSingle();
+        var h0 = Vector512.AndNot(Vector512.Equals(t0, y), found); found |= h0;
+        var h1 = Vector512.AndNot(Vector512.Equals(t1, y), found); found |= h1;
+        var h2 = Vector512.AndNot(Vector512.Equals(t2, y), found); found |= h2;
+        return (h0, h1, h2);
+    }
+
+    /// <summary>
+    /// One window row's additions for 16 outputs: a0, a1, a2 are the taps' shares (dy where the tap is the arg-max, else
+    /// +0); <paramref name="last"/> holds the previous group's a2 (its lane 15 belongs to this group's first even
+    /// column) and takes this group's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void RowAdd(float* d, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, ref Vector512<float> last,
+        Vector512<int> even, Vector512<int> odd, Vector512<int> low, Vector512<int> high)
+    {
+        Vector512<float> lo = Vector512.Load(d), hi = Vector512.Load(d + 16);
+        var e = Avx512F.PermuteVar16x32x2(lo, even, hi);
+        var o = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+        e = e + Avx512F.AlignRight32(a2.AsInt32(), last.AsInt32(), 15).AsSingle() + a0;
+        o += a1;
+        Avx512F.PermuteVar16x32x2(e, low, o).Store(d);
+        Avx512F.PermuteVar16x32x2(e, high, o).Store(d + 16);
+        last = a2;
     }
 
     /// <summary>Spreads dy over each window with forward's divisor (adds): per output row, the shares are gathered into one input row, then added to every valid input row.</summary>
