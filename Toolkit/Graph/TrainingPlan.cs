@@ -241,33 +241,34 @@ public sealed class TrainingPlan
         _replayed = replayedAt.Keys.Select(id => (id, _forward.TensorOf(forwardGraph.Values[ForwardId(id)])!, replayBuffers[id])).ToArray();
 
         // A batch norm whose output goes only to a Relu or Clip (both training) writes the activation's output itself,
-        // plane group by plane group while it is in cache; the output it would have written nobody reads.
+        // plane group by plane group while it is in cache; the output it would have written nobody reads. A convolution
+        // likewise, the bounds applied in its kernel's registers, when the activation's output is not replayed (from the
+        // convolution's output, which is then never written).
         if (fuse)
         {
             var readers = new Dictionary<int, int>();
             foreach (var node in graph.Nodes) foreach (var v in node.Inputs.Distinct()) readers[v.Id] = readers.GetValueOrDefault(v.Id) + 1;
             foreach (var act in _backwardNodes)
             {
-                if (act.Op is not Ops.MaskedUnaryOp || act.Inputs.Length != 1) continue;
+                if (act.Op is not Ops.MaskedUnaryOp masked || act.Inputs.Length != 1) continue;
                 var y = act.Inputs[0];
+                if (y.Producer is { Op: Ops.ConvOp } conv && masked.ClampBounds != null && backwardSet.Contains(conv) && readers[y.Id] == 1
+                    && !outputIds.Contains(y.Id) && !viewed.Contains(y.Id) && !keep.Contains(y.Id) && !replayedAt.ContainsKey(y.Id)
+                    && !replayedAt.ContainsKey(act.Outputs[0].Id)
+                    // The activation's output is written a step early, at the convolution's: its buffer must not be one
+                    // a convolution input gives back at that step, so every input the plan computes is kept.
+                    && conv.Inputs.All(v => v.Kind != ValueKind.Activation || keep.Contains(v.Id)))
+                {
+                    _forward.Fuse(_nodes == null ? conv : _nodes[conv], _nodes == null ? act : _nodes[act]);
+                    continue;
+                }
                 if (y.Producer is not { Op: Ops.BatchNormalizationOp } bn || !backwardSet.Contains(bn) || readers[y.Id] != 1
                     || outputIds.Contains(y.Id) || viewed.Contains(y.Id) || keep.Contains(y.Id)) continue;
                 _forward.Fuse(_nodes == null ? bn : _nodes[bn], _nodes == null ? act : _nodes[act]);
-                // Its backward too, when it sets the batch norm's output gradient whole over its own output gradient
-                // (one buffer, alive to the batch norm's step): the batch norm then reads that gradient through the
-                // mask bits, and the masked copy is never written.
-                if (_grads[act.Outputs[0].Id] is { } dy && _grads[y.Id] is { } g && ReferenceEquals(dy.Data, g.Data) && _setByNode.Contains(y.Id))
-                    _backwardFused[act] = bn;
             }
         }
         foreach (var (_, tensor, _) in _replayed) _forwardData[tensor] = tensor.Data;
     }
-
-    /// <summary>Fused activations (original nodes) whose backward runs inside their batch norm's (the value), in runs without callbacks.</summary>
-    readonly Dictionary<Node, Node> _backwardFused = new();
-
-    /// <summary>How many Relu or Clip nodes run their backward inside their batch norm's.</summary>
-    internal int FusedActivationBackwards => _backwardFused.Count;
 
     /// <summary>Per backward step, the nodes replayed just before it (inputs before the nodes that read them).</summary>
     readonly List<Node>[] _replays;
@@ -347,10 +348,6 @@ public sealed class TrainingPlan
 
     void RunBackward(Action<Node>? afterNode, Action<Node>? beforeNode)
     {
-        // Batch norms whose activation's backward this pass runs inside them, with the activation's mask bits. Callbacks
-        // see every gradient as the nodes write it: with them each node runs alone.
-        var inside = new Dictionary<Node, byte[]>();
-        bool plain = afterNode == null && beforeNode == null;
         for (int t = 0; t < _backwardNodes.Length; t++)
         {
             var node = _backwardNodes[_backwardNodes.Length - 1 - t];
@@ -363,23 +360,14 @@ public sealed class TrainingPlan
             }
             beforeNode?.Invoke(node);
             foreach (var id in _bornAt[t + 1]) if (!_setByNode.Contains(id)) Clear(_grads[id]!);
-            var forward = _nodes == null ? node : _nodes[node];
-            if (plain && _backwardFused.TryGetValue(node, out var bn) && _forward.RanFused(forward)
-                && Ops.MaskedUnaryOp.RecordedBits(_forward.ContextOf(forward), _grads[node.Outputs[0].Id]!.Length) is { } bits)
-            {
-                inside[bn] = bits;
-                continue;
-            }
-            var ctx = _forward.ContextOf(forward);
-            ctx.FusedActivationBits = inside.Remove(node, out var activationBits) ? activationBits : null;
+            var ctx = _forward.ContextOf(_nodes == null ? node : _nodes[node]);
             ctx.InputGradFresh = _freshInputs[t];
             ctx.OutputGrads = node.Outputs.Select(o => _grads[o.Id]!).ToArray();
             ctx.InputGrads = node.Inputs.Select(v => !_needsGrad[v.Id] ? null
                 : v.Kind == ValueKind.Parameter ? v.Parameter!.Grad : _grads[v.Id]).ToArray();
             ctx.Training = _training?.Invoke(node) ?? false;
             ctx.Step = _step;
-            try { node.Op.Backward(ctx); }
-            finally { ctx.FusedActivationBits = null; }
+            node.Op.Backward(ctx);
             afterNode?.Invoke(node);
         }
     }

@@ -65,33 +65,4 @@ public static class BitMask
             dx[i] = add ? dx[i] + v : v;
         }
     }
-
-    /// <summary>Whether bit <paramref name="bit"/> of <paramref name="mask"/> is set.</summary>
-    public static bool IsSet(byte[] mask, long bit) => (mask[bit >> 3] >> (int)(bit & 7) & 1) != 0;
-
-    /// <summary>
-    /// <paramref name="g"/> with lane j set to +0 where bit <paramref name="bit"/> + j of <paramref name="mask"/> is
-    /// clear, the lane kept where it is set (the values <see cref="Select"/> gives); the bits may start anywhere in a byte.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static System.Numerics.Vector<float> Masked(System.Numerics.Vector<float> g, byte[] mask, long bit)
-    {
-        int at = (int)(bit >> 3), shift = (int)(bit & 7);
-        // Eight lanes are one byte from a byte boundary, else two; more lanes up to three bytes; none read past the mask.
-        int word = System.Numerics.Vector<int>.Count == 8
-            ? shift == 0 ? mask[at] : (mask[at] | (at + 1 < mask.Length ? mask[at + 1] << 8 : 0)) >> shift
-            : (mask[at] | (at + 1 < mask.Length ? mask[at + 1] << 8 : 0) | (at + 2 < mask.Length ? mask[at + 2] << 16 : 0)) >> shift;
-        var lanes = LaneBits;
-        var on = System.Numerics.Vector.Equals(new System.Numerics.Vector<int>(word) & lanes, lanes);
-        return System.Numerics.Vector.AsVectorSingle(on) & g;
-    }
-
-    /// <summary>1 &lt;&lt; j in lane j (Vector&lt;float&gt; has at most 16 lanes).</summary>
-    static readonly System.Numerics.Vector<int> LaneBits = new(Enumerable.Range(0, System.Numerics.Vector<int>.Count).Select(j => 1 << j).ToArray());
-
-    /// <summary>g[i] = 0 (+0) where bit <paramref name="bit0"/> + i is clear, in place: <see cref="Select"/> with g its own output, the bits starting anywhere.</summary>
-    public static void Mask(byte[] mask, long bit0, Span<float> g)
-    {
-        for (int i = 0; i < g.Length; i++) if (!IsSet(mask, bit0 + i)) g[i] = 0f;
-    }
 }

@@ -1,4 +1,3 @@
-using TransferKit.Toolkit.Kernels;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.Toolkit.Ops;
@@ -166,11 +165,6 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         var xd = x.Data; var gd = g.Data;
         var gx = ctx.InputGrads[0]?.Data; var gScale = ctx.InputGrads[1]?.Data; var gBias = ctx.InputGrads[2]?.Data;
         bool training = saved.BatchStatistics;
-        // With the activation's backward inside this one, g is its output gradient read through its mask bits.
-        var bits = ctx.FusedActivationBits;
-        if (bits != null && !training)
-            for (int p = 0; p < n * c; p++) BitMask.Mask(bits, (long)p * plane, gd.AsSpan(p * plane, plane));
-        var maskBits = training ? bits : null;
         Threading.Workers.For(c, (long)m * 3, (s, e) =>
         {
             for (int ch = s; ch < e; ch++)
@@ -181,7 +175,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                 for (int b = 0; b < n; b++)
                 {
                     int o = (b * c + ch) * plane;
-                    var (sg, sgc) = SumAndCentredDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, maskBits, o);
+                    var (sg, sgc) = SumAndCentredDot(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean);
                     sumG += sg;
                     sumGC += sgc;
                 }
@@ -198,7 +192,7 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
                     int o = (b * c + ch) * plane;
                     if (!training && add) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane), gx.AsSpan(o, plane));
                     else if (!training) System.Numerics.Tensors.TensorPrimitives.Multiply(gd.AsSpan(o, plane), k, gx.AsSpan(o, plane));
-                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, k, beta, gamma, gx.AsSpan(o, plane), add, maskBits, o);
+                    else AddAffine(gd.AsSpan(o, plane), xd.AsSpan(o, plane), mean, k, beta, gamma, gx.AsSpan(o, plane), add);
                 }
             }
         });
@@ -228,10 +222,9 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
 
     /// <summary>
     /// (Σ g, Σ g·(x − μ)) over a plane in one pass (g is read once, not once per sum): two vector accumulators per sum,
-    /// added lane by lane at the end, then the tail per element. With <paramref name="bits"/>, g[i] counts as 0 where bit
-    /// <paramref name="bit0"/> + i is clear (the same values as a masked copy of g).
+    /// added lane by lane at the end, then the tail per element.
     /// </summary>
-    static (float SumG, float SumGC) SumAndCentredDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, byte[]? bits = null, long bit0 = 0)
+    static (float SumG, float SumGC) SumAndCentredDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean)
     {
         int i = 0;
         float sumG = 0, sumGC = 0;
@@ -243,18 +236,13 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             for (; i <= g.Length - 2 * w; i += 2 * w)
             {
                 var g0 = new System.Numerics.Vector<float>(g.Slice(i, w)); var g1 = new System.Numerics.Vector<float>(g.Slice(i + w, w));
-                if (bits != null) { g0 = BitMask.Masked(g0, bits, bit0 + i); g1 = BitMask.Masked(g1, bits, bit0 + i + w); }
                 s0 += g0; s1 += g1;
                 d0 += g0 * (new System.Numerics.Vector<float>(x.Slice(i, w)) - mu); d1 += g1 * (new System.Numerics.Vector<float>(x.Slice(i + w, w)) - mu);
             }
             sumG = System.Numerics.Vector.Sum(s0 + s1);
             sumGC = System.Numerics.Vector.Sum(d0 + d1);
         }
-        for (; i < g.Length; i++)
-        {
-            float gi = bits == null || BitMask.IsSet(bits, bit0 + i) ? g[i] : 0f;
-            sumG += gi; sumGC += gi * (x[i] - mean);
-        }
+        for (; i < g.Length; i++) { sumG += g[i]; sumGC += g[i] * (x[i] - mean); }
         return (sumG, sumGC);
     }
 
@@ -271,12 +259,8 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
         for (; i < x.Length; i++) y[i] = x[i] * a + b;
     }
 
-    /// <summary>
-    /// dx += k·g + β·(x − μ) + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same
-    /// expression per element. With <paramref name="bits"/>, g as in <see cref="SumAndCentredDot"/>; dx may be g's buffer.
-    /// </summary>
-    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, float k, float beta, float gamma, Span<float> dx, bool add,
-        byte[]? bits = null, long bit0 = 0)
+    /// <summary>dx += k·g + β·(x − μ) + γ (dx = that when <paramref name="add"/> is false), vectorized; the tail is the same expression per element.</summary>
+    static void AddAffine(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float mean, float k, float beta, float gamma, Span<float> dx, bool add)
     {
         int i = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
@@ -286,17 +270,11 @@ public sealed class BatchNormalizationOp(float epsilon, float momentum) : Op
             var vk = new System.Numerics.Vector<float>(k); var vb = new System.Numerics.Vector<float>(beta); var vc = new System.Numerics.Vector<float>(gamma);
             for (; i <= g.Length - w; i += w)
             {
-                var gv = new System.Numerics.Vector<float>(g.Slice(i, w));
-                if (bits != null) gv = BitMask.Masked(gv, bits, bit0 + i);
-                var v = vk * gv + vb * (new System.Numerics.Vector<float>(x.Slice(i, w)) - vm) + vc;
+                var v = vk * new System.Numerics.Vector<float>(g.Slice(i, w)) + vb * (new System.Numerics.Vector<float>(x.Slice(i, w)) - vm) + vc;
                 (add ? new System.Numerics.Vector<float>(dx.Slice(i, w)) + v : v).CopyTo(dx.Slice(i, w));
             }
         }
-        for (; i < g.Length; i++)
-        {
-            float gi = bits == null || BitMask.IsSet(bits, bit0 + i) ? g[i] : 0f;
-            dx[i] = (add ? dx[i] : 0) + (k * gi + beta * (x[i] - mean) + gamma);
-        }
+        for (; i < g.Length; i++) dx[i] = (add ? dx[i] : 0) + (k * g[i] + beta * (x[i] - mean) + gamma);
     }
 
     public override string Describe() => $"BatchNormalization(epsilon={Epsilon}, momentum={Momentum})";

@@ -53,7 +53,12 @@ public sealed class ConvOp(WindowSpec window, int group) : Op
         // The plan sized the workspace for the thread count of its time; a later, larger setting needs more.
         long need = Conv2D.WorkspaceLength(g);
         var ws = ctx.Workspace.Length >= need ? ctx.Workspace : new float[need];
-        Conv2D.Forward(g, x.Span, w.Span, bias, ctx.Outputs[0].Span, ws);
+        if (ctx.Fusion is not { } f) { Conv2D.Forward(g, x.Span, w.Span, bias, ctx.Outputs[0].Span, ws); return; }
+        // A Relu or Clip after it in a training plan: its bounds applied in the kernel's registers, its output written
+        // here, its mask bits recorded from that output (the convolution's own output is never written).
+        var (lo, hi) = f.Op.ClampBounds ?? throw new InvalidOperationException($"{f.Op.Type} is not a clamp a convolution can apply.");
+        Conv2D.Forward(g, x.Span, w.Span, bias, f.Output.Span, ws, clamp: new ConvClamp(lo, hi));
+        if (f.Context.RecordsForBackward) f.Op.RecordMask(f.Context, f.Output.Data, f.Output.Length);
     }
 
     public override bool HasBackward => true;

@@ -56,8 +56,16 @@ public abstract class MaskedUnaryOp : UnaryOp
         if (bits != null) BitMask.PackOpenInterval(span, PassLow, PassHigh, bits.AsSpan(start >> 3, BitMask.Bytes(count)));
     }
 
-    /// <summary>The mask bits the last forward pass recorded over <paramref name="elements"/> elements, or null when it recorded none.</summary>
-    internal static byte[]? RecordedBits(OpContext ctx, int elements) => ctx.State is Mask mask && mask.Elements == elements ? mask.Bits : null;
+    /// <summary>
+    /// Records the mask bits of <paramref name="y"/>'s first <paramref name="elements"/> values as this op's output
+    /// (written by the node before it, which ran this op inside its own forward pass) in the op's context.
+    /// </summary>
+    internal void RecordMask(OpContext ctx, float[] y, int elements)
+    {
+        var bits = MaskBits(ctx, elements);
+        Workers.For(bits.Length, 32, (s, e) =>
+            BitMask.PackOpenInterval(y.AsSpan(s * 8, Math.Min(e * 8, elements) - s * 8), PassLow, PassHigh, bits.AsSpan(s, e - s)));
+    }
 
     public override void Forward(OpContext ctx)
     {
@@ -73,9 +81,9 @@ public abstract class MaskedUnaryOp : UnaryOp
         var gx = ctx.InputGrads[0];
         if (gx == null) return;
         int n = gx.Length;
-        var bits = RecordedBits(ctx, n)
-            ?? throw new InvalidOperationException($"{Type} backward needs a forward pass that recorded its mask (OpContext.RecordsForBackward).");
-        var g = ctx.OutputGrads[0].Data; var d = gx.Data;
+        if (ctx.State is not Mask mask || mask.Elements != n)
+            throw new InvalidOperationException($"{Type} backward needs a forward pass that recorded its mask (OpContext.RecordsForBackward).");
+        var bits = mask.Bits; var g = ctx.OutputGrads[0].Data; var d = gx.Data;
         bool add = !ctx.IsFresh(0);
         Workers.For(bits.Length, 32, (s, e) =>
         {

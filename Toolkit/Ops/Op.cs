@@ -114,13 +114,6 @@ public sealed class OpContext
     /// own forward is skipped. Null: the op writes its own output.
     /// </summary>
     internal ActivationFusion? Fusion;
-    /// <summary>
-    /// Set by a training plan for one backward step of a batch norm with a <see cref="Fusion"/>, when the activation's
-    /// backward runs inside the batch norm's: <see cref="OutputGrads"/>[0] then holds the activation's output gradient
-    /// (the two share a buffer), and the batch norm reads it through these mask bits (element i is 0 where bit i is
-    /// clear), as the activation's own backward would have written it. Null otherwise.
-    /// </summary>
-    internal byte[]? FusedActivationBits;
     /// <summary>A counter that changes every training step (keys seeded randomness such as dropout masks).</summary>
     public long Step;
 }

@@ -75,23 +75,4 @@ public class ScaleShiftClampTests
         var x = new float[20];
         Assert.Throws<ArgumentException>(() => ScaleShiftClamp.Apply(x, 1f, 0f, 0f, 6f, new float[20], new byte[3], 5));
     }
-
-    /// <summary>A vector of g read through bits at any offset: lanes with a clear bit are +0, the others g's own.</summary>
-    [Fact]
-    public void MaskedVectorsKeepTheLanesWhoseBitIsSet()
-    {
-        var rng = new Random(7);
-        var bits = Enumerable.Range(0, 9).Select(_ => (byte)rng.Next(256)).ToArray();
-        int w = System.Numerics.Vector<float>.Count;
-        var g = Enumerable.Range(0, w).Select(i => -1.5f - i).ToArray();
-        for (int bit = 0; bit + w <= 8 * bits.Length; bit++)
-        {
-            var masked = BitMask.Masked(new System.Numerics.Vector<float>(g), bits, bit);
-            for (int j = 0; j < w; j++)
-            {
-                float expected = BitMask.IsSet(bits, bit + j) ? g[j] : 0f;
-                Assert.True(BitConverter.SingleToInt32Bits(masked[j]) == BitConverter.SingleToInt32Bits(expected), $"bit {bit} lane {j}: {masked[j]} against {expected}");
-            }
-        }
-    }
 }
