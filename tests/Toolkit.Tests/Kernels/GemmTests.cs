@@ -124,6 +124,10 @@ public class GemmTests
 
     [Theory]
     [InlineData(1, 1000, 1280, 0f)]   // a classifier on one image (split across threads)
+    [InlineData(1, 7, 47, 0.5f)]      // one row: a group of four rows of B and three alone; 32 floats a step, then a tail of 15
+    [InlineData(1, 5, 48, 0f)]        // 32 floats a step, then a last 16
+    [InlineData(1, 3, 33, 1f)]        // only columns alone
+    [InlineData(1, 9, 100, 0f)]
     [InlineData(4, 37, 300, 0.5f)]    // the most rows taken as dot products, with beta
     [InlineData(5, 37, 300, 0f)]      // one row more: the packed path
     [InlineData(2, 3, 1, 1f)]
@@ -132,6 +136,24 @@ public class GemmTests
         Assert.True(Gemm.DotMaxRows == 4, "the cases above straddle DotMaxRows");
         Check(false, true, m, n, k, 1.25f, beta, m * 7 + n);
         Check(false, true, m, n, k, 1f, beta, m * 7 + n + 1, extraLd: 3);
+    }
+
+    /// <summary>One row of A against a transposed B: each column's sum is the same to the bit however the columns are split across threads.</summary>
+    [Fact]
+    public void OneRowGivesTheSameSumsOnAnyThreadCount()
+    {
+        var r = new Random(21);
+        int n = 1003, k = 1279;
+        var a = Random(k, r); var b = Random(n * k, r);
+        float[] Run(int threads)
+        {
+            var c = new float[n];
+            Gemm.Sgemm(false, true, 1, n, k, 1f, a, k, b, k, 0f, c, n, threads);
+            return c;
+        }
+        var one = Run(1);
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(3));
     }
 
     [Fact]
