@@ -7,7 +7,8 @@ namespace TransferKit.Toolkit.Graph;
 
 /// <summary>
 /// Inference with the batch cut into chunks of a few images spread across threads: each thread runs its own
-/// <see cref="ExecutionPlan"/> for one chunk after another, its kernels on that thread alone. Compared with one plan
+/// <see cref="ExecutionPlan"/> for one chunk after another, its kernels on that thread alone, taking the next chunk
+/// nobody has taken (on a shared host a thread that loses its core for a while leaves its chunks to the others). Compared with one plan
 /// for the whole batch whose every kernel splits its work across the threads, a chunk's activations stay in the last
 /// level cache from one layer to the next instead of going out to memory, and no hand-off between threads happens
 /// inside a run. <see cref="ChunkFor"/> sizes the chunk from the cache. Only for graphs whose every node computes each
@@ -18,7 +19,7 @@ public sealed class SplitBatchPlan
 {
     readonly ExecutionPlan[][] _plans;   // per thread: the chunk plan, then (if any) the plan for the last, shorter chunk
     readonly Tensor[][][] _inputs;       // per thread and plan: its own input tensors
-    readonly (int First, int Count)[][] _chunks;   // per thread: its chunks
+    readonly (int First, int Count)[] _chunks;   // the batch's chunks in order
     readonly Tensor[] _outputs;
 
     /// <summary>The graph this plan runs.</summary>
@@ -45,14 +46,13 @@ public sealed class SplitBatchPlan
         Chunk = Math.Clamp(chunk, 1, batch);
         int count = (batch + Chunk - 1) / Chunk;
         Threads = Math.Clamp(threads, 1, count);
-        // Chunk c goes to thread c mod T: the threads' shares differ by at most one chunk.
-        _chunks = new (int, int)[Threads][];
+        // Any thread may take any chunk: each has a plan for every chunk size (the full one, and the last's if shorter).
+        _chunks = Enumerable.Range(0, count).Select(c => (c * Chunk, Math.Min(Chunk, batch - c * Chunk))).ToArray();
+        var sizes = _chunks.Select(c => c.Count).Distinct().ToArray();
         _plans = new ExecutionPlan[Threads][];
         _inputs = new Tensor[Threads][][];
         for (int t = 0; t < Threads; t++)
         {
-            _chunks[t] = Enumerable.Range(0, count).Where(c => c % Threads == t).Select(c => (c * Chunk, Math.Min(Chunk, batch - c * Chunk))).ToArray();
-            var sizes = _chunks[t].Select(c => c.Item2).Distinct().ToArray();
             _plans[t] = new ExecutionPlan[sizes.Length];
             _inputs[t] = new Tensor[sizes.Length][];
             for (int p = 0; p < sizes.Length; p++)
@@ -116,11 +116,13 @@ public sealed class SplitBatchPlan
         for (int i = 0; i < inputs.Count; i++)
             if (inputs[i].Rank == 0 || inputs[i].Dim(0) != batch)
                 throw new ShapeException($"Input '{Graph.Inputs[i].Name}' has shape {Shapes.Format(inputs[i].Shape)}; this plan was made for a batch of {batch}.");
+        int next = -1;
         Workers.Run(Threads, t => Workers.Limited(1, () =>
         {
-            foreach (var (first, count) in _chunks[t])
+            for (int c; (c = Interlocked.Increment(ref next)) < _chunks.Length;)
             {
-                int p = count == _chunks[t][0].Item2 ? 0 : _plans[t].Length - 1;
+                var (first, count) = _chunks[c];
+                int p = count == Chunk ? 0 : _plans[t].Length - 1;
                 var own = _inputs[t][p];
                 for (int i = 0; i < inputs.Count; i++)
                 {
