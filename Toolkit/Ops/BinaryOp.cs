@@ -59,6 +59,30 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>Shortest broadcast run Mul's backward takes vectorized.</summary>
+    const int MulRunMin = 16;
+
+    /// <summary>
+    /// Mul's backward over one run: ga += g·b and gb += g·a, an operand of stride 0 (one element for the whole run)
+    /// taking its gradient as one dot product, a contiguous one elementwise.
+    /// </summary>
+    static void MulRun(float[] g, int o, int n, float[] ad, int ia, int sa, float[] bd, int ib, int sb, float[]? ga, float[]? gb)
+    {
+        var gs = g.AsSpan(o, n);
+        if (ga != null)
+        {
+            if (sa == 0) ga[ia] += System.Numerics.Tensors.TensorPrimitives.Dot(gs, bd.AsSpan(ib, n));
+            else if (sb == 1) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gs, bd.AsSpan(ib, n), ga.AsSpan(ia, n), ga.AsSpan(ia, n));
+            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gs, bd[ib], ga.AsSpan(ia, n), ga.AsSpan(ia, n));
+        }
+        if (gb != null)
+        {
+            if (sb == 0) gb[ib] += System.Numerics.Tensors.TensorPrimitives.Dot(gs, ad.AsSpan(ia, n));
+            else if (sa == 1) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gs, ad.AsSpan(ia, n), gb.AsSpan(ib, n), gb.AsSpan(ib, n));
+            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gs, ad[ia], gb.AsSpan(ib, n), gb.AsSpan(ib, n));
+        }
+    }
+
     /// <summary>Add and Sub set a fresh operand gradient (g, or −g for Sub's right operand) instead of adding it.</summary>
     public override bool OverwritesInputGrad(int input) => Kind is BinaryKind.Add or BinaryKind.Sub;
 
@@ -112,6 +136,9 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         }
         BroadcastFor(a, b).ForEachRun((o, ia, ib, n, sa, sb) =>
         {
+            // Mul over a run where one operand or both are contiguous (a scale per channel, a squeeze-excite gate):
+            // vectorized products and dot products.
+            if (kind == BinaryKind.Mul && n >= MulRunMin && sa <= 1 && sb <= 1 && (sa | sb) == 1) { MulRun(g, o, n, ad, ia, sa, bd, ib, sb, ga, gb); return; }
             // Each run: operand index = base + i·stride (stride 0 = broadcast scalar, accumulated n times).
             for (int i = 0; i < n; i++)
             {
