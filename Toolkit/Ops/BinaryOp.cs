@@ -59,8 +59,25 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>Shortest broadcast run Mul's backward takes vectorized.</summary>
-    const int MulRunMin = 16;
+    /// <summary>Add's and Sub's backward over one run: ga += g, gb += g (−g for Sub), an operand of stride 0 taking the run's sum.</summary>
+    static void AddRun(float[] g, int o, int n, int ia, int sa, int ib, int sb, float[]? ga, float[]? gb, bool sub)
+    {
+        var gs = g.AsSpan(o, n);
+        if (ga != null)
+        {
+            if (sa == 0) ga[ia] += System.Numerics.Tensors.TensorPrimitives.Sum(gs);
+            else System.Numerics.Tensors.TensorPrimitives.Add(ga.AsSpan(ia, n), gs, ga.AsSpan(ia, n));
+        }
+        if (gb != null)
+        {
+            if (sb == 0) gb[ib] += sub ? -System.Numerics.Tensors.TensorPrimitives.Sum(gs) : System.Numerics.Tensors.TensorPrimitives.Sum(gs);
+            else if (sub) System.Numerics.Tensors.TensorPrimitives.Subtract(gb.AsSpan(ib, n), gs, gb.AsSpan(ib, n));
+            else System.Numerics.Tensors.TensorPrimitives.Add(gb.AsSpan(ib, n), gs, gb.AsSpan(ib, n));
+        }
+    }
+
+    /// <summary>Shortest broadcast run the backward of Mul, Add and Sub takes vectorized.</summary>
+    const int VectorRunMin = 16;
 
     /// <summary>
     /// Mul's backward over one run: ga += g·b and gb += g·a, an operand of stride 0 (one element for the whole run)
@@ -136,9 +153,13 @@ public abstract class BinaryOp(BinaryKind kind) : Op
         }
         BroadcastFor(a, b).ForEachRun((o, ia, ib, n, sa, sb) =>
         {
-            // Mul over a run where one operand or both are contiguous (a scale per channel, a squeeze-excite gate):
-            // vectorized products and dot products.
-            if (kind == BinaryKind.Mul && n >= MulRunMin && sa <= 1 && sb <= 1 && (sa | sb) == 1) { MulRun(g, o, n, ad, ia, sa, bd, ib, sb, ga, gb); return; }
+            // Mul, Add or Sub over a run where one operand or both are contiguous (a scale or bias per channel, a
+            // squeeze-excite gate, a bias along rows): vectorized, a broadcast operand's gradient summed once per run.
+            if (n >= VectorRunMin && sa <= 1 && sb <= 1 && (sa | sb) == 1)
+            {
+                if (kind == BinaryKind.Mul) { MulRun(g, o, n, ad, ia, sa, bd, ib, sb, ga, gb); return; }
+                if (kind is BinaryKind.Add or BinaryKind.Sub) { AddRun(g, o, n, ia, sa, ib, sb, ga, gb, kind == BinaryKind.Sub); return; }
+            }
             // Each run: operand index = base + i·stride (stride 0 = broadcast scalar, accumulated n times).
             for (int i = 0; i < n; i++)
             {

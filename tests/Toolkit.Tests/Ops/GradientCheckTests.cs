@@ -88,10 +88,12 @@ public class GradientCheckTests
             (new AddOp(), [2, 3, 4], [3, 1]), (new SubOp(), [2, 1, 5], [1, 4, 1]), (new MulOp(), [3, 4, 5], [4, 1]),
             (new DivOp(), [2, 3, 3], [3]), (new MaxOp(), [3, 5], [3, 5]), (new PReluOp(), [2, 3, 2, 2], [3, 1, 1]),
             (new MulOp(), [1], [2, 3]),
-            // Runs of 16 or more, Mul's vectorized backward: a scale per channel, a squeeze-excite gate on the left,
+            // Runs of 16 or more, the vectorized backward: a scale per channel, a squeeze-excite gate on the left,
             // both operands contiguous along a broadcast channel, the same shapes.
             (new MulOp(), [2, 3, 4, 5], [3, 1, 1]), (new MulOp(), [2, 3, 1, 1], [2, 3, 4, 5]),
             (new MulOp(), [2, 1, 4, 5], [2, 3, 4, 5]), (new MulOp(), [2, 3, 17], [2, 3, 17]),
+            // The same for Add and Sub: a bias per channel, a bias along rows, a broadcast left operand.
+            (new AddOp(), [2, 3, 4, 5], [3, 1, 1]), (new SubOp(), [2, 3, 17], [17]), (new SubOp(), [2, 3, 1, 1], [2, 3, 4, 5]),
         }.Select(c => new object[] { c.Op, c.A, c.B });
 
     [Theory]
