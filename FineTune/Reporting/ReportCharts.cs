@@ -21,15 +21,19 @@ public sealed class ReportCharts
     public ConfusionMatrix? Matrix { get; internal set; }
     public IReadOnlyList<ClassMetrics> Metrics { get; internal set; } = [];
 
-    /// <summary>The names of the model's outputs, the classes shown (those with support or predictions) and the matrix over them.</summary>
+    /// <summary>The names of the model's outputs.</summary>
     public IReadOnlyList<string> Names { get; internal set; } = [];
-    public IReadOnlyList<ClassMetrics> Shown { get; internal set; } = [];
-    public ConfusionMatrix? ShownMatrix { get; internal set; }
+
+    /// <summary>The classes shown: those the data has or the model predicts (the others stay out of charts and tables).</summary>
+    public IReadOnlyList<ClassMetrics> Shown => Metrics.Where(m => m.Support > 0 || m.Predicted > 0).ToList();
+
+    /// <summary>The confusion matrix over <see cref="Shown"/> (null without validation predictions).</summary>
+    public ConfusionMatrix? ShownMatrix => Matrix?.Subset(Shown.Select(m => m.Index).ToList());
 
     /// <summary>Pictures of the confusion matrix and of per-class precision and recall.</summary>
     public byte[]? Confusion { get; internal set; }
     public byte[]? PerClass { get; internal set; }
 
     /// <summary>The highest-loss validation images, highest first.</summary>
-    public List<Thumbnail> Worst { get; } = [];
+    public IReadOnlyList<Thumbnail> Worst { get; internal set; } = [];
 }

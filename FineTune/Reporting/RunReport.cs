@@ -49,25 +49,24 @@ public static class RunReport
         var names = classNames(v.Classes);
         var matrix = new ConfusionMatrix(v.Classes);
         for (int i = 0; i < v.Count; i++) matrix.Add(v.Labels[i], v.Predicted(i));
-        var metrics = ClassMetrics.Compute(matrix, names);
-        // Classes the model can output but the data never has nor gets predicted stay out of charts and tables.
-        var shown = metrics.Where(m => m.Support > 0 || m.Predicted > 0).ToList();
-        var sub = matrix.Subset(shown.Select(m => m.Index).ToList());
-        charts.Names = names; charts.Matrix = matrix; charts.Metrics = metrics; charts.Shown = shown; charts.ShownMatrix = sub;
-        charts.Confusion = Plots.Confusion(sub, shown.Select(m => m.Name).ToList());
+        charts.Names = names; charts.Matrix = matrix; charts.Metrics = ClassMetrics.Compute(matrix, names);
+        var shown = charts.Shown;
+        charts.Confusion = Plots.Confusion(charts.ShownMatrix!, shown.Select(m => m.Name).ToList());
         charts.PerClass = Plots.PrecisionRecall(shown);
         // Highest-loss validation images.
         var worst = Enumerable.Range(0, v.Count).Select(i => (Index: i, Loss: v.SampleLoss(i)))
             .OrderByDescending(t => t.Loss).ThenBy(t => v.Samples[t.Index]).Take(TopLosses).ToList();
         using var thumbs = new Thumbnails(preprocessing);
+        var thumbnails = new List<ReportCharts.Thumbnail>();
         foreach (var (i, loss) in worst)
         {
             var source = validationSet.GetSource(v.Samples[i]);
             byte[]? png = null; string? unreadable = null;
             try { png = thumbs.Render(source); }
             catch (ImageDecodeException e) { unreadable = e.Reason; }
-            charts.Worst.Add(new ReportCharts.Thumbnail(i, loss, source.Path, png, unreadable));
+            thumbnails.Add(new ReportCharts.Thumbnail(i, loss, source.Path, png, unreadable));
         }
+        charts.Worst = thumbnails;
         return charts;
     }
 

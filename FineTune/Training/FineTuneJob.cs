@@ -210,8 +210,7 @@ public sealed class FineTuneJob(FineTuneOptions options, TextWriter log)
         lastTrainer?.Dispose();
         // The report's pictures render on another thread while the model is exported and checked (the two are mostly
         // single-threaded start-up work: chart and PNG code, the ONNX writer and ONNX Runtime's session).
-        var metricsSoFar = _metrics;
-        var charts = Task.Run(() => RunReport.Render(metricsSoFar, best + 1, bestValidation, n => ReportData.ClassNamesOf(classes.Names, n), val, pre));
+        var charts = Task.Run(() => RunReport.Render(_metrics, best + 1, bestValidation, n => ReportData.ClassNamesOf(classes.Names, n), val, pre));
         var tuned = Path.Combine(_o.Out, "tuned.onnx");
         var exporter = new RunExporter { Model = model, Head = head, Labels = classes.Names, Preprocessing = pre, BaseModel = _o.Model };
         var check = exporter.Export(tuned, [ValidationBatch(val, evalPipeline, Math.Min(_o.Batch, 16))],

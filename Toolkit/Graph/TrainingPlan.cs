@@ -252,19 +252,18 @@ public sealed class TrainingPlan
             {
                 if (act.Op is not Ops.MaskedUnaryOp masked || act.Inputs.Length != 1) continue;
                 var y = act.Inputs[0];
-                if (y.Producer is { Op: Ops.ConvOp } conv && masked.ClampBounds != null && backwardSet.Contains(conv) && readers[y.Id] == 1
-                    && !outputIds.Contains(y.Id) && !viewed.Contains(y.Id) && !keep.Contains(y.Id) && !replayedAt.ContainsKey(y.Id)
-                    && !replayedAt.ContainsKey(act.Outputs[0].Id)
+                if (y.Producer is not { } producer || !backwardSet.Contains(producer) || readers[y.Id] != 1
+                    || outputIds.Contains(y.Id) || viewed.Contains(y.Id) || keep.Contains(y.Id)) continue;
+                bool fuses = producer.Op switch
+                {
+                    Ops.BatchNormalizationOp => true,
                     // The activation's output is written a step early, at the convolution's: its buffer must not be one
                     // a convolution input gives back at that step, so every input the plan computes is kept.
-                    && conv.Inputs.All(v => v.Kind != ValueKind.Activation || keep.Contains(v.Id)))
-                {
-                    _forward.Fuse(_nodes == null ? conv : _nodes[conv], _nodes == null ? act : _nodes[act]);
-                    continue;
-                }
-                if (y.Producer is not { Op: Ops.BatchNormalizationOp } bn || !backwardSet.Contains(bn) || readers[y.Id] != 1
-                    || outputIds.Contains(y.Id) || viewed.Contains(y.Id) || keep.Contains(y.Id)) continue;
-                _forward.Fuse(_nodes == null ? bn : _nodes[bn], _nodes == null ? act : _nodes[act]);
+                    Ops.ConvOp => masked.ClampBounds != null && !replayedAt.ContainsKey(act.Outputs[0].Id)
+                                  && producer.Inputs.All(v => v.Kind != ValueKind.Activation || keep.Contains(v.Id)),
+                    _ => false,
+                };
+                if (fuses) _forward.Fuse(_nodes == null ? producer : _nodes[producer], _nodes == null ? act : _nodes[act]);
             }
         }
         foreach (var (_, tensor, _) in _replayed) _forwardData[tensor] = tensor.Data;

@@ -23,6 +23,10 @@ internal unsafe interface ILanes<T> where T : unmanaged, ILanes<T>
     static abstract T Max(T a, float s);
     /// <summary>IEEE minimum with s on every lane (NaN stays NaN).</summary>
     static abstract T Min(T a, float s);
+    /// <summary>s on every lane.</summary>
+    static abstract T Create(float s);
+    /// <summary>Bit k set where lane k passes <see cref="BitMask.Passes"/> (lo &lt; v, not v ≥ hi).</summary>
+    static abstract uint PassBits(T v, float lo, float hi);
 }
 
 /// <summary>16 floats in a zmm register.</summary>
@@ -40,6 +44,10 @@ internal unsafe struct Lanes512 : ILanes<Lanes512>
     public static Lanes512 MulAdd(Lanes512 a, float s, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, Vector512.Create(s), c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Max(Lanes512 a, float s) => new(Vector512.Max(a._v, Vector512.Create(s)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Min(Lanes512 a, float s) => new(Vector512.Min(a._v, Vector512.Create(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Create(float s) => new(Vector512.Create(s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint PassBits(Lanes512 v, float lo, float hi) =>
+        (uint)Vector512.AndNot(Vector512.GreaterThan(v._v, Vector512.Create(lo)), Vector512.GreaterThanOrEqual(v._v, Vector512.Create(hi))).ExtractMostSignificantBits();
 
     /// <summary>Lane indices 0…15.</summary>
     public static Vector512<int> Indices => Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -64,6 +72,10 @@ internal unsafe struct Lanes256 : ILanes<Lanes256>
     public static Lanes256 MulAdd(Lanes256 a, float s, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, Vector256.Create(s), c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Max(Lanes256 a, float s) => new(Vector256.Max(a._v, Vector256.Create(s)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Min(Lanes256 a, float s) => new(Vector256.Min(a._v, Vector256.Create(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Create(float s) => new(Vector256.Create(s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint PassBits(Lanes256 v, float lo, float hi) =>
+        Vector256.AndNot(Vector256.GreaterThan(v._v, Vector256.Create(lo)), Vector256.GreaterThanOrEqual(v._v, Vector256.Create(hi))).ExtractMostSignificantBits();
 }
 
 /// <summary><see cref="System.Numerics.Vector{T}"/> lanes: whatever width the runtime gives it (8 with AVX2, 4 with SSE only).</summary>
@@ -81,6 +93,13 @@ internal unsafe struct LanesVector : ILanes<LanesVector>
     public static LanesVector MulAdd(LanesVector a, float s, LanesVector c) => new(System.Numerics.Vector.FusedMultiplyAdd(a._v, new System.Numerics.Vector<float>(s), c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Max(LanesVector a, float s) => new(System.Numerics.Vector.Max(a._v, new System.Numerics.Vector<float>(s)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Min(LanesVector a, float s) => new(System.Numerics.Vector.Min(a._v, new System.Numerics.Vector<float>(s)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static LanesVector Create(float s) => new(new System.Numerics.Vector<float>(s));
+    public static uint PassBits(LanesVector v, float lo, float hi)
+    {
+        uint bits = 0;
+        for (int k = 0; k < Count; k++) if (BitMask.Passes(v._v[k], lo, hi)) bits |= 1u << k;
+        return bits;
+    }
 }
 
 /// <summary>One float: the scalar path.</summary>
@@ -98,4 +117,6 @@ internal unsafe struct Lane1 : ILanes<Lane1>
     public static Lane1 MulAdd(Lane1 a, float s, Lane1 c) => new(MathF.FusedMultiplyAdd(a._v, s, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Max(Lane1 a, float s) => new(MathF.Max(a._v, s));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Min(Lane1 a, float s) => new(MathF.Min(a._v, s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lane1 Create(float s) => new(s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint PassBits(Lane1 v, float lo, float hi) => BitMask.Passes(v._v, lo, hi) ? 1u : 0u;
 }

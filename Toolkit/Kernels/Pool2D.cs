@@ -187,20 +187,26 @@ public static class Pool2D
         return m;
     }
 
-    /// <summary>
-    /// Maxima of three consecutive taps at 16 stride-2 positions of one row: the 32 floats from r split into even and
-    /// odd columns, the third tap the even ones moved down a lane with r[32] in the last (two loads and a broadcast
-    /// instead of six loads).
-    /// </summary>
+    /// <summary>Maxima of three consecutive taps at 16 stride-2 positions of one row (<see cref="RowTaps3"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe Vector512<float> RowMax3(float* r, Vector512<int> even)
     {
-        var odd = even + Vector512<int>.One;
+        var (t0, t1, t2) = RowTaps3(r, even, even + Vector512<int>.One);
+        return Vector512.Max(Vector512.Max(t0, t1), t2);
+    }
+
+    /// <summary>
+    /// Three consecutive taps at 16 stride-2 positions of one row: the 32 floats from r split into even and odd columns,
+    /// the third tap the even ones moved down a lane with r[32] in the last (two loads and a broadcast instead of six loads).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe (Vector512<float>, Vector512<float>, Vector512<float>) RowTaps3(float* r, Vector512<int> even, Vector512<int> odd)
+    {
         Vector512<float> lo = Vector512.Load(r), hi = Vector512.Load(r + 16);
         var t0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
         var t1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
         var t2 = Avx512F.AlignRight32(Vector512.Create(r[32]).AsInt32(), t0.AsInt32(), 1).AsSingle();
-        return Vector512.Max(Vector512.Max(t0, t1), t2);
+        return (t0, t1, t2);
     }
 
     /// <summary>
@@ -398,10 +404,7 @@ public static class Pool2D
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe (Vector512<float>, Vector512<float>, Vector512<float>) RowHits(float* r, Vector512<int> even, Vector512<int> odd, Vector512<float> y, ref Vector512<float> found)
     {
-        Vector512<float> lo = Vector512.Load(r), hi = Vector512.Load(r + 16);
-        var t0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
-        var t1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
-        var t2 = Avx512F.AlignRight32(Vector512.Create(r[32]).AsInt32(), t0.AsInt32(), 1).AsSingle();
+        var (t0, t1, t2) = RowTaps3(r, even, odd);
         var h0 = Vector512.AndNot(Vector512.Equals(t0, y), found); found |= h0;
         var h1 = Vector512.AndNot(Vector512.Equals(t1, y), found); found |= h1;
         var h2 = Vector512.AndNot(Vector512.Equals(t2, y), found); found |= h2;

@@ -28,63 +28,41 @@ public static class ScaleShiftClamp
         fixed (float* px = x, py = y)
         fixed (byte* pm = mask)
         {
+            var k = new Kernel(px, py, record ? pm : null, bit0, a, b, lo, hi, upper, passLo, passHi);
             // Elements one at a time until the bits reach a byte boundary, then whole bytes, then the rest one at a time.
-            if (record) for (; i < n && ((bit0 + i) & 7) != 0; i++) SetBit(pm, bit0 + i, One(px, py, i, a, b, lo, hi, upper, passLo, passHi));
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b), vlo = Vector512.Create(lo), vhi = Vector512.Create(hi);
-                Vector512<float> plo = Vector512.Create(passLo), phi = Vector512.Create(passHi);
-                for (; i <= n - 16; i += 16)
-                {
-                    var v = Vector512.Max(Vector512.Load(px + i) * va + vb, vlo);
-                    if (upper) v = Vector512.Min(v, vhi);
-                    v.Store(py + i);
-                    if (record)
-                    {
-                        var pass = Vector512.AndNot(Vector512.GreaterThan(v, plo), Vector512.GreaterThanOrEqual(v, phi));
-                        Unsafe.WriteUnaligned(pm + ((bit0 + i) >> 3), (ushort)pass.ExtractMostSignificantBits());
-                    }
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
-                Vector256<float> plo = Vector256.Create(passLo), phi = Vector256.Create(passHi);
-                for (; i <= n - 8; i += 8)
-                {
-                    var v = Vector256.Max(Vector256.Load(px + i) * va + vb, vlo);
-                    if (upper) v = Vector256.Min(v, vhi);
-                    v.Store(py + i);
-                    if (record)
-                    {
-                        var pass = Vector256.AndNot(Vector256.GreaterThan(v, plo), Vector256.GreaterThanOrEqual(v, phi));
-                        pm[(bit0 + i) >> 3] = (byte)pass.ExtractMostSignificantBits();
-                    }
-                }
-            }
-            for (; i < n; i++)
-            {
-                bool pass = One(px, py, i, a, b, lo, hi, upper, passLo, passHi);
-                if (record) SetBit(pm, bit0 + i, pass);
-            }
+            if (record) i = k.Run<Lane1>(i, (int)Math.Min(n, (8 - (bit0 & 7)) & 7));
+            if (Vector512.IsHardwareAccelerated) i = k.Run<Lanes512>(i, n);
+            if (Vector256.IsHardwareAccelerated) i = k.Run<Lanes256>(i, n);
+            k.Run<Lane1>(i, n);
         }
     }
 
-    /// <summary>Element i by the scalar rule; returns whether it passes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe bool One(float* x, float* y, int i, float a, float b, float lo, float hi, bool upper, float passLo, float passHi)
+    /// <summary>The pass over the elements, written once over the lane type; one, eight or sixteen bits are stored at a time.</summary>
+    readonly unsafe struct Kernel(float* x, float* y, byte* mask, long bit0, float a, float b, float lo, float hi, bool upper, float passLo, float passHi)
     {
-        float v = MathF.Max(x[i] * a + b, lo);
-        if (upper) v = MathF.Min(v, hi);
-        y[i] = v;
-        return BitMask.Passes(v, passLo, passHi);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void SetBit(byte* mask, long bit, bool on)
-    {
-        byte* p = mask + (bit >> 3);
-        int k = (int)(bit & 7);
-        *p = (byte)((*p & ~(1 << k)) | ((on ? 1 : 0) << k));
+        /// <summary>Elements [i, end) a register at a time (as many as whole registers fit); returns where it stopped.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run<T>(int i, int end) where T : unmanaged, ILanes<T>
+        {
+            var shift = T.Create(b);
+            for (; i <= end - T.Count; i += T.Count)
+            {
+                var v = T.Max(T.Load(x + i) * a + shift, lo);
+                if (upper) v = T.Min(v, hi);
+                T.Store(v, y + i);
+                if (mask == null) continue;
+                uint bits = T.PassBits(v, passLo, passHi);
+                long at = bit0 + i;
+                if (T.Count == 16) Unsafe.WriteUnaligned(mask + (at >> 3), (ushort)bits);
+                else if (T.Count == 8) mask[at >> 3] = (byte)bits;
+                else
+                {
+                    byte* p = mask + (at >> 3);
+                    int k = (int)(at & 7);
+                    *p = (byte)((*p & ~(1 << k)) | ((int)bits << k));
+                }
+            }
+            return i;
+        }
     }
 }
