@@ -31,8 +31,15 @@ public static unsafe class FewChannelConv2D
     public static bool Applies(in Conv2DGeometry g) =>
         g.Groups == 1 && !g.IsPointwise && g.Rows <= MaxRows && g.OutChannels >= MinFilters && g.DilationH == 1 && g.DilationW == 1;
 
-    /// <summary>Row length of one thread's unfolded block: the output width rounded up to whole vectors.</summary>
-    static int Stride(in Conv2DGeometry g) => (g.OutWidth + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
+    /// <summary>
+    /// Row length of one thread's unfolded block: the output width rounded up to whole vectors (16 floats where 512-bit
+    /// vectors are accelerated, so a row's last 16-lane load stays inside the row).
+    /// </summary>
+    static int Stride(in Conv2DGeometry g)
+    {
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector<float>.Count;
+        return (g.OutWidth + lanes - 1) / lanes * lanes;
+    }
 
     /// <summary>Threads for a call: one range of output rows each, at most one per row.</summary>
     public static int Threads(in Conv2DGeometry g) => (int)Math.Max(1, Math.Min(Workers.MaxThreads, (long)g.Batch * g.OutHeight));
@@ -125,6 +132,9 @@ public static unsafe class FewChannelConv2D
             {
                 for (; q + 32 <= ow; q += 32) Filters512x2(w + (long)m0 * rows, bias, m0, col + q, yb + q, rows, ld, positions, bounds);
                 for (; q + 16 <= ow; q += 16) Filters512(w + (long)m0 * rows, bias, m0, col + q, yb + q, rows, ld, positions, bounds);
+                // The last columns as one 16-lane vector, stored masked (SqueezeNet's 111-wide rows end in 15: two
+                // 8-lane passes there took a fifth of the layer).
+                if (q < ow) { Filters512(w + (long)m0 * rows, bias, m0, col + q, yb + q, rows, ld, positions, bounds, ow - q); q = ow; }
             }
             for (; q < ow; q += lanes)
             {
@@ -206,9 +216,12 @@ public static unsafe class FewChannelConv2D
         e4.Store(o + 4 * positions); e5.Store(o + 5 * positions); e6.Store(o + 6 * positions); e7.Store(o + 7 * positions);
     }
 
-    /// <summary>Eight filters' outputs at 16 consecutive positions (one zmm vector each).</summary>
+    /// <summary>
+    /// Eight filters' outputs at 16 consecutive positions (one zmm vector each); with <paramref name="count"/> below 16,
+    /// only the first <paramref name="count"/> of them are stored (the 16 column loads stay inside the block's row).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Filters512(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, in ConvFinish bounds)
+    static void Filters512(float* wb, float* bias, int m0, float* c, float* o, int rows, int ld, int positions, in ConvFinish bounds, int count = 16)
     {
         Vector512<float> a0 = Bias512(bias, m0), a1 = Bias512(bias, m0 + 1), a2 = Bias512(bias, m0 + 2), a3 = Bias512(bias, m0 + 3),
                          a4 = Bias512(bias, m0 + 4), a5 = Bias512(bias, m0 + 5), a6 = Bias512(bias, m0 + 6), a7 = Bias512(bias, m0 + 7);
@@ -227,8 +240,15 @@ public static unsafe class FewChannelConv2D
         }
         a0 = bounds.Apply(a0, 0, null); a1 = bounds.Apply(a1, 0, null); a2 = bounds.Apply(a2, 0, null); a3 = bounds.Apply(a3, 0, null);
         a4 = bounds.Apply(a4, 0, null); a5 = bounds.Apply(a5, 0, null); a6 = bounds.Apply(a6, 0, null); a7 = bounds.Apply(a7, 0, null);
-        a0.Store(o); a1.Store(o + positions); a2.Store(o + 2 * positions); a3.Store(o + 3 * positions);
-        a4.Store(o + 4 * positions); a5.Store(o + 5 * positions); a6.Store(o + 6 * positions); a7.Store(o + 7 * positions);
+        if (count == 16)
+        {
+            a0.Store(o); a1.Store(o + positions); a2.Store(o + 2 * positions); a3.Store(o + 3 * positions);
+            a4.Store(o + 4 * positions); a5.Store(o + 5 * positions); a6.Store(o + 6 * positions); a7.Store(o + 7 * positions);
+            return;
+        }
+        var keep = Lanes512.FirstLanes(count);
+        Avx512F.MaskStore(o, keep, a0); Avx512F.MaskStore(o + positions, keep, a1); Avx512F.MaskStore(o + 2 * positions, keep, a2); Avx512F.MaskStore(o + 3 * positions, keep, a3);
+        Avx512F.MaskStore(o + 4 * positions, keep, a4); Avx512F.MaskStore(o + 5 * positions, keep, a5); Avx512F.MaskStore(o + 6 * positions, keep, a6); Avx512F.MaskStore(o + 7 * positions, keep, a7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
