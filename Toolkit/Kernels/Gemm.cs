@@ -533,6 +533,8 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Kernel8x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, ConvFinish* f, int row)
     {
+        // Decided before the loop: no call while the accumulators are live (every vector register is caller-saved).
+        bool fast = FastFinish(alpha, beta, f);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
@@ -549,10 +551,55 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
             a += 8; b += ldb;
         }
+        if (fast)
+        {
+            bool addC = beta == 1, hasMin = f != null && f->HasMin, hasMax = f != null && f->HasMax, fixZero = hasMin && f->Min == 0 && !float.IsNegative(f->Min);
+            float* bias = f == null || f->Bias == null ? null : f->Bias + row;
+            var min = Vector512.Create(hasMin ? f->Min : 0); var max = Vector512.Create(hasMax ? f->Max : 0);
+            StoreFast(c, c00, c01, addC, bias, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + ldc, c10, c11, addC, bias == null ? null : bias + 1, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 2 * ldc, c20, c21, addC, bias == null ? null : bias + 2, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 3 * ldc, c30, c31, addC, bias == null ? null : bias + 3, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 4 * ldc, c40, c41, addC, bias == null ? null : bias + 4, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 5 * ldc, c50, c51, addC, bias == null ? null : bias + 5, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 6 * ldc, c60, c61, addC, bias == null ? null : bias + 6, hasMin, fixZero, hasMax, min, max);
+            StoreFast(c + 7 * ldc, c70, c71, addC, bias == null ? null : bias + 7, hasMin, fixZero, hasMax, min, max);
+            return;
+        }
         Store512(c, alpha, beta, c00, c01, f, row); Store512(c + ldc, alpha, beta, c10, c11, f, row + 1);
         Store512(c + 2 * ldc, alpha, beta, c20, c21, f, row + 2); Store512(c + 3 * ldc, alpha, beta, c30, c31, f, row + 3);
         Store512(c + 4 * ldc, alpha, beta, c40, c41, f, row + 4); Store512(c + 5 * ldc, alpha, beta, c50, c51, f, row + 5);
         Store512(c + 6 * ldc, alpha, beta, c60, c61, f, row + 6); Store512(c + 7 * ldc, alpha, beta, c70, c71, f, row + 7);
+    }
+
+    /// <summary>
+    /// Whether an 8×32 tile's rows take <see cref="StoreFast"/>: the common case — alpha 1, beta 0 or 1, a bias and
+    /// bounds but no residual — with bounds that are numbers and no upper bound of −0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool FastFinish(float alpha, float beta, ConvFinish* f) =>
+        alpha == 1 && (beta == 0 || beta == 1) && Avx512F.IsSupported
+        && (f == null || (f->Residual == null && !(f->HasMin && float.IsNaN(f->Min)) && !(f->HasMax && (float.IsNaN(f->Max) || (f->Max == 0 && float.IsNegative(f->Max))))));
+
+    /// <summary>
+    /// One row of an 8×32 tile (columns 0–15 and 16–31) into <paramref name="row"/>: + C (<paramref name="addC"/>),
+    /// + the bias, then the bounds, with the finish's tests and broadcasts made once per tile and each bound one x86
+    /// max or min (<see cref="Store512"/> takes IEEE maximum and minimum, three instructions each). With the bound as
+    /// the first operand, vmaxps and vminps return the value itself where it is NaN, and elsewhere the bound or the
+    /// value as IEEE does, except for a maximum with +0 at −0, where vmaxps keeps −0 (adding +0 makes it +0 and changes
+    /// nothing else: <paramref name="fixZero"/>), and a minimum with −0 at +0 (not taken: <see cref="FastFinish"/>).
+    /// So the bits equal <see cref="Store512"/>'s.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFast(float* row, Vector512<float> lo, Vector512<float> hi, bool addC, float* bias, bool hasMin, bool fixZero, bool hasMax,
+        Vector512<float> min, Vector512<float> max)
+    {
+        if (addC) { lo += Vector512.Load(row); hi += Vector512.Load(row + 16); }
+        if (bias != null) { var b = Vector512.Create(*bias); lo += b; hi += b; }
+        if (hasMin) { lo = Avx512F.Max(min, lo); hi = Avx512F.Max(min, hi); }
+        if (fixZero) { lo += Vector512<float>.Zero; hi += Vector512<float>.Zero; }
+        if (hasMax) { lo = Avx512F.Min(max, lo); hi = Avx512F.Min(max, hi); }
+        lo.Store(row); hi.Store(row + 16);
     }
 
     /// <summary>
