@@ -504,6 +504,16 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Transpose8x8(float* src, long lds, float* dst, int ldd)
     {
+        Transpose8x8(src, lds, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+        Avx.Store(dst, c0); Avx.Store(dst + ldd, c1); Avx.Store(dst + 2 * ldd, c2); Avx.Store(dst + 3 * ldd, c3);
+        Avx.Store(dst + 4 * ldd, c4); Avx.Store(dst + 5 * ldd, c5); Avx.Store(dst + 6 * ldd, c6); Avx.Store(dst + 7 * ldd, c7);
+    }
+
+    /// <summary>The 8×8 block at <paramref name="src"/> (row stride <paramref name="lds"/>) transposed into registers: c<i>q</i> is its column q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long lds, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
+    {
         var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
         var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
         var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
@@ -518,10 +528,10 @@ public static unsafe class Gemm
         var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
         var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
         var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
-        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(s2, s6, 0x20)); Avx.Store(dst + 3 * ldd, Avx.Permute2x128(s3, s7, 0x20));
-        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(s0, s4, 0x31)); Avx.Store(dst + 5 * ldd, Avx.Permute2x128(s1, s5, 0x31));
-        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(s2, s6, 0x31)); Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
+        c0 = Avx.Permute2x128(s0, s4, 0x20); c1 = Avx.Permute2x128(s1, s5, 0x20);
+        c2 = Avx.Permute2x128(s2, s6, 0x20); c3 = Avx.Permute2x128(s3, s7, 0x20);
+        c4 = Avx.Permute2x128(s0, s4, 0x31); c5 = Avx.Permute2x128(s1, s5, 0x31);
+        c6 = Avx.Permute2x128(s2, s6, 0x31); c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
     /// <summary>
@@ -602,6 +612,18 @@ public static unsafe class Gemm
         lo.Store(row); hi.Store(row + 16);
     }
 
+    /// <summary><see cref="StoreFast(float*, Vector512{float}, Vector512{float}, bool, float*, bool, bool, bool, Vector512{float}, Vector512{float})"/> for one ymm of a row (a few-column tile's eight columns).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFast(float* row, Vector256<float> v, bool addC, float* bias, bool hasMin, bool fixZero, bool hasMax, Vector256<float> min, Vector256<float> max)
+    {
+        if (addC) v += Vector256.Load(row);
+        if (bias != null) v += Vector256.Create(*bias);
+        if (hasMin) v = Avx.Max(min, v);
+        if (fixZero) v += Vector256<float>.Zero;
+        if (hasMax) v = Avx.Min(max, v);
+        v.Store(row);
+    }
+
     /// <summary>
     /// C = alpha·A·B + beta·C over the <see cref="WideRows"/>-row strips [t0, t1) of A for few columns: the vector runs
     /// down the rows (two zmm of a strip's 32 rows per depth), the broadcasts along a row of B read in place, eight
@@ -658,6 +680,26 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void MergeEight(float* tile, float* c, int ldc, int rows, int row0, float alpha, float beta, ConvFinish* fin)
     {
+        if (FastFinish(alpha, beta, fin) && rows % 8 == 0)
+        {
+            // The common case as the 8×32 tiles store it (StoreFast): the transposed rows straight from registers.
+            bool addC = beta == 1, hasMin = fin != null && fin->HasMin, hasMax = fin != null && fin->HasMax, fixZero = hasMin && fin->Min == 0 && !float.IsNegative(fin->Min);
+            float* bias = fin == null || fin->Bias == null ? null : fin->Bias + row0;
+            var min = Vector256.Create(hasMin ? fin->Min : 0); var max = Vector256.Create(hasMax ? fin->Max : 0);
+            for (int g0 = 0; g0 < rows; g0 += 8)
+            {
+                Transpose8x8(tile + g0, WideRows, out var v0, out var v1, out var v2, out var v3, out var v4, out var v5, out var v6, out var v7);
+                float* row = c + (long)g0 * ldc, b = bias == null ? null : bias + g0;
+                StoreFast(row, v0, addC, b, hasMin, fixZero, hasMax, min, max); StoreFast(row + ldc, v1, addC, b == null ? null : b + 1, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 2 * ldc, v2, addC, b == null ? null : b + 2, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 3 * ldc, v3, addC, b == null ? null : b + 3, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 4 * ldc, v4, addC, b == null ? null : b + 4, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 5 * ldc, v5, addC, b == null ? null : b + 5, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 6 * ldc, v6, addC, b == null ? null : b + 6, hasMin, fixZero, hasMax, min, max);
+                StoreFast(row + 7 * ldc, v7, addC, b == null ? null : b + 7, hasMin, fixZero, hasMax, min, max);
+            }
+            return;
+        }
         float* t = stackalloc float[64];
         for (int g0 = 0; g0 < rows; g0 += 8)
         {
