@@ -663,8 +663,13 @@ public static unsafe class Gemm
                         if (betaHere == 0) for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r];
                         else if (betaHere == 1) for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r] + row[q];
                         else for (int q = 0; q < w; q++) row[q] = alpha * tile[q * WideRows + r] + betaHere * row[q];
+                        // The finish one value at a time: a pass per row of one to four values cost more in calls than in work.
+                        if (fin != null)
+                        {
+                            float b = fin->Bias != null ? fin->Bias[i0 + r] : 0;
+                            for (int q = 0; q < w; q++) row[q] = fin->Apply(fin->Bias != null ? row[q] + b : row[q], row + q);
+                        }
                     }
-                    if (fin != null) fin->ApplyInPlace(c, ldc, rows, w, i0);
                     j += w;
                 }
             }
