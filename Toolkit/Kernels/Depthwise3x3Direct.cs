@@ -43,22 +43,27 @@ internal static unsafe class Depthwise3x3Direct
         int h = g.InHeight, wd = g.InWidth, c = p % g.OutChannels;
         float* src = source, dst = y + p * (long)h * wd, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
+        // Bands of rows outside, the row's 16-column stretches inside: the plane is read front to back, each band's
+        // input rows from L1 for all its stretches (a stretch at a time down the whole plane read each row a cache
+        // line at a time, 112 floats apart, from L3).
+        // First row: the padded row above leaves out the top taps.
         for (int j = 0; j < wd; j += Lanes)
         {
             var rows = Rows.At(src, wd, j);
             var put = new Put(dst + j, wd, Lanes512.FirstLanes(wd - j), wd - j >= Lanes, accumulate);
-            // First row: the padded row above leaves out the top taps.
+            var a = t.Start;
+            if (h > 1) { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); rows.Load(1, out r0, out r1, out r2); t.Bottom(ref a, r0, r1, r2); }
+            else { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); }
+            put.Store(0, t.Bound(a));
+        }
+        if (h == 1) return;
+        int i = 1;
+        // Four rows whose taps are all inside the plane: input rows i − 1 … i + 4, each loaded once per stretch.
+        for (; i + 4 <= h - 1; i += 4)
+            for (int j = 0; j < wd; j += Lanes)
             {
-                var a = t.Start;
-                if (h > 1) { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); rows.Load(1, out r0, out r1, out r2); t.Bottom(ref a, r0, r1, r2); }
-                else { rows.Load(0, out var r0, out var r1, out var r2); t.Middle(ref a, r0, r1, r2); }
-                put.Store(0, t.Bound(a));
-            }
-            if (h == 1) continue;
-            int i = 1;
-            // Four rows whose taps are all inside the plane: input rows i − 1 … i + 4, each loaded once.
-            for (; i + 4 <= h - 1; i += 4)
-            {
+                var rows = Rows.At(src, wd, j);
+                var put = new Put(dst + j, wd, Lanes512.FirstLanes(wd - j), wd - j >= Lanes, accumulate);
                 Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
                 rows.Load(i - 1, out var r0, out var r1, out var r2);
                 t.Top(ref a0, r0, r1, r2);
@@ -74,16 +79,18 @@ internal static unsafe class Depthwise3x3Direct
                 t.Bottom(ref a3, r0, r1, r2);
                 put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
             }
-            // The rows left before the last, one at a time; then the last, whose padded row below leaves out the bottom taps.
-            for (; i < h; i++)
+        // The rows left before the last, one at a time; then the last, whose padded row below leaves out the bottom taps.
+        for (; i < h; i++)
+            for (int j = 0; j < wd; j += Lanes)
             {
+                var rows = Rows.At(src, wd, j);
+                var put = new Put(dst + j, wd, Lanes512.FirstLanes(wd - j), wd - j >= Lanes, accumulate);
                 var a = t.Start;
                 rows.Load(i - 1, out var r0, out var r1, out var r2); t.Top(ref a, r0, r1, r2);
                 rows.Load(i, out r0, out r1, out r2); t.Middle(ref a, r0, r1, r2);
                 if (i + 1 < h) { rows.Load(i + 1, out r0, out r1, out r2); t.Bottom(ref a, r0, r1, r2); }
                 put.Store(i, t.Bound(a));
             }
-        }
     }
 
     /// <summary>
@@ -98,15 +105,17 @@ internal static unsafe class Depthwise3x3Direct
         int h = g.InHeight, wd = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, c = p % g.OutChannels;
         float* dst = y + p * (long)oh * ow, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
-        for (int j = 0; j < ow; j += Lanes)
-        {
-            var rows = Rows2.At(source, wd, 2 * j);
-            var put = new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate);
-            int i = 0;
-            for (; i < oh && 2 * i - 1 < 0; i++) put.Store(i, t.Bound(Row2(rows, t, i, h)));
-            // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once.
-            for (; i + 4 <= oh && 2 * (i + 3) + 1 < h; i += 4)
+        // Bands of rows outside, stretches inside, as for stride 1.
+        int i = 0;
+        for (; i < oh && 2 * i - 1 < 0; i++)
+            for (int j = 0; j < ow; j += Lanes)
+                new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate).Store(i, t.Bound(Row2(Rows2.At(source, wd, 2 * j), t, i, h)));
+        // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once per stretch.
+        for (; i + 4 <= oh && 2 * (i + 3) + 1 < h; i += 4)
+            for (int j = 0; j < ow; j += Lanes)
             {
+                var rows = Rows2.At(source, wd, 2 * j);
+                var put = new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate);
                 Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
                 int r = 2 * i - 1;
                 rows.Load(r, out var r0, out var r1, out var r2); t.Top(ref a0, r0, r1, r2);
@@ -120,8 +129,9 @@ internal static unsafe class Depthwise3x3Direct
                 rows.Load(r + 8, out r0, out r1, out r2); t.Bottom(ref a3, r0, r1, r2);
                 put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
             }
-            for (; i < oh; i++) put.Store(i, t.Bound(Row2(rows, t, i, h)));
-        }
+        for (; i < oh; i++)
+            for (int j = 0; j < ow; j += Lanes)
+                new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate).Store(i, t.Bound(Row2(Rows2.At(source, wd, 2 * j), t, i, h)));
     }
 
     /// <summary>One stride-2 output row's sums, leaving out the taps on padded rows.</summary>
@@ -329,24 +339,27 @@ internal static unsafe class Depthwise3x3Direct
         void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2);
     }
 
-    readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2) : IRowTaps
+    readonly struct Rows(float* start, int width, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, bool inside) : IRowTaps
     {
         /// <summary>
         /// The stretch of columns [j, j + 16) of a plane whose rows start at <paramref name="plane"/>: lane l of the tap
         /// at column offset v − 1 reads column j + l + v − 1, kept when it is a real column (at or past 0, below the width).
+        /// A stretch whose taps all lie inside the row loads without masks.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Rows At(float* plane, int width, int j)
         {
+            if (j > 0 && j + Lanes < width) return new Rows(plane + j, width, default, default, default, inside: true);
             var m0 = j > 0 ? Lanes512.FirstLanes(width - j + 1)
                 : (Vector512.GreaterThanOrEqual(Lanes512.Indices, Vector512<int>.One) & Vector512.LessThan(Lanes512.Indices, Vector512.Create(width + 1))).AsSingle();
-            return new Rows(plane + j, width, m0, Lanes512.FirstLanes(width - j), Lanes512.FirstLanes(width - j - 1));
+            return new Rows(plane + j, width, m0, Lanes512.FirstLanes(width - j), Lanes512.FirstLanes(width - j - 1), inside: false);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Load(int row, out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2)
         {
             float* p = start + (long)row * width;
+            if (inside) { r0 = Vector512.Load(p - 1); r1 = Vector512.Load(p); r2 = Vector512.Load(p + 1); return; }
             r0 = Avx512F.MaskLoad(p - 1, m0, Vector512<float>.Zero);
             r1 = Avx512F.MaskLoad(p, m1, Vector512<float>.Zero);
             r2 = Avx512F.MaskLoad(p + 1, m2, Vector512<float>.Zero);
