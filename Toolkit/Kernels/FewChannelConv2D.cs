@@ -8,15 +8,30 @@ namespace TransferKit.Toolkit.Kernels;
 
 /// <summary>
 /// Forward of convolutions with few unfolded rows (C·KH·KW ≤ <see cref="MaxRows"/>, such as a first layer on RGB
-/// images), one output row at a time: the row's unfolded columns (rows × OW, small enough to stay in L1), then every
+/// images, or up to <see cref="MaxImageRows"/> for a wide layer on an image's channels), one output row at a time: the
+/// row's unfolded columns (rows × OW, small enough to stay in L1 or L2), then every
 /// filter's output row from them, eight filters at a time in registers — no packing and no GEMM, whose per-call
 /// overheads dominate at such a short depth (a 3×3 stride-2 first layer on RGB ran 2–3× faster than through im2col + GEMM). y[m, p] = bias[m] + Σ_r w[m, r]·col[r, p], summed in r order with fused
 /// multiply-adds. <see cref="Reference.ReferenceConv2D"/> is the plain loop it must equal.
 /// </summary>
 public static unsafe class FewChannelConv2D
 {
-    /// <summary>Most unfolded rows (C·KH·KW) this kernel takes: a 3×3 layer on 3 channels has 27.</summary>
+    /// <summary>Most unfolded rows (C·KH·KW) this kernel takes in general: a 3×3 layer on 3 channels has 27.</summary>
     public const int MaxRows = 32;
+
+    /// <summary>
+    /// Most unfolded rows for a layer on an image's channels (at most <see cref="ImageChannels"/>) with output rows of
+    /// at least <see cref="MinWideRow"/>: ResNet's 7×7 stride-2 stem on RGB has 147, whose row block (66 KB) stays in
+    /// L2. One thread, that stem at batch 1: 2.6 ms here against 2.9 through im2col and GEMM; two threads 1.4–1.8 against
+    /// 2.3 and more (the GEMM splits a batch-1 image's columns).
+    /// </summary>
+    public const int MaxImageRows = 160;
+
+    /// <summary>Input channels of an image (gray, RGB, RGBA): layers on at most this many may take <see cref="MaxImageRows"/>.</summary>
+    public const int ImageChannels = 4;
+
+    /// <summary>Fewest output columns for <see cref="MaxImageRows"/>: narrower rows fill the 16-lane vectors poorly.</summary>
+    public const int MinWideRow = 32;
 
     /// <summary>How many output rows ahead the input rows are prefetched.</summary>
     const int PrefetchRowsAhead = 2;
@@ -29,7 +44,8 @@ public static unsafe class FewChannelConv2D
 
     /// <summary>Whether <see cref="Forward"/> takes this geometry.</summary>
     public static bool Applies(in Conv2DGeometry g) =>
-        g.Groups == 1 && !g.IsPointwise && g.Rows <= MaxRows && g.OutChannels >= MinFilters && g.DilationH == 1 && g.DilationW == 1;
+        g.Groups == 1 && !g.IsPointwise && g.OutChannels >= MinFilters && g.DilationH == 1 && g.DilationW == 1
+        && (g.Rows <= MaxRows || (g.InChannels <= ImageChannels && g.Rows <= MaxImageRows && g.OutWidth >= MinWideRow));
 
     /// <summary>
     /// Row length of one thread's unfolded block: the output width rounded up to whole vectors (16 floats where 512-bit

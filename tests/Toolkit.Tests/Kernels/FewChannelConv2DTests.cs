@@ -19,6 +19,7 @@ public class FewChannelConv2DTests
         new(2, 1, 17, 19, 8, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2, 1),    // one channel, 5×5: 25 rows
         new(1, 2, 6, 5, 9, 3, 1, 3, 1, 1, 1, 0, 1, 0, 1, 1),      // 3×1 kernel, stride 3: fewer outputs than a vector
         new(4, 3, 12, 70, 16, 2, 3, 2, 3, 1, 1, 1, 1, 0, 2, 1),   // wide rows, uneven strides
+        new(2, 3, 23, 75, 12, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1),   // ResNet's 7×7 stride-2 stem: 147 rows, 38 outputs a row
     }.Select(g => new object[] { g });
 
     static float[] Random(long n, int seed)
@@ -64,7 +65,11 @@ public class FewChannelConv2DTests
     public void OnlyFewRowsManyFiltersUngroupedUndilatedLayersTakeIt()
     {
         Assert.True(FewChannelConv2D.Applies(new(1, 3, 16, 16, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));
-        Assert.False(FewChannelConv2D.Applies(new(1, 4, 16, 16, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));   // 36 rows
+        Assert.False(FewChannelConv2D.Applies(new(1, 4, 16, 16, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));   // 36 rows, 7 outputs a row
+        Assert.True(FewChannelConv2D.Applies(new(1, 4, 16, 66, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));    // 36 rows on 4 channels, 32 outputs a row
+        Assert.False(FewChannelConv2D.Applies(new(1, 5, 16, 66, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));   // 45 rows on 5 channels
+        Assert.True(FewChannelConv2D.Applies(new(1, 3, 224, 224, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1)));  // ResNet's stem: 147 rows
+        Assert.False(FewChannelConv2D.Applies(new(1, 3, 24, 66, 8, 9, 9, 2, 2, 1, 1, 0, 0, 0, 0, 1)));   // 243 rows
         Assert.False(FewChannelConv2D.Applies(new(1, 3, 16, 16, 7, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)));   // 7 filters
         Assert.False(FewChannelConv2D.Applies(new(1, 3, 16, 16, 9, 3, 3, 1, 1, 2, 2, 0, 0, 0, 0, 1)));   // dilated
         Assert.False(FewChannelConv2D.Applies(new(1, 3, 16, 16, 9, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 3)));   // grouped
