@@ -665,19 +665,11 @@ public static unsafe class Winograd3x3
                 float* src = mo + (long)c * len + j;
                 // Columns then rows: t[i, s] = Σ_k Aᵀ[i, k]·M[k, s]; y[i·4 + q] = Σ_s t[i, s]·Aᵀ[q, s].
                 for (int s = 0; s < 6; s++) OutputStep<T>(src + s * pointStride, 6 * pointStride, t + s * lanes, 6 * lanes);
-                for (int i = 0; i < 4; i++) OutputStep<T>(t + i * 6 * lanes, lanes, y + i * 4 * lanes, lanes);
                 float b = bias == null || accumulate ? 0 : bias[c];
                 if (early)
-                {
-                    var vb = T.Create(b);
-                    for (int k = 0; k < 16; k++)
-                    {
-                        T v = T.Load(y + k * lanes) + vb;
-                        if (finish->HasMin) v = T.Max(v, finish->Min);
-                        if (finish->HasMax) v = T.Min(v, finish->Max);
-                        T.Store(v, y + k * lanes);
-                    }
-                }
+                    for (int i = 0; i < 4; i++) OutputStep<T>(t + i * 6 * lanes, lanes, y + i * 4 * lanes, lanes, T.Create(b), finish);
+                else
+                    for (int i = 0; i < 4; i++) OutputStep<T>(t + i * 6 * lanes, lanes, y + i * 4 * lanes, lanes);
                 float* image = dst + (long)c * plane;
                 if (!vector)
                 {
@@ -749,6 +741,29 @@ public static unsafe class Winograd3x3
     /// <summary>A tile row stored finished: residual at its own offset, then the bounds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Put(float* p, Vector128<float> row, ConvFinish* finish) => finish->Apply(row, p).Store(p);
+
+    /// <summary>
+    /// <see cref="OutputStep{T}(float*, long, float*, long)"/> with each output then finished: + <paramref name="bias"/>,
+    /// then <paramref name="finish"/>'s bounds (it has no residual), as they would be after the transpose.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void OutputStep<T>(float* src, long stride, float* dst, long dstStride, T bias, ConvFinish* finish) where T : unmanaged, ILanes<T>
+    {
+        T m0 = T.Load(src), m1 = T.Load(src + stride), m2 = T.Load(src + 2 * stride);
+        T m3 = T.Load(src + 3 * stride), m4 = T.Load(src + 4 * stride), m5 = T.Load(src + 5 * stride);
+        T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        T.Store(Bound(m0 + s12 + s34 + bias, finish), dst);
+        T.Store(Bound(T.MulAdd(d34, 2, d12) + bias, finish), dst + dstStride);
+        T.Store(Bound(T.MulAdd(s34, 4, s12) + bias, finish), dst + 2 * dstStride);
+        T.Store(Bound(T.MulAdd(d34, 8, d12) + m5 + bias, finish), dst + 3 * dstStride);
+
+        static T Bound(T v, ConvFinish* f)
+        {
+            if (f->HasMin) v = T.Max(v, f->Min);
+            if (f->HasMax) v = T.Min(v, f->Max);
+            return v;
+        }
+    }
 
     /// <summary>Aᵀ·(m0, …, m5) for L tiles: inputs at src + k·stride, outputs at dst + i·dstStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
