@@ -47,7 +47,9 @@ public sealed class GraphRunner(ComputeGraph graph, bool optimize = false)
     /// activation buffers of one image and the cache) when every node works image by image; otherwise one plan runs
     /// the whole batch, its kernels spreading their work across the threads.
     /// </summary>
-    public Tensor[] Infer(IReadOnlyList<Tensor> inputs)
+    public Tensor[] Infer(IReadOnlyList<Tensor> inputs) => Workers.Pinned(() => InferPinned(inputs));
+
+    Tensor[] InferPinned(IReadOnlyList<Tensor> inputs)
     {
         var key = KeyOf(inputs);
         int threads = Workers.MaxThreads;

@@ -1,3 +1,4 @@
+using TransferKit.Toolkit.Threading;
 using TransferKit.Toolkit.Tensors;
 
 namespace TransferKit.Toolkit.Graph;
@@ -307,7 +308,10 @@ public sealed class TrainingPlan
     /// Forward pass. <paramref name="training"/> decides per node whether it runs in training mode (batch-norm batch
     /// statistics, dropout masks); <paramref name="step"/> keys seeded randomness.
     /// </summary>
-    public Tensor[] Forward(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training = null, long step = 0, Action<Node, Tensor[]>? afterNode = null)
+    public Tensor[] Forward(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training = null, long step = 0, Action<Node, Tensor[]>? afterNode = null) =>
+        Workers.Pinned(() => RunForward(inputs, training, step, afterNode));
+
+    Tensor[] RunForward(IReadOnlyList<Tensor> inputs, Func<Node, bool>? training, long step, Action<Node, Tensor[]>? afterNode)
     {
         _training = training;
         _step = step;
@@ -324,7 +328,10 @@ public sealed class TrainingPlan
     /// <paramref name="beforeNode"/> runs just before each node's step, when the gradients of its outputs are complete
     /// (<see cref="GradientOf"/>); <paramref name="afterNode"/> just after it.
     /// </summary>
-    public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null, Action<Node>? beforeNode = null)
+    public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null, Action<Node>? beforeNode = null) =>
+        Workers.Pinned(() => { BackwardPass(outputGrads, afterNode, beforeNode); return 0; });
+
+    void BackwardPass(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode, Action<Node>? beforeNode)
     {
         foreach (var id in _bornAt[0]) Clear(_grads[id]!);
         for (int o = 0; o < _graph.Outputs.Count; o++)

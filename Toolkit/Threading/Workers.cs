@@ -31,6 +31,20 @@ public static class Workers
         finally { _threadLimit = saved; }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with the kernels it calls on this thread held to the thread count of this moment:
+    /// a change of <see cref="MaxThreads"/> meanwhile (another job in the same process setting its own) takes effect
+    /// at the next call, never in the middle of this one, where a kernel would find its workspace sized for fewer
+    /// threads than it then reads. (A lower setting still applies at once: fewer threads never need more scratch.)
+    /// </summary>
+    public static T Pinned<T>(Func<T> body)
+    {
+        int saved = _threadLimit;
+        _threadLimit = MaxThreads;
+        try { return body(); }
+        finally { _threadLimit = saved; }
+    }
+
     /// <summary>Rough element-operations below which a loop is not split.</summary>
     public const long MinWorkPerThread = 32 * 1024;
 
