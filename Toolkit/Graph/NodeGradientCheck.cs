@@ -32,7 +32,11 @@ public static class NodeGradientCheck
     public const int MaxDirections = 5;
 
     /// <summary>Runs the check (arguments as <see cref="GradientCheck.Run"/>; <see cref="GradientCheckOptions.Directions"/> per node, at most <see cref="MaxDirections"/>).</summary>
-    public static NodeGradientCheckReport Run(ComputeGraph graph, IReadOnlyList<Tensor> inputs, int[] labels, GradientCheckOptions? options = null)
+    public static NodeGradientCheckReport Run(ComputeGraph graph, IReadOnlyList<Tensor> inputs, int[] labels, GradientCheckOptions? options = null) =>
+        // Ops also run alone here, outside a plan's pass: the whole check holds one thread count (Workers.Pinned).
+        Threading.Workers.Pinned(() => RunPinned(graph, inputs, labels, options));
+
+    static NodeGradientCheckReport RunPinned(ComputeGraph graph, IReadOnlyList<Tensor> inputs, int[] labels, GradientCheckOptions? options)
     {
         var o = options ?? new GradientCheckOptions();
         if (o.Directions < 1 || o.Directions > MaxDirections) throw new ArgumentException($"A per-node gradient check takes 1 to {MaxDirections} directions per node, not {o.Directions}.");
