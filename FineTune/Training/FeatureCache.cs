@@ -168,8 +168,9 @@ public sealed class FeatureCache : IDisposable
     /// (view v is the loader's unshuffled epoch v), spilling beyond <see cref="FeatureCacheSettings.BudgetBytes"/>.
     /// </summary>
     /// <param name="kind">A short name (letters, digits, '-') for logs and the file name, e.g. train or val.</param>
+    /// <param name="runner">The prefix's runner when the caller builds several caches of it (validation, then training): its plans, packed weights and buffers are made once.</param>
     public static FeatureCache GetOrBuild(string kind, ComputeGraph prefix, ImageDataset dataset, TransformPipeline pipeline, int views,
-        FeatureCacheSettings settings, TextWriter? log = null, Action<int, int>? progress = null)
+        FeatureCacheSettings settings, TextWriter? log = null, Action<int, int>? progress = null, GraphRunner? runner = null)
     {
         if (string.IsNullOrEmpty(kind) || !kind.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             throw new ArgumentException($"Feature cache kind '{kind}' must be letters, digits and '-'.", nameof(kind));
@@ -191,7 +192,7 @@ public sealed class FeatureCache : IDisposable
             log?.WriteLine($"feature cache {kind}: not trusting the existing file ({problem}); rebuilding it");
             File.Delete(path);
         }
-        var cache = Build(kind, key, path, prefix, dataset, pipeline, views, settings, progress, log);
+        var cache = Build(kind, key, path, runner ?? new GraphRunner(prefix, optimize: true), prefix, dataset, pipeline, views, settings, progress, log);
         log?.WriteLine($"feature cache {kind}: built {Describe(cache)}{(cache.FilePath != null ? $" in {cache.FilePath}" : "")} in {sw.Elapsed.TotalSeconds:F1}s");
         return cache;
     }
@@ -246,13 +247,12 @@ public sealed class FeatureCache : IDisposable
         return new FeatureCache(kind, h.Key, h.Precision, h.Samples, h.Views, h.Labels, h.Shape, h.Present, resident, file, reused: true);
     }
 
-    static FeatureCache Build(string kind, FeatureCacheKey key, string? path, ComputeGraph prefix, ImageDataset dataset, TransformPipeline pipeline,
+    static FeatureCache Build(string kind, FeatureCacheKey key, string? path, GraphRunner runner, ComputeGraph prefix, ImageDataset dataset, TransformPipeline pipeline,
         int views, FeatureCacheSettings s, Action<int, int>? progress, TextWriter? log)
     {
         using var loader = new DataLoader(dataset, pipeline, new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Threads = s.Threads });
         // Each unreadable file is reported once (by path and reason, the first ten live), from whichever worker met it first.
         if (log != null) loader.Summary.FileSkipped += SkipLog.For(log, $"feature cache {kind}");
-        var runner = new GraphRunner(prefix, optimize: true);   // the prefix is frozen, batch norm in inference mode
         int count = dataset.Count, records = views * count;
         var labels = new int[count];
         var present = new bool[records];

@@ -63,11 +63,14 @@ sealed class PhaseTrainer(ComputeGraph graph, FreezePlan plan, Optimizer optimiz
             // Validation first: every one of its records is read every epoch, a training record every K epochs.
             var cacheSettings = o.Cache;
             int valBatches = val == null ? 0 : (val.Count + o.Batch - 1) / o.Batch, trainBatches = o.CacheViews * ((train.Count + o.Batch - 1) / o.Batch);
+            // One runner for both (the prefix is frozen, batch norm in inference mode): its plans, packed weights and
+            // buffers are made once.
+            var runner = new GraphRunner(prefix, optimize: true);
             _valCache = val == null ? null : FeatureCache.GetOrBuild("val", prefix, val, evalPipeline, 1, cacheSettings, log,
-                (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"));
+                (d, _) => progress?.Invoke(d, valBatches + trainBatches, "validation views"), runner);
             _trainCache = FeatureCache.GetOrBuild("train", prefix, train, trainPipeline, o.CacheViews,
                 cacheSettings with { BudgetBytes = cacheSettings.BudgetBytes - (_valCache?.ResidentBytes ?? 0) }, log,
-                (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"));
+                (d, _) => progress?.Invoke(valBatches + d, valBatches + trainBatches, $"{o.CacheViews} training views"), runner);
             log.WriteLine($"feature cache: frontier '{cut.FrontierValues[0].Name}' {Shapes.Format(_trainCache.FeatureShape)}, {o.CacheViews} views × {train.Count} training images + {val?.Count ?? 0} validation, {(_trainCache.Bytes + (_valCache?.Bytes ?? 0)) / 1048576} MB, ready in {sw.Elapsed.TotalSeconds:F1}s");
             return true;
         }
