@@ -204,9 +204,10 @@ public static class Conv2D
     /// that span. Only where <see cref="WritesStrided"/> holds, and without a residual.
     /// </param>
     /// <param name="winogradFilters">Where <see cref="UsesWinograd"/> holds with fixed weights, the filters from <see cref="Winograd3x3.TransformFilters(in Conv2DGeometry, ReadOnlySpan{float})"/> (fixed weights at inference); else ignored.</param>
+    /// <param name="winogradPacked">With <paramref name="winogradFilters"/>, those filters packed by <see cref="Winograd3x3.PackFilters"/>, or null.</param>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
         ConvEpilogue? epilogue = null, Gemm.PackedA[]? packedWeights = null, ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0,
-        ReadOnlySpan<float> winogradFilters = default)
+        ReadOnlySpan<float> winogradFilters = default, Gemm.PackedA[]? winogradPacked = null)
     {
         var bounds = clamp ?? ConvClamp.None;
         bool finishes = !residual.IsEmpty || bounds.HasMin || bounds.HasMax;
@@ -235,7 +236,7 @@ public static class Conv2D
                 };
                 // Bounds alone go into the depthwise kernel's registers; a residual still takes the pass over each plane.
                 if (g.IsDepthwise) { if (residual.IsEmpty) DepthwiseConv2D.Forward(g, x, w, bias, y, epilogue, clamp); else DepthwiseConv2D.Forward(g, x, w, bias, y, after); return; }
-                if (UsesWinograd(g, fixedWeights: !winogradFilters.IsEmpty)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride, winogradFilters); Planes(g, epilogue, stride); return; }
+                if (UsesWinograd(g, fixedWeights: !winogradFilters.IsEmpty)) { Winograd3x3.Forward(g, x, w, bias, y, workspace, residual, clamp, stride, winogradFilters, winogradFilters.IsEmpty ? null : winogradPacked); Planes(g, epilogue, stride); return; }
                 if (FewChannelConv2D.Applies(g)) { FewChannelConv2D.Forward(g, x, w, bias, y, workspace, residual, clamp); Planes(g, epilogue); return; }
                 var geo = g;
                 nint biasp = bias.IsEmpty ? 0 : bp;

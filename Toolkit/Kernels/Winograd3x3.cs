@@ -153,8 +153,11 @@ public static unsafe class Winograd3x3
     /// gave them for w (fixed weights at inference), else they are transformed into the workspace on every call.
     /// </summary>
     public static void Forward(in Conv2DGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> workspace,
-        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0, ReadOnlySpan<float> transformed = default)
+        ReadOnlySpan<float> residual = default, ConvClamp? clamp = null, long yImageStride = 0, ReadOnlySpan<float> transformed = default,
+        Gemm.PackedA[]? packedFilters = null)
     {
+        if (packedFilters != null && (transformed.IsEmpty || packedFilters.Length != Points || packedFilters[0].Rows != g.OutChannels || packedFilters[0].Depth != g.InChannels))
+            throw new ArgumentException($"Packed filters go with the transformed filters they were packed from: {Points} matrices of {g.OutChannels}×{g.InChannels}.", nameof(packedFilters));
         if (!transformed.IsEmpty && transformed.Length != Points * (long)g.OutChannels * g.InChannels)
             throw new ArgumentException($"Transformed filters hold {transformed.Length} floats; {g.OutChannels}×{g.InChannels} filters need {Points * (long)g.OutChannels * g.InChannels}.", nameof(transformed));
         if (!residual.IsEmpty && residual.Length < y.Length) throw new ArgumentException($"The residual holds {residual.Length} values; the output has {y.Length}.", nameof(residual));
@@ -171,7 +174,7 @@ public static unsafe class Winograd3x3
             var finish = new ConvFinish(null, pr, py, clamp ?? ConvClamp.None);
             if (transformed.IsEmpty) TransformFilters((nint)pw, m, c, (nint)pws, rotated: false);
             Convolve(new Tiling(g), schedule, (nint)px, c, transformed.IsEmpty ? (nint)pws : (nint)pu, m, (nint)py, bias.IsEmpty ? 0 : (nint)pb, accumulate: false,
-                (nint)(pws + Points * (long)m * c), finish.Acts ? (nint)(&finish) : 0, stride);
+                (nint)(pws + Points * (long)m * c), finish.Acts ? (nint)(&finish) : 0, stride, packedFilters);
         }
     }
 
@@ -273,7 +276,7 @@ public static unsafe class Winograd3x3
     /// Images of dst lie <paramref name="dstImage"/> floats apart (0: outChannels planes, dense).
     /// </summary>
     static void Convolve(Tiling tiling, Schedule schedule, nint src, int inChannels, nint u, int outChannels, nint dst, nint bias, bool accumulate, nint scratch,
-        nint finish = 0, long dstImage = 0)
+        nint finish = 0, long dstImage = 0, Gemm.PackedA[]? packed = null)
     {
         if (dstImage == 0) dstImage = (long)outChannels * tiling.Plane;
         int threads = schedule.Threads, block = BlockTiles(inChannels, outChannels, tiling.Count);
@@ -287,7 +290,7 @@ public static unsafe class Winograd3x3
                     InputTransform((float*)src, inChannels, c0, c1, tiling, b0, len, (float*)scratch));
                 Workers.For(Points, 2L * outChannels * inChannels * len, (p0, p1) =>
                 {
-                    for (int p = p0; p < p1; p++) PointGemm((float*)u, (float*)scratch, (float*)mp, inChannels, outChannels, len, p, 1);
+                    for (int p = p0; p < p1; p++) PointGemm((float*)u, packed, (float*)scratch, (float*)mp, inChannels, outChannels, len, p, 1);
                 });
                 Workers.For(outChannels, (long)len * TransformWork, (c0, c1) =>
                     OutputTransform((float*)mp, outChannels, c0, c1, tiling, b0, len, (float*)dst, dstImage, (float*)bias, accumulate, (ConvFinish*)finish));
@@ -300,18 +303,45 @@ public static unsafe class Winograd3x3
             ForBlocks(t0, t1, block, (b0, len) =>
             {
                 InputTransform((float*)src, inChannels, 0, inChannels, tiling, b0, len, v);
-                for (int p = 0; p < Points; p++) PointGemm((float*)u, v, mo, inChannels, outChannels, len, p, gemmThreads);
+                for (int p = 0; p < Points; p++) PointGemm((float*)u, packed, v, mo, inChannels, outChannels, len, p, gemmThreads);
                 OutputTransform(mo, outChannels, 0, outChannels, tiling, b0, len, (float*)dst, dstImage, (float*)bias, accumulate, (ConvFinish*)finish);
             });
         });
     }
 
-    /// <summary>M[p] (outChannels × len) = U[p] (outChannels × inChannels) · V[p] (inChannels × len).</summary>
-    static void PointGemm(float* u, float* v, float* mo, int inChannels, int outChannels, int len, int p, int gemmThreads) =>
+    /// <summary>
+    /// M[p] (outChannels × len) = U[p] (outChannels × inChannels) · V[p] (inChannels × len); with <paramref name="packed"/>
+    /// (<see cref="PackFilters"/>), U[p] as packed once rather than in every call.
+    /// </summary>
+    static void PointGemm(float* u, Gemm.PackedA[]? packed, float* v, float* mo, int inChannels, int outChannels, int len, int p, int gemmThreads)
+    {
+        // With at most DotMaxRows filters the plain call takes dot products: kept, so the two give the same sums.
+        if (packed != null && outChannels > Gemm.DotMaxRows)
+        {
+            Gemm.Sgemm(packed[p], len, new ReadOnlySpan<float>(v + (long)p * inChannels * len, inChannels * len), len,
+                new Span<float>(mo + (long)p * outChannels * len, outChannels * len), len, gemmThreads);
+            return;
+        }
         Gemm.Sgemm(false, false, outChannels, len, inChannels, 1,
             new ReadOnlySpan<float>(u + (long)p * outChannels * inChannels, outChannels * inChannels), inChannels,
             new ReadOnlySpan<float>(v + (long)p * inChannels * len, inChannels * len), len, 0,
             new Span<float>(mo + (long)p * outChannels * len, outChannels * len), len, gemmThreads);
+    }
+
+    /// <summary>
+    /// The 36 matrices of filters transformed by <see cref="TransformFilters(in Conv2DGeometry, ReadOnlySpan{float})"/>
+    /// (outChannels × inChannels each) packed for the GEMM once, for fixed weights: the per-point GEMMs of a small block
+    /// (13×13 planes of two images: 32 tiles) spent as long packing them as multiplying.
+    /// </summary>
+    public static Gemm.PackedA[] PackFilters(in Conv2DGeometry g, ReadOnlySpan<float> transformed)
+    {
+        int m = g.OutChannels, c = g.InChannels;
+        if (transformed.Length != Points * (long)m * c)
+            throw new ArgumentException($"Transformed filters hold {transformed.Length} floats; {m}×{c} filters need {Points * (long)m * c}.", nameof(transformed));
+        var packs = new Gemm.PackedA[Points];
+        for (int p = 0; p < Points; p++) packs[p] = Gemm.Pack(transformed.Slice(p * m * c, m * c), m, c);
+        return packs;
+    }
 
     /// <summary>
     /// Calls body(t0, t1, thread, gemmThreads) for contiguous ranges of [0, count), one per thread, cut at multiples of

@@ -69,6 +69,8 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
         public readonly int[] Shape = shape;
         public Gemm.PackedA[]? Packs;
         public float[]? Winograd;
+        /// <summary><see cref="Winograd"/> packed for the per-point GEMMs.</summary>
+        public Gemm.PackedA[]? WinogradPacks;
     }
 
     Prepared? _prepared;
@@ -113,9 +115,10 @@ public sealed class FusedConvOp(ConvOp conv, IReadOnlyList<EpilogueStep> epilogu
             Volatile.Write(ref _prepared, prepared = new Prepared(w, w.ShapeArray));
         var packs = Conv2D.UsesGemm(g, fixedWeights: true) ? prepared.Packs ??= Conv2D.PackWeights(g, w.Span) : null;
         var transformed = Conv2D.UsesWinograd(g, fixedWeights: true) ? prepared.Winograd ??= Winograd3x3.TransformFilters(g, w.Span) : null;
+        var transformedPacks = transformed == null ? null : prepared.WinogradPacks ??= Winograd3x3.PackFilters(g, transformed);
         long dense = (long)g.OutChannels * g.Positions, stride = yImageStride == 0 ? dense : yImageStride;
         Conv2D.Forward(g, x.Span, w.Span, inputs[first + 2].Span, y.AsSpan(yOffset, (int)((g.Batch - 1) * stride + dense)), ws, steps.Length == 0 ? null : Apply, packs,
-            leading ? residuals[0] : default, clamp, yImageStride, transformed);
+            leading ? residuals[0] : default, clamp, yImageStride, transformed, transformedPacks);
     }
 
     /// <summary>

@@ -82,6 +82,13 @@ public class Winograd3x3Tests
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{g} at {i}: {expected[i]} vs {actual[i]}");
         var e = Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(g, x, w, bias, actual, new float[Winograd3x3.WorkspaceLength(g)], default, clamp, 0, u.AsSpan(1)));
         Assert.Contains("Transformed filters", e.Message);
+        // Packed once as well: each per-point GEMM sums its depth (at most one packed block here) in the same order.
+        var packed = Winograd3x3.PackFilters(g, u);
+        var viaPacked = Random(outLen, 5);
+        Winograd3x3.Forward(g, x, w, bias, viaPacked, new float[Winograd3x3.WorkspaceLength(g)], default, clamp, 0, u, packed);
+        for (int i = 0; i < outLen; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(viaPacked[i]), $"{g} packed at {i}: {expected[i]} vs {viaPacked[i]}");
+        Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(g, x, w, bias, viaPacked, new float[Winograd3x3.WorkspaceLength(g)], default, clamp, 0, default, packed));
     }
 
     [Theory]
