@@ -82,10 +82,17 @@ public sealed class DropoutOp(float ratio) : Op
 
     delegate void SpanAction(int start, ReadOnlySpan<float> factor);
 
+    /// <summary>
+    /// With ratio 0 it is the identity in training too (a head fine-tuned without dropout in front of it): a view, as
+    /// <see cref="IdentityOp"/> is, so a batch of cached features is not copied on its way into the head.
+    /// </summary>
+    public override bool IsView => Ratio == 0;
+
     public override void Forward(OpContext ctx)
     {
+        if (IsView) return;   // the plan binds the output to the input's storage
         var x = ctx.Inputs[0].Data; var y = ctx.Outputs[0].Data; int n = ctx.Inputs[0].Length;
-        if (!ctx.Training || Ratio == 0) { x.AsSpan(0, n).CopyTo(y); return; }
+        if (!ctx.Training) { x.AsSpan(0, n).CopyTo(y); return; }
         // A dropped element is 0 whatever x holds (also ∞ or NaN), so the product is selected, not taken alone.
         ForBlocks(n, ctx.Step, 1f / (1f - Ratio), (start, f) => Select(x.AsSpan(start, f.Length), f, y.AsSpan(start, f.Length), add: false));
     }

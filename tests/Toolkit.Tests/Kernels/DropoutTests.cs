@@ -55,3 +55,40 @@ public class DropoutTests
         }
     }
 }
+
+/// <summary>Dropout of ratio 0 is the identity in training too: a view in a training plan, with the gradients of the graph without it.</summary>
+public class DropoutRatioZeroTests
+{
+    static (TransferKit.Toolkit.Graph.ComputeGraph Graph, TransferKit.Toolkit.Graph.Parameter W) Net(bool dropout)
+    {
+        var g = new TransferKit.Toolkit.Graph.ComputeGraph();
+        var x = g.AddInput("x", [-1, 6]);
+        var w = g.AddParameter("w", new Tensor([6, 4], Enumerable.Range(0, 24).Select(i => MathF.Sin(i + 1)).ToArray()));
+        var v = dropout ? g.AddNode("drop", new DropoutOp(0) { Seed = 9 }, [x], ["d"]).Outputs[0] : x;
+        var h = g.AddNode("mm", new MatMulOp(), [v, w], ["h"]).Outputs[0];
+        var y = g.AddNode("tanh", new TanhOp(), [h], ["y"]).Outputs[0];
+        g.MarkOutput(y);
+        return (g, w.Parameter!);
+    }
+
+    [Fact]
+    public void ARatioOfZeroTrainsAsIfThereWereNoDropout()
+    {
+        var input = new Tensor([3, 6], Enumerable.Range(0, 18).Select(i => MathF.Cos(i) * 2).ToArray());
+        var results = new List<(float[] Y, float[] Grad)>();
+        foreach (bool dropout in new[] { false, true })
+        {
+            var (graph, w) = Net(dropout);
+            var plan = new TransferKit.Toolkit.Graph.TrainingPlan(graph, [[3, 6]]);
+            var y = plan.Forward([input], _ => true, step: 5)[0];
+            var seed = new Tensor(y.ShapeArray, Enumerable.Range(0, y.Length).Select(i => 0.25f * (i % 5) - 0.5f).ToArray());
+            var yCopy = y.Span.ToArray();
+            plan.Backward([seed]);
+            results.Add((yCopy, w.Grad!.Span.ToArray()));
+        }
+        Assert.Equal(results[0].Y, results[1].Y);
+        Assert.Equal(results[0].Grad, results[1].Grad);
+        Assert.True(new DropoutOp(0).IsView);
+        Assert.False(new DropoutOp(0.1f).IsView);
+    }
+}
