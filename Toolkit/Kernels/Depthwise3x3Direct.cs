@@ -17,6 +17,12 @@ namespace TransferKit.Toolkit.Kernels;
 /// </summary>
 internal static unsafe class Depthwise3x3Direct
 {
+    /// <summary>
+    /// Output rows a stretch of 16 columns takes before the next stretch: four bands of four, whose input rows (up to 33)
+    /// stay in L1 across the row's stretches, while each stretch's masks are made once per block.
+    /// </summary>
+    const int BandRows = 16;
+
     /// <summary>Lanes per output vector.</summary>
     const int Lanes = 16;
 
@@ -57,13 +63,16 @@ internal static unsafe class Depthwise3x3Direct
             put.Store(0, t.Bound(a));
         }
         if (h == 1) return;
-        int i = 1;
-        // Four rows whose taps are all inside the plane: input rows i − 1 … i + 4, each loaded once per stretch.
-        for (; i + 4 <= h - 1; i += 4)
+        // Four rows whose taps are all inside the plane: input rows i − 1 … i + 4, each loaded once per stretch; the
+        // bands go a block of BandRows rows at a time through each stretch (its masks made once per block).
+        int bands = 1 + (h - 2) / 4 * 4;   // the first row past the last whole band
+        for (int i0 = 1; i0 < bands; i0 += BandRows)
             for (int j = 0; j < wd; j += Lanes)
             {
                 var rows = Rows.At(src, wd, j);
                 var put = new Put(dst + j, wd, Lanes512.FirstLanes(wd - j), wd - j >= Lanes, accumulate);
+                for (int i = i0; i < Math.Min(bands, i0 + BandRows); i += 4)
+                {
                 Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
                 rows.Load(i - 1, out var r0, out var r1, out var r2);
                 t.Top(ref a0, r0, r1, r2);
@@ -78,9 +87,10 @@ internal static unsafe class Depthwise3x3Direct
                 rows.Load(i + 4, out r0, out r1, out r2);
                 t.Bottom(ref a3, r0, r1, r2);
                 put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
+                }
             }
         // The rows left before the last, one at a time; then the last, whose padded row below leaves out the bottom taps.
-        for (; i < h; i++)
+        for (int i = bands; i < h; i++)
             for (int j = 0; j < wd; j += Lanes)
             {
                 var rows = Rows.At(src, wd, j);
@@ -106,16 +116,21 @@ internal static unsafe class Depthwise3x3Direct
         float* dst = y + p * (long)oh * ow, k = w + (long)c * 9;
         var t = new Taps(k, b == null ? 0f : b[c], bounds);
         // Bands of rows outside, stretches inside, as for stride 1.
-        int i = 0;
-        for (; i < oh && 2 * i - 1 < 0; i++)
+        int top = 0;
+        for (; top < oh && 2 * top - 1 < 0; top++)
             for (int j = 0; j < ow; j += Lanes)
-                new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate).Store(i, t.Bound(Row2(Rows2.At(source, wd, 2 * j), t, i, h)));
-        // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once per stretch.
-        for (; i + 4 <= oh && 2 * (i + 3) + 1 < h; i += 4)
+                new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate).Store(top, t.Bound(Row2(Rows2.At(source, wd, 2 * j), t, top, h)));
+        // Four rows whose taps are all inside the plane: input rows 2i − 1 … 2i + 7, each loaded once per stretch; a
+        // block of BandRows rows at a time through each stretch.
+        int bands = top;
+        while (bands + 4 <= oh && 2 * (bands + 3) + 1 < h) bands += 4;
+        for (int i0 = top; i0 < bands; i0 += BandRows)
             for (int j = 0; j < ow; j += Lanes)
             {
                 var rows = Rows2.At(source, wd, 2 * j);
                 var put = new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate);
+                for (int i = i0; i < Math.Min(bands, i0 + BandRows); i += 4)
+                {
                 Vector512<float> a0 = t.Start, a1 = t.Start, a2 = t.Start, a3 = t.Start;
                 int r = 2 * i - 1;
                 rows.Load(r, out var r0, out var r1, out var r2); t.Top(ref a0, r0, r1, r2);
@@ -128,8 +143,9 @@ internal static unsafe class Depthwise3x3Direct
                 rows.Load(r + 7, out r0, out r1, out r2); t.Middle(ref a3, r0, r1, r2);
                 rows.Load(r + 8, out r0, out r1, out r2); t.Bottom(ref a3, r0, r1, r2);
                 put.Store(i, t.Bound(a0)); put.Store(i + 1, t.Bound(a1)); put.Store(i + 2, t.Bound(a2)); put.Store(i + 3, t.Bound(a3));
+                }
             }
-        for (; i < oh; i++)
+        for (int i = bands; i < oh; i++)
             for (int j = 0; j < ow; j += Lanes)
                 new Put(dst + j, ow, Lanes512.FirstLanes(ow - j), ow - j >= Lanes, accumulate).Store(i, t.Bound(Row2(Rows2.At(source, wd, 2 * j), t, i, h)));
     }
