@@ -329,7 +329,7 @@ public sealed class TrainingPlan
     /// (<see cref="GradientOf"/>); <paramref name="afterNode"/> just after it.
     /// </summary>
     public void Backward(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode = null, Action<Node>? beforeNode = null) =>
-        Workers.Pinned(() => { BackwardPass(outputGrads, afterNode, beforeNode); return 0; });
+        Workers.Pinned(() => BackwardPass(outputGrads, afterNode, beforeNode));
 
     void BackwardPass(IReadOnlyList<Tensor?> outputGrads, Action<Node>? afterNode, Action<Node>? beforeNode)
     {

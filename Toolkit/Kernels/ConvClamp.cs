@@ -95,6 +95,15 @@ internal unsafe struct ConvFinish
         return v;
     }
 
+    /// <summary>The bounds alone on the lanes of <typeparamref name="T"/> (no residual: a caller's lanes not laid out as C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly T Bound<T>(T v) where T : unmanaged, ILanes<T>
+    {
+        if (HasMin) v = T.Max(v, Min);
+        if (HasMax) v = T.Min(v, Max);
+        return v;
+    }
+
     /// <summary>One value, bias excluded: the scalar form of the same operations.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float Apply(float v, float* c)

@@ -779,33 +779,30 @@ public static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void OutputStep<T>(float* src, long stride, float* dst, long dstStride, T bias, ConvFinish* finish) where T : unmanaged, ILanes<T>
     {
-        T m0 = T.Load(src), m1 = T.Load(src + stride), m2 = T.Load(src + 2 * stride);
-        T m3 = T.Load(src + 3 * stride), m4 = T.Load(src + 4 * stride), m5 = T.Load(src + 5 * stride);
-        T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        T.Store(Bound(m0 + s12 + s34 + bias, finish), dst);
-        T.Store(Bound(T.MulAdd(d34, 2, d12) + bias, finish), dst + dstStride);
-        T.Store(Bound(T.MulAdd(s34, 4, s12) + bias, finish), dst + 2 * dstStride);
-        T.Store(Bound(T.MulAdd(d34, 8, d12) + m5 + bias, finish), dst + 3 * dstStride);
-
-        static T Bound(T v, ConvFinish* f)
-        {
-            if (f->HasMin) v = T.Max(v, f->Min);
-            if (f->HasMax) v = T.Min(v, f->Max);
-            return v;
-        }
+        Output(src, stride, out T y0, out T y1, out T y2, out T y3);
+        T.Store(finish->Bound(y0 + bias), dst); T.Store(finish->Bound(y1 + bias), dst + dstStride);
+        T.Store(finish->Bound(y2 + bias), dst + 2 * dstStride); T.Store(finish->Bound(y3 + bias), dst + 3 * dstStride);
     }
 
     /// <summary>Aᵀ·(m0, …, m5) for L tiles: inputs at src + k·stride, outputs at dst + i·dstStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void OutputStep<T>(float* src, long stride, float* dst, long dstStride) where T : unmanaged, ILanes<T>
     {
+        Output(src, stride, out T y0, out T y1, out T y2, out T y3);
+        T.Store(y0, dst); T.Store(y1, dst + dstStride); T.Store(y2, dst + 2 * dstStride); T.Store(y3, dst + 3 * dstStride);
+    }
+
+    /// <summary>Aᵀ·(m0, …, m5) for L tiles, inputs at src + k·stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Output<T>(float* src, long stride, out T y0, out T y1, out T y2, out T y3) where T : unmanaged, ILanes<T>
+    {
         T m0 = T.Load(src), m1 = T.Load(src + stride), m2 = T.Load(src + 2 * stride);
         T m3 = T.Load(src + 3 * stride), m4 = T.Load(src + 4 * stride), m5 = T.Load(src + 5 * stride);
         T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        T.Store(m0 + s12 + s34, dst);                                   // m0 + m1 + m2 + m3 + m4
-        T.Store(T.MulAdd(d34, 2, d12), dst + dstStride);                // (m1 − m2) + 2(m3 − m4)
-        T.Store(T.MulAdd(s34, 4, s12), dst + 2 * dstStride);            // (m1 + m2) + 4(m3 + m4)
-        T.Store(T.MulAdd(d34, 8, d12) + m5, dst + 3 * dstStride);       // (m1 − m2) + 8(m3 − m4) + m5
+        y0 = m0 + s12 + s34;                 // m0 + m1 + m2 + m3 + m4
+        y1 = T.MulAdd(d34, 2, d12);          // (m1 − m2) + 2(m3 − m4)
+        y2 = T.MulAdd(s34, 4, s12);          // (m1 + m2) + 4(m3 + m4)
+        y3 = T.MulAdd(d34, 8, d12) + m5;     // (m1 − m2) + 8(m3 − m4) + m5
     }
 
     /// <summary>

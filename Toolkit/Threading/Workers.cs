@@ -37,12 +37,14 @@ public static class Workers
     /// at the next call, never in the middle of this one, where a kernel would find its workspace sized for fewer
     /// threads than it then reads. (A lower setting still applies at once: fewer threads never need more scratch.)
     /// </summary>
+    public static void Pinned(Action body) => Limited(MaxThreads, body);
+
+    /// <summary><see cref="Pinned(Action)"/> for a body with a result.</summary>
     public static T Pinned<T>(Func<T> body)
     {
-        int saved = _threadLimit;
-        _threadLimit = MaxThreads;
-        try { return body(); }
-        finally { _threadLimit = saved; }
+        T result = default!;
+        Limited(MaxThreads, () => result = body());
+        return result;
     }
 
     /// <summary>Rough element-operations below which a loop is not split.</summary>

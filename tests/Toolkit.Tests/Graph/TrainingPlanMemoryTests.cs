@@ -7,6 +7,20 @@ namespace TransferKit.Toolkit.Tests.Graph;
 /// <summary>Activation gradients reuse buffers by liveness, and the result equals a freshly planned run.</summary>
 public class TrainingPlanMemoryTests
 {
+    /// <summary>Two training steps of <paramref name="plan"/> on the same batch: the second step's output, then each parameter's gradient.</summary>
+    static float[][] TwoSteps(TrainingPlan plan, Tensor x, Tensor dy, Parameter[] parameters, Func<Node, bool> training, Action<Node>? afterNode = null)
+    {
+        var result = Array.Empty<float[]>();
+        for (int step = 0; step < 2; step++)
+        {
+            var y = plan.Forward([x], training, step)[0].Span.ToArray();
+            plan.ZeroGrad();
+            plan.Backward([dy], afterNode);
+            result = [y, .. parameters.Select(p => p.Grad!.Span.ToArray())];
+        }
+        return result;
+    }
+
     /// <summary>x·s through a chain of 12 activations: gradients live two at a time, not twelve.</summary>
     static (ComputeGraph Graph, Parameter Scale) Chain()
     {
@@ -83,15 +97,7 @@ public class TrainingPlanMemoryTests
             var plan = new TrainingPlan(g, [x.ShapeArray], null, replay, fuse);
             Assert.Equal(replay, plan.ReplayedValues.Count > 0);
             Assert.Equal(fuse ? 1 : 0, plan.FusedActivations);
-            var result = Array.Empty<float[]>();
-            for (int step = 0; step < 2; step++)
-            {
-                var y = plan.Forward([x], _ => true, step)[0].Span.ToArray();
-                plan.ZeroGrad();
-                plan.Backward([dy]);
-                result = [y, .. parameters.Select(p => p.Grad!.Span.ToArray())];
-            }
-            return result;
+            return TwoSteps(plan, x, dy, parameters, _ => true);
         }
         var kept = Gradients(replay: false, fuse: false);
         foreach (var (replay, fuse) in new[] { (true, false), (false, true), (true, true) })
@@ -152,15 +158,7 @@ public class TrainingPlanMemoryTests
             foreach (var (p, v) in g.Parameters.Where(p => !p.Trainable).Zip(running)) v.CopyTo(p.Value.Span);
             var plan = new TrainingPlan(g, [x.ShapeArray], null, replay: true, fuse);
             Assert.Equal(fuse ? 2 : 0, plan.FusedActivations);
-            var result = Array.Empty<float[]>();
-            for (int step = 0; step < 2; step++)
-            {
-                var y = plan.Forward([x], node => batchStatistics || node.Name != "bn2", step)[0].Span.ToArray();
-                plan.ZeroGrad();
-                plan.Backward([dy], callback ? _ => { } : null);
-                result = [y, .. parameters.Select(p => p.Grad!.Span.ToArray())];
-            }
-            return result;
+            return TwoSteps(plan, x, dy, parameters, node => batchStatistics || node.Name != "bn2", callback ? _ => { } : null);
         }
         var alone = Gradients(fuse: false, callback: false);
         Assert.Contains(alone[1], v => v != 0);
@@ -204,15 +202,7 @@ public class TrainingPlanMemoryTests
         {
             var plan = new TrainingPlan(g, [input.ShapeArray], null, replay: true, fuse);
             Assert.Equal(fuse ? 3 : 0, plan.FusedActivations);
-            var result = Array.Empty<float[]>();
-            for (int step = 0; step < 2; step++)
-            {
-                var output = plan.Forward([input], _ => true, step)[0].Span.ToArray();
-                plan.ZeroGrad();
-                plan.Backward([dy]);
-                result = [output, .. parameters.Select(p => p.Grad!.Span.ToArray())];
-            }
-            return result;
+            return TwoSteps(plan, input, dy, parameters, _ => true);
         }
         var alone = Gradients(fuse: false);
         Assert.All(alone.Skip(1), grad => Assert.Contains(grad, v => v != 0));

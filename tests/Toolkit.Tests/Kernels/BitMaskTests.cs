@@ -9,12 +9,8 @@ namespace TransferKit.Toolkit.Tests.Kernels;
 public class BitMaskTests
 {
     /// <summary>Values around and on the bounds, infinities and NaN among random ones.</summary>
-    static float[] Values(int n, int seed)
-    {
-        var rng = new Random(seed);
-        float[] special = [0f, -0f, 6f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon, 5.9999995f, 6.0000005f];
-        return Enumerable.Range(0, n).Select(i => rng.Next(4) == 0 ? special[rng.Next(special.Length)] : (float)(rng.NextDouble() * 16 - 5)).ToArray();
-    }
+    static float[] Values(int n, int seed) =>
+        SpecialValues.Mixed(n, seed, [0f, -0f, 6f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon, 5.9999995f, 6.0000005f], -5);
 
     [Theory]
     [InlineData(0f, float.NaN)]

@@ -11,12 +11,8 @@ namespace TransferKit.Toolkit.Tests.Kernels;
 public class ScaleShiftClampTests
 {
     /// <summary>Values that land on and around the bounds after the map, infinities, NaN and signed zeros among random ones.</summary>
-    static float[] Values(int n, int seed)
-    {
-        var rng = new Random(seed);
-        float[] special = [0f, -0f, 6f, 1f, -1f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon];
-        return Enumerable.Range(0, n).Select(_ => rng.Next(4) == 0 ? special[rng.Next(special.Length)] : (float)(rng.NextDouble() * 16 - 6)).ToArray();
-    }
+    static float[] Values(int n, int seed) =>
+        SpecialValues.Mixed(n, seed, [0f, -0f, 6f, 1f, -1f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon], -6);
 
     public static IEnumerable<object[]> Activations() =>
         new MaskedUnaryOp[] { new ReluOp(), new ClipOp(0f, 6f), new ClipOp(-1f, 1f), new ClipOp(0f, float.PositiveInfinity) }.Select(op => new object[] { op });
