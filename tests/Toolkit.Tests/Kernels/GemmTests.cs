@@ -125,6 +125,7 @@ public class GemmTests
     [Theory]
     [InlineData(1, 1000, 1280, 0f)]   // a classifier on one image (split across threads)
     [InlineData(1, 7, 47, 0.5f)]      // one row: a group of four rows of B and three alone; 32 floats a step, then a tail of 15
+    [InlineData(1, 15, 63, 0.5f)]     // a group of eight rows of B, one of four and three alone; a last 16, then a tail of 15
     [InlineData(1, 5, 48, 0f)]        // 32 floats a step, then a last 16
     [InlineData(1, 3, 33, 1f)]        // only columns alone
     [InlineData(1, 9, 100, 0f)]
@@ -154,6 +155,13 @@ public class GemmTests
         var one = Run(1);
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(3));
+        // A column alone (no group of eight or four) gives the bits it gets inside a group.
+        foreach (int j in new[] { 0, 5, 8, 13, 999, 1002 })
+        {
+            var c = new float[1];
+            Gemm.Sgemm(false, true, 1, 1, k, 1f, a, k, b.AsSpan(j * k, k), k, 0f, c, 1, 1);
+            Assert.Equal(BitConverter.SingleToInt32Bits(one[j]), BitConverter.SingleToInt32Bits(c[0]));
+        }
     }
 
     [Fact]
