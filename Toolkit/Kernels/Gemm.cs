@@ -354,24 +354,18 @@ public static unsafe class Gemm
         {
             if (m == 1 && Avx512F.IsSupported && k >= 32)
             {
-                // One row of A (a classifier at batch 1): eight rows of B at a time share each load of A, then four. Every
-                // column's sum is the same expression whether it goes in a group of eight, of four or alone, so the split
-                // does not matter. Eight streams of B at once read a matrix from memory faster than four (1000×1280, caches
-                // flushed, one thread: 0.29–0.34 ms against 0.31–0.39).
+                // One row of A (a classifier at batch 1): eight rows of B at a time share each load of A, the last few
+                // columns one at a time. Every column's sum is the same expression whether it goes in a group or alone,
+                // so the split does not matter. Eight streams of B at once read a matrix from memory faster than four
+                // (1000×1280, caches flushed, one thread: 0.29–0.34 ms against 0.31–0.39).
                 int j = j0;
                 for (; j + 8 <= j1; j += 8)
                 {
-                    float* r = b + (long)j * rsRow;
-                    var (d0, d1, d2, d3, d4, d5, d6, d7) = Dot8(a, r, rsRow, k);
+                    var (d0, d1, d2, d3, d4, d5, d6, d7) = Dot8(a, b + (long)j * rsRow, rsRow, k);
                     Store(c + j, d0); Store(c + j + 1, d1); Store(c + j + 2, d2); Store(c + j + 3, d3);
                     Store(c + j + 4, d4); Store(c + j + 5, d5); Store(c + j + 6, d6); Store(c + j + 7, d7);
                 }
-                for (; j + 4 <= j1; j += 4)
-                {
-                    var (d0, d1, d2, d3) = Dot4(a, b + (long)j * rsRow, rsRow, k);
-                    Store(c + j, d0); Store(c + j + 1, d1); Store(c + j + 2, d2); Store(c + j + 3, d3);
-                }
-                for (; j < j1; j++) Store(c + j, Dot4(a, b + (long)j * rsRow, 0, k).Item1);
+                for (; j < j1; j++) Store(c + j, Dot8(a, b + (long)j * rsRow, 0, k).Item1);
                 return;
 
                 void Store(float* ci, float dot) { dot *= alpha; *ci = beta == 0 ? dot : dot + beta * *ci; }
@@ -392,36 +386,9 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// ⟨a, b_r⟩ for the four rows b_r = b + r·rs (rs 0: one row four times) of length k ≥ 32: per row two accumulators
+    /// ⟨a, b_r⟩ for the eight rows b_r = b + r·rs (rs 0: one row eight times) of length k ≥ 32: per row two accumulators
     /// over 32 floats a step, a last 16, their sum reduced, then the tail one product at a time.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static (float, float, float, float) Dot4(float* a, float* b, long rs, int k)
-    {
-        float* b1 = b + rs, b2 = b + 2 * rs, b3 = b + 3 * rs;
-        Vector512<float> p0 = default, q0 = default, p1 = default, q1 = default, p2 = default, q2 = default, p3 = default, q3 = default;
-        int i = 0;
-        for (; i + 32 <= k; i += 32)
-        {
-            Vector512<float> x = Vector512.Load(a + i), y = Vector512.Load(a + i + 16);
-            p0 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b + i), p0); q0 = Avx512F.FusedMultiplyAdd(y, Vector512.Load(b + i + 16), q0);
-            p1 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b1 + i), p1); q1 = Avx512F.FusedMultiplyAdd(y, Vector512.Load(b1 + i + 16), q1);
-            p2 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b2 + i), p2); q2 = Avx512F.FusedMultiplyAdd(y, Vector512.Load(b2 + i + 16), q2);
-            p3 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b3 + i), p3); q3 = Avx512F.FusedMultiplyAdd(y, Vector512.Load(b3 + i + 16), q3);
-        }
-        if (i + 16 <= k)
-        {
-            var x = Vector512.Load(a + i);
-            p0 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b + i), p0); p1 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b1 + i), p1);
-            p2 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b2 + i), p2); p3 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(b3 + i), p3);
-            i += 16;
-        }
-        float s0 = Vector512.Sum(p0 + q0), s1 = Vector512.Sum(p1 + q1), s2 = Vector512.Sum(p2 + q2), s3 = Vector512.Sum(p3 + q3);
-        for (; i < k; i++) { float x = a[i]; s0 += x * b[i]; s1 += x * b1[i]; s2 += x * b2[i]; s3 += x * b3[i]; }
-        return (s0, s1, s2, s3);
-    }
-
-    /// <summary><see cref="Dot4"/> for eight rows b + r·rs: each row's sum the same expression, so the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static (float, float, float, float, float, float, float, float) Dot8(float* a, float* b, long rs, int k)
     {

@@ -124,8 +124,8 @@ public class GemmTests
 
     [Theory]
     [InlineData(1, 1000, 1280, 0f)]   // a classifier on one image (split across threads)
-    [InlineData(1, 7, 47, 0.5f)]      // one row: a group of four rows of B and three alone; 32 floats a step, then a tail of 15
-    [InlineData(1, 15, 63, 0.5f)]     // a group of eight rows of B, one of four and three alone; a last 16, then a tail of 15
+    [InlineData(1, 7, 47, 0.5f)]      // one row: seven rows of B alone; 32 floats a step, then a tail of 15
+    [InlineData(1, 15, 63, 0.5f)]     // a group of eight rows of B and seven alone; a last 16, then a tail of 15
     [InlineData(1, 5, 48, 0f)]        // 32 floats a step, then a last 16
     [InlineData(1, 3, 33, 1f)]        // only columns alone
     [InlineData(1, 9, 100, 0f)]
@@ -155,7 +155,7 @@ public class GemmTests
         var one = Run(1);
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(3));
-        // A column alone (no group of eight or four) gives the bits it gets inside a group.
+        // A column alone gives the bits it gets inside a group of eight.
         foreach (int j in new[] { 0, 5, 8, 13, 999, 1002 })
         {
             var c = new float[1];
