@@ -225,12 +225,16 @@ public static unsafe class Gemm
             if (packed != null && csB == 1 && TakesFewColumns(m, n, k))
             {
                 var wide = packed.Wide();
-                int wideStrips = (m + WideRows - 1) / WideRows, wpad = packed.WidePadded, ft = work < ParallelThreshold ? 1 : Math.Min(maxThreads, wideStrips);
+                int wideStrips = (m + WideRows - 1) / WideRows, wpad = packed.WidePadded;
+                int ft = work < ParallelThreshold ? 1 : Math.Min(maxThreads, wideStrips * Math.Max(1, n / 8));
                 fixed (float* pw = wide)
                 {
                     float* W = pw;
-                    if (ft <= 1) FewColumns(W, wpad, B, rsB, C, ldc, m, 0, wideStrips, n, k, alpha, beta, F);
-                    else Workers.Run(ft, t => FewColumns(W, wpad, B, rsB, C, ldc, m, (int)((long)wideStrips * t / ft), (int)((long)wideStrips * (t + 1) / ft), n, k, alpha, beta, F));
+                    if (ft <= 1) FewColumns(W, wpad, B, rsB, C, ldc, m, 0, wideStrips, 0, n, k, alpha, beta, F);
+                    else if (wideStrips % ft == 0)
+                        Workers.Run(ft, t => FewColumns(W, wpad, B, rsB, C, ldc, m, wideStrips * t / ft, wideStrips * (t + 1) / ft, 0, n, k, alpha, beta, F));
+                    else
+                        Workers.Run(ft, t => FewColumnPieces(W, wpad, B, rsB, C, ldc, m, wideStrips, ft, t, n, k, alpha, beta, F));
                 }
                 Done(0, n);
                 return;
@@ -640,14 +644,34 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// C = alpha·A·B + beta·C over the <see cref="WideRows"/>-row strips [t0, t1) of A for few columns: the vector runs
+    /// Thread <paramref name="t"/>'s share of a few-column product whose strips do not divide evenly among the
+    /// <paramref name="threads"/> threads (MobileNetV2's 96 and 160 rows at batch 1 are 3 and 5 strips; 32 rows one):
+    /// each strip is cut into <paramref name="threads"/> column ranges on 8-column boundaries, and the thread takes
+    /// its contiguous run of the strips × ranges pieces, so every thread computes the same number of pieces instead of
+    /// one thread the extra strip. A piece's elements sum their depth as in a whole strip: the same bits either way.
+    /// </summary>
+    static void FewColumnPieces(float* wide, int widePadded, float* B, int rsB, float* C, int ldc, int m, int strips, int threads, int t,
+        int n, int k, float alpha, float beta, ConvFinish* finish)
+    {
+        int pieces = strips * threads, p0 = pieces * t / threads, p1 = pieces * (t + 1) / threads;
+        int Edge(int part) => part >= threads ? n : Math.Min(n, (int)((long)n * part / threads) / 8 * 8);
+        for (int s = p0 / threads; s * threads < p1; s++)
+        {
+            int first = Math.Max(p0 - s * threads, 0), last = Math.Min(p1 - s * threads, threads);
+            int j0 = Edge(first), j1 = Edge(last);
+            if (j1 > j0) FewColumns(wide, widePadded, B, rsB, C, ldc, m, s, s + 1, j0, j1, k, alpha, beta, finish);
+        }
+    }
+
+    /// <summary>
+    /// C = alpha·A·B + beta·C over the <see cref="WideRows"/>-row strips [t0, t1) of A and the columns [j0, j1) of B for few columns: the vector runs
     /// down the rows (two zmm of a strip's 32 rows per depth), the broadcasts along a row of B read in place, eight
     /// columns at a time and then four, two and one. The accumulators stay in registers over <see cref="FewColumnsDepth"/>
     /// of the depth (several packed blocks of KC), then go through a 32×8 buffer into C (transposed back to rows), the
     /// last depth range finished by <paramref name="finish"/>. Every element sums its depth in order, as the other kernels do.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void FewColumns(float* wide, int widePadded, float* B, int rsB, float* C, int ldc, int m, int t0, int t1, int n, int k,
+    static void FewColumns(float* wide, int widePadded, float* B, int rsB, float* C, int ldc, int m, int t0, int t1, int j0, int j1, int k,
         float alpha, float beta, ConvFinish* finish)
     {
         float* tile = stackalloc float[WideRows * 8];
@@ -660,13 +684,13 @@ public static unsafe class Gemm
             {
                 var panel = new WidePanel(wide, widePadded, t, k, d0, d1);
                 int i0 = t * WideRows, rows = Math.Min(WideRows, m - i0);
-                for (int j = 0; j < n;)
+                for (int j = j0; j < j1;)
                 {
-                    int w = n - j >= 8 ? 8 : n - j >= 4 ? 4 : n - j >= 2 ? 2 : 1;
+                    int w = j1 - j >= 8 ? 8 : j1 - j >= 4 ? 4 : j1 - j >= 2 ? 2 : 1;
                     float* bj = B + (long)d0 * rsB + j;
                     // The first group also asks for the next strip's weights, into L2: the strips stream from
                     // memory (a ResNet-18 7×7 layer's 9 MB), and the other groups reread them from L2.
-                    if (w == 8) Kernel32x8(panel, bj, rsB, tile, j == 0 && t + 1 < t1);
+                    if (w == 8) Kernel32x8(panel, bj, rsB, tile, j == j0 && t + 1 < t1);
                     else if (w == 4) Kernel32x4(panel, bj, rsB, tile);
                     else if (w == 2) Kernel32x2(panel, bj, rsB, tile);
                     else Kernel32x1(panel, bj, rsB, tile);

@@ -61,6 +61,8 @@ public class GemmTests
     [InlineData(32, 255, 256)]   // the widest few-column product, one strip, one depth block
     [InlineData(392, 49, 1300)]  // few columns over two depth ranges of four blocks each (the last short), the last strip 8 rows
     [InlineData(64, 338, 300)]   // few columns up to twice the limit with enough depth (two 13×13 images)
+    [InlineData(96, 196, 576)]   // few columns, three strips on two threads: each strip cut into column ranges
+    [InlineData(32, 196, 192)]   // few columns, one strip: its column ranges on two threads
     public void APackedOnceGivesTheSameProducts(int m, int n, int k)
     {
         var r = new Random(m * 31 + n * 7 + k);
@@ -83,6 +85,31 @@ public class GemmTests
                     Assert.Equal(1, seen[i * n + j]);
                 }
         }
+    }
+
+    /// <summary>
+    /// A few-column product whose strips do not divide among the threads (cut into column ranges then) gives the bits it
+    /// gives on one thread, whatever the thread count: every element sums its depth in the same order.
+    /// </summary>
+    [Theory]
+    [InlineData(96, 196, 576)]
+    [InlineData(160, 49, 960)]
+    [InlineData(32, 100, 200)]
+    [InlineData(224, 13, 70)]
+    public void FewColumnsGiveTheSameBitsOnAnyThreadCount(int m, int n, int k)
+    {
+        var r = new Random(m + n + k);
+        var a = Random(m * k, r); var b = Random(k * n, r);
+        var packed = Gemm.Pack(a, m, k);
+        float[] Run(int threads)
+        {
+            var c = new float[m * n];
+            Gemm.Sgemm(packed, n, b, n, c, n, threads);
+            return c;
+        }
+        var one = Run(1);
+        foreach (int threads in new[] { 2, 3, 4, 5 })
+            Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Run(threads).Select(BitConverter.SingleToInt32Bits));
     }
 
     [Fact]
