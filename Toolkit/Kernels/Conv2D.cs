@@ -506,7 +506,7 @@ public static class Conv2D
     /// while the 32 floats lie inside src, which may extend past the last element read, and the scalar loop takes the rest.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void GatherEven(ReadOnlySpan<float> src, Span<float> dst)
+    internal static unsafe void GatherEven(ReadOnlySpan<float> src, Span<float> dst)
     {
         int j = 0, count = dst.Length;
         fixed (float* ps = src, pd = dst)

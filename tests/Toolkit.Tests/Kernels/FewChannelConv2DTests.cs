@@ -20,6 +20,10 @@ public class FewChannelConv2DTests
         new(1, 2, 6, 5, 9, 3, 1, 3, 1, 1, 1, 0, 1, 0, 1, 1),      // 3×1 kernel, stride 3: fewer outputs than a vector
         new(4, 3, 12, 70, 16, 2, 3, 2, 3, 1, 1, 1, 1, 0, 2, 1),   // wide rows, uneven strides
         new(2, 3, 23, 75, 12, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1),   // ResNet's 7×7 stride-2 stem: 147 rows, 38 outputs a row
+        new(2, 3, 24, 74, 16, 7, 7, 2, 2, 1, 1, 2, 3, 4, 1, 1),   // stride 2, even width, uneven pads: taps shifted both ways in both halves
+        new(1, 2, 11, 35, 8, 4, 3, 1, 2, 1, 1, 3, 2, 0, 5, 1),    // stride 1 down, 2 along; left pad past the kernel's reach, wide right pad
+        new(2, 3, 13, 41, 8, 5, 5, 3, 1, 1, 1, 4, 4, 4, 4, 1),    // stride 1 along, 3 down (ring rows skipped), pads as wide as the kernel
+        new(1, 4, 7, 9, 8, 2, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),      // four channels, 2×3, rows shorter than a vector
     }.Select(g => new object[] { g });
 
     static float[] Random(long n, int seed)
