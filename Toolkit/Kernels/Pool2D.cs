@@ -71,6 +71,9 @@ public static class Pool2D
                     {
                         var xs = new ReadOnlySpan<float>((float*)xp + (long)p * plane, plane);
                         var ys = new Span<float>((float*)yp + (long)p * oh * ow, oh * ow);
+                        // 3×3 stride 2: the rows with all three window rows inside the plane go down the plane a
+                        // column group at a time, each input row's maxima shared by the two output rows it serves.
+                        var (sweepFrom, sweepTo, sweepJ0, sweepJ1) = max ? MaxPlane3x3(geo, rows, (float*)xp + (long)p * plane, xLength - (long)p * plane, (float*)yp + (long)p * oh * ow) : (0, 0, 0, 0);
                         for (int i = 0; i < oh; i++)
                         {
                             var yRow = ys.Slice(i * ow, ow);
@@ -79,7 +82,12 @@ public static class Pool2D
                             // Max with stride 2: whole windows 16 outputs at a time straight from the input rows; the
                             // temporary row-reduced row only for the columns left over (pads at the edges).
                             int jv0 = 0, jv1 = 0;
-                            if (max)
+                            if (i >= sweepFrom && i < sweepTo)
+                            {
+                                (jv0, jv1) = (sweepJ0, sweepJ1);
+                                if (jv0 == 0 && jv1 == ow) continue;
+                            }
+                            else if (max)
                             {
                                 long first = (long)p * plane + (long)rows.First[i] * iw;
                                 (jv0, jv1) = MaxStride2Windows(geo, (float*)xp + first, n, rows.Dilation * iw, xLength - first, (float*)yp + ((long)p * oh + i) * ow);
@@ -159,6 +167,71 @@ public static class Pool2D
         for (; jj + 16 <= end && Fits(jj); jj += 16) MaxGroup(x, 2 * jj - pl, kw, rows, rowStep).Store(y + jj);
         if (jj < end && jj > j0 && Fits(end - 16)) { MaxGroup(x, 2 * (end - 16) - pl, kw, rows, rowStep).Store(y + end - 16); jj = end; }
         return jj > j0 ? (j0, jj) : (0, 0);
+    }
+
+    /// <summary>
+    /// <see cref="MaxStride2Windows"/> for 3×3 windows with stride 2 (dilation 1) on AVX-512, for every output row whose
+    /// three window rows lie inside the plane at once: the same column groups, each taken down the plane, where input
+    /// row 2i − pt + 2 is the last window row of output row i and the first of row i + 1, so its maxima across the
+    /// three taps (<see cref="RowMax3"/>) are computed once for both (two row maxima per output vector instead of
+    /// three). The same expression per output as <see cref="MaxGroup"/>: the same bits. Returns the output rows
+    /// [From, To) done and their columns [J0, J1) (all empty when it does not apply).
+    /// </summary>
+    /// <summary>Output rows of one band of <see cref="MaxPlane3x3"/>.</summary>
+    const int SweepRows = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe (int From, int To, int J0, int J1) MaxPlane3x3(in Pool2DGeometry g, in AxisTaps rows, float* x, long readable, float* y)
+    {
+        if (!Avx512F.IsSupported || g.KernelH != 3 || g.KernelW != 3 || g.StrideH != 2 || g.StrideW != 2 || g.DilationH != 1 || g.DilationW != 1) return default;
+        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, pl = g.PadLeft, j0 = VectorColumnsFrom(g);
+        int from = 0;
+        while (from < oh && rows.Count[from] != 3) from++;
+        int to = from;
+        while (to < oh && rows.Count[to] == 3) to++;
+        if (to - from < 2) return default;
+        int end = Math.Min(ow, (iw - 3 + pl) / 2 + 1);
+        if (end <= j0) return default;
+        long lastRow = (long)(rows.First[to - 1] + 2) * iw;
+        // A group at column j reads 33 floats from 2j − pl of each row (the 33rd as a scalar).
+        bool Reads(int j) => lastRow + 2 * j - pl + 33 <= readable;
+        bool Inside(int j) => 2 * j - pl + 33 <= iw && Reads(j);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        long top = (long)rows.First[from] * iw;
+        void Column(int j, float* yj, Vector512<float> keep, bool whole, int i0, int i1)
+        {
+            float* r = x + top + (long)2 * (i0 - from) * iw + 2 * j - pl;
+            var above = RowMax3(r, even);
+            for (int i = i0; i < i1; i++, r += 2 * iw)
+            {
+                var middle = RowMax3(r + iw, even);
+                var below = RowMax3(r + 2 * iw, even);
+                var m = Vector512.Max(Vector512.Max(above, middle), below);
+                if (whole) m.Store(yj + (long)i * ow); else Avx512F.MaskStore(yj + (long)i * ow, keep, m);
+                above = below;
+            }
+        }
+        if (end - j0 < 16)
+        {
+            // Narrower than a group: its lanes past `end` read on into the next row and are dropped.
+            if (!Reads(j0)) return default;
+            Column(j0, y + j0, Lanes512.FirstLanes(end - j0), whole: false, from, to);
+            return (from, to, j0, end);
+        }
+        // Bands of output rows, each band's column groups in turn: its input rows (2·SweepRows + 1) stay in L1 across
+        // the groups, where one group down a whole 112-wide plane and then the next read it from L2 four times.
+        int groups = 0;
+        while (j0 + 16 * (groups + 1) <= end && Inside(j0 + 16 * groups)) groups++;
+        if (groups == 0) return default;
+        int jEnd = j0 + 16 * groups;
+        bool last = jEnd < end && Inside(end - 16);
+        for (int i0 = from; i0 < to; i0 += SweepRows)
+        {
+            int i1 = Math.Min(to, i0 + SweepRows);
+            for (int q = 0; q < groups; q++) Column(j0 + 16 * q, y + j0 + 16 * q, default, whole: true, i0, i1);
+            if (last) Column(end - 16, y + end - 16, default, whole: true, i0, i1);
+        }
+        return (from, to, j0, last ? end : jEnd);
     }
 
     /// <summary>

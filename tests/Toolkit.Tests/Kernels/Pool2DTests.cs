@@ -99,6 +99,29 @@ public class Pool2DTests
         Assert.Equal(fromZero, set);
     }
 
+    /// <summary>
+    /// Infinities and both zeros among the inputs of 3×3 stride-2 windows (the rows swept down the plane and the edge
+    /// rows left to the row path): the maxima equal the reference's to the bit.
+    /// </summary>
+    [Theory]
+    [InlineData(41, 41, 0)]
+    [InlineData(56, 75, 1)]
+    [InlineData(27, 27, 0)]
+    public void MaxForwardOfSpecialValuesEqualsReferenceBits(int h, int w, int pad)
+    {
+        var g = new Pool2DGeometry(2, 3, h, w, 3, 3, 2, 2, 1, 1, pad, pad, pad, pad, false, false);
+        var x = Random((long)g.Batch * g.Channels * h * w, 11);
+        var r = new Random(12);
+        float[] specials = [float.PositiveInfinity, float.NegativeInfinity, 0f, -0f];
+        for (int i = 0; i < x.Length; i += r.Next(1, 40)) x[i] = specials[r.Next(specials.Length)];
+        var expected = new float[g.Batch * g.Channels * g.OutHeight * g.OutWidth];
+        var actual = new float[expected.Length];
+        ReferencePool2D.MaxForward(g, x, expected, default);
+        Pool2D.MaxForward(g, x, actual);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{g} at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void AverageForwardAndBackwardEqualReference(Pool2DGeometry g)
