@@ -58,6 +58,7 @@ public static class Pool2D
         bool includePad = g.CountIncludePad;
         long xLength = x.Length;
         var geo = g;
+        var sweep = max ? MaxSweep.For(g, rows) : default;
         unsafe
         {
             fixed (float* px = x, py = y)
@@ -73,7 +74,8 @@ public static class Pool2D
                         var ys = new Span<float>((float*)yp + (long)p * oh * ow, oh * ow);
                         // 3×3 stride 2: the rows with all three window rows inside the plane go down the plane a
                         // column group at a time, each input row's maxima shared by the two output rows it serves.
-                        var (sweepFrom, sweepTo, sweepJ0, sweepJ1) = max ? MaxPlane3x3(geo, rows, (float*)xp + (long)p * plane, xLength - (long)p * plane, (float*)yp + (long)p * oh * ow) : (0, 0, 0, 0);
+                        bool swept = sweep.Run((float*)xp + (long)p * plane, xLength - (long)p * plane, (float*)yp + (long)p * oh * ow);
+                        int sweepFrom = swept ? sweep.From : 0, sweepTo = swept ? sweep.To : 0;
                         for (int i = 0; i < oh; i++)
                         {
                             var yRow = ys.Slice(i * ow, ow);
@@ -84,7 +86,7 @@ public static class Pool2D
                             int jv0 = 0, jv1 = 0;
                             if (i >= sweepFrom && i < sweepTo)
                             {
-                                (jv0, jv1) = (sweepJ0, sweepJ1);
+                                (jv0, jv1) = (sweep.J0, sweep.J1);
                                 if (jv0 == 0 && jv1 == ow) continue;
                             }
                             else if (max)
@@ -174,64 +176,90 @@ public static class Pool2D
     /// three window rows lie inside the plane at once: the same column groups, each taken down the plane, where input
     /// row 2i − pt + 2 is the last window row of output row i and the first of row i + 1, so its maxima across the
     /// three taps (<see cref="RowMax3"/>) are computed once for both (two row maxima per output vector instead of
-    /// three). The same expression per output as <see cref="MaxGroup"/>: the same bits. Returns the output rows
-    /// [From, To) done and their columns [J0, J1) (all empty when it does not apply).
+    /// three). The same expression per output as <see cref="MaxGroup"/>: the same bits. Laid out once per call
+    /// (<see cref="For"/>), run on each plane (<see cref="Run"/>): output rows [From, To), columns [J0, J1).
     /// </summary>
-    /// <summary>Output rows of one band of <see cref="MaxPlane3x3"/>.</summary>
-    const int SweepRows = 16;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe (int From, int To, int J0, int J1) MaxPlane3x3(in Pool2DGeometry g, in AxisTaps rows, float* x, long readable, float* y)
+    readonly struct MaxSweep
     {
-        if (!Avx512F.IsSupported || g.KernelH != 3 || g.KernelW != 3 || g.StrideH != 2 || g.StrideW != 2 || g.DilationH != 1 || g.DilationW != 1) return default;
-        int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, pl = g.PadLeft, j0 = VectorColumnsFrom(g);
-        int from = 0;
-        while (from < oh && rows.Count[from] != 3) from++;
-        int to = from;
-        while (to < oh && rows.Count[to] == 3) to++;
-        if (to - from < 2) return default;
-        int end = Math.Min(ow, (iw - 3 + pl) / 2 + 1);
-        if (end <= j0) return default;
-        long lastRow = (long)(rows.First[to - 1] + 2) * iw;
-        // A group at column j reads 33 floats from 2j − pl of each row (the 33rd as a scalar).
-        bool Reads(int j) => lastRow + 2 * j - pl + 33 <= readable;
-        bool Inside(int j) => 2 * j - pl + 33 <= iw && Reads(j);
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        long top = (long)rows.First[from] * iw;
-        void Column(int j, float* yj, Vector512<float> keep, bool whole, int i0, int i1)
+        /// <summary>Output rows of one band: its input rows (2·SweepRows + 1) stay in L1 across the band's column groups, where one group down a whole 112-wide plane and then the next read it from L2 four times.</summary>
+        const int SweepRows = 16;
+
+        public readonly int From, To, J0, J1;
+        readonly int _groups, _iw, _ow, _pl;
+        readonly bool _narrow, _last;
+        /// <summary>Floats from the plane's start to the end of the last read: a plane needs that many readable.</summary>
+        readonly long _reach;
+        /// <summary>Floats from the plane's start to the first window row of output row From.</summary>
+        readonly long _top;
+
+        /// <summary>Whether <see cref="Run"/> computes anything.</summary>
+        public bool Applies => To > From;
+
+        MaxSweep(int from, int to, int j0, int j1, int groups, bool narrow, bool last, long reach, long top, int iw, int ow, int pl)
         {
-            float* r = x + top + (long)2 * (i0 - from) * iw + 2 * j - pl;
-            var above = RowMax3(r, even);
-            for (int i = i0; i < i1; i++, r += 2 * iw)
+            From = from; To = to; J0 = j0; J1 = j1; _groups = groups; _narrow = narrow; _last = last; _reach = reach; _top = top; _iw = iw; _ow = ow; _pl = pl;
+        }
+
+        /// <summary>The sweep for this geometry (none where it does not apply).</summary>
+        public static MaxSweep For(in Pool2DGeometry g, in AxisTaps rows)
+        {
+            if (!Avx512F.IsSupported || g.KernelH != 3 || g.KernelW != 3 || g.StrideH != 2 || g.StrideW != 2 || g.DilationH != 1 || g.DilationW != 1) return default;
+            int oh = g.OutHeight, ow = g.OutWidth, iw = g.InWidth, pl = g.PadLeft, j0 = VectorColumnsFrom(g);
+            int from = 0;
+            while (from < oh && rows.Count[from] != 3) from++;
+            int to = from;
+            while (to < oh && rows.Count[to] == 3) to++;
+            int end = Math.Min(ow, (iw - 3 + pl) / 2 + 1);
+            if (to - from < 2 || end <= j0) return default;
+            // A group at column j reads 33 floats from 2j − pl of each row (the 33rd as a scalar); the last row read
+            // is the last window row of output row to − 1.
+            long lastRow = (long)(rows.First[to - 1] + 2) * iw, top = (long)rows.First[from] * iw;
+            if (end - j0 < 16)   // narrower than a group: its lanes past `end` read on into the next row and are dropped
+                return new MaxSweep(from, to, j0, end, 1, narrow: true, last: false, lastRow + 2 * j0 - pl + 33, top, iw, ow, pl);
+            bool Inside(int j) => 2 * j - pl + 33 <= iw;
+            int groups = 0;
+            while (j0 + 16 * (groups + 1) <= end && Inside(j0 + 16 * groups)) groups++;
+            if (groups == 0) return default;
+            int jEnd = j0 + 16 * groups;
+            bool last = jEnd < end && Inside(end - 16);
+            int j1 = last ? end : jEnd;
+            return new MaxSweep(from, to, j0, j1, groups, narrow: false, last, lastRow + 2 * (j1 - 16) - pl + 33, top, iw, ow, pl);
+        }
+
+        /// <summary>
+        /// The sweep's outputs of one plane (input at <paramref name="x"/>, <paramref name="readable"/> floats from it;
+        /// output at <paramref name="y"/>); false, writing nothing, where its last reads would pass the readable floats.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public unsafe bool Run(float* x, long readable, float* y)
+        {
+            if (!Applies || _reach > readable) return false;
+            if (_narrow) { Column(x + _top, y, J0, Lanes512.FirstLanes(J1 - J0), whole: false, From, To); return true; }
+            for (int i0 = From; i0 < To; i0 += SweepRows)
             {
-                var middle = RowMax3(r + iw, even);
-                var below = RowMax3(r + 2 * iw, even);
+                int i1 = Math.Min(To, i0 + SweepRows);
+                for (int q = 0; q < _groups; q++) Column(x + _top, y, J0 + 16 * q, default, whole: true, i0, i1);
+                if (_last) Column(x + _top, y, J1 - 16, default, whole: true, i0, i1);
+            }
+            return true;
+        }
+
+        /// <summary>Output rows [i0, i1) of the 16 columns from j, the sweep's first window row at <paramref name="first"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        unsafe void Column(float* first, float* y, int j, Vector512<float> keep, bool whole, int i0, int i1)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            float* r = first + (long)2 * (i0 - From) * _iw + 2 * j - _pl, yj = y + j;
+            var above = RowMax3(r, even);
+            for (int i = i0; i < i1; i++, r += 2 * _iw)
+            {
+                var middle = RowMax3(r + _iw, even);
+                var below = RowMax3(r + 2 * _iw, even);
                 var m = Vector512.Max(Vector512.Max(above, middle), below);
-                if (whole) m.Store(yj + (long)i * ow); else Avx512F.MaskStore(yj + (long)i * ow, keep, m);
+                if (whole) m.Store(yj + (long)i * _ow); else Avx512F.MaskStore(yj + (long)i * _ow, keep, m);
                 above = below;
             }
         }
-        if (end - j0 < 16)
-        {
-            // Narrower than a group: its lanes past `end` read on into the next row and are dropped.
-            if (!Reads(j0)) return default;
-            Column(j0, y + j0, Lanes512.FirstLanes(end - j0), whole: false, from, to);
-            return (from, to, j0, end);
-        }
-        // Bands of output rows, each band's column groups in turn: its input rows (2·SweepRows + 1) stay in L1 across
-        // the groups, where one group down a whole 112-wide plane and then the next read it from L2 four times.
-        int groups = 0;
-        while (j0 + 16 * (groups + 1) <= end && Inside(j0 + 16 * groups)) groups++;
-        if (groups == 0) return default;
-        int jEnd = j0 + 16 * groups;
-        bool last = jEnd < end && Inside(end - 16);
-        for (int i0 = from; i0 < to; i0 += SweepRows)
-        {
-            int i1 = Math.Min(to, i0 + SweepRows);
-            for (int q = 0; q < groups; q++) Column(j0 + 16 * q, y + j0 + 16 * q, default, whole: true, i0, i1);
-            if (last) Column(end - 16, y + end - 16, default, whole: true, i0, i1);
-        }
-        return (from, to, j0, last ? end : jEnd);
     }
 
     /// <summary>
